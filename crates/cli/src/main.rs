@@ -1,0 +1,77 @@
+//! The `sanjeevani` command: one binary, one subcommand per job.
+
+mod bench;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use sanjeevani_core::PacingMode;
+use sanjeevani_sim::{simulate, Report, Scenario};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "sanjeevani", version, about = "Predictive dialer for public-health outreach call centres")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a day of the call centre from a scenario file and print its figures.
+    Simulate {
+        /// Scenario file (TOML), e.g. config/scenarios/district-day.toml.
+        #[arg(long)]
+        scenario: PathBuf,
+        /// Pacing policy: preview, progressive, power, predictive, vicidial-adapt
+        /// (default: the scenario's, else predictive).
+        #[arg(long)]
+        policy: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        which: bench::Which,
+    },
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Simulate { scenario, policy, seed, json } => {
+            let mut s = Scenario::load(&scenario)?;
+            if let Some(name) = policy {
+                let Some(mode) = PacingMode::parse(&name) else {
+                    bail!("unknown policy {name:?}: use preview, progressive, power, predictive or vicidial-adapt");
+                };
+                s.campaign.pacing.mode = mode;
+            }
+            let report = simulate(&s, seed).context("simulation failed")?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_report(&report);
+            }
+        }
+        Command::Bench { which } => bench::run(which)?,
+    }
+    Ok(())
+}
+
+fn print_report(r: &Report) {
+    let pct = |x: f64| format!("{:.2} %", x * 100.0);
+    println!("scenario                 {}", r.scenario);
+    println!("policy                   {}   seed {}", r.policy, r.seed);
+    println!("hours / agent-hours      {:.2} / {:.2}", r.hours, r.agent_hours);
+    println!("dials / live / connects  {} / {} / {}", r.dials, r.live_answers, r.connects);
+    println!("occupancy                {}", pct(r.occupancy));
+    println!("abandon rate             {} ({} calls)", pct(r.abandon_rate), r.abandoned);
+    println!("worst rolling {:>3.0} min    {}", r.window_minutes, pct(r.max_window_abandon_rate));
+    println!("connects per agent-hour  {:.2}", r.connects_per_agent_hour);
+    println!("agent wait mean / p95    {:.1} s / {:.1} s", r.agent_wait_mean, r.agent_wait_p95);
+    println!("answer-to-agent p95      {:.3} s", r.answer_to_agent_p95);
+    println!("dials per connect        {:.2}", r.dials_per_connect);
+}

@@ -1,0 +1,560 @@
+//! A campaign: the agents working it, the calls in progress, the pacing policy and
+//! the abandon accounting, driven by [`Campaign::handle`].
+//!
+//! Routing rules, common to every mode:
+//! - an answered call goes to the agent reserved for it, else to the agent that has
+//!   been ready longest, else waits; the first agent to become ready takes the
+//!   longest-waiting call;
+//! - a call waiting longer than the connect grace is dropped (abandoned);
+//! - a call unanswered after the no-answer timeout is cancelled; when no agent is
+//!   staffed, unanswered calls are cancelled as soon as they have rung the legal
+//!   minimum, and nothing new is dialed;
+//! - calls in progress never exceed `max_lines_per_agent` x staffed agents.
+
+use crate::abandon::AbandonWindow;
+use crate::estimate::Estimates;
+use crate::pacing::{self, Pacer, PacingView};
+use crate::{
+    AbandonKind, Agent, AgentId, AgentState, Call, CallId, CallPhase, CampaignConfig, Command, CoreError, Event,
+    FailCause, Instant, Outcome, PacingMode, PacingSettings,
+};
+use serde::Serialize;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+
+/// Running totals since the campaign was created.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CampaignStats {
+    /// Dial commands that became attempts (excludes [`Event::NoContact`]).
+    pub dials: u64,
+    pub no_contact: u64,
+    /// Live answers.
+    pub answered: u64,
+    pub connected: u64,
+    pub completed: u64,
+    pub dropped: u64,
+    pub caller_hung_up: u64,
+    pub busy: u64,
+    pub no_answer: u64,
+    pub congestion: u64,
+    pub invalid: u64,
+    pub rejected: u64,
+}
+
+impl CampaignStats {
+    pub fn abandoned(&self) -> u64 {
+        self.dropped + self.caller_hung_up
+    }
+
+    fn count_failure(&mut self, cause: FailCause) {
+        match cause {
+            FailCause::Busy => self.busy += 1,
+            FailCause::NoAnswer => self.no_answer += 1,
+            FailCause::Congestion => self.congestion += 1,
+            FailCause::Invalid => self.invalid += 1,
+            FailCause::Rejected => self.rejected += 1,
+        }
+    }
+}
+
+pub struct Campaign {
+    config: CampaignConfig,
+    agents: BTreeMap<AgentId, Agent>,
+    calls: BTreeMap<CallId, Call>,
+    /// Ready agents in the order they became ready, with that time (stale entries skipped).
+    ready_queue: VecDeque<(AgentId, Instant)>,
+    /// Answered calls waiting for an agent, oldest first (stale entries skipped).
+    waiting: VecDeque<CallId>,
+    /// No-answer deadlines of unanswered calls (stale entries skipped).
+    ring_deadlines: BinaryHeap<Reverse<(Instant, CallId)>>,
+    next_call: u64,
+    last_event: Instant,
+    running: bool,
+    contacts_exhausted: bool,
+    staffed: usize,
+    pacer: Box<dyn Pacer>,
+    estimates: Estimates,
+    window: AbandonWindow,
+    stats: CampaignStats,
+    next_pace: Instant,
+    pace_now: bool,
+    risks: Vec<f64>,
+}
+
+impl Campaign {
+    /// A running campaign with no agents. The configuration must be valid
+    /// ([`CampaignConfig::validate`]); use [`Campaign::try_new`] for untrusted input.
+    pub fn new(config: CampaignConfig) -> Self {
+        Campaign {
+            pacer: pacing::for_settings(&config),
+            estimates: Estimates::new(&config.priors, config.no_answer_timeout),
+            window: AbandonWindow::new(config.abandon_window),
+            config,
+            agents: BTreeMap::new(),
+            calls: BTreeMap::new(),
+            ready_queue: VecDeque::new(),
+            waiting: VecDeque::new(),
+            ring_deadlines: BinaryHeap::new(),
+            next_call: 1,
+            last_event: Instant::ZERO,
+            running: true,
+            contacts_exhausted: false,
+            staffed: 0,
+            stats: CampaignStats::default(),
+            next_pace: Instant::ZERO,
+            pace_now: true,
+            risks: Vec::new(),
+        }
+    }
+
+    pub fn try_new(config: CampaignConfig) -> Result<Self, CoreError> {
+        config.validate()?;
+        Ok(Campaign::new(config))
+    }
+
+    pub fn config(&self) -> &CampaignConfig {
+        &self.config
+    }
+
+    pub fn stats(&self) -> &CampaignStats {
+        &self.stats
+    }
+
+    pub fn agent(&self, id: AgentId) -> Option<&Agent> {
+        self.agents.get(&id)
+    }
+
+    pub fn agents(&self) -> impl Iterator<Item = &Agent> {
+        self.agents.values()
+    }
+
+    pub fn call(&self, id: CallId) -> Option<&Call> {
+        self.calls.get(&id)
+    }
+
+    /// Calls in progress, in dial order.
+    pub fn calls(&self) -> impl Iterator<Item = &Call> {
+        self.calls.values()
+    }
+
+    pub fn estimates(&self) -> &Estimates {
+        &self.estimates
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running
+    }
+
+    /// (live answers, abandoned) in the abandon window ending at `now`.
+    pub fn window_counts(&mut self, now: Instant) -> (u64, u64) {
+        self.window.counts(now)
+    }
+
+    /// Feed one event. Commands are appended to `out` and must be carried out *even
+    /// when an error is returned*: time moved forward before the event was refused,
+    /// and timers that expired on the way may have produced commands.
+    pub fn handle(&mut self, now: Instant, event: Event, out: &mut Vec<Command>) -> Result<(), CoreError> {
+        if now < self.last_event {
+            return Err(CoreError::TimeWentBackwards { now, last: self.last_event });
+        }
+        self.last_event = now;
+        self.expire(now, false, out);
+        let result = self.apply(now, event, out);
+        self.expire(now, true, out);
+        if self.pace_now || now >= self.next_pace {
+            self.pace(now, out);
+        }
+        result
+    }
+
+    /// When the campaign next needs [`Event::Tick`] if nothing else happens.
+    pub fn next_wake(&self) -> Option<Instant> {
+        let grace = self.config.connect_grace;
+        let mut wake: Option<Instant> = None;
+        let mut consider = |t: Instant| wake = Some(wake.map_or(t, |w| w.min(t)));
+        if let Some(call) = self.waiting.iter().find_map(|id| self.calls.get(id)) {
+            if let Some(answered) = call.answered_at {
+                consider(answered + grace);
+            }
+        }
+        if let Some(Reverse((deadline, _))) = self.ring_deadlines.peek() {
+            consider(*deadline);
+        }
+        if self.staffed == 0 {
+            for call in self.calls.values().filter(|c| c.phase.is_unanswered()) {
+                consider(call.ring_start() + self.config.min_ring);
+            }
+        } else if self.may_dial() {
+            consider(self.next_pace.max(self.last_event));
+            if let Some(t) = self.pacer.next_wake() {
+                consider(t);
+            }
+        }
+        wake
+    }
+
+    fn may_dial(&self) -> bool {
+        self.running && !self.contacts_exhausted && self.staffed > 0 && self.config.pacing.mode != PacingMode::Preview
+    }
+
+    fn agent_mut(&mut self, id: AgentId) -> Result<&mut Agent, CoreError> {
+        self.agents.get_mut(&id).ok_or(CoreError::UnknownAgent(id))
+    }
+
+    fn live_call(&self, id: CallId) -> Result<&Call, CoreError> {
+        match self.calls.get(&id) {
+            Some(call) => Ok(call),
+            None if id.0 > 0 && id.0 < self.next_call => Err(CoreError::CallEnded(id)),
+            None => Err(CoreError::UnknownCall(id)),
+        }
+    }
+
+    fn apply(&mut self, now: Instant, event: Event, out: &mut Vec<Command>) -> Result<(), CoreError> {
+        match event {
+            Event::AgentLogin(id) => {
+                self.agents.entry(id).or_insert_with(|| Agent::new(id, now)).login(now)?;
+                self.agent_changed();
+            }
+            Event::AgentReady(id) => {
+                let busy_since = self.agents.entry(id).or_insert_with(|| Agent::new(id, now)).ready(now)?;
+                if let Some(since) = busy_since {
+                    self.estimates.observe_busy_time(now.secs_since(since));
+                }
+                self.agent_changed();
+                self.agent_free(id, now, out);
+            }
+            Event::AgentPause(id) => {
+                let released = self.agent_mut(id)?.pause(now)?;
+                self.release_reservation(released);
+                self.agent_changed();
+            }
+            Event::AgentLogout(id) => {
+                let released = self.agent_mut(id)?.logout(now)?;
+                self.release_reservation(released);
+                self.agent_changed();
+            }
+            Event::PreviewDial(id) => {
+                if self.config.pacing.mode != PacingMode::Preview {
+                    return Err(CoreError::NotPreviewMode("a preview dial"));
+                }
+                let agent = self.agents.get(&id).ok_or(CoreError::UnknownAgent(id))?;
+                if agent.state != AgentState::Ready {
+                    return Err(CoreError::AgentTransition { agent: id, state: agent.state.name(), action: "preview a contact" });
+                }
+                if !self.running || self.contacts_exhausted {
+                    return Err(CoreError::NotDialing);
+                }
+                self.dial(now, Some(id), 0.0, out);
+            }
+            Event::Ringing(id) => {
+                self.live_call(id)?;
+                let call = self.calls.get_mut(&id).ok_or(CoreError::UnknownCall(id))?;
+                let was_ringing = call.ringing_at.is_some();
+                call.ringing(now)?;
+                if !was_ringing {
+                    self.ring_deadlines.push(Reverse((now + self.config.no_answer_timeout, id)));
+                }
+            }
+            Event::Answered(id) => {
+                self.live_call(id)?;
+                let call = self.calls.get_mut(&id).ok_or(CoreError::UnknownCall(id))?;
+                call.answered(now)?;
+                let rung = now.secs_since(call.ring_start());
+                let reserved = call.reserved_for;
+                self.estimates.observe_answer(rung);
+                self.stats.answered += 1;
+                self.route_answered(id, reserved, now, out);
+            }
+            Event::Failed(id, cause) => {
+                let call = self.live_call(id)?;
+                call.check_can_fail()?;
+                let rung = now.secs_since(call.ring_start());
+                if cause == FailCause::NoAnswer {
+                    self.estimates.observe_no_answer();
+                } else {
+                    self.estimates.observe_early_failure(rung);
+                }
+                self.finish(id, Outcome::Failed(cause), now, out);
+            }
+            Event::Hangup(id) => {
+                let call = self.live_call(id)?;
+                match call.phase {
+                    CallPhase::Connected { agent } => {
+                        self.agent_mut(agent)?.call_ended(id, now)?;
+                        self.finish(id, Outcome::Completed, now, out);
+                    }
+                    CallPhase::Answered => self.finish(id, Outcome::Abandoned(AbandonKind::CallerHungUp), now, out),
+                    CallPhase::Dialing | CallPhase::Ringing => {
+                        let rung = now.secs_since(call.ring_start());
+                        self.estimates.observe_early_failure(rung);
+                        self.finish(id, Outcome::Failed(FailCause::Rejected), now, out);
+                    }
+                }
+            }
+            Event::NoContact(id) => {
+                let call = self.live_call(id)?;
+                if call.phase != CallPhase::Dialing {
+                    return Err(CoreError::CallTransition { call: id, phase: call.phase.name(), action: "left without a contact" });
+                }
+                self.contacts_exhausted = true;
+                self.finish(id, Outcome::NoContact, now, out);
+            }
+            Event::ContactsAvailable => {
+                self.contacts_exhausted = false;
+                self.pace_now = true;
+            }
+            Event::Start => {
+                self.running = true;
+                self.pace_now = true;
+            }
+            Event::Stop => self.running = false,
+            Event::SetPacing(settings) => self.set_pacing(settings)?,
+            Event::Tick => {}
+        }
+        Ok(())
+    }
+
+    fn set_pacing(&mut self, settings: PacingSettings) -> Result<(), CoreError> {
+        settings.validate()?;
+        let mode_changed = settings.mode != self.config.pacing.mode;
+        self.config.pacing = settings;
+        if mode_changed {
+            self.pacer = pacing::for_settings(&self.config);
+        } else {
+            self.pacer.update(&settings);
+        }
+        self.pace_now = true;
+        Ok(())
+    }
+
+    fn agent_changed(&mut self) {
+        self.staffed = self.agents.values().filter(|a| a.state.is_staffed()).count();
+        self.pace_now = true;
+    }
+
+    /// A reserved agent left: its call now takes whichever agent is free when answered.
+    fn release_reservation(&mut self, call: Option<CallId>) {
+        if let Some(call) = call.and_then(|id| self.calls.get_mut(&id)) {
+            call.reserved_for = None;
+        }
+    }
+
+    /// The agent just became ready: take the longest-waiting call, or join the queue.
+    fn agent_free(&mut self, agent: AgentId, now: Instant, out: &mut Vec<Command>) {
+        while let Some(call) = self.waiting.pop_front() {
+            if self.calls.get(&call).is_some_and(|c| c.phase == CallPhase::Answered) {
+                self.connect(call, agent, now, out);
+                return;
+            }
+        }
+        self.ready_queue.push_back((agent, now));
+    }
+
+    /// The agent that has been ready longest, if any.
+    fn pop_ready_agent(&mut self) -> Option<AgentId> {
+        while let Some((id, since)) = self.ready_queue.pop_front() {
+            if self.agents.get(&id).is_some_and(|a| a.state == AgentState::Ready && a.since == since) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    fn route_answered(&mut self, call: CallId, reserved: Option<AgentId>, now: Instant, out: &mut Vec<Command>) {
+        let reserved_agent = reserved.filter(|a| {
+            self.agents.get(a).is_some_and(|a| a.state == AgentState::Reserved { call })
+        });
+        match reserved_agent.or_else(|| self.pop_ready_agent()) {
+            Some(agent) => self.connect(call, agent, now, out),
+            None => self.waiting.push_back(call),
+        }
+    }
+
+    fn connect(&mut self, call_id: CallId, agent_id: AgentId, now: Instant, out: &mut Vec<Command>) {
+        let (Some(call), Some(agent)) = (self.calls.get_mut(&call_id), self.agents.get_mut(&agent_id)) else {
+            return;
+        };
+        // Both were checked by the callers; a refusal here would leave the call waiting.
+        if agent.connect(call_id, now).is_err() || call.connect(agent_id).is_err() {
+            return;
+        }
+        self.stats.connected += 1;
+        self.window.record(now, false);
+        self.pacer.on_live_outcome(now, false);
+        out.push(Command::Connect { call: call_id, agent: agent_id });
+    }
+
+    /// End a call with its outcome and free what it held.
+    fn finish(&mut self, id: CallId, outcome: Outcome, now: Instant, out: &mut Vec<Command>) {
+        let Some(call) = self.calls.remove(&id) else { return };
+        if let Some(agent) = call.reserved_for {
+            let freed = self.agents.get_mut(&agent).is_some_and(|a| a.unreserve(id, now).is_ok());
+            if freed {
+                self.agent_free(agent, now, out);
+            }
+        }
+        match outcome {
+            Outcome::Completed => self.stats.completed += 1,
+            Outcome::Abandoned(kind) => {
+                match kind {
+                    AbandonKind::Dropped => self.stats.dropped += 1,
+                    AbandonKind::CallerHungUp => self.stats.caller_hung_up += 1,
+                }
+                self.window.record(now, true);
+                self.pacer.on_live_outcome(now, true);
+            }
+            Outcome::Failed(cause) => self.stats.count_failure(cause),
+            Outcome::NoContact => {
+                self.stats.no_contact += 1;
+                self.stats.dials -= 1;
+            }
+        }
+        self.pace_now = true;
+    }
+
+    /// Expire timers: strictly before `now` ahead of an event, up to and including
+    /// `now` after it (an event at the very deadline wins).
+    fn expire(&mut self, now: Instant, inclusive: bool, out: &mut Vec<Command>) {
+        let due = |deadline: Instant| if inclusive { deadline <= now } else { deadline < now };
+        let grace = self.config.connect_grace;
+        while let Some(&id) = self.waiting.front() {
+            match self.calls.get(&id) {
+                Some(call) if call.phase == CallPhase::Answered => {
+                    let deadline = call.answered_at.unwrap_or(now) + grace;
+                    if !due(deadline) {
+                        break;
+                    }
+                    self.waiting.pop_front();
+                    out.push(Command::Drop { call: id });
+                    self.finish(id, Outcome::Abandoned(AbandonKind::Dropped), now, out);
+                }
+                _ => {
+                    self.waiting.pop_front();
+                }
+            }
+        }
+        while let Some(&Reverse((deadline, id))) = self.ring_deadlines.peek() {
+            if !due(deadline) {
+                break;
+            }
+            self.ring_deadlines.pop();
+            let current = self.calls.get(&id).filter(|c| c.phase.is_unanswered()).map(|c| c.ring_start());
+            if current.is_some_and(|start| start + self.config.no_answer_timeout == deadline) {
+                self.cancel(id, now, out);
+            }
+        }
+        if self.staffed == 0 {
+            let min_ring = self.config.min_ring;
+            let hopeless: Vec<CallId> = self
+                .calls
+                .values()
+                .filter(|c| c.phase.is_unanswered() && due(c.ring_start() + min_ring))
+                .map(|c| c.id)
+                .collect();
+            for id in hopeless {
+                self.cancel(id, now, out);
+            }
+        }
+    }
+
+    fn cancel(&mut self, id: CallId, now: Instant, out: &mut Vec<Command>) {
+        out.push(Command::Cancel { call: id });
+        self.estimates.observe_no_answer();
+        self.finish(id, Outcome::Failed(FailCause::NoAnswer), now, out);
+    }
+
+    fn dial(&mut self, now: Instant, agent: Option<AgentId>, risk: f64, out: &mut Vec<Command>) {
+        let id = CallId(self.next_call);
+        self.next_call += 1;
+        if let Some(agent) = agent {
+            if let Some(a) = self.agents.get_mut(&agent) {
+                if a.reserve(id, now).is_err() {
+                    return;
+                }
+            }
+        }
+        self.calls.insert(id, Call::new(id, now, agent, risk));
+        self.ring_deadlines.push(Reverse((now + self.config.no_answer_timeout, id)));
+        self.stats.dials += 1;
+        out.push(Command::Dial { call: id, agent });
+    }
+
+    fn pace(&mut self, now: Instant, out: &mut Vec<Command>) {
+        self.pace_now = false;
+        self.next_pace = now + self.config.pace_interval;
+        if !self.may_dial() {
+            return;
+        }
+        let (mut free, mut unanswered, mut waiting, mut active) = (0, 0, 0, 0);
+        for agent in self.agents.values() {
+            free += usize::from(agent.state == AgentState::Ready);
+        }
+        for call in self.calls.values() {
+            active += 1;
+            match call.phase {
+                CallPhase::Dialing | CallPhase::Ringing => unanswered += 1,
+                CallPhase::Answered => waiting += 1,
+                CallPhase::Connected { .. } => {}
+            }
+        }
+        let lines = (self.config.pacing.max_lines_per_agent * self.staffed as f64).floor() as usize;
+        let (window_answered, window_abandoned) = self.window.counts(now);
+        let view = PacingView {
+            now,
+            config: &self.config,
+            agents: &self.agents,
+            calls: &self.calls,
+            estimates: &self.estimates,
+            staffed: self.staffed,
+            free,
+            unanswered,
+            waiting,
+            window_answered,
+            window_abandoned,
+            line_room: lines.saturating_sub(active),
+        };
+        let mut risks = std::mem::take(&mut self.risks);
+        risks.clear();
+        self.pacer.plan(&view, &mut risks);
+        let reserves = self.pacer.reserves_agents();
+        for &risk in risks.iter().take(view.line_room) {
+            if reserves {
+                let Some(agent) = self.pop_ready_agent() else { break };
+                self.dial(now, Some(agent), risk, out);
+            } else {
+                self.dial(now, None, risk, out);
+            }
+        }
+        self.risks = risks;
+    }
+
+    /// Checks the cross-links between agents and calls; for tests and debugging.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        for agent in self.agents.values() {
+            match agent.state {
+                AgentState::OnCall { call } => match self.calls.get(&call).map(|c| c.phase) {
+                    Some(CallPhase::Connected { agent: a }) if a == agent.id => {}
+                    other => return Err(format!("{} on call {call} whose phase is {other:?}", agent.id)),
+                },
+                AgentState::Reserved { call } => {
+                    if self.calls.get(&call).and_then(|c| c.reserved_for) != Some(agent.id) {
+                        return Err(format!("{} reserved for {call} which is not held for it", agent.id));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for call in self.calls.values() {
+            if let CallPhase::Connected { agent } = call.phase {
+                if self.agents.get(&agent).map(|a| a.state) != Some(AgentState::OnCall { call: call.id }) {
+                    return Err(format!("{} connected to {agent} who is not on it", call.id));
+                }
+            }
+        }
+        let staffed = self.agents.values().filter(|a| a.state.is_staffed()).count();
+        if staffed != self.staffed {
+            return Err(format!("staffed count {} but {staffed} agents staffed", self.staffed));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,290 @@
+//! Online estimates the predictive pacer learns from the calls it makes: how often a
+//! dial reaches a live person, how long phones ring before an answer or a failure, and
+//! how long an agent stays busy after a connect. Every estimate forgets slowly (a
+//! half-life counted in observations) so it follows a workload that drifts during
+//! the day, and starts from weak priors so the first minutes are sane.
+
+use crate::config::Priors;
+use std::time::Duration;
+
+/// Observations after which an old observation weighs half as much as a new one.
+const HALF_LIFE: f64 = 300.0;
+/// Weight of the prior, in observations.
+const PRIOR_WEIGHT: f64 = 5.0;
+
+fn decay() -> f64 {
+    0.5f64.powf(1.0 / HALF_LIFE)
+}
+
+/// Standard normal cumulative distribution.
+pub fn normal_cdf(z: f64) -> f64 {
+    0.5 * libm::erfc(-z / std::f64::consts::SQRT_2)
+}
+
+/// Cumulative distribution of a lognormal with the given mean and coefficient of variation.
+fn lognormal_cdf(x: f64, mean: f64, cv: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    let sigma2 = (1.0 + cv * cv).ln();
+    let mu = mean.ln() - sigma2 / 2.0;
+    normal_cdf((x.ln() - mu) / sigma2.sqrt())
+}
+
+/// A decaying empirical distribution of durations, in fixed-width bins with an
+/// exponential tail past the last bin.
+#[derive(Clone, Debug)]
+pub struct DurationHistogram {
+    bin_secs: f64,
+    weights: Vec<f64>,
+    overflow: f64,
+    /// Mean excess over the last bin edge of the overflowing observations.
+    tail_excess: f64,
+    total: f64,
+    /// cdf[i] = P(X <= i * bin_secs), i = 0..=bins.
+    cdf: Vec<f64>,
+}
+
+impl DurationHistogram {
+    /// An empty histogram of `bins` bins of `bin_secs`, seeded with a lognormal prior.
+    pub fn with_prior(bin_secs: f64, bins: usize, prior_mean: f64, prior_cv: f64) -> Self {
+        let mut h = DurationHistogram {
+            bin_secs,
+            weights: vec![0.0; bins],
+            overflow: 0.0,
+            tail_excess: prior_mean.max(bin_secs),
+            total: 0.0,
+            cdf: vec![0.0; bins + 1],
+        };
+        let mut previous = 0.0;
+        for i in 0..bins {
+            let c = lognormal_cdf((i + 1) as f64 * bin_secs, prior_mean, prior_cv);
+            h.weights[i] = (c - previous) * PRIOR_WEIGHT;
+            previous = c;
+        }
+        h.overflow = (1.0 - previous) * PRIOR_WEIGHT;
+        h.total = PRIOR_WEIGHT;
+        h.rebuild();
+        h
+    }
+
+    fn max_secs(&self) -> f64 {
+        self.weights.len() as f64 * self.bin_secs
+    }
+
+    fn rebuild(&mut self) {
+        let mut acc = 0.0;
+        self.cdf[0] = 0.0;
+        for (i, w) in self.weights.iter().enumerate() {
+            acc += w;
+            self.cdf[i + 1] = acc / self.total;
+        }
+    }
+
+    pub fn observe(&mut self, secs: f64) {
+        if !secs.is_finite() || secs < 0.0 {
+            return;
+        }
+        let d = decay();
+        for w in &mut self.weights {
+            *w *= d;
+        }
+        self.overflow *= d;
+        self.total = self.total * d + 1.0;
+        let bin = (secs / self.bin_secs) as usize;
+        if bin < self.weights.len() {
+            self.weights[bin] += 1.0;
+        } else {
+            self.overflow += 1.0;
+            let excess = secs - self.max_secs();
+            self.tail_excess += (excess - self.tail_excess) / 20.0;
+        }
+        self.rebuild();
+    }
+
+    /// P(X <= secs).
+    pub fn cdf(&self, secs: f64) -> f64 {
+        if secs <= 0.0 {
+            return 0.0;
+        }
+        let pos = secs / self.bin_secs;
+        let i = pos as usize;
+        let bins = self.weights.len();
+        if i >= bins {
+            let at_edge = self.cdf[bins];
+            let excess = secs - self.max_secs();
+            return at_edge + (1.0 - at_edge) * (1.0 - (-excess / self.tail_excess.max(1e-3)).exp());
+        }
+        let frac = pos - i as f64;
+        self.cdf[i] + (self.cdf[i + 1] - self.cdf[i]) * frac
+    }
+
+    /// P(X <= elapsed + h | X > elapsed).
+    pub fn conditional_within(&self, elapsed: f64, h: f64) -> f64 {
+        let survived = 1.0 - self.cdf(elapsed);
+        if survived <= 1e-9 {
+            // Past every observation: assume an exponential tail.
+            return 1.0 - (-h / self.tail_excess.max(1e-3)).exp();
+        }
+        ((self.cdf(elapsed + h) - self.cdf(elapsed)) / survived).clamp(0.0, 1.0)
+    }
+
+    /// The smallest x with P(X <= x) >= q.
+    pub fn quantile(&self, q: f64) -> f64 {
+        let bins = self.weights.len();
+        for i in 0..bins {
+            if self.cdf[i + 1] >= q {
+                let span = self.cdf[i + 1] - self.cdf[i];
+                let frac = if span > 0.0 { (q - self.cdf[i]) / span } else { 0.0 };
+                return (i as f64 + frac) * self.bin_secs;
+            }
+        }
+        self.max_secs() + self.tail_excess
+    }
+
+    /// Mean of the distribution.
+    pub fn mean(&self) -> f64 {
+        let body: f64 = self.weights.iter().enumerate().map(|(i, w)| w * (i as f64 + 0.5) * self.bin_secs).sum();
+        (body + self.overflow * (self.max_secs() + self.tail_excess)) / self.total
+    }
+}
+
+/// How dials end, in shares of decayed counts.
+#[derive(Clone, Debug)]
+struct OutcomeMix {
+    answered: f64,
+    failed_early: f64,
+    no_answer: f64,
+}
+
+impl OutcomeMix {
+    fn total(&self) -> f64 {
+        self.answered + self.failed_early + self.no_answer
+    }
+
+    fn add(&mut self, answered: f64, failed_early: f64, no_answer: f64) {
+        let d = decay();
+        self.answered = self.answered * d + answered;
+        self.failed_early = self.failed_early * d + failed_early;
+        self.no_answer = self.no_answer * d + no_answer;
+    }
+}
+
+/// All the estimates a campaign keeps, whatever its pacing mode.
+#[derive(Clone, Debug)]
+pub struct Estimates {
+    mix: OutcomeMix,
+    ring_to_answer: DurationHistogram,
+    ring_to_failure: DurationHistogram,
+    busy_time: DurationHistogram,
+    no_answer_timeout: f64,
+}
+
+impl Estimates {
+    pub fn new(priors: &Priors, no_answer_timeout: Duration) -> Self {
+        let p = priors.answer_probability;
+        let ring = priors.ring_time.as_secs_f64().max(0.5);
+        let handle = priors.handle_time.as_secs_f64().max(1.0);
+        Estimates {
+            mix: OutcomeMix { answered: p * PRIOR_WEIGHT, failed_early: 0.0, no_answer: (1.0 - p) * PRIOR_WEIGHT },
+            ring_to_answer: DurationHistogram::with_prior(0.5, 240, ring, 0.5),
+            ring_to_failure: DurationHistogram::with_prior(0.5, 240, 5.0, 0.5),
+            busy_time: DurationHistogram::with_prior(2.0, 1800, handle, 1.0),
+            no_answer_timeout: no_answer_timeout.as_secs_f64(),
+        }
+    }
+
+    pub fn observe_answer(&mut self, ring_secs: f64) {
+        self.mix.add(1.0, 0.0, 0.0);
+        self.ring_to_answer.observe(ring_secs);
+    }
+
+    /// A failure before the no-answer timeout (busy, congestion, rejected …).
+    pub fn observe_early_failure(&mut self, ring_secs: f64) {
+        self.mix.add(0.0, 1.0, 0.0);
+        self.ring_to_failure.observe(ring_secs);
+    }
+
+    pub fn observe_no_answer(&mut self) {
+        self.mix.add(0.0, 0.0, 1.0);
+    }
+
+    /// An agent's busy period (connect to ready again) ended.
+    pub fn observe_busy_time(&mut self, secs: f64) {
+        self.busy_time.observe(secs);
+    }
+
+    /// Probability that a new dial reaches a live person.
+    pub fn answer_probability(&self) -> f64 {
+        self.mix.answered / self.mix.total()
+    }
+
+    /// Mean time from connect until the agent is ready again.
+    pub fn mean_busy_time(&self) -> f64 {
+        self.busy_time.mean()
+    }
+
+    pub fn ring_to_answer(&self) -> &DurationHistogram {
+        &self.ring_to_answer
+    }
+
+    /// Probability that a call that has rung `rung` seconds without an outcome is
+    /// answered within the next `h` seconds.
+    pub fn answer_within(&self, rung: f64, h: f64) -> f64 {
+        let total = self.mix.total();
+        let p = self.mix.answered / total;
+        let q_fail = self.mix.failed_early / total;
+        let q_na = if rung < self.no_answer_timeout { self.mix.no_answer / total } else { 0.0 };
+        let alive_answer = p * (1.0 - self.ring_to_answer.cdf(rung));
+        let den = alive_answer + q_fail * (1.0 - self.ring_to_failure.cdf(rung)) + q_na;
+        if den <= 1e-12 {
+            return 0.0;
+        }
+        let num = p * (self.ring_to_answer.cdf(rung + h) - self.ring_to_answer.cdf(rung));
+        (num / den).clamp(0.0, 1.0)
+    }
+
+    /// Probability that an agent busy for `elapsed` seconds is free within `h` more.
+    pub fn release_within(&self, elapsed: f64, h: f64) -> f64 {
+        self.busy_time.conditional_within(elapsed, h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_learns_a_distribution() {
+        let mut h = DurationHistogram::with_prior(1.0, 100, 50.0, 1.0);
+        for i in 0..2000 {
+            h.observe(10.0 + (i % 10) as f64); // uniform over 10..20
+        }
+        assert!(h.cdf(9.0) < 0.02);
+        assert!((h.cdf(15.0) - 0.5).abs() < 0.05, "{}", h.cdf(15.0));
+        assert!(h.cdf(21.0) > 0.98);
+        assert!((h.quantile(0.5) - 15.0).abs() < 1.0);
+        assert!((h.mean() - 15.0).abs() < 1.0, "{}", h.mean());
+        // Conditional: having survived 15 s, almost surely done within 6 more.
+        assert!(h.conditional_within(15.0, 6.0) > 0.95);
+    }
+
+    #[test]
+    fn answer_posterior_falls_as_a_call_keeps_ringing() {
+        let mut e = Estimates::new(&Priors::default(), Duration::from_secs(25));
+        for i in 0..3000 {
+            match i % 10 {
+                0..=2 => e.observe_answer(8.0),
+                3 => e.observe_early_failure(4.0),
+                _ => e.observe_no_answer(),
+            }
+        }
+        assert!((e.answer_probability() - 0.3).abs() < 0.02);
+        let fresh = e.answer_within(0.0, 30.0);
+        let late = e.answer_within(12.0, 30.0);
+        assert!((fresh - 0.3).abs() < 0.03, "{fresh}");
+        assert!(late < 0.01, "a call ringing past every observed answer time is hopeless: {late}");
+        // Having survived the busy signals, the share of answers grows.
+        assert!(e.answer_within(6.0, 30.0) > fresh);
+    }
+}

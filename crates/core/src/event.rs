@@ -1,0 +1,50 @@
+//! What goes into the core ([`Event`]) and what comes out ([`Command`]).
+
+use crate::{AgentId, CallId, FailCause, PacingSettings};
+
+/// Something that happened, reported by the driver with the time it happened.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// The agent logs in, paused.
+    AgentLogin(AgentId),
+    /// The agent is ready for calls (logs in if needed; ends pause or wrap-up).
+    AgentReady(AgentId),
+    AgentPause(AgentId),
+    /// The agent logs out; refused while the agent is on a call.
+    AgentLogout(AgentId),
+    /// Preview mode: the agent asks for the next contact to be dialed for them.
+    PreviewDial(AgentId),
+    /// The called party's phone is ringing.
+    Ringing(CallId),
+    /// A live person answered.
+    Answered(CallId),
+    /// The call did not reach a person.
+    Failed(CallId, FailCause),
+    /// The call ended: after a connect the talk ended; before it the person hung up.
+    Hangup(CallId),
+    /// The driver had no contact for this dial; dialing waits for [`Event::ContactsAvailable`].
+    NoContact(CallId),
+    /// New contacts can be dialed again after a [`Event::NoContact`].
+    ContactsAvailable,
+    /// Start (or resume) dialing for the campaign.
+    Start,
+    /// Stop placing new calls; calls in progress continue.
+    Stop,
+    /// Change the pacing at run time.
+    SetPacing(PacingSettings),
+    /// Time advanced.
+    Tick,
+}
+
+/// Something the driver must do.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Place a call to the next contact. With `agent`, the call is for that agent only.
+    Dial { call: CallId, agent: Option<AgentId> },
+    /// Bridge the answered call to the agent.
+    Connect { call: CallId, agent: AgentId },
+    /// No agent in time: play the information message and hang up. Counted as abandoned.
+    Drop { call: CallId },
+    /// Stop ringing (no-answer timeout or shedding); the call is over for the core.
+    Cancel { call: CallId },
+}

@@ -1,0 +1,162 @@
+//! The predictive policy.
+//!
+//! For each candidate call it asks: if this call were answered, would an agent be
+//! free for it within the connect grace? It answers with the campaign's learned
+//! estimates, state by state:
+//! - **supply** at the moment the call would be answered: the free agents, plus each
+//!   busy agent with the probability that its busy period (talk and wrap-up), already
+//!   `e` seconds long, ends within the horizon plus the grace;
+//! - **demand** ahead of it: the calls already waiting, plus each call still ringing
+//!   with the posterior probability that it is answered within the horizon, given how
+//!   long it has rung without an outcome, plus the other new calls;
+//! - the horizon is the new call's own ring time, averaged over several quantiles of
+//!   the learned ring-to-answer distribution.
+//!
+//! The call is abandoned if demand reaches supply; that probability, computed exactly
+//! for small teams and by a normal approximation for large ones, must stay under a
+//! threshold. An outer feedback loop moves the threshold (on a log scale) so that the
+//! realised abandon rate settles on the target: down a step on every abandon, up a
+//! small step on every connect, in the ratio target / (1 - target).
+//!
+//! A **hard guard** keeps the abandon rate over the configured window under the cap:
+//! a call is dialed only while the abandons already counted, plus the risk of every
+//! call in flight (scaled by how the risks have compared with reality so far) and a
+//! safety margin, stay under the cap times the answers. When the guard binds the
+//! policy falls back to progressive (a call only for an agent with none in flight).
+
+use super::probability::BernoulliSum;
+use super::{Pacer, PacingView};
+use crate::{CampaignConfig, PacingSettings};
+
+const MIN_THRESHOLD: f64 = 0.002;
+const MAX_THRESHOLD: f64 = 0.6;
+/// Live answers after which the calibration of risks against abandons halves its memory.
+const CALIBRATION_HALF_LIFE: f64 = 2000.0;
+
+pub struct Predictive {
+    log_threshold: f64,
+    target: f64,
+    cap: f64,
+    gain: f64,
+    guard_z: f64,
+    horizon_points: usize,
+    /// The last plan stopped for a reason other than the threshold (guard or lines):
+    /// connects then say nothing about the threshold, so it must not wind up.
+    saturated: bool,
+    /// Decayed sums of predicted risk and of actual abandons, for the guard.
+    predicted: f64,
+    actual: f64,
+}
+
+impl Predictive {
+    pub fn new(config: &CampaignConfig) -> Self {
+        let s = &config.pacing;
+        let p = &config.predictive;
+        Predictive {
+            log_threshold: p.initial_threshold.ln(),
+            target: s.abandon_target,
+            cap: s.abandon_cap,
+            gain: p.feedback_gain,
+            guard_z: p.guard_z,
+            horizon_points: p.horizon_points,
+            saturated: false,
+            predicted: 1.0,
+            actual: 1.0,
+        }
+    }
+
+    /// The current per-call abandon threshold.
+    pub fn threshold(&self) -> f64 {
+        self.log_threshold.exp()
+    }
+
+    fn calibration(&self) -> f64 {
+        (self.actual / self.predicted).max(1.0)
+    }
+}
+
+impl Pacer for Predictive {
+    fn plan(&mut self, v: &PacingView<'_>, dials: &mut Vec<f64>) {
+        if v.staffed == 0 || v.line_room == 0 {
+            return;
+        }
+        let est = v.estimates;
+        let p = est.answer_probability();
+        let grace = v.config.connect_grace.as_secs_f64();
+        let k = self.horizon_points;
+        let horizons: Vec<f64> =
+            (0..k).map(|i| est.ring_to_answer().quantile((i as f64 + 0.5) / k as f64)).collect();
+        let new_answer: Vec<f64> = horizons.iter().map(|&h| p * est.ring_to_answer().cdf(h)).collect();
+        let mut supply: Vec<BernoulliSum> = vec![BernoulliSum::constant(v.free); k];
+        let mut demand: Vec<BernoulliSum> = vec![BernoulliSum::constant(v.waiting); k];
+
+        for agent in v.agents.values() {
+            if let (true, Some(since)) = (agent.state.is_busy(), agent.busy_since) {
+                let elapsed = v.now.secs_since(since);
+                for (s, h) in supply.iter_mut().zip(&horizons) {
+                    s.add_trial(est.release_within(elapsed, h + grace));
+                }
+            }
+        }
+        let mut pending_risk = 0.0;
+        let mut pending_answers = v.waiting as f64;
+        for call in v.calls.values() {
+            if !call.phase.is_unanswered() {
+                continue;
+            }
+            pending_risk += call.abandon_risk;
+            let rung = v.now.secs_since(call.ring_start());
+            pending_answers += est.answer_within(rung, f64::INFINITY);
+            // A call held for a reserved agent (left over from another mode) has its own.
+            if call.reserved_for.is_some() {
+                continue;
+            }
+            for (d, h) in demand.iter_mut().zip(&horizons) {
+                d.add_trial(est.answer_within(rung, *h));
+            }
+        }
+
+        let threshold = self.threshold();
+        let calibration = self.calibration();
+        let (answered, abandoned) = (v.window_answered as f64, v.window_abandoned as f64);
+        self.saturated = true;
+        for n in 0..v.line_room {
+            let p_abandon = demand.iter().zip(&supply).map(|(d, s)| d.prob_at_least(s)).sum::<f64>() / k as f64;
+            if p_abandon > threshold {
+                self.saturated = false;
+                break;
+            }
+            let risk = p * p_abandon;
+            let exposed = (pending_risk + risk) * calibration;
+            let budget = self.cap * (answered + pending_answers + p * (n as f64 + 1.0));
+            let guard_ok = abandoned + exposed + self.guard_z * exposed.sqrt() <= budget;
+            let progressive_ok = v.free > v.unanswered + v.waiting + n;
+            if !guard_ok && !progressive_ok {
+                break;
+            }
+            dials.push(risk);
+            self.predicted += risk;
+            pending_risk += risk;
+            for (d, q) in demand.iter_mut().zip(&new_answer) {
+                d.add_trial(*q);
+            }
+        }
+    }
+
+    fn on_live_outcome(&mut self, _now: crate::Instant, abandoned: bool) {
+        let d = 0.5f64.powf(1.0 / CALIBRATION_HALF_LIFE);
+        self.actual = self.actual * d + if abandoned { 1.0 } else { 0.0 };
+        self.predicted *= d;
+        if abandoned {
+            self.log_threshold -= self.gain;
+        } else if !self.saturated {
+            self.log_threshold += self.gain * self.target / (1.0 - self.target);
+        }
+        self.log_threshold = self.log_threshold.clamp(MIN_THRESHOLD.ln(), MAX_THRESHOLD.ln());
+    }
+
+    fn update(&mut self, settings: &PacingSettings) {
+        self.target = settings.abandon_target;
+        self.cap = settings.abandon_cap;
+    }
+}

@@ -1,0 +1,17 @@
+//! A discrete-event simulator of an outbound call centre, driving the Sanjeevani
+//! dialer core through its public API exactly as a PBX adapter would.
+//!
+//! Runs are seeded and reproducible: the same scenario and seed give a byte-identical
+//! [`Report`]. Contacts use *common random numbers*: the k-th contact dialed has the
+//! same fate (answers or not, ring time, talk time …) whatever the pacing policy, so
+//! policies are compared on the same calls in the same order.
+
+pub mod bench;
+pub mod dist;
+pub mod report;
+pub mod scenario;
+pub mod sim;
+
+pub use report::Report;
+pub use scenario::{Scenario, ScenarioError};
+pub use sim::{simulate, SimError};
