@@ -178,6 +178,9 @@ pub struct Estimates {
     ring_to_failure: DurationHistogram,
     busy_time: DurationHistogram,
     no_answer_timeout: f64,
+    /// Observations so far (not decayed): how much the estimates have learned.
+    busy_seen: u64,
+    dials_seen: u64,
 }
 
 impl Estimates {
@@ -191,27 +194,38 @@ impl Estimates {
             ring_to_failure: DurationHistogram::with_prior(0.5, 240, 5.0, 0.5),
             busy_time: DurationHistogram::with_prior(2.0, 1800, handle, 1.0),
             no_answer_timeout: no_answer_timeout.as_secs_f64(),
+            busy_seen: 0,
+            dials_seen: 0,
         }
     }
 
     pub fn observe_answer(&mut self, ring_secs: f64) {
+        self.dials_seen += 1;
         self.mix.add(1.0, 0.0, 0.0);
         self.ring_to_answer.observe(ring_secs);
     }
 
     /// A failure before the no-answer timeout (busy, congestion, rejected …).
     pub fn observe_early_failure(&mut self, ring_secs: f64) {
+        self.dials_seen += 1;
         self.mix.add(0.0, 1.0, 0.0);
         self.ring_to_failure.observe(ring_secs);
     }
 
     pub fn observe_no_answer(&mut self) {
+        self.dials_seen += 1;
         self.mix.add(0.0, 0.0, 1.0);
     }
 
     /// An agent's busy period (connect to ready again) ended.
     pub fn observe_busy_time(&mut self, secs: f64) {
+        self.busy_seen += 1;
         self.busy_time.observe(secs);
+    }
+
+    /// Busy periods and dial outcomes observed so far.
+    pub fn observations(&self) -> (u64, u64) {
+        (self.busy_seen, self.dials_seen)
     }
 
     /// Probability that a new dial reaches a live person.

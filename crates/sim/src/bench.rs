@@ -2,7 +2,8 @@
 //! some seeds and reported on others, beside the line-conservation bound.
 //!
 //! Workload per cell (from `docs/pacing.md`): live answer with probability p after a
-//! bimodal lognormal ring (around 8 s and 20 s), 5 % busy ending after about 5 s, the
+//! bimodal lognormal ring (85 % around 6 s, 15 % around 19 s: mean 8 s, the figure the
+//! design notes' reference numbers were derived with), 5 % busy ending after about 5 s, the
 //! rest unanswered until the 25 s timeout; talk time lognormal, mean 120 s, CV 1; no
 //! wrap-up; connect grace 2 s; at most 3 lines per agent; abandon cap 3 %.
 
@@ -74,8 +75,8 @@ pub fn cell_scenario(agents: u32, answer_rate: f64, hours: f64) -> Scenario {
             answer_probability_changes: vec![],
             ring_time: Dist::Mixture {
                 parts: vec![
-                    Weighted { weight: 0.75, of: Dist::lognormal(8.0, 0.2) },
-                    Weighted { weight: 0.25, of: Dist::lognormal(20.0, 0.08) },
+                    Weighted { weight: 0.85, of: Dist::lognormal(6.0, 0.25) },
+                    Weighted { weight: 0.15, of: Dist::lognormal(19.0, 0.08) },
                 ],
             },
             busy_share: 0.05,

@@ -32,6 +32,12 @@ const MIN_THRESHOLD: f64 = 0.002;
 const MAX_THRESHOLD: f64 = 0.6;
 /// Live answers after which the calibration of risks against abandons halves its memory.
 const CALIBRATION_HALF_LIFE: f64 = 2000.0;
+/// Busy periods per staffed agent, and at least this many observations, before the
+/// estimates are trusted to dial ahead of free agents.
+const WARM_UP_PER_AGENT: u64 = 2;
+const WARM_UP_MIN: u64 = 30;
+/// Seconds over which the recent dial rate is averaged.
+const DIAL_RATE_WINDOW: f64 = 60.0;
 
 pub struct Predictive {
     log_threshold: f64,
@@ -46,6 +52,9 @@ pub struct Predictive {
     /// Decayed sums of predicted risk and of actual abandons, for the guard.
     predicted: f64,
     actual: f64,
+    /// Recent dials per second (exponentially weighted), and when it was last updated.
+    dial_rate: f64,
+    rate_at: Option<crate::Instant>,
 }
 
 impl Predictive {
@@ -62,6 +71,8 @@ impl Predictive {
             saturated: false,
             predicted: 1.0,
             actual: 1.0,
+            dial_rate: 0.0,
+            rate_at: None,
         }
     }
 
@@ -81,6 +92,15 @@ impl Pacer for Predictive {
             return;
         }
         let est = v.estimates;
+        // Until the estimates have seen enough, dial progressively: the first busy
+        // periods to end are the short ones, and trusting them would over-dial.
+        let (busy_seen, dials_seen) = est.observations();
+        if busy_seen < (WARM_UP_PER_AGENT * v.staffed as u64).max(WARM_UP_MIN) || dials_seen < WARM_UP_MIN {
+            let wanted = v.free.saturating_sub(v.unanswered + v.waiting).min(v.line_room);
+            dials.extend(std::iter::repeat_n(0.0, wanted));
+            self.saturated = true;
+            return;
+        }
         let p = est.answer_probability();
         let grace = v.config.connect_grace.as_secs_f64();
         let k = self.horizon_points;
@@ -89,6 +109,18 @@ impl Pacer for Predictive {
         let new_answer: Vec<f64> = horizons.iter().map(|&h| p * est.ring_to_answer().cdf(h)).collect();
         let mut supply: Vec<BernoulliSum> = vec![BernoulliSum::constant(v.free); k];
         let mut demand: Vec<BernoulliSum> = vec![BernoulliSum::constant(v.waiting); k];
+        // Calls this policy will place before the new one is answered, and that are
+        // answered before it (a shorter ring): dialed at the recent rate.
+        let elapsed = self.rate_at.map_or(0.0, |t| v.now.secs_since(t));
+        self.dial_rate *= (-elapsed / DIAL_RATE_WINDOW).exp();
+        self.rate_at = Some(v.now);
+        for (d, &h) in demand.iter_mut().zip(&horizons) {
+            let steps = 8;
+            let integral: f64 = (0..steps)
+                .map(|i| est.ring_to_answer().cdf(h * (i as f64 + 0.5) / steps as f64) * h / steps as f64)
+                .sum();
+            d.add_poisson(self.dial_rate * p * integral);
+        }
 
         for agent in v.agents.values() {
             if let (true, Some(since)) = (agent.state.is_busy(), agent.busy_since) {
@@ -119,11 +151,10 @@ impl Pacer for Predictive {
         let threshold = self.threshold();
         let calibration = self.calibration();
         let (answered, abandoned) = (v.window_answered as f64, v.window_abandoned as f64);
-        self.saturated = true;
+        self.saturated = false;
         for n in 0..v.line_room {
             let p_abandon = demand.iter().zip(&supply).map(|(d, s)| d.prob_at_least(s)).sum::<f64>() / k as f64;
             if p_abandon > threshold {
-                self.saturated = false;
                 break;
             }
             let risk = p * p_abandon;
@@ -132,9 +163,11 @@ impl Pacer for Predictive {
             let guard_ok = abandoned + exposed + self.guard_z * exposed.sqrt() <= budget;
             let progressive_ok = v.free > v.unanswered + v.waiting + n;
             if !guard_ok && !progressive_ok {
+                self.saturated = true;
                 break;
             }
             dials.push(risk);
+            self.dial_rate += 1.0 / DIAL_RATE_WINDOW;
             self.predicted += risk;
             pending_risk += risk;
             for (d, q) in demand.iter_mut().zip(&new_answer) {

@@ -40,6 +40,35 @@ impl BernoulliSum {
         }
     }
 
+    /// Add an independent Poisson count of mean `m` (many unlikely trials).
+    pub fn add_poisson(&mut self, m: f64) {
+        if !(m > 0.0) {
+            return;
+        }
+        self.mean += m;
+        self.var += m;
+        if let Some(pmf) = &mut self.pmf {
+            // Poisson pmf until its tail is negligible.
+            let mut terms = vec![(-m).exp()];
+            while terms.len() < EXACT_LIMIT && (terms.len() as f64) < m + 1.0 + 10.0 * m.sqrt() {
+                let k = terms.len() as f64;
+                let next = terms[terms.len() - 1] * m / k;
+                terms.push(next);
+            }
+            if pmf.len() + terms.len() > EXACT_LIMIT {
+                self.pmf = None;
+                return;
+            }
+            let mut out = vec![0.0; pmf.len() + terms.len() - 1];
+            for (i, a) in pmf.iter().enumerate() {
+                for (j, b) in terms.iter().enumerate() {
+                    out[i + j] += a * b;
+                }
+            }
+            *pmf = out;
+        }
+    }
+
     /// P(self >= other), for independent counts.
     pub fn prob_at_least(&self, other: &BernoulliSum) -> f64 {
         if let (Some(mine), Some(theirs)) = (&self.pmf, &other.pmf) {
@@ -85,6 +114,15 @@ mod tests {
         assert!((d.prob_at_least(&s) - 0.75).abs() < 1e-12);
         assert_eq!(BernoulliSum::constant(0).prob_at_least(&BernoulliSum::constant(1)), 0.0);
         assert_eq!(BernoulliSum::constant(2).prob_at_least(&BernoulliSum::constant(1)), 1.0);
+    }
+
+    #[test]
+    fn poisson_count_has_the_right_tail() {
+        let mut d = BernoulliSum::constant(0);
+        d.add_poisson(2.0);
+        // P(Poisson(2) >= 1) = 1 - e^-2
+        let one = BernoulliSum::constant(1);
+        assert!((d.prob_at_least(&one) - (1.0 - (-2.0f64).exp())).abs() < 1e-9);
     }
 
     #[test]
