@@ -2,7 +2,9 @@
 
 use anyhow::Result;
 use clap::Subcommand;
-use sanjeevani_sim::bench::{run_pacing, BenchPlan, BenchRow};
+use sanjeevani_core::PacingMode;
+use sanjeevani_sim::bench::{cell_scenario, run_pacing, BenchPlan, BenchRow};
+use sanjeevani_sim::simulate;
 
 #[derive(Subcommand)]
 pub enum Which {
@@ -12,6 +14,11 @@ pub enum Which {
         #[arg(long)]
         quick: bool,
         /// Print the rows as a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Core throughput: a simulated 24 h day of 100 agents, per policy.
+    Core {
         #[arg(long)]
         json: bool,
     },
@@ -30,8 +37,41 @@ pub fn run(which: Which) -> Result<()> {
                 eprintln!("{} rows in {:.1} s", rows.len(), started.elapsed().as_secs_f64());
             }
         }
+        Which::Core { json } => {
+            let rows = core_throughput()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                println!("{:<15} {:>10} {:>12} {:>14}", "policy", "wall s", "events", "events/s");
+                for r in &rows {
+                    println!("{:<15} {:>10.3} {:>12} {:>14.0}", r.policy, r.wall_seconds, r.events, r.events_per_second);
+                }
+            }
+        }
     }
     Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct CoreRow {
+    policy: &'static str,
+    wall_seconds: f64,
+    events: u64,
+    events_per_second: f64,
+}
+
+/// A 24 h day of 100 agents at p = 0.3, simulated once per policy.
+fn core_throughput() -> Result<Vec<CoreRow>> {
+    let mut rows = Vec::new();
+    for (policy, mode) in [("progressive", PacingMode::Progressive), ("predictive", PacingMode::Predictive)] {
+        let mut s = cell_scenario(100, 0.3, 24.0);
+        s.campaign.pacing.mode = mode;
+        let started = std::time::Instant::now();
+        let report = simulate(&s, 1)?;
+        let wall = started.elapsed().as_secs_f64();
+        rows.push(CoreRow { policy, wall_seconds: wall, events: report.events, events_per_second: report.events as f64 / wall });
+    }
+    Ok(rows)
 }
 
 fn print_table(rows: &[BenchRow]) {

@@ -4,7 +4,7 @@ mod bench;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use sanjeevani_core::PacingMode;
+use sanjeevani_core::{CampaignConfig, PacingMode};
 use sanjeevani_sim::{simulate, Report, Scenario};
 use std::path::PathBuf;
 
@@ -32,6 +32,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the dialer core as a JSON-lines process (docs/engine-protocol.md).
+    Engine {
+        /// Read events from standard input, write commands to standard output.
+        #[arg(long, required = true)]
+        stdio: bool,
+        /// Campaign settings (TOML): pacing mode, lines per agent, abandon target and
+        /// cap, connect grace, no-answer timeout. Default: predictive with the defaults.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -55,6 +65,21 @@ fn main() -> Result<()> {
             } else {
                 print_report(&report);
             }
+        }
+        Command::Engine { stdio: _, config } => {
+            let config = match config {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                    let config: CampaignConfig =
+                        toml::from_str(&text).with_context(|| format!("invalid engine config {}", path.display()))?;
+                    config.validate().with_context(|| format!("invalid engine config {}", path.display()))?;
+                    config
+                }
+                None => CampaignConfig::default(),
+            };
+            let stdin = std::io::stdin().lock();
+            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            sanjeevani_engine::run(config, stdin, stdout, std::io::stderr().lock())?;
         }
         Command::Bench { which } => bench::run(which)?,
     }

@@ -341,6 +341,7 @@ impl Campaign {
 
     /// The agent just became ready: take the longest-waiting call, or join the queue.
     fn agent_free(&mut self, agent: AgentId, now: Instant, out: &mut Vec<Command>) {
+        self.pace_now = true;
         while let Some(call) = self.waiting.pop_front() {
             if self.calls.get(&call).is_some_and(|c| c.phase == CallPhase::Answered) {
                 self.connect(call, agent, now, out);
@@ -393,6 +394,7 @@ impl Campaign {
                 self.agent_free(agent, now, out);
             }
         }
+        // Otherwise the freed line waits for the next periodic pacing decision.
         match outcome {
             Outcome::Completed => self.stats.completed += 1,
             Outcome::Abandoned(kind) => {
@@ -409,7 +411,6 @@ impl Campaign {
                 self.stats.dials -= 1;
             }
         }
-        self.pace_now = true;
     }
 
     /// Expire timers: strictly before `now` ahead of an event, up to and including

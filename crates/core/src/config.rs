@@ -186,7 +186,7 @@ impl Default for CampaignConfig {
             no_answer_timeout: Duration::from_secs(25),
             min_ring: Duration::from_secs(15),
             abandon_window: Duration::from_secs(24 * 3600),
-            pace_interval: Duration::from_millis(250),
+            pace_interval: Duration::from_millis(500),
             predictive: PredictiveParams::default(),
             priors: Priors::default(),
         }

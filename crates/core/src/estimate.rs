@@ -170,6 +170,47 @@ impl OutcomeMix {
     }
 }
 
+/// The posterior of one ringing call, computed once and asked for several horizons.
+pub struct RingingCall<'a> {
+    estimates: &'a Estimates,
+    rung: f64,
+    answered_by_now: f64,
+    /// p / P(still ringing at `rung`).
+    scale: f64,
+}
+
+impl RingingCall<'_> {
+    /// Probability of a live answer within the next `h` seconds.
+    pub fn answer_within(&self, h: f64) -> f64 {
+        let f = &self.estimates.ring_to_answer;
+        (self.scale * (f.cdf(self.rung + h) - self.answered_by_now)).clamp(0.0, 1.0)
+    }
+
+    /// Probability of a live answer at all.
+    pub fn answer_eventually(&self) -> f64 {
+        (self.scale * (1.0 - self.answered_by_now)).clamp(0.0, 1.0)
+    }
+}
+
+/// The release model of one busy agent, computed once and asked for several horizons.
+pub struct BusyAgent<'a> {
+    estimates: &'a Estimates,
+    elapsed: f64,
+    done_by_now: f64,
+}
+
+impl BusyAgent<'_> {
+    /// Probability that the agent is free within the next `h` seconds.
+    pub fn release_within(&self, h: f64) -> f64 {
+        let f = &self.estimates.busy_time;
+        let survived = 1.0 - self.done_by_now;
+        if survived <= 1e-9 {
+            return f.conditional_within(self.elapsed, h);
+        }
+        ((f.cdf(self.elapsed + h) - self.done_by_now) / survived).clamp(0.0, 1.0)
+    }
+}
+
 /// All the estimates a campaign keeps, whatever its pacing mode.
 #[derive(Clone, Debug)]
 pub struct Estimates {
@@ -242,20 +283,26 @@ impl Estimates {
         &self.ring_to_answer
     }
 
-    /// Probability that a call that has rung `rung` seconds without an outcome is
-    /// answered within the next `h` seconds.
-    pub fn answer_within(&self, rung: f64, h: f64) -> f64 {
+    /// What is known of a call that has rung `rung` seconds without an outcome.
+    pub fn ringing_call(&self, rung: f64) -> RingingCall<'_> {
         let total = self.mix.total();
         let p = self.mix.answered / total;
         let q_fail = self.mix.failed_early / total;
         let q_na = if rung < self.no_answer_timeout { self.mix.no_answer / total } else { 0.0 };
-        let alive_answer = p * (1.0 - self.ring_to_answer.cdf(rung));
-        let den = alive_answer + q_fail * (1.0 - self.ring_to_failure.cdf(rung)) + q_na;
-        if den <= 1e-12 {
-            return 0.0;
-        }
-        let num = p * (self.ring_to_answer.cdf(rung + h) - self.ring_to_answer.cdf(rung));
-        (num / den).clamp(0.0, 1.0)
+        let answered_by_now = self.ring_to_answer.cdf(rung);
+        let den = p * (1.0 - answered_by_now) + q_fail * (1.0 - self.ring_to_failure.cdf(rung)) + q_na;
+        RingingCall { estimates: self, rung, answered_by_now, scale: if den > 1e-12 { p / den } else { 0.0 } }
+    }
+
+    /// Probability that a call that has rung `rung` seconds without an outcome is
+    /// answered within the next `h` seconds.
+    pub fn answer_within(&self, rung: f64, h: f64) -> f64 {
+        self.ringing_call(rung).answer_within(h)
+    }
+
+    /// What is known of an agent busy for `elapsed` seconds.
+    pub fn busy_agent(&self, elapsed: f64) -> BusyAgent<'_> {
+        BusyAgent { estimates: self, elapsed, done_by_now: self.busy_time.cdf(elapsed) }
     }
 
     /// Probability that an agent busy for `elapsed` seconds is free within `h` more.

@@ -107,8 +107,9 @@ impl Pacer for Predictive {
         let horizons: Vec<f64> =
             (0..k).map(|i| est.ring_to_answer().quantile((i as f64 + 0.5) / k as f64)).collect();
         let new_answer: Vec<f64> = horizons.iter().map(|&h| p * est.ring_to_answer().cdf(h)).collect();
-        let mut supply: Vec<BernoulliSum> = vec![BernoulliSum::constant(v.free); k];
-        let mut demand: Vec<BernoulliSum> = vec![BernoulliSum::constant(v.waiting); k];
+        let busy = v.staffed.saturating_sub(v.free);
+        let mut supply: Vec<BernoulliSum> = vec![BernoulliSum::for_trials(v.free, busy); k];
+        let mut demand: Vec<BernoulliSum> = vec![BernoulliSum::for_trials(v.waiting, v.unanswered + busy); k];
         // Calls this policy will place before the new one is answered, and that are
         // answered before it (a shorter ring): dialed at the recent rate.
         let elapsed = self.rate_at.map_or(0.0, |t| v.now.secs_since(t));
@@ -124,9 +125,9 @@ impl Pacer for Predictive {
 
         for agent in v.agents.values() {
             if let (true, Some(since)) = (agent.state.is_busy(), agent.busy_since) {
-                let elapsed = v.now.secs_since(since);
+                let agent = est.busy_agent(v.now.secs_since(since));
                 for (s, h) in supply.iter_mut().zip(&horizons) {
-                    s.add_trial(est.release_within(elapsed, h + grace));
+                    s.add_trial(agent.release_within(h + grace));
                 }
             }
         }
@@ -137,14 +138,14 @@ impl Pacer for Predictive {
                 continue;
             }
             pending_risk += call.abandon_risk;
-            let rung = v.now.secs_since(call.ring_start());
-            pending_answers += est.answer_within(rung, f64::INFINITY);
+            let ringing = est.ringing_call(v.now.secs_since(call.ring_start()));
+            pending_answers += ringing.answer_eventually();
             // A call held for a reserved agent (left over from another mode) has its own.
             if call.reserved_for.is_some() {
                 continue;
             }
             for (d, h) in demand.iter_mut().zip(&horizons) {
-                d.add_trial(est.answer_within(rung, *h));
+                d.add_trial(ringing.answer_within(*h));
             }
         }
 

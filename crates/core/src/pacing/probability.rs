@@ -4,7 +4,7 @@
 use crate::estimate::normal_cdf;
 
 /// Above this many trials the exact distribution gives way to the normal approximation.
-const EXACT_LIMIT: usize = 96;
+const EXACT_LIMIT: usize = 40;
 
 #[derive(Clone, Debug)]
 pub struct BernoulliSum {
@@ -18,6 +18,16 @@ pub struct BernoulliSum {
 impl BernoulliSum {
     pub fn constant(offset: usize) -> Self {
         BernoulliSum { offset, mean: offset as f64, var: 0.0, pmf: Some(vec![1.0]) }
+    }
+
+    /// A constant to which about `trials` trials will be added: goes straight to the
+    /// normal approximation when they will be too many for the exact distribution.
+    pub fn for_trials(offset: usize, trials: usize) -> Self {
+        let mut sum = BernoulliSum::constant(offset);
+        if trials > EXACT_LIMIT {
+            sum.pmf = None;
+        }
+        sum
     }
 
     pub fn add_trial(&mut self, q: f64) {

@@ -1,0 +1,338 @@
+//! The dialer core as a JSON-lines process: one event per input line, the core's
+//! commands and a `sync` line per output, so operators can replay their own call
+//! records or drive the core from any simulator. The protocol is specified in
+//! `docs/engine-protocol.md`.
+//!
+//! [`parse_line`] never touches I/O; [`run`] reads and writes whatever it is given.
+
+use sanjeevani_core::{AgentId, CallId, Campaign, CampaignConfig, Command, Event, FailCause, Instant};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use thiserror::Error;
+
+/// Longest input line accepted; longer lines are refused, not buffered.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// What is wrong with one input line.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum ProtocolError {
+    #[error("not a JSON object of the protocol: {0}")]
+    Json(String),
+    #[error("\"t\" must be a finite number of seconds >= 0, got {0}")]
+    BadTime(f64),
+    #[error("unknown event {0:?} (expected agent_ready, agent_login, agent_pause, agent_logout, preview, ringing, answered, failed, hangup, tick or end)")]
+    UnknownEvent(String),
+    #[error("event {event:?} needs {field:?}")]
+    Missing { event: String, field: &'static str },
+    #[error("unknown cause {0:?} (expected busy, no_answer, congestion, invalid or rejected)")]
+    UnknownCause(String),
+    #[error("call id {0:?} was not issued by this engine (call ids look like \"C7\")")]
+    BadCallId(String),
+    #[error("line longer than {MAX_LINE} bytes")]
+    TooLong,
+    #[error("{0}")]
+    Core(#[from] sanjeevani_core::CoreError),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLine {
+    t: f64,
+    event: String,
+    #[serde(default)]
+    agent: Option<String>,
+    #[serde(default)]
+    call: Option<String>,
+    #[serde(default)]
+    cause: Option<String>,
+}
+
+/// One parsed input line. Agents are still named as the driver names them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    pub t: Instant,
+    pub event: InputEvent,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputEvent {
+    AgentLogin(String),
+    AgentReady(String),
+    AgentPause(String),
+    AgentLogout(String),
+    Preview(String),
+    Ringing(CallId),
+    Answered(CallId),
+    Failed(CallId, FailCause),
+    Hangup(CallId),
+    Tick,
+    End,
+}
+
+fn parse_call(s: &str) -> Result<CallId, ProtocolError> {
+    s.strip_prefix('C')
+        .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|digits| digits.parse().ok())
+        .map(CallId)
+        .ok_or_else(|| ProtocolError::BadCallId(s.to_string()))
+}
+
+/// Parse one input line.
+pub fn parse_line(line: &str) -> Result<Input, ProtocolError> {
+    if line.len() > MAX_LINE {
+        return Err(ProtocolError::TooLong);
+    }
+    let raw: RawLine = serde_json::from_str(line).map_err(|e| ProtocolError::Json(e.to_string()))?;
+    let t = Instant::from_secs_f64(raw.t).ok_or(ProtocolError::BadTime(raw.t))?;
+    let missing = |field| ProtocolError::Missing { event: raw.event.clone(), field };
+    let agent = || raw.agent.clone().ok_or_else(|| missing("agent"));
+    let call = || raw.call.as_deref().ok_or_else(|| missing("call")).and_then(parse_call);
+    let event = match raw.event.as_str() {
+        "agent_login" => InputEvent::AgentLogin(agent()?),
+        "agent_ready" => InputEvent::AgentReady(agent()?),
+        "agent_pause" => InputEvent::AgentPause(agent()?),
+        "agent_logout" => InputEvent::AgentLogout(agent()?),
+        "preview" => InputEvent::Preview(agent()?),
+        "ringing" => InputEvent::Ringing(call()?),
+        "answered" => InputEvent::Answered(call()?),
+        "failed" => {
+            let cause = raw.cause.as_deref().ok_or_else(|| missing("cause"))?;
+            let cause = FailCause::parse(cause).ok_or_else(|| ProtocolError::UnknownCause(cause.to_string()))?;
+            InputEvent::Failed(call()?, cause)
+        }
+        "hangup" => InputEvent::Hangup(call()?),
+        "tick" => InputEvent::Tick,
+        "end" => InputEvent::End,
+        other => return Err(ProtocolError::UnknownEvent(other.to_string())),
+    };
+    Ok(Input { t, event })
+}
+
+/// The engine's state: the campaign and the names the driver gave its agents.
+pub struct Engine {
+    campaign: Campaign,
+    agent_ids: BTreeMap<String, AgentId>,
+    agent_names: Vec<String>,
+    out: Vec<Command>,
+    last_t: Instant,
+}
+
+impl Engine {
+    pub fn new(config: CampaignConfig) -> Result<Self, sanjeevani_core::CoreError> {
+        Ok(Engine {
+            campaign: Campaign::try_new(config)?,
+            agent_ids: BTreeMap::new(),
+            agent_names: Vec::new(),
+            out: Vec::new(),
+            last_t: Instant::ZERO,
+        })
+    }
+
+    fn agent(&mut self, name: String) -> AgentId {
+        if let Some(id) = self.agent_ids.get(&name) {
+            return *id;
+        }
+        let id = AgentId(self.agent_names.len() as u64);
+        self.agent_names.push(name.clone());
+        self.agent_ids.insert(name, id);
+        id
+    }
+
+    fn agent_name(&self, id: AgentId) -> &str {
+        self.agent_names.get(id.0 as usize).map_or("?", String::as_str)
+    }
+
+    /// Apply one input; the output lines (commands, then `sync`) are appended to
+    /// `lines`. Returns the input's error, if any; output is produced either way.
+    pub fn step(&mut self, input: Input, lines: &mut Vec<String>) -> Result<(), ProtocolError> {
+        let event = match input.event {
+            InputEvent::AgentLogin(a) => Event::AgentLogin(self.agent(a)),
+            InputEvent::AgentReady(a) => Event::AgentReady(self.agent(a)),
+            InputEvent::AgentPause(a) => Event::AgentPause(self.agent(a)),
+            InputEvent::AgentLogout(a) => Event::AgentLogout(self.agent(a)),
+            InputEvent::Preview(a) => Event::PreviewDial(self.agent(a)),
+            InputEvent::Ringing(c) => Event::Ringing(c),
+            InputEvent::Answered(c) => Event::Answered(c),
+            InputEvent::Failed(c, cause) => Event::Failed(c, cause),
+            InputEvent::Hangup(c) => Event::Hangup(c),
+            InputEvent::Tick | InputEvent::End => Event::Tick,
+        };
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        let result = self.campaign.handle(input.t, event, &mut out);
+        if result.is_ok() {
+            self.last_t = input.t;
+        }
+        for command in &out {
+            lines.push(self.command_line(command));
+        }
+        self.out = out;
+        lines.push(self.sync_line());
+        result.map_err(ProtocolError::from)
+    }
+
+    /// The `sync` line for the current state (also written after a refused line).
+    pub fn sync_line(&self) -> String {
+        let wake = self.campaign.next_wake().map(|w| w.max(self.last_t).as_secs_f64());
+        serde_json::json!({ "cmd": "sync", "t": self.last_t.as_secs_f64(), "wake_at": wake }).to_string()
+    }
+
+    fn command_line(&self, command: &Command) -> String {
+        let value = match *command {
+            Command::Dial { call, agent: None } => serde_json::json!({ "cmd": "dial", "call": call.to_string() }),
+            Command::Dial { call, agent: Some(a) } => {
+                serde_json::json!({ "cmd": "dial", "call": call.to_string(), "agent": self.agent_name(a) })
+            }
+            Command::Connect { call, agent } => {
+                serde_json::json!({ "cmd": "connect", "call": call.to_string(), "agent": self.agent_name(agent) })
+            }
+            Command::Drop { call } => serde_json::json!({ "cmd": "drop", "call": call.to_string() }),
+            Command::Cancel { call } => serde_json::json!({ "cmd": "cancel", "call": call.to_string() }),
+        };
+        value.to_string()
+    }
+}
+
+/// Run the protocol until `end` or end of input. Errors in the input are reported on
+/// `errors` as `line N: problem` and the engine keeps going; only I/O errors stop it.
+pub fn run<R: BufRead, W: Write, E: Write>(
+    config: CampaignConfig,
+    mut input: R,
+    mut output: W,
+    mut errors: E,
+) -> std::io::Result<()> {
+    let mut engine = Engine::new(config).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let mut buf = Vec::new();
+    let mut lines = Vec::new();
+    let mut number = 0u64;
+    loop {
+        buf.clear();
+        let read = std::io::Read::take(&mut input, MAX_LINE as u64 + 1).read_until(b'\n', &mut buf)?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        let too_long = buf.len() > MAX_LINE && !buf.ends_with(b"\n");
+        if too_long {
+            // Skip the rest of the over-long line.
+            let mut rest = Vec::new();
+            input.read_until(b'\n', &mut rest)?;
+        }
+        let text = String::from_utf8_lossy(&buf);
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        lines.clear();
+        let parsed = if too_long { Err(ProtocolError::TooLong) } else { parse_line(text) };
+        let end = matches!(parsed, Ok(Input { event: InputEvent::End, .. }));
+        let result = match parsed {
+            Ok(input) => engine.step(input, &mut lines),
+            Err(e) => {
+                lines.push(engine.sync_line());
+                Err(e)
+            }
+        };
+        if let Err(e) = result {
+            writeln!(errors, "line {number}: {e}")?;
+        }
+        for line in &lines {
+            writeln!(output, "{line}")?;
+        }
+        output.flush()?;
+        if end {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drive(config: CampaignConfig, input: &str) -> (Vec<serde_json::Value>, String) {
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        run(config, input.as_bytes(), &mut out, &mut err).unwrap();
+        let lines = String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        (lines, String::from_utf8(err).unwrap())
+    }
+
+    fn progressive() -> CampaignConfig {
+        let mut c = CampaignConfig::default();
+        c.pacing.mode = sanjeevani_core::PacingMode::Progressive;
+        c
+    }
+
+    #[test]
+    fn a_call_from_dial_to_connect() {
+        let input = r#"{"t":0,"event":"agent_ready","agent":"A1"}
+{"t":1,"event":"ringing","call":"C1"}
+{"t":6,"event":"answered","call":"C1"}
+{"t":66,"event":"hangup","call":"C1"}
+{"t":70,"event":"end"}
+"#;
+        let (lines, err) = drive(progressive(), input);
+        assert_eq!(err, "");
+        assert_eq!(lines[0]["cmd"], "dial");
+        assert_eq!(lines[0]["call"], "C1");
+        assert_eq!(lines[1]["cmd"], "sync");
+        assert_eq!(lines[1]["t"], 0.0);
+        let connect = lines.iter().find(|l| l["cmd"] == "connect").unwrap();
+        assert_eq!(connect["agent"], "A1");
+        // Exactly one sync per input line.
+        assert_eq!(lines.iter().filter(|l| l["cmd"] == "sync").count(), 5);
+    }
+
+    #[test]
+    fn bad_lines_are_reported_by_number_and_the_engine_goes_on() {
+        let input = r#"{"t":0,"event":"agent_ready","agent":"A1"}
+not json
+{"t":1,"event":"answered","call":"C99"}
+{"t":2,"event":"failed","call":"C1","cause":"weather"}
+{"t":0.5,"event":"tick"}
+{"t":3,"event":"answered","call":"C1"}
+"#;
+        let (lines, err) = drive(progressive(), input);
+        let errs: Vec<&str> = err.lines().collect();
+        assert_eq!(errs.len(), 4, "{err}");
+        assert!(errs[0].starts_with("line 2: not a JSON object"), "{}", errs[0]);
+        assert!(errs[1].starts_with("line 3: unknown call C99"), "{}", errs[1]);
+        assert!(errs[2].starts_with("line 4: unknown cause \"weather\""), "{}", errs[2]);
+        assert!(errs[3].starts_with("line 5: time went backwards"), "{}", errs[3]);
+        assert_eq!(lines.iter().filter(|l| l["cmd"] == "sync").count(), 6);
+        assert!(lines.iter().any(|l| l["cmd"] == "connect"), "the good line after the bad ones still works");
+    }
+
+    #[test]
+    fn unanswered_call_is_cancelled_at_the_timeout() {
+        let input = r#"{"t":0,"event":"agent_ready","agent":"A1"}
+{"t":0,"event":"ringing","call":"C1"}
+{"t":25,"event":"tick"}
+"#;
+        let (lines, _) = drive(progressive(), input);
+        assert_eq!(lines[1]["wake_at"], 0.5, "pacing re-evaluation first");
+        let cancel = lines.iter().position(|l| l["cmd"] == "cancel").unwrap();
+        assert_eq!(lines[cancel]["call"], "C1");
+    }
+
+    #[test]
+    fn parse_errors_name_the_problem() {
+        assert_eq!(
+            parse_line(r#"{"t":1,"event":"ringing"}"#),
+            Err(ProtocolError::Missing { event: "ringing".into(), field: "call" })
+        );
+        assert_eq!(parse_line(r#"{"t":-1,"event":"tick"}"#), Err(ProtocolError::BadTime(-1.0)));
+        assert_eq!(parse_line(r#"{"t":1,"event":"ringing","call":"X1"}"#), Err(ProtocolError::BadCallId("X1".into())));
+        assert!(matches!(parse_line(r#"{"t":1,"event":"tick","extra":1}"#), Err(ProtocolError::Json(_))));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_input_line_panics(line in ".{0,200}") {
+            let _ = parse_line(&line);
+        }
+    }
+}
