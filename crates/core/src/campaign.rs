@@ -185,10 +185,9 @@ impl Campaign {
                 consider(call.ring_start() + self.config.min_ring);
             }
         } else if self.may_dial() {
-            consider(self.next_pace.max(self.last_event));
-            if let Some(t) = self.pacer.next_wake() {
-                consider(t);
-            }
+            // The policy runs only at pacing decisions, so it cannot be woken earlier.
+            let next_pace = self.next_pace.max(self.last_event);
+            consider(self.pacer.next_wake().map_or(next_pace, |t| t.max(next_pace)));
         }
         wake
     }
