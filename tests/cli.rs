@@ -143,3 +143,11 @@ fn engine_config_file_sets_the_mode_and_rejects_unknown_keys() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("mdoe"));
 }
+
+#[test]
+fn the_example_engine_config_is_valid() {
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/engine.example.toml");
+    let (lines, err) = engine(&["--config", example.to_str().unwrap()], "{\"t\":0,\"event\":\"agent_ready\",\"agent\":\"A1\"}\n");
+    assert_eq!(err, "");
+    assert_eq!(lines.last().unwrap()["cmd"], "sync");
+}

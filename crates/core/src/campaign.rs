@@ -536,10 +536,8 @@ impl Campaign {
                     Some(CallPhase::Connected { agent: a }) if a == agent.id => {}
                     other => return Err(format!("{} on call {call} whose phase is {other:?}", agent.id)),
                 },
-                AgentState::Reserved { call } => {
-                    if self.calls.get(&call).and_then(|c| c.reserved_for) != Some(agent.id) {
-                        return Err(format!("{} reserved for {call} which is not held for it", agent.id));
-                    }
+                AgentState::Reserved { call } if self.calls.get(&call).and_then(|c| c.reserved_for) != Some(agent.id) => {
+                    return Err(format!("{} reserved for {call} which is not held for it", agent.id));
                 }
                 _ => {}
             }

@@ -110,7 +110,8 @@ impl PacingSettings {
             ));
         }
         let v = &self.vicidial;
-        if !(1.0..=10.0).contains(&v.max_level) || !(v.intensity > 0.0 && v.intensity <= 10.0) || v.calling_day.is_zero() {
+        let in_range = (1.0..=10.0).contains(&v.max_level) && v.intensity > 0.0 && v.intensity <= 10.0;
+        if !in_range || v.calling_day.is_zero() {
             return bad("vicidial: max_level must be 1..10, intensity in (0, 10], calling_day above 0".into());
         }
         Ok(())
@@ -210,11 +211,13 @@ impl CampaignConfig {
             return bad("pace_interval must be between 0.01 and 10 s");
         }
         let p = &self.predictive;
-        if !(1..=16).contains(&p.horizon_points)
-            || !(p.feedback_gain > 0.0 && p.feedback_gain <= 1.0)
-            || !(0.0..=5.0).contains(&p.guard_z)
-            || !(p.initial_threshold > 0.0 && p.initial_threshold < 1.0)
-        {
+        let in_range = (1..=16).contains(&p.horizon_points)
+            && p.feedback_gain > 0.0
+            && p.feedback_gain <= 1.0
+            && (0.0..=5.0).contains(&p.guard_z)
+            && p.initial_threshold > 0.0
+            && p.initial_threshold < 1.0;
+        if !in_range {
             return bad("predictive: horizon_points 1..16, feedback_gain (0,1], guard_z 0..5, initial_threshold (0,1)");
         }
         let pr = &self.priors;
@@ -257,8 +260,7 @@ mod tests {
 
     #[test]
     fn target_above_cap_is_refused() {
-        let mut s = PacingSettings::default();
-        s.abandon_target = 0.05;
+        let s = PacingSettings { abandon_target: 0.05, ..PacingSettings::default() };
         let err = s.validate().unwrap_err().to_string();
         assert!(err.contains("abandon_target"), "{err}");
     }

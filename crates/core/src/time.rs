@@ -25,7 +25,7 @@ impl Instant {
 
     /// Seconds since the epoch; `None` for negative, non-finite or absurdly large values.
     pub fn from_secs_f64(secs: f64) -> Option<Self> {
-        if !secs.is_finite() || secs < 0.0 || secs > 1.0e12 {
+        if !secs.is_finite() || !(0.0..=1.0e12).contains(&secs) {
             return None;
         }
         Some(Instant((secs * 1000.0).round() as u64))

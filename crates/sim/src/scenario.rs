@@ -170,7 +170,7 @@ impl Scenario {
         if self.agents.is_empty() || self.agents.iter().map(|g| g.count as u64).sum::<u64>() > 10_000 {
             return Err("agents: give between 1 and 10000 agents in [[agents]] groups".into());
         }
-        if !(self.report_window_minutes >= 1.0) {
+        if self.report_window_minutes.is_nan() || self.report_window_minutes < 1.0 {
             return Err("report_window_minutes must be at least 1".into());
         }
         let c = &self.callee;

@@ -16,8 +16,8 @@ const MAX_EVENTS: u64 = 200_000_000;
 
 #[derive(Debug, Error)]
 pub enum SimError {
-    #[error("the core refused {event:?} at {at}: {source}")]
-    Core { at: Instant, event: Event, source: CoreError },
+    #[error("the core refused {event} at {at}: {source}")]
+    Core { at: Instant, event: String, source: CoreError },
     #[error("the run passed {MAX_EVENTS} events; the scenario is too large")]
     TooManyEvents,
 }
@@ -195,7 +195,7 @@ impl Run<'_> {
             self.carry_out(*command);
         }
         self.out = out;
-        result.map_err(|source| SimError::Core { at, event, source })?;
+        result.map_err(|source| SimError::Core { at, event: format!("{event:?}"), source })?;
         if let Some(wake) = self.campaign.next_wake() {
             let wake = wake.as_millis().max(self.now + 1);
             if self.wake_at.is_none_or(|w| wake < w || w < self.now) {

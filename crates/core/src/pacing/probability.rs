@@ -52,7 +52,7 @@ impl BernoulliSum {
 
     /// Add an independent Poisson count of mean `m` (many unlikely trials).
     pub fn add_poisson(&mut self, m: f64) {
-        if !(m > 0.0) {
+        if m.is_nan() || m <= 0.0 {
             return;
         }
         self.mean += m;
