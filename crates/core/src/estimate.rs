@@ -185,11 +185,6 @@ impl RingingCall<'_> {
         let f = &self.estimates.ring_to_answer;
         (self.scale * (f.cdf(self.rung + h) - self.answered_by_now)).clamp(0.0, 1.0)
     }
-
-    /// Probability of a live answer at all.
-    pub fn answer_eventually(&self) -> f64 {
-        (self.scale * (1.0 - self.answered_by_now)).clamp(0.0, 1.0)
-    }
 }
 
 /// The release model of one busy agent, computed once and asked for several horizons.

@@ -19,10 +19,11 @@
 //! small step on every connect, in the ratio target / (1 - target).
 //!
 //! A **hard guard** keeps the abandon rate over the configured window under the cap:
-//! a call is dialed only while the abandons already counted, plus the risk of every
-//! call in flight (scaled by how the risks have compared with reality so far) and a
-//! safety margin, stay under the cap times the answers. When the guard binds the
-//! policy falls back to progressive (a call only for an agent with none in flight).
+//! a risky call is dialed only while the abandons already counted, plus the risk of
+//! every call in flight (scaled by how the risks have compared with reality so far), a
+//! safety margin and one more abandon, stay within the cap of the answers counted.
+//! When the guard binds the policy falls back to progressive (a call only for an agent
+//! with none in flight).
 
 use super::probability::BernoulliSum;
 use super::{Pacer, PacingView};
@@ -132,14 +133,12 @@ impl Pacer for Predictive {
             }
         }
         let mut pending_risk = 0.0;
-        let mut pending_answers = v.waiting as f64;
         for call in v.calls.values() {
             if !call.phase.is_unanswered() {
                 continue;
             }
             pending_risk += call.abandon_risk;
             let ringing = est.ringing_call(v.now.secs_since(call.ring_start()));
-            pending_answers += ringing.answer_eventually();
             // A call held for a reserved agent (left over from another mode) has its own.
             if call.reserved_for.is_some() {
                 continue;
@@ -160,8 +159,10 @@ impl Pacer for Predictive {
             }
             let risk = p * p_abandon;
             let exposed = (pending_risk + risk) * calibration;
-            let budget = self.cap * (answered + pending_answers + p * (n as f64 + 1.0));
-            let guard_ok = abandoned + exposed + self.guard_z * exposed.sqrt() <= budget;
+            // Room for the risk in flight, a margin, and one more abandon beyond it:
+            // a single unlucky call must never be what breaks the cap.
+            let budget = self.cap * (answered + 1.0);
+            let guard_ok = abandoned + 1.0 + exposed + self.guard_z * exposed.sqrt() <= budget;
             let progressive_ok = v.free > v.unanswered + v.waiting + n;
             if !guard_ok && !progressive_ok {
                 self.saturated = true;
