@@ -8,6 +8,7 @@
 //! wrap-up; connect grace 2 s; at most 3 lines per agent; abandon cap 3 %.
 
 use crate::dist::{Dist, Weighted};
+use crate::report::r4;
 use crate::scenario::{AgentGroup, Callee, Handling, Scenario};
 use crate::sim::{simulate, SimError};
 use rayon::prelude::*;
@@ -162,14 +163,15 @@ pub fn run_pacing(plan: BenchPlan) -> Result<Vec<BenchRow>, SimError> {
     let train_jobs: Vec<(usize, usize, u64)> = (0..cells.len())
         .flat_map(|c| (0..cands.len()).flat_map(move |k| plan.train().map(move |seed| (c, k, seed))))
         .collect();
+    let run = |c: usize, k: usize, seed: u64| {
+        let (agents, p) = cells[c];
+        let mut s = cell_scenario(agents, p, plan.hours);
+        (cands[k].apply)(&mut s);
+        simulate(&s, seed)
+    };
     let trained: Vec<(usize, usize, f64, f64)> = train_jobs
         .par_iter()
-        .map(|&(c, k, seed)| {
-            let (agents, p) = cells[c];
-            let mut s = cell_scenario(agents, p, plan.hours);
-            (cands[k].apply)(&mut s);
-            simulate(&s, seed).map(|r| (c, k, r.occupancy, r.abandon_rate))
-        })
+        .map(|&(c, k, seed)| run(c, k, seed).map(|r| (c, k, r.occupancy, r.abandon_rate)))
         .collect::<Result<_, _>>()?;
     // Choose per cell and policy.
     let mut chosen: Vec<(usize, usize)> = Vec::new();
@@ -201,15 +203,8 @@ pub fn run_pacing(plan: BenchPlan) -> Result<Vec<BenchRow>, SimError> {
     }
     let report_jobs: Vec<(usize, usize, u64)> =
         chosen.iter().flat_map(|&(c, k)| plan.report().map(move |seed| (c, k, seed))).collect();
-    let reports: Vec<(usize, usize, crate::Report)> = report_jobs
-        .par_iter()
-        .map(|&(c, k, seed)| {
-            let (agents, p) = cells[c];
-            let mut s = cell_scenario(agents, p, plan.hours);
-            (cands[k].apply)(&mut s);
-            simulate(&s, seed).map(|r| (c, k, r))
-        })
-        .collect::<Result<_, _>>()?;
+    let reports: Vec<(usize, usize, crate::Report)> =
+        report_jobs.par_iter().map(|&(c, k, seed)| run(c, k, seed).map(|r| (c, k, r))).collect::<Result<_, _>>()?;
     let rows = chosen
         .iter()
         .map(|&(c, k)| {
@@ -223,21 +218,17 @@ pub fn run_pacing(plan: BenchPlan) -> Result<Vec<BenchRow>, SimError> {
                 answer_rate: p,
                 policy: cands[k].policy.to_string(),
                 parameter: cands[k].parameter.clone(),
-                occupancy: round4(mean(|r| r.occupancy)),
-                abandon_rate: round4(mean(|r| r.abandon_rate)),
-                max_abandon_rate: round4(max(|r| r.abandon_rate)),
-                max_window_abandon_rate: round4(max(|r| r.max_window_abandon_rate)),
-                connects_per_agent_hour: round4(mean(|r| r.connects_per_agent_hour)),
-                bound: round4(line_bound(&cell_scenario(agents, p, plan.hours))),
+                occupancy: r4(mean(|r| r.occupancy)),
+                abandon_rate: r4(mean(|r| r.abandon_rate)),
+                max_abandon_rate: r4(max(|r| r.abandon_rate)),
+                max_window_abandon_rate: r4(max(|r| r.max_window_abandon_rate)),
+                connects_per_agent_hour: r4(mean(|r| r.connects_per_agent_hour)),
+                bound: r4(line_bound(&cell_scenario(agents, p, plan.hours))),
                 seeds: runs.len() as u64,
             }
         })
         .collect();
     Ok(rows)
-}
-
-fn round4(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ fn percentile(values: &mut [f64], q: f64) -> f64 {
 }
 
 /// Round for reports: stable, readable figures.
-fn r4(x: f64) -> f64 {
+pub(crate) fn r4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
