@@ -187,22 +187,38 @@ impl RingingCall<'_> {
     }
 }
 
-/// The release model of one busy agent, computed once and asked for several horizons.
-pub struct BusyAgent<'a> {
-    estimates: &'a Estimates,
-    elapsed: f64,
-    done_by_now: f64,
+/// A survival curve P(X > t) at the bin edges of a histogram, with an exponential tail.
+#[derive(Clone, Debug, Default)]
+pub struct Survival {
+    bin_secs: f64,
+    at_edges: Vec<f64>,
+    tail_mean: f64,
 }
 
-impl BusyAgent<'_> {
-    /// Probability that the agent is free within the next `h` seconds.
-    pub fn release_within(&self, h: f64) -> f64 {
-        let f = &self.estimates.busy_time;
-        let survived = 1.0 - self.done_by_now;
-        if survived <= 1e-9 {
-            return f.conditional_within(self.elapsed, h);
+impl Survival {
+    /// P(X > t).
+    pub fn at(&self, t: f64) -> f64 {
+        if t <= 0.0 || self.at_edges.is_empty() {
+            return 1.0;
         }
-        ((f.cdf(self.elapsed + h) - self.done_by_now) / survived).clamp(0.0, 1.0)
+        let bins = self.at_edges.len() - 1;
+        let pos = t / self.bin_secs;
+        let i = pos as usize;
+        if i >= bins {
+            let excess = t - bins as f64 * self.bin_secs;
+            return self.at_edges[bins] * (-excess / self.tail_mean.max(1e-3)).exp();
+        }
+        let frac = pos - i as f64;
+        self.at_edges[i] + (self.at_edges[i + 1] - self.at_edges[i]) * frac
+    }
+
+    /// P(X <= elapsed + h | X > elapsed).
+    pub fn within(&self, elapsed: f64, h: f64) -> f64 {
+        let survived = self.at(elapsed);
+        if survived <= 1e-12 {
+            return 1.0 - (-h / self.tail_mean.max(1e-3)).exp();
+        }
+        (1.0 - self.at(elapsed + h) / survived).clamp(0.0, 1.0)
     }
 }
 
@@ -214,8 +230,7 @@ pub struct Estimates {
     ring_to_failure: DurationHistogram,
     busy_time: DurationHistogram,
     no_answer_timeout: f64,
-    /// Observations so far (not decayed): how much the estimates have learned.
-    busy_seen: u64,
+    /// Dial outcomes so far (not decayed): how much the answer rate has learned.
     dials_seen: u64,
 }
 
@@ -230,7 +245,6 @@ impl Estimates {
             ring_to_failure: DurationHistogram::with_prior(0.5, 240, 5.0, 0.5),
             busy_time: DurationHistogram::with_prior(2.0, 1800, handle, 1.0),
             no_answer_timeout: no_answer_timeout.as_secs_f64(),
-            busy_seen: 0,
             dials_seen: 0,
         }
     }
@@ -255,13 +269,12 @@ impl Estimates {
 
     /// An agent's busy period (connect to ready again) ended.
     pub fn observe_busy_time(&mut self, secs: f64) {
-        self.busy_seen += 1;
         self.busy_time.observe(secs);
     }
 
-    /// Busy periods and dial outcomes observed so far.
-    pub fn observations(&self) -> (u64, u64) {
-        (self.busy_seen, self.dials_seen)
+    /// Dial outcomes observed so far.
+    pub fn dials_observed(&self) -> u64 {
+        self.dials_seen
     }
 
     /// Probability that a new dial reaches a live person.
@@ -295,9 +308,34 @@ impl Estimates {
         self.ringing_call(rung).answer_within(h)
     }
 
-    /// What is known of an agent busy for `elapsed` seconds.
-    pub fn busy_agent(&self, elapsed: f64) -> BusyAgent<'_> {
-        BusyAgent { estimates: self, elapsed, done_by_now: self.busy_time.cdf(elapsed) }
+    /// Survival of busy periods (connect to ready again), by Kaplan–Meier over the
+    /// periods that ended *and* those still `running` (their elapsed seconds, as
+    /// censored observations). Counting only the periods that ended would learn, early
+    /// on, that calls are short: the long ones have not ended yet.
+    pub fn busy_survival(&self, running: &[f64]) -> Survival {
+        let h = &self.busy_time;
+        let bins = h.weights.len();
+        let mut censored = vec![0.0; bins];
+        let mut censored_beyond = 0.0;
+        for &e in running {
+            match censored.get_mut((e / h.bin_secs) as usize) {
+                Some(c) => *c += 1.0,
+                None => censored_beyond += 1.0,
+            }
+        }
+        let mut at_risk = vec![0.0; bins];
+        let mut suffix = h.overflow + censored_beyond;
+        for i in (0..bins).rev() {
+            suffix += h.weights[i] + censored[i];
+            // Life-table convention: a period censored within a bin was exposed for half of it.
+            at_risk[i] = suffix - censored[i] / 2.0;
+        }
+        let mut at_edges = vec![1.0; bins + 1];
+        for i in 0..bins {
+            let hazard = if at_risk[i] > 0.0 { (h.weights[i] / at_risk[i]).min(1.0) } else { 0.0 };
+            at_edges[i + 1] = at_edges[i] * (1.0 - hazard);
+        }
+        Survival { bin_secs: h.bin_secs, at_edges, tail_mean: h.tail_excess }
     }
 
     /// Probability that an agent busy for `elapsed` seconds is free within `h` more.

@@ -27,16 +27,17 @@
 
 use super::probability::BernoulliSum;
 use super::{Pacer, PacingView};
+use crate::estimate::Survival;
 use crate::{CampaignConfig, PacingSettings};
 
 const MIN_THRESHOLD: f64 = 0.002;
 const MAX_THRESHOLD: f64 = 0.6;
 /// Live answers after which the calibration of risks against abandons halves its memory.
 const CALIBRATION_HALF_LIFE: f64 = 2000.0;
-/// Busy periods per staffed agent, and at least this many observations, before the
-/// estimates are trusted to dial ahead of free agents.
-const WARM_UP_PER_AGENT: u64 = 2;
-const WARM_UP_MIN: u64 = 30;
+/// Dial outcomes to observe before the answer rate is trusted to dial ahead of agents.
+const WARM_UP_DIALS: u64 = 30;
+/// How long a busy-period survival curve is reused before it is rebuilt (ms).
+const SURVIVAL_REUSE_MS: u64 = 1000;
 /// Seconds over which the recent dial rate is averaged.
 const DIAL_RATE_WINDOW: f64 = 60.0;
 
@@ -56,6 +57,9 @@ pub struct Predictive {
     /// Recent dials per second (exponentially weighted), and when it was last updated.
     dial_rate: f64,
     rate_at: Option<crate::Instant>,
+    /// The busy-period survival curve and when it was built.
+    survival: Option<(crate::Instant, Survival)>,
+    running: Vec<f64>,
 }
 
 impl Predictive {
@@ -74,6 +78,8 @@ impl Predictive {
             actual: 1.0,
             dial_rate: 0.0,
             rate_at: None,
+            survival: None,
+            running: Vec::new(),
         }
     }
 
@@ -93,10 +99,8 @@ impl Pacer for Predictive {
             return;
         }
         let est = v.estimates;
-        // Until the estimates have seen enough, dial progressively: the first busy
-        // periods to end are the short ones, and trusting them would over-dial.
-        let (busy_seen, dials_seen) = est.observations();
-        if busy_seen < (WARM_UP_PER_AGENT * v.staffed as u64).max(WARM_UP_MIN) || dials_seen < WARM_UP_MIN {
+        // Until the answer rate has been observed, dial progressively.
+        if est.dials_observed() < WARM_UP_DIALS {
             let wanted = v.free.saturating_sub(v.unanswered + v.waiting).min(v.line_room);
             dials.extend(std::iter::repeat_n(0.0, wanted));
             self.saturated = true;
@@ -124,11 +128,26 @@ impl Pacer for Predictive {
             d.add_poisson(self.dial_rate * p * integral);
         }
 
+        self.running.clear();
         for agent in v.agents.values() {
             if let (true, Some(since)) = (agent.state.is_busy(), agent.busy_since) {
-                let agent = est.busy_agent(v.now.secs_since(since));
+                self.running.push(v.now.secs_since(since));
+            }
+        }
+        let stale = self.survival.as_ref().is_none_or(|(at, _)| at.as_millis() + SURVIVAL_REUSE_MS <= v.now.as_millis());
+        if stale {
+            self.survival = Some((v.now, est.busy_survival(&self.running)));
+        }
+        if let Some((_, survival)) = &self.survival {
+            for &elapsed in &self.running {
+                let survived = survival.at(elapsed);
                 for (s, h) in supply.iter_mut().zip(&horizons) {
-                    s.add_trial(agent.release_within(h + grace));
+                    let released = if survived > 1e-12 {
+                        1.0 - survival.at(elapsed + h + grace) / survived
+                    } else {
+                        survival.within(elapsed, h + grace)
+                    };
+                    s.add_trial(released);
                 }
             }
         }
