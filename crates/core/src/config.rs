@@ -128,13 +128,16 @@ pub struct PredictiveParams {
     pub feedback_gain: f64,
     /// Safety margin of the hard guard, in standard deviations of the pending abandons.
     pub guard_z: f64,
+    /// Slack (in abandons the cap still allows) below which the guard starts to
+    /// tighten the threshold; at zero slack only progressive dials remain.
+    pub guard_softness: f64,
     /// Starting per-call abandon threshold, before feedback.
     pub initial_threshold: f64,
 }
 
 impl Default for PredictiveParams {
     fn default() -> Self {
-        PredictiveParams { horizon_points: 4, feedback_gain: 0.1, guard_z: 1.5, initial_threshold: 0.06 }
+        PredictiveParams { horizon_points: 4, feedback_gain: 0.1, guard_z: 1.5, guard_softness: 3.0, initial_threshold: 0.06 }
     }
 }
 
@@ -215,10 +218,11 @@ impl CampaignConfig {
             && p.feedback_gain > 0.0
             && p.feedback_gain <= 1.0
             && (0.0..=5.0).contains(&p.guard_z)
+            && (0.1..=100.0).contains(&p.guard_softness)
             && p.initial_threshold > 0.0
             && p.initial_threshold < 1.0;
         if !in_range {
-            return bad("predictive: horizon_points 1..16, feedback_gain (0,1], guard_z 0..5, initial_threshold (0,1)");
+            return bad("predictive: horizon_points 1..16, feedback_gain (0,1], guard_z 0..5, guard_softness 0.1..100, initial_threshold (0,1)");
         }
         let pr = &self.priors;
         if !(pr.answer_probability > 0.0 && pr.answer_probability <= 1.0) || pr.handle_time.is_zero() {

@@ -18,12 +18,13 @@
 //! realised abandon rate settles on the target: down a step on every abandon, up a
 //! small step on every connect, in the ratio target / (1 - target).
 //!
-//! A **hard guard** keeps the abandon rate over the configured window under the cap:
-//! a risky call is dialed only while the abandons already counted, plus the risk of
-//! every call in flight (scaled by how the risks have compared with reality so far), a
-//! safety margin and one more abandon, stay within the cap of the answers counted.
-//! When the guard binds the policy falls back to progressive (a call only for an agent
-//! with none in flight).
+//! A **hard guard** keeps the abandon rate over the configured window under the cap.
+//! Its *slack* is the number of abandons the cap still allows in the window, less the
+//! risk of every call in flight (scaled up when risks have under-predicted reality) and
+//! `guard_z` standard deviations of it. The threshold is scaled by the slack over
+//! `guard_softness` (capped at 1): as the slack runs out only the safest calls are
+//! dialed, and with none left the policy is progressive (a call only for an agent with
+//! none in flight).
 
 use super::probability::BernoulliSum;
 use super::{Pacer, PacingView};
@@ -47,10 +48,8 @@ pub struct Predictive {
     cap: f64,
     gain: f64,
     guard_z: f64,
+    guard_softness: f64,
     horizon_points: usize,
-    /// The last plan stopped for a reason other than the threshold (guard or lines):
-    /// connects then say nothing about the threshold, so it must not wind up.
-    saturated: bool,
     /// Decayed sums of predicted risk and of actual abandons, for the guard.
     predicted: f64,
     actual: f64,
@@ -72,8 +71,8 @@ impl Predictive {
             cap: s.abandon_cap,
             gain: p.feedback_gain,
             guard_z: p.guard_z,
+            guard_softness: p.guard_softness,
             horizon_points: p.horizon_points,
-            saturated: false,
             predicted: 1.0,
             actual: 1.0,
             dial_rate: 0.0,
@@ -103,7 +102,6 @@ impl Pacer for Predictive {
         if est.dials_observed() < WARM_UP_DIALS {
             let wanted = v.free.saturating_sub(v.unanswered + v.waiting).min(v.line_room);
             dials.extend(std::iter::repeat_n(0.0, wanted));
-            self.saturated = true;
             return;
         }
         let p = est.answer_probability();
@@ -170,21 +168,17 @@ impl Pacer for Predictive {
         let threshold = self.threshold();
         let calibration = self.calibration();
         let (answered, abandoned) = (v.window_answered as f64, v.window_abandoned as f64);
-        self.saturated = false;
         for n in 0..v.line_room {
             let p_abandon = demand.iter().zip(&supply).map(|(d, s)| d.prob_at_least(s)).sum::<f64>() / k as f64;
-            if p_abandon > threshold {
-                break;
-            }
             let risk = p * p_abandon;
+            // The guard: abandons the cap still allows in the window, less the risk in
+            // flight and its margin. The threshold tapers to nothing as that slack runs
+            // out, so the last of the budget goes to the safest calls.
             let exposed = (pending_risk + risk) * calibration;
-            // Room for the risk in flight, a margin, and one more abandon beyond it:
-            // a single unlucky call must never be what breaks the cap.
-            let budget = self.cap * (answered + 1.0);
-            let guard_ok = abandoned + 1.0 + exposed + self.guard_z * exposed.sqrt() <= budget;
+            let slack = self.cap * answered - abandoned - exposed - self.guard_z * exposed.sqrt();
+            let allowed = threshold * (slack / self.guard_softness).clamp(0.0, 1.0);
             let progressive_ok = v.free > v.unanswered + v.waiting + n;
-            if !guard_ok && !progressive_ok {
-                self.saturated = true;
+            if p_abandon > allowed && !progressive_ok {
                 break;
             }
             dials.push(risk);
@@ -203,7 +197,7 @@ impl Pacer for Predictive {
         self.predicted *= d;
         if abandoned {
             self.log_threshold -= self.gain;
-        } else if !self.saturated {
+        } else {
             self.log_threshold += self.gain * self.target / (1.0 - self.target);
         }
         self.log_threshold = self.log_threshold.clamp(MIN_THRESHOLD.ln(), MAX_THRESHOLD.ln());
