@@ -2,7 +2,8 @@
 //! event sequences: whatever the driver says, the core never panics and
 //! - an agent is never on two calls at once,
 //! - a call is connected at most once,
-//! - every dialed call ends at most once, and never again after ending,
+//! - every dialed call ends exactly once: never twice, and once the driver hangs up
+//!   the connected calls and time runs on, none is left,
 //! - the abandon accounting equals the history of commands and accepted events,
 //! - the core never asks to be woken in the past.
 
@@ -162,6 +163,28 @@ fn run(mode: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCaseError> {
             prop_assert!(!h.ended.contains(&call.id), "{} live after it ended", call.id);
         }
     }
+    // Drain: stop dialing, hang up every connected call, let every timer run out.
+    let mut t = Instant::from_millis(now);
+    out.clear();
+    let _ = campaign.handle(t, Event::Stop, &mut out);
+    let connected: Vec<CallId> = h.agent_on.values().copied().collect();
+    for call in connected {
+        prop_assert!(campaign.handle(t, Event::Hangup(call), &mut out).is_ok());
+        h.end(call)?;
+    }
+    for _ in 0..10 {
+        t = t + std::time::Duration::from_secs(60);
+        campaign.handle(t, Event::Tick, &mut out).unwrap();
+    }
+    for command in &out {
+        if let Command::Drop { call } | Command::Cancel { call } = *command {
+            h.end(call)?;
+        }
+    }
+    for call in &h.dialed {
+        prop_assert!(h.ended.contains(call), "{call} never ended");
+    }
+    prop_assert_eq!(campaign.calls().count(), 0);
     Ok(())
 }
 
