@@ -59,11 +59,19 @@ pub struct Agent {
     /// When the agent's current or last contact was connected: the start of the busy
     /// period that ends when the agent is ready again.
     pub busy_since: Option<Instant>,
+    /// Asked to log out while on a call: takes no new call, and logs out instead of
+    /// becoming ready when the call and its wrap-up are over.
+    pub leaving: bool,
 }
 
 impl Agent {
     pub fn new(id: AgentId, now: Instant) -> Self {
-        Agent { id, state: AgentState::LoggedOut, since: now, busy_since: None }
+        Agent { id, state: AgentState::LoggedOut, since: now, busy_since: None, leaving: false }
+    }
+
+    /// Counts towards the lines the campaign may dial: staffed and not leaving.
+    pub fn is_staffed(&self) -> bool {
+        self.state.is_staffed() && !self.leaving
     }
 
     fn refuse(&self, action: &'static str) -> CoreError {
@@ -71,6 +79,9 @@ impl Agent {
     }
 
     fn enter(&mut self, state: AgentState, now: Instant) {
+        if state == AgentState::LoggedOut {
+            self.leaving = false;
+        }
         self.state = state;
         self.since = now;
     }
@@ -85,8 +96,9 @@ impl Agent {
         }
     }
 
-    /// Ready for calls: from logged out (implicit login), paused or wrap-up.
-    /// Returns the start of the busy period that just ended, if any.
+    /// Ready for calls: from logged out (implicit login), paused or wrap-up. A leaving
+    /// agent at the end of wrap-up logs out instead. Returns the start of the busy
+    /// period that just ended, if any.
     pub fn ready(&mut self, now: Instant) -> Result<Option<Instant>, CoreError> {
         match self.state {
             AgentState::LoggedOut | AgentState::Paused => {
@@ -94,7 +106,8 @@ impl Agent {
                 Ok(None)
             }
             AgentState::WrapUp => {
-                self.enter(AgentState::Ready, now);
+                let next = if self.leaving { AgentState::LoggedOut } else { AgentState::Ready };
+                self.enter(next, now);
                 Ok(self.busy_since.take())
             }
             _ => Err(self.refuse("become ready")),
@@ -118,10 +131,15 @@ impl Agent {
         }
     }
 
-    /// Log out. Like [`Agent::pause`] a reservation is given up; not allowed on a call.
+    /// Log out. Like [`Agent::pause`] a reservation is given up. On a call, the agent
+    /// is marked leaving and logs out when the call and its wrap-up are over.
     pub fn logout(&mut self, now: Instant) -> Result<Option<CallId>, CoreError> {
         match self.state {
-            AgentState::OnCall { .. } | AgentState::LoggedOut => Err(self.refuse("log out")),
+            AgentState::LoggedOut => Err(self.refuse("log out")),
+            AgentState::OnCall { .. } => {
+                self.leaving = true;
+                Ok(None)
+            }
             AgentState::Reserved { call } => {
                 self.enter(AgentState::LoggedOut, now);
                 Ok(Some(call))
@@ -209,10 +227,23 @@ mod tests {
         a.connect(CallId(1), t(2)).unwrap();
         let before = a.state;
         assert!(a.connect(CallId(2), t(3)).is_err(), "connect to a busy agent");
-        assert!(a.logout(t(3)).is_err());
         assert!(a.pause(t(3)).is_err());
         assert!(a.call_ended(CallId(9), t(3)).is_err());
         assert_eq!(a.state, before);
+    }
+
+    #[test]
+    fn logout_on_a_call_waits_for_the_end_of_wrap_up() {
+        let mut a = Agent::new(AgentId(1), t(0));
+        a.ready(t(0)).unwrap();
+        a.connect(CallId(1), t(1)).unwrap();
+        a.logout(t(2)).unwrap();
+        assert!(a.leaving && !a.is_staffed());
+        assert_eq!(a.state, AgentState::OnCall { call: CallId(1) }, "the call goes on");
+        a.call_ended(CallId(1), t(60)).unwrap();
+        assert_eq!(a.ready(t(70)).unwrap(), Some(t(1)));
+        assert_eq!(a.state, AgentState::LoggedOut);
+        assert!(!a.leaving);
     }
 
     #[test]

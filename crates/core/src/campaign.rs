@@ -6,10 +6,11 @@
 //!   been ready longest, else waits; the first agent to become ready takes the
 //!   longest-waiting call;
 //! - a call waiting longer than the connect grace is dropped (abandoned);
-//! - a call unanswered after the no-answer timeout is cancelled; when no agent is
-//!   staffed, unanswered calls are cancelled as soon as they have rung the legal
-//!   minimum, and nothing new is dialed;
-//! - calls in progress never exceed `max_lines_per_agent` x staffed agents.
+//! - a call unanswered after the no-answer timeout is cancelled;
+//! - calls in progress never exceed `max_lines_per_agent` x staffed agents; when agents
+//!   leave, the longest-ringing calls beyond that ceiling are cancelled once they have
+//!   rung the legal minimum (with no agent left, all of them), and with no agent
+//!   staffed nothing new is dialed.
 
 use crate::abandon::AbandonWindow;
 use crate::estimate::Estimates;
@@ -180,16 +181,22 @@ impl Campaign {
         if let Some(Reverse((deadline, _))) = self.ring_deadlines.peek() {
             consider(*deadline);
         }
-        if self.staffed == 0 {
+        if self.calls.len() > self.lines() {
             for call in self.calls.values().filter(|c| c.phase.is_unanswered()) {
                 consider(call.ring_start() + self.config.min_ring);
             }
-        } else if self.may_dial() {
+        }
+        if self.may_dial() {
             // The policy runs only at pacing decisions, so it cannot be woken earlier.
             let next_pace = self.next_pace.max(self.last_event);
             consider(self.pacer.next_wake().map_or(next_pace, |t| t.max(next_pace)));
         }
         wake
+    }
+
+    /// The lines ceiling: calls in progress allowed for the agents staffed now.
+    fn lines(&self) -> usize {
+        (self.config.pacing.max_lines_per_agent * self.staffed as f64).floor() as usize
     }
 
     fn may_dial(&self) -> bool {
@@ -215,12 +222,16 @@ impl Campaign {
                 self.agent_changed();
             }
             Event::AgentReady(id) => {
-                let busy_since = self.agents.entry(id).or_insert_with(|| Agent::new(id, now)).ready(now)?;
+                let agent = self.agents.entry(id).or_insert_with(|| Agent::new(id, now));
+                let busy_since = agent.ready(now)?;
+                let is_ready = agent.state == AgentState::Ready;
                 if let Some(since) = busy_since {
                     self.estimates.observe_busy_time(now.secs_since(since));
                 }
                 self.agent_changed();
-                self.agent_free(id, now, out);
+                if is_ready {
+                    self.agent_free(id, now, out);
+                }
             }
             Event::AgentPause(id) => {
                 let released = self.agent_mut(id)?.pause(now)?;
@@ -327,7 +338,7 @@ impl Campaign {
     }
 
     fn agent_changed(&mut self) {
-        self.staffed = self.agents.values().filter(|a| a.state.is_staffed()).count();
+        self.staffed = self.agents.values().filter(|a| a.is_staffed()).count();
         self.pace_now = true;
     }
 
@@ -443,17 +454,27 @@ impl Campaign {
                 self.cancel(id, now, out);
             }
         }
-        if self.staffed == 0 {
-            let min_ring = self.config.min_ring;
-            let hopeless: Vec<CallId> = self
-                .calls
-                .values()
-                .filter(|c| c.phase.is_unanswered() && due(c.ring_start() + min_ring))
-                .map(|c| c.id)
-                .collect();
-            for id in hopeless {
-                self.cancel(id, now, out);
-            }
+        self.shed_excess(due, now, out);
+    }
+
+    /// When agents leave, calls in progress can exceed the lines ceiling of those who
+    /// stay: cancel the longest-ringing unanswered calls, once they have rung the legal
+    /// minimum, until the ceiling holds. With no agent left every call is shed.
+    fn shed_excess(&mut self, due: impl Fn(Instant) -> bool, now: Instant, out: &mut Vec<Command>) {
+        let excess = self.calls.len().saturating_sub(self.lines());
+        if excess == 0 {
+            return;
+        }
+        let min_ring = self.config.min_ring;
+        let mut sheddable: Vec<(Instant, CallId)> = self
+            .calls
+            .values()
+            .filter(|c| c.phase.is_unanswered() && due(c.ring_start() + min_ring))
+            .map(|c| (c.ring_start(), c.id))
+            .collect();
+        sheddable.sort_unstable();
+        for (_, id) in sheddable.into_iter().take(excess) {
+            self.cancel(id, now, out);
         }
     }
 
@@ -497,7 +518,7 @@ impl Campaign {
                 CallPhase::Connected { .. } => {}
             }
         }
-        let lines = (self.config.pacing.max_lines_per_agent * self.staffed as f64).floor() as usize;
+        let lines = self.lines();
         let (window_answered, window_abandoned) = self.window.counts(now);
         let view = PacingView {
             now,
@@ -549,7 +570,7 @@ impl Campaign {
                 }
             }
         }
-        let staffed = self.agents.values().filter(|a| a.state.is_staffed()).count();
+        let staffed = self.agents.values().filter(|a| a.is_staffed()).count();
         if staffed != self.staffed {
             return Err(format!("staffed count {} but {staffed} agents staffed", self.staffed));
         }

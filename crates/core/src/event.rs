@@ -10,7 +10,8 @@ pub enum Event {
     /// The agent is ready for calls (logs in if needed; ends pause or wrap-up).
     AgentReady(AgentId),
     AgentPause(AgentId),
-    /// The agent logs out; refused while the agent is on a call.
+    /// The agent logs out. On a call, the agent is marked leaving: no new call, and
+    /// logged out (instead of ready) when the wrap-up ends.
     AgentLogout(AgentId),
     /// Preview mode: the agent asks for the next contact to be dialed for them.
     PreviewDial(AgentId),

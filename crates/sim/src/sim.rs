@@ -290,8 +290,10 @@ impl Run<'_> {
             return Ok(());
         }
         if agent.busy {
+            // The core takes the agent out of its plans now; the agent logs out after
+            // the call and its wrap-up.
             agent.leaving = true;
-            return Ok(());
+            return self.feed(Event::AgentLogout(id));
         }
         self.logout(id)
     }

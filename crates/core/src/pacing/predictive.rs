@@ -128,7 +128,8 @@ impl Pacer for Predictive {
 
         self.running.clear();
         for agent in v.agents.values() {
-            if let (true, Some(since)) = (agent.state.is_busy(), agent.busy_since) {
+            // A leaving agent will not come back for another call.
+            if let (true, false, Some(since)) = (agent.state.is_busy(), agent.leaving, agent.busy_since) {
                 self.running.push(v.now.secs_since(since));
             }
         }
