@@ -92,7 +92,10 @@ impl Ord for Scheduled {
 struct SimAgent {
     logged_in: bool,
     leaving: bool,
+    /// From connect to the end of wrap-up.
     busy: bool,
+    /// From connect to the end of the talk.
+    talking: bool,
 }
 
 struct SimCall {
@@ -263,6 +266,9 @@ impl Run<'_> {
             }
             SimEvent::TalkEnded(call) => {
                 if let Some(SimCall { contact, agent: Some(agent) }) = self.calls.remove(&call) {
+                    if let Some(a) = self.agents.get_mut(&agent) {
+                        a.talking = false;
+                    }
                     self.feed(Event::Hangup(call))?;
                     self.schedule(self.now + ms(contact.wrap), SimEvent::WrapEnded(agent));
                 }
@@ -290,10 +296,13 @@ impl Run<'_> {
             return Ok(());
         }
         if agent.busy {
-            // The core takes the agent out of its plans now; the agent logs out after
-            // the call and its wrap-up.
+            // The agent logs out after the call and its wrap-up. Said during the talk,
+            // the core takes the agent out of its plans at once.
             agent.leaving = true;
-            return self.feed(Event::AgentLogout(id));
+            if agent.talking {
+                return self.feed(Event::AgentLogout(id));
+            }
+            return Ok(());
         }
         self.logout(id)
     }
@@ -342,6 +351,7 @@ impl Run<'_> {
                 };
                 if let Some(a) = self.agents.get_mut(&agent) {
                     a.busy = true;
+                    a.talking = true;
                 }
                 self.rec.connected(call, agent, self.now);
                 self.schedule(self.now + ms(talk), SimEvent::TalkEnded(call));
