@@ -13,7 +13,7 @@
 //!   staffed nothing new is dialed.
 
 use crate::abandon::AbandonWindow;
-use crate::estimate::Estimates;
+use crate::estimate::{DialResult, Estimates};
 use crate::pacing::{self, Pacer, PacingView};
 use crate::{
     AbandonKind, Agent, AgentId, AgentState, Call, CallId, CallPhase, CampaignConfig, Command, CoreError, Event,
@@ -270,8 +270,8 @@ impl Campaign {
                 let call = self.calls.get_mut(&id).ok_or(CoreError::UnknownCall(id))?;
                 call.answered(now)?;
                 let rung = now.secs_since(call.ring_start());
-                let reserved = call.reserved_for;
-                self.estimates.observe_answer(rung);
+                let (reserved, dialed_at) = (call.reserved_for, call.dialed_at);
+                self.estimates.dial_resolved(dialed_at, DialResult::Answered { rung });
                 self.stats.answered += 1;
                 self.route_answered(id, reserved, now, out);
             }
@@ -279,11 +279,8 @@ impl Campaign {
                 let call = self.live_call(id)?;
                 call.check_can_fail()?;
                 let rung = now.secs_since(call.ring_start());
-                if cause == FailCause::NoAnswer {
-                    self.estimates.observe_no_answer();
-                } else {
-                    self.estimates.observe_early_failure(rung);
-                }
+                let result = if cause == FailCause::NoAnswer { DialResult::NoAnswer } else { DialResult::FailedEarly { rung } };
+                self.estimates.dial_resolved(call.dialed_at, result);
                 self.finish(id, Outcome::Failed(cause), now, out);
             }
             Event::Hangup(id) => {
@@ -296,7 +293,7 @@ impl Campaign {
                     CallPhase::Answered => self.finish(id, Outcome::Abandoned(AbandonKind::CallerHungUp), now, out),
                     CallPhase::Dialing | CallPhase::Ringing => {
                         let rung = now.secs_since(call.ring_start());
-                        self.estimates.observe_early_failure(rung);
+                        self.estimates.dial_resolved(call.dialed_at, DialResult::FailedEarly { rung });
                         self.finish(id, Outcome::Failed(FailCause::Rejected), now, out);
                     }
                 }
@@ -306,7 +303,9 @@ impl Campaign {
                 if call.phase != CallPhase::Dialing {
                     return Err(CoreError::CallTransition { call: id, phase: call.phase.name(), action: "left without a contact" });
                 }
+                let dialed_at = call.dialed_at;
                 self.contacts_exhausted = true;
+                self.estimates.dial_resolved(dialed_at, DialResult::Withdrawn);
                 self.finish(id, Outcome::NoContact, now, out);
             }
             Event::ContactsAvailable => {
@@ -451,7 +450,7 @@ impl Campaign {
             self.ring_deadlines.pop();
             let current = self.calls.get(&id).filter(|c| c.phase.is_unanswered()).map(|c| c.ring_start());
             if current.is_some_and(|start| start + self.config.no_answer_timeout == deadline) {
-                self.cancel(id, now, out);
+                self.cancel(id, DialResult::NoAnswer, now, out);
             }
         }
         self.shed_excess(due, now, out);
@@ -474,13 +473,17 @@ impl Campaign {
             .collect();
         sheddable.sort_unstable();
         for (_, id) in sheddable.into_iter().take(excess) {
-            self.cancel(id, now, out);
+            self.cancel(id, DialResult::Withdrawn, now, out);
         }
     }
 
-    fn cancel(&mut self, id: CallId, now: Instant, out: &mut Vec<Command>) {
+    /// Cancel a ringing call: at the no-answer timeout (`NoAnswer`), or early
+    /// (`Withdrawn`: its fate is unknown).
+    fn cancel(&mut self, id: CallId, result: DialResult, now: Instant, out: &mut Vec<Command>) {
         out.push(Command::Cancel { call: id });
-        self.estimates.observe_no_answer();
+        if let Some(call) = self.calls.get(&id) {
+            self.estimates.dial_resolved(call.dialed_at, result);
+        }
         self.finish(id, Outcome::Failed(FailCause::NoAnswer), now, out);
     }
 
@@ -495,6 +498,7 @@ impl Campaign {
             }
         }
         self.calls.insert(id, Call::new(id, now, agent, risk));
+        self.estimates.dial_placed(now);
         self.ring_deadlines.push(Reverse((now + self.config.no_answer_timeout, id)));
         self.stats.dials += 1;
         out.push(Command::Dial { call: id, agent });

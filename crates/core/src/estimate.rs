@@ -5,6 +5,8 @@
 //! the day, and starts from weak priors so the first minutes are sane.
 
 use crate::config::Priors;
+use crate::Instant;
+use std::collections::VecDeque;
 use std::time::Duration;
 
 /// Observations after which an old observation weighs half as much as a new one.
@@ -222,7 +224,34 @@ impl Survival {
     }
 }
 
+/// What a dial came to, as far as the estimates are concerned.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum DialResult {
+    /// A live answer after ringing `rung` seconds.
+    Answered { rung: f64 },
+    /// Busy, congestion, rejected … after `rung` seconds.
+    FailedEarly { rung: f64 },
+    /// Rang until the no-answer timeout.
+    NoAnswer,
+    /// Ended before its fate was known (no contact, or cancelled early): teaches nothing.
+    Withdrawn,
+}
+
+/// The dials placed within one second, held until every one of them is resolved.
+#[derive(Clone, Debug)]
+struct Cohort {
+    second: u64,
+    outstanding: u32,
+    results: Vec<DialResult>,
+}
+
 /// All the estimates a campaign keeps, whatever its pacing mode.
+///
+/// Dial results are learned *by cohort*: the dials of one second are taken in only
+/// when all of them are resolved. Answers and busy signals come back within seconds,
+/// no-answers only at the timeout; learning each as it came would see, whenever the
+/// dial rate changes, an answer rate far from the truth (after a burst of dials, first
+/// far too high, then far too low).
 #[derive(Clone, Debug)]
 pub struct Estimates {
     mix: OutcomeMix,
@@ -230,7 +259,8 @@ pub struct Estimates {
     ring_to_failure: DurationHistogram,
     busy_time: DurationHistogram,
     no_answer_timeout: f64,
-    /// Dial outcomes so far (not decayed): how much the answer rate has learned.
+    cohorts: VecDeque<Cohort>,
+    /// Dial results learned so far (not decayed).
     dials_seen: u64,
 }
 
@@ -245,26 +275,48 @@ impl Estimates {
             ring_to_failure: DurationHistogram::with_prior(0.5, 240, 5.0, 0.5),
             busy_time: DurationHistogram::with_prior(2.0, 1800, handle, 1.0),
             no_answer_timeout: no_answer_timeout.as_secs_f64(),
+            cohorts: VecDeque::new(),
             dials_seen: 0,
         }
     }
 
-    pub fn observe_answer(&mut self, ring_secs: f64) {
-        self.dials_seen += 1;
-        self.mix.add(1.0, 0.0, 0.0);
-        self.ring_to_answer.observe(ring_secs);
+    /// A dial was placed at `at`; its result must follow with [`Estimates::dial_resolved`].
+    pub fn dial_placed(&mut self, at: Instant) {
+        let second = at.as_millis() / 1000;
+        match self.cohorts.back_mut() {
+            Some(c) if c.second == second => c.outstanding += 1,
+            _ => self.cohorts.push_back(Cohort { second, outstanding: 1, results: Vec::new() }),
+        }
     }
 
-    /// A failure before the no-answer timeout (busy, congestion, rejected …).
-    pub fn observe_early_failure(&mut self, ring_secs: f64) {
-        self.dials_seen += 1;
-        self.mix.add(0.0, 1.0, 0.0);
-        self.ring_to_failure.observe(ring_secs);
+    /// The dial placed at `dialed_at` came to `result`.
+    pub fn dial_resolved(&mut self, dialed_at: Instant, result: DialResult) {
+        let second = dialed_at.as_millis() / 1000;
+        let Ok(i) = self.cohorts.binary_search_by_key(&second, |c| c.second) else { return };
+        let cohort = &mut self.cohorts[i];
+        cohort.outstanding = cohort.outstanding.saturating_sub(1);
+        cohort.results.push(result);
+        while self.cohorts.front().is_some_and(|c| c.outstanding == 0) {
+            if let Some(done) = self.cohorts.pop_front() {
+                done.results.iter().for_each(|r| self.learn(*r));
+            }
+        }
     }
 
-    pub fn observe_no_answer(&mut self) {
+    fn learn(&mut self, result: DialResult) {
+        match result {
+            DialResult::Answered { rung } => {
+                self.mix.add(1.0, 0.0, 0.0);
+                self.ring_to_answer.observe(rung);
+            }
+            DialResult::FailedEarly { rung } => {
+                self.mix.add(0.0, 1.0, 0.0);
+                self.ring_to_failure.observe(rung);
+            }
+            DialResult::NoAnswer => self.mix.add(0.0, 0.0, 1.0),
+            DialResult::Withdrawn => return,
+        }
         self.dials_seen += 1;
-        self.mix.add(0.0, 0.0, 1.0);
     }
 
     /// An agent's busy period (connect to ready again) ended.
@@ -364,14 +416,37 @@ mod tests {
     }
 
     #[test]
+    fn a_cohort_is_learned_only_once_all_its_dials_are_resolved() {
+        let mut e = Estimates::new(&Priors { answer_probability: 0.5, ..Priors::default() }, Duration::from_secs(25));
+        let t0 = Instant::from_millis(0);
+        let before = e.answer_probability();
+        for _ in 0..100 {
+            e.dial_placed(t0);
+        }
+        // The ten answers come back first: nothing is learned yet.
+        for _ in 0..10 {
+            e.dial_resolved(t0, DialResult::Answered { rung: 6.0 });
+        }
+        assert_eq!(e.answer_probability(), before);
+        assert_eq!(e.dials_observed(), 0);
+        for _ in 0..90 {
+            e.dial_resolved(t0, DialResult::NoAnswer);
+        }
+        assert_eq!(e.dials_observed(), 100);
+        assert!((e.answer_probability() - 0.1).abs() < 0.05, "{}", e.answer_probability());
+    }
+
+    #[test]
     fn answer_posterior_falls_as_a_call_keeps_ringing() {
         let mut e = Estimates::new(&Priors::default(), Duration::from_secs(25));
         for i in 0..3000 {
-            match i % 10 {
-                0..=2 => e.observe_answer(8.0),
-                3 => e.observe_early_failure(4.0),
-                _ => e.observe_no_answer(),
-            }
+            let at = Instant::from_millis(i * 100);
+            e.dial_placed(at);
+            e.dial_resolved(at, match i % 10 {
+                0..=2 => DialResult::Answered { rung: 8.0 },
+                3 => DialResult::FailedEarly { rung: 4.0 },
+                _ => DialResult::NoAnswer,
+            });
         }
         assert!((e.answer_probability() - 0.3).abs() < 0.02);
         let fresh = e.answer_within(0.0, 30.0);

@@ -35,6 +35,8 @@ const MIN_THRESHOLD: f64 = 0.002;
 const MAX_THRESHOLD: f64 = 0.6;
 /// Live answers after which the calibration of risks against abandons halves its memory.
 const CALIBRATION_HALF_LIFE: f64 = 2000.0;
+/// Pseudo-abandons on both sides of the calibration, so a few early ones cannot swing it.
+const CALIBRATION_PRIOR: f64 = 3.0;
 /// Dial outcomes to observe before the answer rate is trusted to dial ahead of agents.
 const WARM_UP_DIALS: u64 = 30;
 /// How long a busy-period survival curve is reused before it is rebuilt (ms).
@@ -73,8 +75,8 @@ impl Predictive {
             guard_z: p.guard_z,
             guard_softness: p.guard_softness,
             horizon_points: p.horizon_points,
-            predicted: 1.0,
-            actual: 1.0,
+            predicted: CALIBRATION_PRIOR,
+            actual: CALIBRATION_PRIOR,
             dial_rate: 0.0,
             rate_at: None,
             survival: None,
