@@ -22,7 +22,7 @@ enum Command {
         /// Scenario file (TOML), e.g. config/scenarios/district-day.toml.
         #[arg(long)]
         scenario: PathBuf,
-        /// Pacing policy: preview, progressive, power, predictive, vicidial-adapt
+        /// Pacing policy: preview, progressive, power, predictive, vicidial-adapt, reference
         /// (default: the scenario's, else predictive).
         #[arg(long)]
         policy: Option<String>,
@@ -55,7 +55,7 @@ fn main() -> Result<()> {
             let mut s = Scenario::load(&scenario)?;
             if let Some(name) = policy {
                 let Some(mode) = PacingMode::parse(&name) else {
-                    bail!("unknown policy {name:?}: use preview, progressive, power, predictive or vicidial-adapt");
+                    bail!("unknown policy {name:?}: use preview, progressive, power, predictive, vicidial-adapt or reference");
                 };
                 s.campaign.pacing.mode = mode;
             }

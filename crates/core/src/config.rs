@@ -21,6 +21,9 @@ pub enum PacingMode {
     Predictive,
     /// Baseline for comparison: VICIdial-style ADAPT_TAPERED dial-level control.
     VicidialAdapt,
+    /// Baseline for comparison: the design notes' simple state-dependent policy
+    /// (expected answers = ratio × expected free agents), no feedback, no guard.
+    Reference,
 }
 
 impl PacingMode {
@@ -31,11 +34,19 @@ impl PacingMode {
             PacingMode::Power => "power",
             PacingMode::Predictive => "predictive",
             PacingMode::VicidialAdapt => "vicidial-adapt",
+            PacingMode::Reference => "reference",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [PacingMode::Preview, PacingMode::Progressive, PacingMode::Power, PacingMode::Predictive, PacingMode::VicidialAdapt]
+        [
+            PacingMode::Preview,
+            PacingMode::Progressive,
+            PacingMode::Power,
+            PacingMode::Predictive,
+            PacingMode::VicidialAdapt,
+            PacingMode::Reference,
+        ]
             .into_iter()
             .find(|m| m.name() == s || m.name().replace('-', "_") == s)
     }
@@ -75,6 +86,8 @@ pub struct PacingSettings {
     pub abandon_target: f64,
     /// Abandon rate never to exceed over the abandon window (hard guard).
     pub abandon_cap: f64,
+    /// Reference mode: expected answers in flight per agent expected free.
+    pub reference_ratio: f64,
     pub vicidial: VicidialParams,
 }
 
@@ -86,6 +99,7 @@ impl Default for PacingSettings {
             max_lines_per_agent: 3.0,
             abandon_target: 0.025,
             abandon_cap: 0.03,
+            reference_ratio: 0.5,
             vicidial: VicidialParams::default(),
         }
     }
@@ -108,6 +122,9 @@ impl PacingSettings {
                 "abandon_target must be above 0 and at most abandon_cap ({}), got {}",
                 self.abandon_cap, self.abandon_target
             ));
+        }
+        if !(self.reference_ratio > 0.0 && self.reference_ratio <= 10.0) {
+            return bad(format!("reference_ratio must be above 0 and at most 10, got {}", self.reference_ratio));
         }
         let v = &self.vicidial;
         let in_range = (1.0..=10.0).contains(&v.max_level) && v.intensity > 0.0 && v.intensity <= 10.0;
@@ -271,7 +288,7 @@ mod tests {
 
     #[test]
     fn mode_names_round_trip() {
-        for m in ["preview", "progressive", "power", "predictive", "vicidial-adapt", "vicidial_adapt"] {
+        for m in ["preview", "progressive", "power", "predictive", "vicidial-adapt", "vicidial_adapt", "reference"] {
             assert!(PacingMode::parse(m).is_some(), "{m}");
         }
         assert_eq!(PacingMode::parse("turbo"), None);

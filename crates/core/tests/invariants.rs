@@ -44,13 +44,19 @@ fn step() -> impl Strategy<Value = Step> {
         4 => call.prop_map(Step::Hangup),
         1 => Just(Step::Stop),
         1 => Just(Step::Start),
-        1 => (0usize..5).prop_map(Step::Mode),
+        1 => (0usize..6).prop_map(Step::Mode),
         4 => Just(Step::Tick),
     ]
 }
 
-const MODES: [PacingMode; 5] =
-    [PacingMode::Preview, PacingMode::Progressive, PacingMode::Power, PacingMode::Predictive, PacingMode::VicidialAdapt];
+const MODES: [PacingMode; 6] = [
+    PacingMode::Preview,
+    PacingMode::Progressive,
+    PacingMode::Power,
+    PacingMode::Predictive,
+    PacingMode::VicidialAdapt,
+    PacingMode::Reference,
+];
 
 #[derive(Default)]
 struct History {
@@ -193,7 +199,7 @@ proptest! {
 
     #[test]
     fn invariants_hold_under_any_event_sequence(
-        mode in 0usize..5,
+        mode in 0usize..6,
         steps in proptest::collection::vec((0u16..400, step()), 1..120),
     ) {
         run(mode, steps)?;

@@ -1,6 +1,9 @@
 //! The pacing benchmark: a grid of team sizes and answer rates, each policy tuned on
 //! some seeds and reported on others, beside the line-conservation bound.
 //!
+//! Policies: progressive; power and the VICIdial-style baseline (the peers); the
+//! design notes' reference policy (the floor table's); and predictive.
+//!
 //! Workload per cell (from `docs/pacing.md`): live answer with probability p after a
 //! bimodal lognormal ring (85 % around 6 s, 15 % around 19 s: mean 8 s, the figure the
 //! design notes' reference numbers were derived with), 5 % busy ending after about 5 s, the
@@ -139,6 +142,16 @@ fn candidates() -> Vec<Candidate> {
             });
         }
     }
+    for ratio in [0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.23, 0.26, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.0] {
+        all.push(Candidate {
+            policy: "reference",
+            parameter: format!("ratio={ratio}"),
+            apply: Box::new(move |s| {
+                s.campaign.pacing.mode = PacingMode::Reference;
+                s.campaign.pacing.reference_ratio = ratio;
+            }),
+        });
+    }
     for target in [0.02, 0.0225, 0.025, 0.0275, 0.029] {
         all.push(Candidate {
             policy: "predictive",
@@ -176,7 +189,7 @@ pub fn run_pacing(plan: BenchPlan) -> Result<Vec<BenchRow>, SimError> {
     // Choose per cell and policy.
     let mut chosen: Vec<(usize, usize)> = Vec::new();
     for c in 0..cells.len() {
-        for policy in ["progressive", "power", "vicidial-adapt", "predictive"] {
+        for policy in ["progressive", "power", "vicidial-adapt", "reference", "predictive"] {
             let mut best: Option<(usize, f64, bool, f64)> = None; // (candidate, occupancy, within cap, worst abandon)
             for (k, _) in cands.iter().enumerate().filter(|(_, cand)| cand.policy == policy) {
                 let runs: Vec<&(usize, usize, f64, f64)> = trained.iter().filter(|t| t.0 == c && t.1 == k).collect();

@@ -7,11 +7,13 @@
 
 mod predictive;
 mod probability;
+mod reference;
 mod simple;
 mod vicidial;
 
 pub use predictive::Predictive;
 pub use simple::{Power, Preview, Progressive};
+pub use reference::Reference;
 pub use vicidial::VicidialAdapt;
 
 use crate::estimate::Estimates;
@@ -71,5 +73,6 @@ pub fn for_settings(config: &CampaignConfig) -> Box<dyn Pacer> {
         PacingMode::Power => Box::new(Power::new(s)),
         PacingMode::Predictive => Box::new(Predictive::new(config)),
         PacingMode::VicidialAdapt => Box::new(VicidialAdapt::new(s)),
+        PacingMode::Reference => Box::new(Reference::new(s)),
     }
 }
