@@ -16,7 +16,7 @@ pub use simple::{Power, Preview, Progressive};
 pub use reference::Reference;
 pub use vicidial::VicidialAdapt;
 
-use crate::estimate::Estimates;
+use crate::estimate::{Estimates, Survival};
 use crate::{Agent, AgentId, Call, CallId, CampaignConfig, Instant, PacingMode, PacingSettings};
 use std::collections::BTreeMap;
 
@@ -61,6 +61,36 @@ pub trait Pacer: Send {
     /// When the policy wants to run again even if nothing happens.
     fn next_wake(&self) -> Option<Instant> {
         None
+    }
+}
+
+/// How long a busy-period survival curve is reused before it is rebuilt (ms).
+const SURVIVAL_REUSE_MS: u64 = 1000;
+
+/// The busy agents a policy counts on, and the busy-period survival curve that says
+/// when they will be free (rebuilt at most once a second: it moves slowly).
+#[derive(Default)]
+struct BusyAgents {
+    elapsed: Vec<f64>,
+    curve: Option<(Instant, Survival)>,
+}
+
+impl BusyAgents {
+    /// The elapsed busy time of every busy agent that will come back (not leaving),
+    /// and the survival curve.
+    fn refresh(&mut self, v: &PacingView<'_>) -> (&[f64], &Survival) {
+        self.elapsed.clear();
+        for agent in v.agents.values() {
+            if let (true, false, Some(since)) = (agent.state.is_busy(), agent.leaving, agent.busy_since) {
+                self.elapsed.push(v.now.secs_since(since));
+            }
+        }
+        if self.curve.as_ref().is_some_and(|(at, _)| at.as_millis() + SURVIVAL_REUSE_MS <= v.now.as_millis()) {
+            self.curve = None;
+        }
+        let elapsed = &self.elapsed;
+        let (_, curve) = self.curve.get_or_insert_with(|| (v.now, v.estimates.busy_survival(elapsed)));
+        (elapsed, curve)
     }
 }
 

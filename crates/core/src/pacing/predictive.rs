@@ -27,8 +27,7 @@
 //! none in flight).
 
 use super::probability::BernoulliSum;
-use super::{Pacer, PacingView};
-use crate::estimate::Survival;
+use super::{BusyAgents, Pacer, PacingView};
 use crate::{CampaignConfig, PacingSettings};
 
 const MIN_THRESHOLD: f64 = 0.002;
@@ -39,8 +38,6 @@ const CALIBRATION_HALF_LIFE: f64 = 2000.0;
 const CALIBRATION_PRIOR: f64 = 3.0;
 /// Dial outcomes to observe before the answer rate is trusted to dial ahead of agents.
 const WARM_UP_DIALS: u64 = 30;
-/// How long a busy-period survival curve is reused before it is rebuilt (ms).
-const SURVIVAL_REUSE_MS: u64 = 1000;
 /// Seconds over which the recent dial rate is averaged.
 const DIAL_RATE_WINDOW: f64 = 60.0;
 
@@ -58,9 +55,7 @@ pub struct Predictive {
     /// Recent dials per second (exponentially weighted), and when it was last updated.
     dial_rate: f64,
     rate_at: Option<crate::Instant>,
-    /// The busy-period survival curve and when it was built.
-    survival: Option<(crate::Instant, Survival)>,
-    running: Vec<f64>,
+    busy: BusyAgents,
 }
 
 impl Predictive {
@@ -79,8 +74,7 @@ impl Predictive {
             actual: CALIBRATION_PRIOR,
             dial_rate: 0.0,
             rate_at: None,
-            survival: None,
-            running: Vec::new(),
+            busy: BusyAgents::default(),
         }
     }
 
@@ -128,28 +122,16 @@ impl Pacer for Predictive {
             d.add_poisson(self.dial_rate * p * integral);
         }
 
-        self.running.clear();
-        for agent in v.agents.values() {
-            // A leaving agent will not come back for another call.
-            if let (true, false, Some(since)) = (agent.state.is_busy(), agent.leaving, agent.busy_since) {
-                self.running.push(v.now.secs_since(since));
-            }
-        }
-        let stale = self.survival.as_ref().is_none_or(|(at, _)| at.as_millis() + SURVIVAL_REUSE_MS <= v.now.as_millis());
-        if stale {
-            self.survival = Some((v.now, est.busy_survival(&self.running)));
-        }
-        if let Some((_, survival)) = &self.survival {
-            for &elapsed in &self.running {
-                let survived = survival.at(elapsed);
-                for (s, h) in supply.iter_mut().zip(&horizons) {
-                    let released = if survived > 1e-12 {
-                        1.0 - survival.at(elapsed + h + grace) / survived
-                    } else {
-                        survival.within(elapsed, h + grace)
-                    };
-                    s.add_trial(released);
-                }
+        let (running, survival) = self.busy.refresh(v);
+        for &elapsed in running {
+            let survived = survival.at(elapsed);
+            for (s, h) in supply.iter_mut().zip(&horizons) {
+                let released = if survived > 1e-12 {
+                    1.0 - survival.at(elapsed + h + grace) / survived
+                } else {
+                    survival.within(elapsed, h + grace)
+                };
+                s.add_trial(released);
             }
         }
         let mut pending_risk = 0.0;

@@ -5,17 +5,17 @@
 //! only their means, and has no feedback loop and no guard: its ratio is tuned by
 //! hand (or by the benchmark, on training seeds).
 
-use super::{Pacer, PacingView};
+use super::{BusyAgents, Pacer, PacingView};
 use crate::PacingSettings;
 
 pub struct Reference {
     ratio: f64,
-    running: Vec<f64>,
+    busy: BusyAgents,
 }
 
 impl Reference {
     pub fn new(settings: &PacingSettings) -> Self {
-        Reference { ratio: settings.reference_ratio, running: Vec::new() }
+        Reference { ratio: settings.reference_ratio, busy: BusyAgents::default() }
     }
 }
 
@@ -24,14 +24,8 @@ impl Pacer for Reference {
         let est = v.estimates;
         let p = est.answer_probability();
         let mean_ring = est.ring_to_answer().mean();
-        self.running.clear();
-        for agent in v.agents.values() {
-            if let (true, false, Some(since)) = (agent.state.is_busy(), agent.leaving, agent.busy_since) {
-                self.running.push(v.now.secs_since(since));
-            }
-        }
-        let survival = est.busy_survival(&self.running);
-        let free = v.free as f64 + self.running.iter().map(|&e| survival.within(e, mean_ring)).sum::<f64>();
+        let (running, survival) = self.busy.refresh(v);
+        let free = v.free as f64 + running.iter().map(|&e| survival.within(e, mean_ring)).sum::<f64>();
         let mut answers = v.waiting as f64;
         for call in v.calls.values().filter(|c| c.phase.is_unanswered()) {
             answers += est.ringing_call(v.now.secs_since(call.ring_start())).answer_within(f64::INFINITY);
