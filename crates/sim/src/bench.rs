@@ -249,6 +249,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_shipped_bench_cell_scenario_is_the_benchmark_workload() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/scenarios/bench-cell.toml");
+        let shipped = Scenario::load(&path).unwrap();
+        let mut bench = cell_scenario(5, 0.3, 8.0);
+        bench.name = shipped.name.clone();
+        bench.description = shipped.description.clone();
+        bench.campaign = shipped.campaign;
+        assert_eq!(shipped, bench);
+    }
+
+    #[test]
     fn bound_matches_the_closed_form_of_the_design_notes() {
         // Progressive occupancy H / (H + S) with H = 120, ring 8, all failures 25 s:
         // p = 0.3 gives 0.644 (docs/pacing.md). With L = 1 the bound is that figure.
