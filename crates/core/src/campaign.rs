@@ -448,12 +448,23 @@ impl Campaign {
                 break;
             }
             self.ring_deadlines.pop();
-            let current = self.calls.get(&id).filter(|c| c.phase.is_unanswered()).map(|c| c.ring_start());
-            if current.is_some_and(|start| start + self.config.no_answer_timeout == deadline) {
+            if self.ring_deadline(id) == Some(deadline) {
                 self.cancel(id, DialResult::NoAnswer, now, out);
             }
         }
         self.shed_excess(due, now, out);
+        // Forget deadlines of calls that ended or got a later one, so next_wake is exact.
+        while let Some(&Reverse((deadline, id))) = self.ring_deadlines.peek() {
+            if self.ring_deadline(id) == Some(deadline) {
+                break;
+            }
+            self.ring_deadlines.pop();
+        }
+    }
+
+    /// The no-answer deadline of a call still unanswered.
+    fn ring_deadline(&self, id: CallId) -> Option<Instant> {
+        self.calls.get(&id).filter(|c| c.phase.is_unanswered()).map(|c| c.ring_start() + self.config.no_answer_timeout)
     }
 
     /// When agents leave, calls in progress can exceed the lines ceiling of those who

@@ -27,6 +27,15 @@ pub enum PacingMode {
 }
 
 impl PacingMode {
+    pub const ALL: [PacingMode; 6] = [
+        PacingMode::Preview,
+        PacingMode::Progressive,
+        PacingMode::Power,
+        PacingMode::Predictive,
+        PacingMode::VicidialAdapt,
+        PacingMode::Reference,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             PacingMode::Preview => "preview",
@@ -39,14 +48,7 @@ impl PacingMode {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            PacingMode::Preview,
-            PacingMode::Progressive,
-            PacingMode::Power,
-            PacingMode::Predictive,
-            PacingMode::VicidialAdapt,
-            PacingMode::Reference,
-        ]
+        PacingMode::ALL
             .into_iter()
             .find(|m| m.name() == s || m.name().replace('-', "_") == s)
     }

@@ -49,14 +49,7 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
-const MODES: [PacingMode; 6] = [
-    PacingMode::Preview,
-    PacingMode::Progressive,
-    PacingMode::Power,
-    PacingMode::Predictive,
-    PacingMode::VicidialAdapt,
-    PacingMode::Reference,
-];
+const MODES: [PacingMode; 6] = PacingMode::ALL;
 
 #[derive(Default)]
 struct History {
