@@ -151,3 +151,29 @@ fn the_example_engine_config_is_valid() {
     assert_eq!(err, "");
     assert_eq!(lines.last().unwrap()["cmd"], "sync");
 }
+
+#[test]
+fn a_team_of_two_is_paced_within_the_cap_and_above_progressive() {
+    let dir = std::env::temp_dir().join(format!("sanjeevani-two-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("two.toml");
+    let text = std::fs::read_to_string(scenario("bench-cell.toml")).unwrap().replace("count = 5", "count = 2");
+    std::fs::write(&path, text).unwrap();
+    let run = |policy: &str, seed: u64| -> Value {
+        let out = bin()
+            .args(["simulate", "--scenario"])
+            .arg(&path)
+            .args(["--policy", policy, "--seed", &seed.to_string(), "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    for seed in [1001, 1002] {
+        let progressive = run("progressive", seed);
+        let predictive = run("predictive", seed);
+        assert!(predictive["abandon_rate"].as_f64().unwrap() <= 0.03, "{predictive}");
+        assert!(predictive["occupancy"].as_f64() > progressive["occupancy"].as_f64());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
