@@ -19,6 +19,10 @@ use sanjeevani_core::{CampaignConfig, PacingMode};
 use serde::Serialize;
 
 pub const TEAM_SIZES: [u32; 3] = [5, 20, 100];
+/// A setting is accepted in tuning only if every training run stayed this far below
+/// the cap (at most 2.7 %): a setting tuned to exactly the cap lands above it on fresh
+/// seeds, as the design notes warn.
+pub const TUNING_MARGIN: f64 = 0.003;
 pub const ANSWER_RATES: [f64; 3] = [0.1, 0.3, 0.6];
 
 /// How much of the grid to run.
@@ -30,7 +34,7 @@ pub struct BenchPlan {
 }
 
 impl BenchPlan {
-    pub const QUICK: BenchPlan = BenchPlan { hours: 4.0, train_seeds: 2, report_seeds: 3 };
+    pub const QUICK: BenchPlan = BenchPlan { hours: 6.0, train_seeds: 2, report_seeds: 3 };
     pub const FULL: BenchPlan = BenchPlan { hours: 8.0, train_seeds: 3, report_seeds: 8 };
 
     fn train(&self) -> impl Iterator<Item = u64> {
@@ -153,21 +157,24 @@ fn candidates() -> Vec<Candidate> {
         });
     }
     for target in [0.02, 0.0225, 0.025, 0.0275, 0.029] {
-        all.push(Candidate {
-            policy: "predictive",
-            parameter: format!("target={target}"),
-            apply: Box::new(move |s| {
-                s.campaign.pacing.mode = PacingMode::Predictive;
-                s.campaign.pacing.abandon_target = target;
-            }),
-        });
+        for gain in [0.03, 0.1] {
+            all.push(Candidate {
+                policy: "predictive",
+                parameter: format!("target={target},gain={gain}"),
+                apply: Box::new(move |s| {
+                    s.campaign.pacing.mode = PacingMode::Predictive;
+                    s.campaign.pacing.abandon_target = target;
+                    s.campaign.predictive.feedback_gain = gain;
+                }),
+            });
+        }
     }
     all
 }
 
 /// Run the grid. Each policy's parameter is the one with the best mean occupancy on
-/// the training seeds among those whose every training run kept abandonment within
-/// the cap; the rows report fresh seeds.
+/// the training seeds among those whose every training run kept abandonment at least
+/// [`TUNING_MARGIN`] below the cap; the rows report fresh seeds.
 pub fn run_pacing(plan: BenchPlan) -> Result<Vec<BenchRow>, SimError> {
     let cands = candidates();
     let cells: Vec<(u32, f64)> =
@@ -195,7 +202,7 @@ pub fn run_pacing(plan: BenchPlan) -> Result<Vec<BenchRow>, SimError> {
                 let runs: Vec<&(usize, usize, f64, f64)> = trained.iter().filter(|t| t.0 == c && t.1 == k).collect();
                 let occ = runs.iter().map(|t| t.2).sum::<f64>() / runs.len().max(1) as f64;
                 let worst = runs.iter().map(|t| t.3).fold(0.0, f64::max);
-                let ok = worst <= CampaignConfig::default().pacing.abandon_cap;
+                let ok = worst <= CampaignConfig::default().pacing.abandon_cap - TUNING_MARGIN;
                 let better = match best {
                     None => true,
                     Some((_, b_occ, b_ok, b_worst)) => match (ok, b_ok) {
