@@ -329,10 +329,56 @@ not json
         assert!(matches!(parse_line(r#"{"t":1,"event":"tick","extra":1}"#), Err(ProtocolError::Json(_))));
     }
 
+    fn event_line() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let events = prop_oneof![
+            Just("agent_ready"), Just("agent_logout"), Just("agent_pause"), Just("agent_login"),
+            Just("ringing"), Just("answered"), Just("failed"), Just("hangup"), Just("tick"), Just("preview"),
+        ];
+        let causes = prop_oneof![Just("busy"), Just("no_answer"), Just("weather")];
+        // Mostly forward in time (a few lines go back, to be refused).
+        (-200i32..3000, events, 1u8..4, 1u32..12, causes).prop_map(|(step_ms, event, agent, call, cause)| {
+            format!(r#"{{"t":{{T{step_ms}}},"event":"{event}","agent":"A{agent}","call":"C{call}","cause":"{cause}"}}"#)
+        })
+    }
+
     proptest::proptest! {
         #[test]
         fn no_input_line_panics(line in ".{0,200}") {
             let _ = parse_line(&line);
+        }
+
+        /// Whatever a driver sends, every line gets exactly one sync and the core's
+        /// commands refer only to calls it dialed.
+        #[test]
+        fn every_line_gets_one_sync(lines in proptest::collection::vec(event_line(), 1..80), mode in 0usize..6) {
+            let mut config = CampaignConfig::default();
+            config.pacing.mode = sanjeevani_core::PacingMode::ALL[mode];
+            // Replace each {T<step>} with a running time.
+            let mut t: i64 = 0;
+            let input: String = lines
+                .iter()
+                .map(|l| {
+                    let start = l.find("{T").unwrap_or(0);
+                    let end = start + l[start..].find('}').unwrap_or(0);
+                    t = (t + l[start + 2..end].parse::<i64>().unwrap_or(0)).max(0);
+                    format!("{}{}{}\n", &l[..start], t as f64 / 1000.0, &l[end + 1..])
+                })
+                .collect();
+            let mut out = Vec::new();
+            run(config, input.as_bytes(), &mut out, std::io::sink()).unwrap();
+            let out: Vec<serde_json::Value> =
+                String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+            proptest::prop_assert_eq!(out.iter().filter(|l| l["cmd"] == "sync").count(), lines.len());
+            let mut dialed = std::collections::BTreeSet::new();
+            for line in &out {
+                let call = line["call"].as_str().map(str::to_string);
+                match line["cmd"].as_str() {
+                    Some("dial") => { proptest::prop_assert!(dialed.insert(call.clone())); }
+                    Some("sync") => {}
+                    _ => proptest::prop_assert!(dialed.contains(&call), "{line} for a call never dialed"),
+                }
+            }
         }
     }
 }
