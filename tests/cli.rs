@@ -14,10 +14,44 @@ fn scenario(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/scenarios").join(name)
 }
 
+/// A scratch folder for files a test writes; removed when dropped, even on failure.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("sanjeevani-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// A shipped scenario with one piece of text replaced.
+    fn edited_scenario(&self, name: &str, from: &str, to: &str) -> PathBuf {
+        let text = std::fs::read_to_string(scenario(name)).unwrap();
+        assert!(text.contains(from), "{name} has no {from:?}");
+        self.write(name, &text.replace(from, to))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn simulate_json(name: &str, policy: &str, seed: u64) -> (Value, String) {
+    simulate_file(&scenario(name), policy, seed)
+}
+
+fn simulate_file(path: &std::path::Path, policy: &str, seed: u64) -> (Value, String) {
     let out = bin()
         .args(["simulate", "--scenario"])
-        .arg(scenario(name))
+        .arg(path)
         .args(["--policy", policy, "--seed", &seed.to_string(), "--json"])
         .output()
         .expect("run sanjeevani");
@@ -82,13 +116,9 @@ fn hard_scenarios_stay_within_the_cap() {
 
 #[test]
 fn bad_scenario_names_the_problem() {
-    let dir = std::env::temp_dir().join(format!("sanjeevani-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("bad.toml");
-    let text = std::fs::read_to_string(scenario("district-day.toml")).unwrap().replace("answer_probability = 0.5", "answer_probability = 2");
-    std::fs::write(&path, text).unwrap();
+    let scratch = Scratch::new("bad-scenario");
+    let path = scratch.edited_scenario("district-day.toml", "answer_probability = 0.5", "answer_probability = 2");
     let out = bin().args(["simulate", "--scenario"]).arg(&path).output().unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("callee.answer_probability"), "{err}");
@@ -130,16 +160,12 @@ fn engine_over_pipes_dials_connects_and_drops() {
 
 #[test]
 fn engine_config_file_sets_the_mode_and_rejects_unknown_keys() {
-    let dir = std::env::temp_dir().join(format!("sanjeevani-engine-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let good = dir.join("good.toml");
-    std::fs::write(&good, "connect_grace = 2\n[pacing]\nmode = \"power\"\npower_ratio = 2.0\n").unwrap();
+    let scratch = Scratch::new("engine-config");
+    let good = scratch.write("good.toml", "connect_grace = 2\n[pacing]\nmode = \"power\"\npower_ratio = 2.0\n");
     let (lines, _) = engine(&["--config", good.to_str().unwrap()], "{\"t\":0,\"event\":\"agent_ready\",\"agent\":\"A1\"}\n");
     assert_eq!(lines.iter().filter(|l| l["cmd"] == "dial").count(), 2, "power 2.0: two calls for one free agent");
-    let bad = dir.join("bad.toml");
-    std::fs::write(&bad, "[pacing]\nmdoe = \"power\"\n").unwrap();
+    let bad = scratch.write("bad.toml", "[pacing]\nmdoe = \"power\"\n");
     let out = bin().args(["engine", "--stdio", "--config"]).arg(&bad).stdin(Stdio::null()).output().unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("mdoe"));
 }
@@ -154,26 +180,12 @@ fn the_example_engine_config_is_valid() {
 
 #[test]
 fn a_team_of_two_is_paced_within_the_cap_and_above_progressive() {
-    let dir = std::env::temp_dir().join(format!("sanjeevani-two-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("two.toml");
-    let text = std::fs::read_to_string(scenario("bench-cell.toml")).unwrap().replace("count = 5", "count = 2");
-    std::fs::write(&path, text).unwrap();
-    let run = |policy: &str, seed: u64| -> Value {
-        let out = bin()
-            .args(["simulate", "--scenario"])
-            .arg(&path)
-            .args(["--policy", policy, "--seed", &seed.to_string(), "--json"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    let scratch = Scratch::new("team-of-two");
+    let path = scratch.edited_scenario("bench-cell.toml", "count = 5", "count = 2");
     for seed in [1001, 1002] {
-        let progressive = run("progressive", seed);
-        let predictive = run("predictive", seed);
+        let (progressive, _) = simulate_file(&path, "progressive", seed);
+        let (predictive, _) = simulate_file(&path, "predictive", seed);
         assert!(predictive["abandon_rate"].as_f64().unwrap() <= 0.03, "{predictive}");
         assert!(predictive["occupancy"].as_f64() > progressive["occupancy"].as_f64());
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -334,11 +334,6 @@ impl Estimates {
         self.mix.answered / self.mix.total()
     }
 
-    /// Mean time from connect until the agent is ready again.
-    pub fn mean_busy_time(&self) -> f64 {
-        self.busy_time.mean()
-    }
-
     pub fn ring_to_answer(&self) -> &DurationHistogram {
         &self.ring_to_answer
     }
@@ -388,11 +383,6 @@ impl Estimates {
             at_edges[i + 1] = at_edges[i] * (1.0 - hazard);
         }
         Survival { bin_secs: h.bin_secs, at_edges, tail_mean: h.tail_excess }
-    }
-
-    /// Probability that an agent busy for `elapsed` seconds is free within `h` more.
-    pub fn release_within(&self, elapsed: f64, h: f64) -> f64 {
-        self.busy_time.conditional_within(elapsed, h)
     }
 }
 

@@ -115,58 +115,44 @@ struct Candidate {
     apply: Box<dyn Fn(&mut Scenario) + Send + Sync>,
 }
 
+impl Candidate {
+    fn new(policy: &'static str, parameter: String, apply: impl Fn(&mut Scenario) + Send + Sync + 'static) -> Self {
+        Candidate { policy, parameter, apply: Box::new(apply) }
+    }
+}
+
 fn candidates() -> Vec<Candidate> {
-    let mut all = vec![Candidate {
-        policy: "progressive",
-        parameter: String::new(),
-        apply: Box::new(|s| s.campaign.pacing.mode = PacingMode::Progressive),
-    }];
+    let mut all = vec![Candidate::new("progressive", String::new(), |s| s.campaign.pacing.mode = PacingMode::Progressive)];
     for tenths in 10..=30 {
         let ratio = f64::from(tenths) / 10.0;
-        all.push(Candidate {
-            policy: "power",
-            parameter: format!("ratio={ratio}"),
-            apply: Box::new(move |s| {
-                s.campaign.pacing.mode = PacingMode::Power;
-                s.campaign.pacing.power_ratio = ratio;
-            }),
-        });
+        all.push(Candidate::new("power", format!("ratio={ratio}"), move |s| {
+            s.campaign.pacing.mode = PacingMode::Power;
+            s.campaign.pacing.power_ratio = ratio;
+        }));
     }
     for diff in [-2.0, -1.0, -0.5, 0.0, 0.5, 1.0] {
         for intensity in [0.5, 1.0, 2.0] {
-            all.push(Candidate {
-                policy: "vicidial-adapt",
-                parameter: format!("diff_target={diff},intensity={intensity}"),
-                apply: Box::new(move |s| {
-                    s.campaign.pacing.mode = PacingMode::VicidialAdapt;
-                    s.campaign.pacing.vicidial.diff_target = diff;
-                    s.campaign.pacing.vicidial.intensity = intensity;
-                    s.campaign.pacing.vicidial.calling_day = std::time::Duration::from_secs_f64(s.hours * 3600.0);
-                }),
-            });
+            all.push(Candidate::new("vicidial-adapt", format!("diff_target={diff},intensity={intensity}"), move |s| {
+                s.campaign.pacing.mode = PacingMode::VicidialAdapt;
+                s.campaign.pacing.vicidial.diff_target = diff;
+                s.campaign.pacing.vicidial.intensity = intensity;
+                s.campaign.pacing.vicidial.calling_day = std::time::Duration::from_secs_f64(s.hours * 3600.0);
+            }));
         }
     }
     for ratio in [0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.23, 0.26, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.0] {
-        all.push(Candidate {
-            policy: "reference",
-            parameter: format!("ratio={ratio}"),
-            apply: Box::new(move |s| {
-                s.campaign.pacing.mode = PacingMode::Reference;
-                s.campaign.pacing.reference_ratio = ratio;
-            }),
-        });
+        all.push(Candidate::new("reference", format!("ratio={ratio}"), move |s| {
+            s.campaign.pacing.mode = PacingMode::Reference;
+            s.campaign.pacing.reference_ratio = ratio;
+        }));
     }
     for target in [0.02, 0.0225, 0.025, 0.0275, 0.029] {
         for gain in [0.03, 0.1] {
-            all.push(Candidate {
-                policy: "predictive",
-                parameter: format!("target={target},gain={gain}"),
-                apply: Box::new(move |s| {
-                    s.campaign.pacing.mode = PacingMode::Predictive;
-                    s.campaign.pacing.abandon_target = target;
-                    s.campaign.predictive.feedback_gain = gain;
-                }),
-            });
+            all.push(Candidate::new("predictive", format!("target={target},gain={gain}"), move |s| {
+                s.campaign.pacing.mode = PacingMode::Predictive;
+                s.campaign.pacing.abandon_target = target;
+                s.campaign.predictive.feedback_gain = gain;
+            }));
         }
     }
     all

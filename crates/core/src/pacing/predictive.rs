@@ -124,14 +124,8 @@ impl Pacer for Predictive {
 
         let (running, survival) = self.busy.refresh(v);
         for &elapsed in running {
-            let survived = survival.at(elapsed);
             for (s, h) in supply.iter_mut().zip(&horizons) {
-                let released = if survived > 1e-12 {
-                    1.0 - survival.at(elapsed + h + grace) / survived
-                } else {
-                    survival.within(elapsed, h + grace)
-                };
-                s.add_trial(released);
+                s.add_trial(survival.within(elapsed, h + grace));
             }
         }
         let mut pending_risk = 0.0;

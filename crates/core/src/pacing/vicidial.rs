@@ -90,7 +90,15 @@ impl VicidialAdapt {
 
 impl Pacer for VicidialAdapt {
     fn plan(&mut self, v: &PacingView<'_>, dials: &mut Vec<f64>) {
-        let started = *self.started.get_or_insert(v.now);
+        let started = match self.started {
+            Some(t) => t,
+            None => {
+                // The first adjustment comes after a full period of samples.
+                self.started = Some(v.now);
+                self.next_adjust = v.now + ADJUST_EVERY;
+                v.now
+            }
+        };
         // Catch up at most a minute of missed samples; older ones carry no news.
         if self.next_sample + Duration::from_secs(60) < v.now {
             self.next_sample = v.now;
@@ -103,9 +111,7 @@ impl Pacer for VicidialAdapt {
             self.next_sample = self.next_sample + SAMPLE_EVERY;
         }
         if self.next_adjust <= v.now {
-            if self.next_adjust > Instant::ZERO {
-                self.adjust(v.now, started);
-            }
+            self.adjust(v.now, started);
             self.next_adjust = v.now + ADJUST_EVERY;
         }
         if self.next_dial > v.now {
