@@ -11,7 +11,9 @@ fn bin() -> Command {
 }
 
 fn scenario(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/scenarios").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../config/scenarios")
+        .join(name)
 }
 
 /// A scratch folder for files a test writes; removed when dropped, even on failure.
@@ -55,7 +57,11 @@ fn simulate_file(path: &std::path::Path, policy: &str, seed: u64) -> (Value, Str
         .args(["--policy", policy, "--seed", &seed.to_string(), "--json"])
         .output()
         .expect("run sanjeevani");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     (serde_json::from_str(&text).unwrap(), text)
 }
@@ -95,7 +101,10 @@ fn policies_see_the_same_contacts() {
     let (a, _) = simulate_json("district-day.toml", "progressive", 3);
     let (b, _) = simulate_json("district-day.toml", "predictive", 3);
     assert_eq!(a["live_answers"], b["live_answers"]);
-    assert!(b["occupancy"].as_f64() > a["occupancy"].as_f64(), "predictive keeps agents busier");
+    assert!(
+        b["occupancy"].as_f64() > a["occupancy"].as_f64(),
+        "predictive keeps agents busier"
+    );
     // Progressive abandons only when an agent leaves at shift end while a call dialed
     // for them is still ringing.
     assert!(a["abandon_rate"].as_f64().unwrap() < 0.001, "{a}");
@@ -117,8 +126,16 @@ fn hard_scenarios_stay_within_the_cap() {
 #[test]
 fn bad_scenario_names_the_problem() {
     let scratch = Scratch::new("bad-scenario");
-    let path = scratch.edited_scenario("district-day.toml", "answer_probability = 0.5", "answer_probability = 2");
-    let out = bin().args(["simulate", "--scenario"]).arg(&path).output().unwrap();
+    let path = scratch.edited_scenario(
+        "district-day.toml",
+        "answer_probability = 0.5",
+        "answer_probability = 2",
+    );
+    let out = bin()
+        .args(["simulate", "--scenario"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("callee.answer_probability"), "{err}");
@@ -133,10 +150,19 @@ fn engine(args: &[&str], input: &str) -> (Vec<Value>, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
-    let lines = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     (lines, String::from_utf8(out.stderr).unwrap())
 }
 
@@ -152,7 +178,10 @@ fn engine_over_pipes_dials_connects_and_drops() {
     let (lines, err) = engine(&[], &input);
     assert_eq!(lines.iter().filter(|l| l["cmd"] == "sync").count(), 6);
     assert_eq!(lines[0]["cmd"], "dial");
-    let connect = lines.iter().find(|l| l["cmd"] == "connect").expect("a connect");
+    let connect = lines
+        .iter()
+        .find(|l| l["cmd"] == "connect")
+        .expect("a connect");
     assert_eq!(connect["call"], "C1");
     assert_eq!(connect["agent"], "A1");
     assert!(err.starts_with("line 4: unknown event \"bogus\""), "{err}");
@@ -161,19 +190,38 @@ fn engine_over_pipes_dials_connects_and_drops() {
 #[test]
 fn engine_config_file_sets_the_mode_and_rejects_unknown_keys() {
     let scratch = Scratch::new("engine-config");
-    let good = scratch.write("good.toml", "connect_grace = 2\n[pacing]\nmode = \"power\"\npower_ratio = 2.0\n");
-    let (lines, _) = engine(&["--config", good.to_str().unwrap()], "{\"t\":0,\"event\":\"agent_ready\",\"agent\":\"A1\"}\n");
-    assert_eq!(lines.iter().filter(|l| l["cmd"] == "dial").count(), 2, "power 2.0: two calls for one free agent");
+    let good = scratch.write(
+        "good.toml",
+        "connect_grace = 2\n[pacing]\nmode = \"power\"\npower_ratio = 2.0\n",
+    );
+    let (lines, _) = engine(
+        &["--config", good.to_str().unwrap()],
+        "{\"t\":0,\"event\":\"agent_ready\",\"agent\":\"A1\"}\n",
+    );
+    assert_eq!(
+        lines.iter().filter(|l| l["cmd"] == "dial").count(),
+        2,
+        "power 2.0: two calls for one free agent"
+    );
     let bad = scratch.write("bad.toml", "[pacing]\nmdoe = \"power\"\n");
-    let out = bin().args(["engine", "--stdio", "--config"]).arg(&bad).stdin(Stdio::null()).output().unwrap();
+    let out = bin()
+        .args(["engine", "--stdio", "--config"])
+        .arg(&bad)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("mdoe"));
 }
 
 #[test]
 fn the_example_engine_config_is_valid() {
-    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/engine.example.toml");
-    let (lines, err) = engine(&["--config", example.to_str().unwrap()], "{\"t\":0,\"event\":\"agent_ready\",\"agent\":\"A1\"}\n");
+    let example =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/engine.example.toml");
+    let (lines, err) = engine(
+        &["--config", example.to_str().unwrap()],
+        "{\"t\":0,\"event\":\"agent_ready\",\"agent\":\"A1\"}\n",
+    );
     assert_eq!(err, "");
     assert_eq!(lines.last().unwrap()["cmd"], "sync");
 }
@@ -185,7 +233,10 @@ fn a_team_of_two_is_paced_within_the_cap_and_above_progressive() {
     for seed in [1001, 1002] {
         let (progressive, _) = simulate_file(&path, "progressive", seed);
         let (predictive, _) = simulate_file(&path, "predictive", seed);
-        assert!(predictive["abandon_rate"].as_f64().unwrap() <= 0.03, "{predictive}");
+        assert!(
+            predictive["abandon_rate"].as_f64().unwrap() <= 0.03,
+            "{predictive}"
+        );
         assert!(predictive["occupancy"].as_f64() > progressive["occupancy"].as_f64());
     }
 }

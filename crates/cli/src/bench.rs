@@ -27,14 +27,22 @@ pub enum Which {
 pub fn run(which: Which) -> Result<()> {
     match which {
         Which::Pacing { quick, json } => {
-            let plan = if quick { BenchPlan::QUICK } else { BenchPlan::FULL };
+            let plan = if quick {
+                BenchPlan::QUICK
+            } else {
+                BenchPlan::FULL
+            };
             let started = std::time::Instant::now();
             let rows = run_pacing(plan)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
                 print_table(&rows);
-                eprintln!("{} rows in {:.1} s", rows.len(), started.elapsed().as_secs_f64());
+                eprintln!(
+                    "{} rows in {:.1} s",
+                    rows.len(),
+                    started.elapsed().as_secs_f64()
+                );
             }
         }
         Which::Core { json } => {
@@ -42,9 +50,15 @@ pub fn run(which: Which) -> Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
-                println!("{:<15} {:>10} {:>12} {:>14}", "policy", "wall s", "events", "events/s");
+                println!(
+                    "{:<15} {:>10} {:>12} {:>14}",
+                    "policy", "wall s", "events", "events/s"
+                );
                 for r in &rows {
-                    println!("{:<15} {:>10.3} {:>12} {:>14.0}", r.policy, r.wall_seconds, r.events, r.events_per_second);
+                    println!(
+                        "{:<15} {:>10.3} {:>12} {:>14.0}",
+                        r.policy, r.wall_seconds, r.events, r.events_per_second
+                    );
                 }
             }
         }
@@ -63,13 +77,21 @@ struct CoreRow {
 /// A 24 h day of 100 agents at p = 0.3, simulated once per policy.
 fn core_throughput() -> Result<Vec<CoreRow>> {
     let mut rows = Vec::new();
-    for (policy, mode) in [("progressive", PacingMode::Progressive), ("predictive", PacingMode::Predictive)] {
+    for (policy, mode) in [
+        ("progressive", PacingMode::Progressive),
+        ("predictive", PacingMode::Predictive),
+    ] {
         let mut s = cell_scenario(100, 0.3, 24.0);
         s.campaign.pacing.mode = mode;
         let started = std::time::Instant::now();
         let report = simulate(&s, 1)?;
         let wall = started.elapsed().as_secs_f64();
-        rows.push(CoreRow { policy, wall_seconds: wall, events: report.events, events_per_second: report.events as f64 / wall });
+        rows.push(CoreRow {
+            policy,
+            wall_seconds: wall,
+            events: report.events,
+            events_per_second: report.events as f64 / wall,
+        });
     }
     Ok(rows)
 }

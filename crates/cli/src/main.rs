@@ -9,7 +9,11 @@ use sanjeevani_sim::{simulate, Report, Scenario};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "sanjeevani", version, about = "Predictive dialer for public-health outreach call centres")]
+#[command(
+    name = "sanjeevani",
+    version,
+    about = "Predictive dialer for public-health outreach call centres"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -51,7 +55,12 @@ enum Command {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
-        Command::Simulate { scenario, policy, seed, json } => {
+        Command::Simulate {
+            scenario,
+            policy,
+            seed,
+            json,
+        } => {
             let mut s = Scenario::load(&scenario)?;
             if let Some(name) = policy {
                 let Some(mode) = PacingMode::parse(&name) else {
@@ -69,10 +78,13 @@ fn main() -> Result<()> {
         Command::Engine { stdio: _, config } => {
             let config = match config {
                 Some(path) => {
-                    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-                    let config: CampaignConfig =
-                        toml::from_str(&text).with_context(|| format!("invalid engine config {}", path.display()))?;
-                    config.validate().with_context(|| format!("invalid engine config {}", path.display()))?;
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    let config: CampaignConfig = toml::from_str(&text)
+                        .with_context(|| format!("invalid engine config {}", path.display()))?;
+                    config
+                        .validate()
+                        .with_context(|| format!("invalid engine config {}", path.display()))?;
                     config
                 }
                 None => CampaignConfig::default(),
@@ -90,13 +102,30 @@ fn print_report(r: &Report) {
     let pct = |x: f64| format!("{:.2} %", x * 100.0);
     println!("scenario                 {}", r.scenario);
     println!("policy                   {}   seed {}", r.policy, r.seed);
-    println!("hours / agent-hours      {:.2} / {:.2}", r.hours, r.agent_hours);
-    println!("dials / live / connects  {} / {} / {}", r.dials, r.live_answers, r.connects);
+    println!(
+        "hours / agent-hours      {:.2} / {:.2}",
+        r.hours, r.agent_hours
+    );
+    println!(
+        "dials / live / connects  {} / {} / {}",
+        r.dials, r.live_answers, r.connects
+    );
     println!("occupancy                {}", pct(r.occupancy));
-    println!("abandon rate             {} ({} calls)", pct(r.abandon_rate), r.abandoned);
-    println!("worst rolling {:>3.0} min    {}", r.window_minutes, pct(r.max_window_abandon_rate));
+    println!(
+        "abandon rate             {} ({} calls)",
+        pct(r.abandon_rate),
+        r.abandoned
+    );
+    println!(
+        "worst rolling {:>3.0} min    {}",
+        r.window_minutes,
+        pct(r.max_window_abandon_rate)
+    );
     println!("connects per agent-hour  {:.2}", r.connects_per_agent_hour);
-    println!("agent wait mean / p95    {:.1} s / {:.1} s", r.agent_wait_mean, r.agent_wait_p95);
+    println!(
+        "agent wait mean / p95    {:.1} s / {:.1} s",
+        r.agent_wait_mean, r.agent_wait_p95
+    );
     println!("answer-to-agent p95      {:.3} s", r.answer_to_agent_p95);
     println!("dials per connect        {:.2}", r.dials_per_connect);
 }

@@ -20,9 +20,13 @@ pub enum AgentState {
     /// Waiting for a call.
     Ready,
     /// Held for one call that is being dialed for this agent (preview, progressive).
-    Reserved { call: CallId },
+    Reserved {
+        call: CallId,
+    },
     /// Talking to a contact.
-    OnCall { call: CallId },
+    OnCall {
+        call: CallId,
+    },
     /// After-call work; ends when the agent says ready again.
     WrapUp,
 }
@@ -66,7 +70,13 @@ pub struct Agent {
 
 impl Agent {
     pub fn new(id: AgentId, now: Instant) -> Self {
-        Agent { id, state: AgentState::LoggedOut, since: now, busy_since: None, leaving: false }
+        Agent {
+            id,
+            state: AgentState::LoggedOut,
+            since: now,
+            busy_since: None,
+            leaving: false,
+        }
     }
 
     /// Counts towards the lines the campaign may dial: staffed and not leaving.
@@ -75,7 +85,11 @@ impl Agent {
     }
 
     fn refuse(&self, action: &'static str) -> CoreError {
-        CoreError::AgentTransition { agent: self.id, state: self.state.name(), action }
+        CoreError::AgentTransition {
+            agent: self.id,
+            state: self.state.name(),
+            action,
+        }
     }
 
     fn enter(&mut self, state: AgentState, now: Instant) {
@@ -106,7 +120,11 @@ impl Agent {
                 Ok(None)
             }
             AgentState::WrapUp => {
-                let next = if self.leaving { AgentState::LoggedOut } else { AgentState::Ready };
+                let next = if self.leaving {
+                    AgentState::LoggedOut
+                } else {
+                    AgentState::Ready
+                };
                 self.enter(next, now);
                 Ok(self.busy_since.take())
             }
@@ -226,7 +244,10 @@ mod tests {
         a.ready(t(1)).unwrap();
         a.connect(CallId(1), t(2)).unwrap();
         let before = a.state;
-        assert!(a.connect(CallId(2), t(3)).is_err(), "connect to a busy agent");
+        assert!(
+            a.connect(CallId(2), t(3)).is_err(),
+            "connect to a busy agent"
+        );
         assert!(a.pause(t(3)).is_err());
         assert!(a.call_ended(CallId(9), t(3)).is_err());
         assert_eq!(a.state, before);
@@ -239,7 +260,11 @@ mod tests {
         a.connect(CallId(1), t(1)).unwrap();
         a.logout(t(2)).unwrap();
         assert!(a.leaving && !a.is_staffed());
-        assert_eq!(a.state, AgentState::OnCall { call: CallId(1) }, "the call goes on");
+        assert_eq!(
+            a.state,
+            AgentState::OnCall { call: CallId(1) },
+            "the call goes on"
+        );
         a.call_ended(CallId(1), t(60)).unwrap();
         assert_eq!(a.ready(t(70)).unwrap(), Some(t(1)));
         assert_eq!(a.state, AgentState::LoggedOut);

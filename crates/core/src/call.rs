@@ -23,8 +23,13 @@ pub enum FailCause {
 }
 
 impl FailCause {
-    pub const ALL: [FailCause; 5] =
-        [FailCause::Busy, FailCause::NoAnswer, FailCause::Congestion, FailCause::Invalid, FailCause::Rejected];
+    pub const ALL: [FailCause; 5] = [
+        FailCause::Busy,
+        FailCause::NoAnswer,
+        FailCause::Congestion,
+        FailCause::Invalid,
+        FailCause::Rejected,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -70,7 +75,9 @@ pub enum CallPhase {
     Ringing,
     /// A live person answered and waits for an agent.
     Answered,
-    Connected { agent: AgentId },
+    Connected {
+        agent: AgentId,
+    },
 }
 
 impl CallPhase {
@@ -105,11 +112,23 @@ pub struct Call {
 
 impl Call {
     pub fn new(id: CallId, now: Instant, reserved_for: Option<AgentId>, abandon_risk: f64) -> Self {
-        Call { id, phase: CallPhase::Dialing, dialed_at: now, ringing_at: None, answered_at: None, reserved_for, abandon_risk }
+        Call {
+            id,
+            phase: CallPhase::Dialing,
+            dialed_at: now,
+            ringing_at: None,
+            answered_at: None,
+            reserved_for,
+            abandon_risk,
+        }
     }
 
     fn refuse(&self, action: &'static str) -> CoreError {
-        CoreError::CallTransition { call: self.id, phase: self.phase.name(), action }
+        CoreError::CallTransition {
+            call: self.id,
+            phase: self.phase.name(),
+            action,
+        }
     }
 
     /// When ringing began, or the dial time if no ringing was reported.

@@ -16,8 +16,8 @@ use crate::abandon::AbandonWindow;
 use crate::estimate::{DialResult, Estimates};
 use crate::pacing::{self, Pacer, PacingView};
 use crate::{
-    AbandonKind, Agent, AgentId, AgentState, Call, CallId, CallPhase, CampaignConfig, Command, CoreError, Event,
-    FailCause, Instant, Outcome, PacingMode, PacingSettings,
+    AbandonKind, Agent, AgentId, AgentState, Call, CallId, CallPhase, CampaignConfig, Command,
+    CoreError, Event, FailCause, Instant, Outcome, PacingMode, PacingSettings,
 };
 use serde::Serialize;
 use std::cmp::Reverse;
@@ -154,9 +154,17 @@ impl Campaign {
     /// Feed one event. Commands are appended to `out` and must be carried out *even
     /// when an error is returned*: time moved forward before the event was refused,
     /// and timers that expired on the way may have produced commands.
-    pub fn handle(&mut self, now: Instant, event: Event, out: &mut Vec<Command>) -> Result<(), CoreError> {
+    pub fn handle(
+        &mut self,
+        now: Instant,
+        event: Event,
+        out: &mut Vec<Command>,
+    ) -> Result<(), CoreError> {
         if now < self.last_event {
-            return Err(CoreError::TimeWentBackwards { now, last: self.last_event });
+            return Err(CoreError::TimeWentBackwards {
+                now,
+                last: self.last_event,
+            });
         }
         self.last_event = now;
         self.expire(now, false, out);
@@ -189,7 +197,11 @@ impl Campaign {
         if self.may_dial() {
             // The policy runs only at pacing decisions, so it cannot be woken earlier.
             let next_pace = self.next_pace.max(self.last_event);
-            consider(self.pacer.next_wake().map_or(next_pace, |t| t.max(next_pace)));
+            consider(
+                self.pacer
+                    .next_wake()
+                    .map_or(next_pace, |t| t.max(next_pace)),
+            );
         }
         wake
     }
@@ -200,7 +212,10 @@ impl Campaign {
     }
 
     fn may_dial(&self) -> bool {
-        self.running && !self.contacts_exhausted && self.staffed > 0 && self.config.pacing.mode != PacingMode::Preview
+        self.running
+            && !self.contacts_exhausted
+            && self.staffed > 0
+            && self.config.pacing.mode != PacingMode::Preview
     }
 
     fn agent_mut(&mut self, id: AgentId) -> Result<&mut Agent, CoreError> {
@@ -215,10 +230,18 @@ impl Campaign {
         }
     }
 
-    fn apply(&mut self, now: Instant, event: Event, out: &mut Vec<Command>) -> Result<(), CoreError> {
+    fn apply(
+        &mut self,
+        now: Instant,
+        event: Event,
+        out: &mut Vec<Command>,
+    ) -> Result<(), CoreError> {
         match event {
             Event::AgentLogin(id) => {
-                self.agents.entry(id).or_insert_with(|| Agent::new(id, now)).login(now)?;
+                self.agents
+                    .entry(id)
+                    .or_insert_with(|| Agent::new(id, now))
+                    .login(now)?;
                 self.agent_changed();
             }
             Event::AgentReady(id) => {
@@ -249,7 +272,11 @@ impl Campaign {
                 }
                 let agent = self.agents.get(&id).ok_or(CoreError::UnknownAgent(id))?;
                 if agent.state != AgentState::Ready {
-                    return Err(CoreError::AgentTransition { agent: id, state: agent.state.name(), action: "preview a contact" });
+                    return Err(CoreError::AgentTransition {
+                        agent: id,
+                        state: agent.state.name(),
+                        action: "preview a contact",
+                    });
                 }
                 if !self.running || self.contacts_exhausted {
                     return Err(CoreError::NotDialing);
@@ -262,7 +289,8 @@ impl Campaign {
                 let was_ringing = call.ringing_at.is_some();
                 call.ringing(now)?;
                 if !was_ringing {
-                    self.ring_deadlines.push(Reverse((now + self.config.no_answer_timeout, id)));
+                    self.ring_deadlines
+                        .push(Reverse((now + self.config.no_answer_timeout, id)));
                 }
             }
             Event::Answered(id) => {
@@ -271,7 +299,8 @@ impl Campaign {
                 call.answered(now)?;
                 let rung = now.secs_since(call.ring_start());
                 let (reserved, dialed_at) = (call.reserved_for, call.dialed_at);
-                self.estimates.dial_resolved(dialed_at, DialResult::Answered { rung });
+                self.estimates
+                    .dial_resolved(dialed_at, DialResult::Answered { rung });
                 self.stats.answered += 1;
                 self.route_answered(id, reserved, now, out);
             }
@@ -279,7 +308,11 @@ impl Campaign {
                 let call = self.live_call(id)?;
                 call.check_can_fail()?;
                 let rung = now.secs_since(call.ring_start());
-                let result = if cause == FailCause::NoAnswer { DialResult::NoAnswer } else { DialResult::FailedEarly { rung } };
+                let result = if cause == FailCause::NoAnswer {
+                    DialResult::NoAnswer
+                } else {
+                    DialResult::FailedEarly { rung }
+                };
                 self.estimates.dial_resolved(call.dialed_at, result);
                 self.finish(id, Outcome::Failed(cause), now, out);
             }
@@ -290,10 +323,13 @@ impl Campaign {
                         self.agent_mut(agent)?.call_ended(id, now)?;
                         self.finish(id, Outcome::Completed, now, out);
                     }
-                    CallPhase::Answered => self.finish(id, Outcome::Abandoned(AbandonKind::CallerHungUp), now, out),
+                    CallPhase::Answered => {
+                        self.finish(id, Outcome::Abandoned(AbandonKind::CallerHungUp), now, out)
+                    }
                     CallPhase::Dialing | CallPhase::Ringing => {
                         let rung = now.secs_since(call.ring_start());
-                        self.estimates.dial_resolved(call.dialed_at, DialResult::FailedEarly { rung });
+                        self.estimates
+                            .dial_resolved(call.dialed_at, DialResult::FailedEarly { rung });
                         self.finish(id, Outcome::Failed(FailCause::Rejected), now, out);
                     }
                 }
@@ -301,11 +337,16 @@ impl Campaign {
             Event::NoContact(id) => {
                 let call = self.live_call(id)?;
                 if call.phase != CallPhase::Dialing {
-                    return Err(CoreError::CallTransition { call: id, phase: call.phase.name(), action: "left without a contact" });
+                    return Err(CoreError::CallTransition {
+                        call: id,
+                        phase: call.phase.name(),
+                        action: "left without a contact",
+                    });
                 }
                 let dialed_at = call.dialed_at;
                 self.contacts_exhausted = true;
-                self.estimates.dial_resolved(dialed_at, DialResult::Withdrawn);
+                self.estimates
+                    .dial_resolved(dialed_at, DialResult::Withdrawn);
                 self.finish(id, Outcome::NoContact, now, out);
             }
             Event::ContactsAvailable => {
@@ -352,7 +393,11 @@ impl Campaign {
     fn agent_free(&mut self, agent: AgentId, now: Instant, out: &mut Vec<Command>) {
         self.pace_now = true;
         while let Some(call) = self.waiting.pop_front() {
-            if self.calls.get(&call).is_some_and(|c| c.phase == CallPhase::Answered) {
+            if self
+                .calls
+                .get(&call)
+                .is_some_and(|c| c.phase == CallPhase::Answered)
+            {
                 self.connect(call, agent, now, out);
                 return;
             }
@@ -363,16 +408,28 @@ impl Campaign {
     /// The agent that has been ready longest, if any.
     fn pop_ready_agent(&mut self) -> Option<AgentId> {
         while let Some((id, since)) = self.ready_queue.pop_front() {
-            if self.agents.get(&id).is_some_and(|a| a.state == AgentState::Ready && a.since == since) {
+            if self
+                .agents
+                .get(&id)
+                .is_some_and(|a| a.state == AgentState::Ready && a.since == since)
+            {
                 return Some(id);
             }
         }
         None
     }
 
-    fn route_answered(&mut self, call: CallId, reserved: Option<AgentId>, now: Instant, out: &mut Vec<Command>) {
+    fn route_answered(
+        &mut self,
+        call: CallId,
+        reserved: Option<AgentId>,
+        now: Instant,
+        out: &mut Vec<Command>,
+    ) {
         let reserved_agent = reserved.filter(|a| {
-            self.agents.get(a).is_some_and(|a| a.state == AgentState::Reserved { call })
+            self.agents
+                .get(a)
+                .is_some_and(|a| a.state == AgentState::Reserved { call })
         });
         match reserved_agent.or_else(|| self.pop_ready_agent()) {
             Some(agent) => self.connect(call, agent, now, out),
@@ -380,8 +437,16 @@ impl Campaign {
         }
     }
 
-    fn connect(&mut self, call_id: CallId, agent_id: AgentId, now: Instant, out: &mut Vec<Command>) {
-        let (Some(call), Some(agent)) = (self.calls.get_mut(&call_id), self.agents.get_mut(&agent_id)) else {
+    fn connect(
+        &mut self,
+        call_id: CallId,
+        agent_id: AgentId,
+        now: Instant,
+        out: &mut Vec<Command>,
+    ) {
+        let (Some(call), Some(agent)) =
+            (self.calls.get_mut(&call_id), self.agents.get_mut(&agent_id))
+        else {
             return;
         };
         // Both were checked by the callers; a refusal here would leave the call waiting.
@@ -391,14 +456,22 @@ impl Campaign {
         self.stats.connected += 1;
         self.window.record(now, false);
         self.pacer.on_live_outcome(now, false);
-        out.push(Command::Connect { call: call_id, agent: agent_id });
+        out.push(Command::Connect {
+            call: call_id,
+            agent: agent_id,
+        });
     }
 
     /// End a call with its outcome and free what it held.
     fn finish(&mut self, id: CallId, outcome: Outcome, now: Instant, out: &mut Vec<Command>) {
-        let Some(call) = self.calls.remove(&id) else { return };
+        let Some(call) = self.calls.remove(&id) else {
+            return;
+        };
         if let Some(agent) = call.reserved_for {
-            let freed = self.agents.get_mut(&agent).is_some_and(|a| a.unreserve(id, now).is_ok());
+            let freed = self
+                .agents
+                .get_mut(&agent)
+                .is_some_and(|a| a.unreserve(id, now).is_ok());
             if freed {
                 self.agent_free(agent, now, out);
             }
@@ -425,7 +498,13 @@ impl Campaign {
     /// Expire timers: strictly before `now` ahead of an event, up to and including
     /// `now` after it (an event at the very deadline wins).
     fn expire(&mut self, now: Instant, inclusive: bool, out: &mut Vec<Command>) {
-        let due = |deadline: Instant| if inclusive { deadline <= now } else { deadline < now };
+        let due = |deadline: Instant| {
+            if inclusive {
+                deadline <= now
+            } else {
+                deadline < now
+            }
+        };
         let grace = self.config.connect_grace;
         while let Some(&id) = self.waiting.front() {
             match self.calls.get(&id) {
@@ -464,7 +543,10 @@ impl Campaign {
 
     /// The no-answer deadline of a call still unanswered.
     fn ring_deadline(&self, id: CallId) -> Option<Instant> {
-        self.calls.get(&id).filter(|c| c.phase.is_unanswered()).map(|c| c.ring_start() + self.config.no_answer_timeout)
+        self.calls
+            .get(&id)
+            .filter(|c| c.phase.is_unanswered())
+            .map(|c| c.ring_start() + self.config.no_answer_timeout)
     }
 
     /// When agents leave, calls in progress can exceed the lines ceiling of those who
@@ -510,7 +592,8 @@ impl Campaign {
         }
         self.calls.insert(id, Call::new(id, now, agent, risk));
         self.estimates.dial_placed(now);
-        self.ring_deadlines.push(Reverse((now + self.config.no_answer_timeout, id)));
+        self.ring_deadlines
+            .push(Reverse((now + self.config.no_answer_timeout, id)));
         self.stats.dials += 1;
         out.push(Command::Dial { call: id, agent });
     }
@@ -555,7 +638,9 @@ impl Campaign {
         let reserves = self.pacer.reserves_agents();
         for &risk in risks.iter().take(view.line_room) {
             if reserves {
-                let Some(agent) = self.pop_ready_agent() else { break };
+                let Some(agent) = self.pop_ready_agent() else {
+                    break;
+                };
                 self.dial(now, Some(agent), risk, out);
             } else {
                 self.dial(now, None, risk, out);
@@ -570,24 +655,39 @@ impl Campaign {
             match agent.state {
                 AgentState::OnCall { call } => match self.calls.get(&call).map(|c| c.phase) {
                     Some(CallPhase::Connected { agent: a }) if a == agent.id => {}
-                    other => return Err(format!("{} on call {call} whose phase is {other:?}", agent.id)),
+                    other => {
+                        return Err(format!(
+                            "{} on call {call} whose phase is {other:?}",
+                            agent.id
+                        ))
+                    }
                 },
-                AgentState::Reserved { call } if self.calls.get(&call).and_then(|c| c.reserved_for) != Some(agent.id) => {
-                    return Err(format!("{} reserved for {call} which is not held for it", agent.id));
+                AgentState::Reserved { call }
+                    if self.calls.get(&call).and_then(|c| c.reserved_for) != Some(agent.id) =>
+                {
+                    return Err(format!(
+                        "{} reserved for {call} which is not held for it",
+                        agent.id
+                    ));
                 }
                 _ => {}
             }
         }
         for call in self.calls.values() {
             if let CallPhase::Connected { agent } = call.phase {
-                if self.agents.get(&agent).map(|a| a.state) != Some(AgentState::OnCall { call: call.id }) {
+                if self.agents.get(&agent).map(|a| a.state)
+                    != Some(AgentState::OnCall { call: call.id })
+                {
                     return Err(format!("{} connected to {agent} who is not on it", call.id));
                 }
             }
         }
         let staffed = self.agents.values().filter(|a| a.is_staffed()).count();
         if staffed != self.staffed {
-            return Err(format!("staffed count {} but {staffed} agents staffed", self.staffed));
+            return Err(format!(
+                "staffed count {} but {staffed} agents staffed",
+                self.staffed
+            ));
         }
         Ok(())
     }

@@ -71,7 +71,12 @@ pub struct VicidialParams {
 
 impl Default for VicidialParams {
     fn default() -> Self {
-        VicidialParams { diff_target: 0.0, intensity: 1.0, max_level: 3.0, calling_day: Duration::from_secs(8 * 3600) }
+        VicidialParams {
+            diff_target: 0.0,
+            intensity: 1.0,
+            max_level: 3.0,
+            calling_day: Duration::from_secs(8 * 3600),
+        }
     }
 }
 
@@ -111,13 +116,22 @@ impl PacingSettings {
     pub fn validate(&self) -> Result<(), CoreError> {
         let bad = |msg: String| Err(CoreError::InvalidSettings(msg));
         if !(1.0..=10.0).contains(&self.max_lines_per_agent) {
-            return bad(format!("max_lines_per_agent must be between 1 and 10, got {}", self.max_lines_per_agent));
+            return bad(format!(
+                "max_lines_per_agent must be between 1 and 10, got {}",
+                self.max_lines_per_agent
+            ));
         }
         if !(1.0..=self.max_lines_per_agent).contains(&self.power_ratio) {
-            return bad(format!("power_ratio must be between 1 and max_lines_per_agent, got {}", self.power_ratio));
+            return bad(format!(
+                "power_ratio must be between 1 and max_lines_per_agent, got {}",
+                self.power_ratio
+            ));
         }
         if !(self.abandon_cap > 0.0 && self.abandon_cap < 0.5) {
-            return bad(format!("abandon_cap must be between 0 and 0.5, got {}", self.abandon_cap));
+            return bad(format!(
+                "abandon_cap must be between 0 and 0.5, got {}",
+                self.abandon_cap
+            ));
         }
         if !(self.abandon_target > 0.0 && self.abandon_target <= self.abandon_cap) {
             return bad(format!(
@@ -126,12 +140,19 @@ impl PacingSettings {
             ));
         }
         if !(self.reference_ratio > 0.0 && self.reference_ratio <= 10.0) {
-            return bad(format!("reference_ratio must be above 0 and at most 10, got {}", self.reference_ratio));
+            return bad(format!(
+                "reference_ratio must be above 0 and at most 10, got {}",
+                self.reference_ratio
+            ));
         }
         let v = &self.vicidial;
-        let in_range = (1.0..=10.0).contains(&v.max_level) && v.intensity > 0.0 && v.intensity <= 10.0;
+        let in_range =
+            (1.0..=10.0).contains(&v.max_level) && v.intensity > 0.0 && v.intensity <= 10.0;
         if !in_range || v.calling_day.is_zero() {
-            return bad("vicidial: max_level must be 1..10, intensity in (0, 10], calling_day above 0".into());
+            return bad(
+                "vicidial: max_level must be 1..10, intensity in (0, 10], calling_day above 0"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -156,7 +177,13 @@ pub struct PredictiveParams {
 
 impl Default for PredictiveParams {
     fn default() -> Self {
-        PredictiveParams { horizon_points: 4, feedback_gain: 0.1, guard_z: 1.5, guard_softness: 3.0, initial_threshold: 0.06 }
+        PredictiveParams {
+            horizon_points: 4,
+            feedback_gain: 0.1,
+            guard_z: 1.5,
+            guard_softness: 3.0,
+            initial_threshold: 0.06,
+        }
     }
 }
 
@@ -173,7 +200,11 @@ pub struct Priors {
 
 impl Default for Priors {
     fn default() -> Self {
-        Priors { answer_probability: 0.3, ring_time: Duration::from_secs(10), handle_time: Duration::from_secs(90) }
+        Priors {
+            answer_probability: 0.3,
+            ring_time: Duration::from_secs(10),
+            handle_time: Duration::from_secs(90),
+        }
     }
 }
 
@@ -223,13 +254,17 @@ impl CampaignConfig {
         if self.connect_grace.is_zero() || self.connect_grace > Duration::from_secs(60) {
             return bad("connect_grace must be above 0 and at most 60 s");
         }
-        if self.min_ring > self.no_answer_timeout || self.no_answer_timeout > Duration::from_secs(300) {
+        if self.min_ring > self.no_answer_timeout
+            || self.no_answer_timeout > Duration::from_secs(300)
+        {
             return bad("min_ring must not exceed no_answer_timeout, which must be at most 300 s");
         }
         if self.abandon_window < Duration::from_secs(60) {
             return bad("abandon_window must be at least 60 s");
         }
-        if self.pace_interval < Duration::from_millis(10) || self.pace_interval > Duration::from_secs(10) {
+        if self.pace_interval < Duration::from_millis(10)
+            || self.pace_interval > Duration::from_secs(10)
+        {
             return bad("pace_interval must be between 0.01 and 10 s");
         }
         let p = &self.predictive;
@@ -244,7 +279,9 @@ impl CampaignConfig {
             return bad("predictive: horizon_points 1..16, feedback_gain (0,1], guard_z 0..5, guard_softness 0.1..100, initial_threshold (0,1)");
         }
         let pr = &self.priors;
-        if !(pr.answer_probability > 0.0 && pr.answer_probability <= 1.0) || pr.handle_time.is_zero() {
+        if !(pr.answer_probability > 0.0 && pr.answer_probability <= 1.0)
+            || pr.handle_time.is_zero()
+        {
             return bad("priors: answer_probability in (0,1], handle_time above 0");
         }
         Ok(())
@@ -262,7 +299,8 @@ pub mod secs {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let v = f64::deserialize(d)?;
-        Duration::try_from_secs_f64(v).map_err(|_| serde::de::Error::custom(format!("{v} is not a valid number of seconds")))
+        Duration::try_from_secs_f64(v)
+            .map_err(|_| serde::de::Error::custom(format!("{v} is not a valid number of seconds")))
     }
 }
 
@@ -283,14 +321,25 @@ mod tests {
 
     #[test]
     fn target_above_cap_is_refused() {
-        let s = PacingSettings { abandon_target: 0.05, ..PacingSettings::default() };
+        let s = PacingSettings {
+            abandon_target: 0.05,
+            ..PacingSettings::default()
+        };
         let err = s.validate().unwrap_err().to_string();
         assert!(err.contains("abandon_target"), "{err}");
     }
 
     #[test]
     fn mode_names_round_trip() {
-        for m in ["preview", "progressive", "power", "predictive", "vicidial-adapt", "vicidial_adapt", "reference"] {
+        for m in [
+            "preview",
+            "progressive",
+            "power",
+            "predictive",
+            "vicidial-adapt",
+            "vicidial_adapt",
+            "reference",
+        ] {
             assert!(PacingMode::parse(m).is_some(), "{m}");
         }
         assert_eq!(PacingMode::parse("turbo"), None);

@@ -15,9 +15,17 @@ pub enum CoreError {
     #[error("call {0} has already ended")]
     CallEnded(CallId),
     #[error("agent {agent} is {state} and cannot {action}")]
-    AgentTransition { agent: AgentId, state: &'static str, action: &'static str },
+    AgentTransition {
+        agent: AgentId,
+        state: &'static str,
+        action: &'static str,
+    },
     #[error("call {call} is {phase} and cannot be {action}")]
-    CallTransition { call: CallId, phase: &'static str, action: &'static str },
+    CallTransition {
+        call: CallId,
+        phase: &'static str,
+        action: &'static str,
+    },
     #[error("{0} is only meaningful in preview mode")]
     NotPreviewMode(&'static str),
     #[error("the campaign is not dialing (stopped, or out of contacts)")]

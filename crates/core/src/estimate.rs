@@ -115,7 +115,8 @@ impl DurationHistogram {
         if i >= bins {
             let at_edge = self.cdf[bins];
             let excess = secs - self.max_secs();
-            return at_edge + (1.0 - at_edge) * (1.0 - (-excess / self.tail_excess.max(1e-3)).exp());
+            return at_edge
+                + (1.0 - at_edge) * (1.0 - (-excess / self.tail_excess.max(1e-3)).exp());
         }
         let frac = pos - i as f64;
         self.cdf[i] + (self.cdf[i + 1] - self.cdf[i]) * frac
@@ -137,7 +138,11 @@ impl DurationHistogram {
         for i in 0..bins {
             if self.cdf[i + 1] >= q {
                 let span = self.cdf[i + 1] - self.cdf[i];
-                let frac = if span > 0.0 { (q - self.cdf[i]) / span } else { 0.0 };
+                let frac = if span > 0.0 {
+                    (q - self.cdf[i]) / span
+                } else {
+                    0.0
+                };
                 return (i as f64 + frac) * self.bin_secs;
             }
         }
@@ -146,7 +151,12 @@ impl DurationHistogram {
 
     /// Mean of the distribution.
     pub fn mean(&self) -> f64 {
-        let body: f64 = self.weights.iter().enumerate().map(|(i, w)| w * (i as f64 + 0.5) * self.bin_secs).sum();
+        let body: f64 = self
+            .weights
+            .iter()
+            .enumerate()
+            .map(|(i, w)| w * (i as f64 + 0.5) * self.bin_secs)
+            .sum();
         (body + self.overflow * (self.max_secs() + self.tail_excess)) / self.total
     }
 }
@@ -270,7 +280,11 @@ impl Estimates {
         let ring = priors.ring_time.as_secs_f64().max(0.5);
         let handle = priors.handle_time.as_secs_f64().max(1.0);
         Estimates {
-            mix: OutcomeMix { answered: p * PRIOR_WEIGHT, failed_early: 0.0, no_answer: (1.0 - p) * PRIOR_WEIGHT },
+            mix: OutcomeMix {
+                answered: p * PRIOR_WEIGHT,
+                failed_early: 0.0,
+                no_answer: (1.0 - p) * PRIOR_WEIGHT,
+            },
             ring_to_answer: DurationHistogram::with_prior(0.5, 240, ring, 0.5),
             ring_to_failure: DurationHistogram::with_prior(0.5, 240, 5.0, 0.5),
             busy_time: DurationHistogram::with_prior(2.0, 1800, handle, 1.0),
@@ -285,14 +299,20 @@ impl Estimates {
         let second = at.as_millis() / 1000;
         match self.cohorts.back_mut() {
             Some(c) if c.second == second => c.outstanding += 1,
-            _ => self.cohorts.push_back(Cohort { second, outstanding: 1, results: Vec::new() }),
+            _ => self.cohorts.push_back(Cohort {
+                second,
+                outstanding: 1,
+                results: Vec::new(),
+            }),
         }
     }
 
     /// The dial placed at `dialed_at` came to `result`.
     pub fn dial_resolved(&mut self, dialed_at: Instant, result: DialResult) {
         let second = dialed_at.as_millis() / 1000;
-        let Ok(i) = self.cohorts.binary_search_by_key(&second, |c| c.second) else { return };
+        let Ok(i) = self.cohorts.binary_search_by_key(&second, |c| c.second) else {
+            return;
+        };
         let cohort = &mut self.cohorts[i];
         cohort.outstanding = cohort.outstanding.saturating_sub(1);
         cohort.results.push(result);
@@ -343,10 +363,20 @@ impl Estimates {
         let total = self.mix.total();
         let p = self.mix.answered / total;
         let q_fail = self.mix.failed_early / total;
-        let q_na = if rung < self.no_answer_timeout { self.mix.no_answer / total } else { 0.0 };
+        let q_na = if rung < self.no_answer_timeout {
+            self.mix.no_answer / total
+        } else {
+            0.0
+        };
         let answered_by_now = self.ring_to_answer.cdf(rung);
-        let den = p * (1.0 - answered_by_now) + q_fail * (1.0 - self.ring_to_failure.cdf(rung)) + q_na;
-        RingingCall { estimates: self, rung, answered_by_now, scale: if den > 1e-12 { p / den } else { 0.0 } }
+        let den =
+            p * (1.0 - answered_by_now) + q_fail * (1.0 - self.ring_to_failure.cdf(rung)) + q_na;
+        RingingCall {
+            estimates: self,
+            rung,
+            answered_by_now,
+            scale: if den > 1e-12 { p / den } else { 0.0 },
+        }
     }
 
     /// Probability that a call that has rung `rung` seconds without an outcome is
@@ -379,10 +409,18 @@ impl Estimates {
         }
         let mut at_edges = vec![1.0; bins + 1];
         for i in 0..bins {
-            let hazard = if at_risk[i] > 0.0 { (h.weights[i] / at_risk[i]).min(1.0) } else { 0.0 };
+            let hazard = if at_risk[i] > 0.0 {
+                (h.weights[i] / at_risk[i]).min(1.0)
+            } else {
+                0.0
+            };
             at_edges[i + 1] = at_edges[i] * (1.0 - hazard);
         }
-        Survival { bin_secs: h.bin_secs, at_edges, tail_mean: h.tail_excess }
+        Survival {
+            bin_secs: h.bin_secs,
+            at_edges,
+            tail_mean: h.tail_excess,
+        }
     }
 }
 
@@ -407,7 +445,13 @@ mod tests {
 
     #[test]
     fn a_cohort_is_learned_only_once_all_its_dials_are_resolved() {
-        let mut e = Estimates::new(&Priors { answer_probability: 0.5, ..Priors::default() }, Duration::from_secs(25));
+        let mut e = Estimates::new(
+            &Priors {
+                answer_probability: 0.5,
+                ..Priors::default()
+            },
+            Duration::from_secs(25),
+        );
         let t0 = Instant::from_millis(0);
         let before = e.answer_probability();
         for _ in 0..100 {
@@ -423,7 +467,11 @@ mod tests {
             e.dial_resolved(t0, DialResult::NoAnswer);
         }
         assert_eq!(e.dials_observed(), 100);
-        assert!((e.answer_probability() - 0.1).abs() < 0.05, "{}", e.answer_probability());
+        assert!(
+            (e.answer_probability() - 0.1).abs() < 0.05,
+            "{}",
+            e.answer_probability()
+        );
     }
 
     #[test]
@@ -432,17 +480,23 @@ mod tests {
         for i in 0..3000 {
             let at = Instant::from_millis(i * 100);
             e.dial_placed(at);
-            e.dial_resolved(at, match i % 10 {
-                0..=2 => DialResult::Answered { rung: 8.0 },
-                3 => DialResult::FailedEarly { rung: 4.0 },
-                _ => DialResult::NoAnswer,
-            });
+            e.dial_resolved(
+                at,
+                match i % 10 {
+                    0..=2 => DialResult::Answered { rung: 8.0 },
+                    3 => DialResult::FailedEarly { rung: 4.0 },
+                    _ => DialResult::NoAnswer,
+                },
+            );
         }
         assert!((e.answer_probability() - 0.3).abs() < 0.02);
         let fresh = e.answer_within(0.0, 30.0);
         let late = e.answer_within(12.0, 30.0);
         assert!((fresh - 0.3).abs() < 0.03, "{fresh}");
-        assert!(late < 0.01, "a call ringing past every observed answer time is hopeless: {late}");
+        assert!(
+            late < 0.01,
+            "a call ringing past every observed answer time is hopeless: {late}"
+        );
         // Having survived the busy signals, the share of answers grows.
         assert!(e.answer_within(6.0, 30.0) > fresh);
     }

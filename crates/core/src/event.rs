@@ -41,7 +41,10 @@ pub enum Event {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     /// Place a call to the next contact. With `agent`, the call is for that agent only.
-    Dial { call: CallId, agent: Option<AgentId> },
+    Dial {
+        call: CallId,
+        agent: Option<AgentId>,
+    },
     /// Bridge the answered call to the agent.
     Connect { call: CallId, agent: AgentId },
     /// No agent in time: play the information message and hang up. Counted as abandoned.

@@ -2,7 +2,8 @@
 //! timeout, the lines ceiling, the no-agent stop, the modes and switching between them.
 
 use sanjeevani_core::{
-    AgentId, AgentState, CallId, Campaign, CampaignConfig, Command, Event, FailCause, Instant, PacingMode,
+    AgentId, AgentState, CallId, Campaign, CampaignConfig, Command, Event, FailCause, Instant,
+    PacingMode,
 };
 
 fn at(secs: f64) -> Instant {
@@ -22,21 +23,47 @@ fn step(c: &mut Campaign, secs: f64, event: Event) -> Vec<Command> {
 }
 
 fn dials(out: &[Command]) -> Vec<CallId> {
-    out.iter().filter_map(|c| if let Command::Dial { call, .. } = c { Some(*call) } else { None }).collect()
+    out.iter()
+        .filter_map(|c| {
+            if let Command::Dial { call, .. } = c {
+                Some(*call)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 #[test]
 fn progressive_dials_one_reserved_call_per_ready_agent() {
     let mut c = campaign(PacingMode::Progressive);
     let out = step(&mut c, 0.0, Event::AgentReady(AgentId(1)));
-    assert_eq!(out, vec![Command::Dial { call: CallId(1), agent: Some(AgentId(1)) }]);
-    assert_eq!(c.agent(AgentId(1)).unwrap().state, AgentState::Reserved { call: CallId(1) });
-    assert!(dials(&step(&mut c, 1.0, Event::Tick)).is_empty(), "nothing more for a reserved agent");
+    assert_eq!(
+        out,
+        vec![Command::Dial {
+            call: CallId(1),
+            agent: Some(AgentId(1))
+        }]
+    );
+    assert_eq!(
+        c.agent(AgentId(1)).unwrap().state,
+        AgentState::Reserved { call: CallId(1) }
+    );
+    assert!(
+        dials(&step(&mut c, 1.0, Event::Tick)).is_empty(),
+        "nothing more for a reserved agent"
+    );
     // Busy: the reservation is released and the agent gets a new call.
     let out = step(&mut c, 3.0, Event::Failed(CallId(1), FailCause::Busy));
     assert_eq!(dials(&out), vec![CallId(2)]);
     let out = step(&mut c, 9.0, Event::Answered(CallId(2)));
-    assert_eq!(out, vec![Command::Connect { call: CallId(2), agent: AgentId(1) }]);
+    assert_eq!(
+        out,
+        vec![Command::Connect {
+            call: CallId(2),
+            agent: AgentId(1)
+        }]
+    );
 }
 
 #[test]
@@ -51,7 +78,10 @@ fn an_answered_call_with_no_agent_is_dropped_at_the_end_of_the_grace() {
     step(&mut c, 5.0, Event::Answered(placed[1]));
     let out = step(&mut c, 6.0, Event::Answered(placed[2]));
     assert!(out.is_empty());
-    assert!(c.next_wake() <= Some(at(8.0)), "awake for the end of the grace, 2 s after the answer");
+    assert!(
+        c.next_wake() <= Some(at(8.0)),
+        "awake for the end of the grace, 2 s after the answer"
+    );
     let out = step(&mut c, 7.999, Event::Tick);
     assert!(!out.iter().any(|o| matches!(o, Command::Drop { .. })));
     let out = step(&mut c, 8.0, Event::Tick);
@@ -70,7 +100,10 @@ fn an_agent_freed_within_the_grace_takes_the_waiting_call() {
     step(&mut c, 6.0, Event::Answered(second));
     step(&mut c, 7.0, Event::Hangup(first));
     let out = step(&mut c, 7.5, Event::AgentReady(AgentId(1)));
-    assert!(out.contains(&Command::Connect { call: second, agent: AgentId(1) }));
+    assert!(out.contains(&Command::Connect {
+        call: second,
+        agent: AgentId(1)
+    }));
     assert_eq!(c.stats().dropped, 0);
 }
 
@@ -85,13 +118,18 @@ fn unanswered_calls_are_cancelled_at_the_timeout_counted_from_ringing() {
     assert_eq!(c.stats().no_answer, 1);
     // The event for the cancelled call is refused, not a panic.
     let mut out = Vec::new();
-    assert!(c.handle(at(28.0), Event::Answered(CallId(1)), &mut out).is_err());
+    assert!(c
+        .handle(at(28.0), Event::Answered(CallId(1)), &mut out)
+        .is_err());
 }
 
 #[test]
 fn dialing_stops_when_no_agent_is_staffed_and_ringing_calls_are_shed() {
     let mut c = campaign(PacingMode::Predictive);
-    assert!(dials(&step(&mut c, 0.0, Event::Tick)).is_empty(), "no agent, no dial");
+    assert!(
+        dials(&step(&mut c, 0.0, Event::Tick)).is_empty(),
+        "no agent, no dial"
+    );
     step(&mut c, 0.0, Event::AgentReady(AgentId(1)));
     assert_eq!(c.calls().count(), 1);
     step(&mut c, 0.5, Event::Ringing(CallId(1)));
@@ -99,7 +137,10 @@ fn dialing_stops_when_no_agent_is_staffed_and_ringing_calls_are_shed() {
     assert!(dials(&step(&mut c, 6.0, Event::Tick)).is_empty());
     // Cancelled once it has rung the legal minimum (15 s), not before.
     assert!(step(&mut c, 15.0, Event::Tick).is_empty());
-    assert_eq!(step(&mut c, 15.5, Event::Tick), vec![Command::Cancel { call: CallId(1) }]);
+    assert_eq!(
+        step(&mut c, 15.5, Event::Tick),
+        vec![Command::Cancel { call: CallId(1) }]
+    );
     assert_eq!(c.next_wake(), None);
 }
 
@@ -125,11 +166,23 @@ fn preview_dials_only_when_the_agent_asks() {
     let mut c = campaign(PacingMode::Preview);
     assert!(step(&mut c, 0.0, Event::AgentReady(AgentId(1))).is_empty());
     let out = step(&mut c, 10.0, Event::PreviewDial(AgentId(1)));
-    assert_eq!(out, vec![Command::Dial { call: CallId(1), agent: Some(AgentId(1)) }]);
+    assert_eq!(
+        out,
+        vec![Command::Dial {
+            call: CallId(1),
+            agent: Some(AgentId(1))
+        }]
+    );
     let mut out = Vec::new();
-    assert!(c.handle(at(11.0), Event::PreviewDial(AgentId(1)), &mut out).is_err(), "already reserved");
+    assert!(
+        c.handle(at(11.0), Event::PreviewDial(AgentId(1)), &mut out)
+            .is_err(),
+        "already reserved"
+    );
     let mut p = campaign(PacingMode::Predictive);
-    assert!(p.handle(at(0.0), Event::PreviewDial(AgentId(1)), &mut out).is_err());
+    assert!(p
+        .handle(at(0.0), Event::PreviewDial(AgentId(1)), &mut out)
+        .is_err());
 }
 
 #[test]
@@ -144,12 +197,19 @@ fn the_mode_can_change_while_calls_are_in_progress() {
     // The reserved calls keep their agents; power adds calls only for free agents.
     assert_eq!(c.calls().count(), 2);
     step(&mut c, 4.0, Event::Failed(CallId(1), FailCause::Busy));
-    assert!(c.calls().count() >= 3, "agent 1 is free again: power dials for it");
+    assert!(
+        c.calls().count() >= 3,
+        "agent 1 is free again: power dials for it"
+    );
     let mut bad = settings;
     bad.abandon_target = 0.5;
     let mut out = Vec::new();
     assert!(c.handle(at(5.0), Event::SetPacing(bad), &mut out).is_err());
-    assert_eq!(c.config().pacing.power_ratio, 3.0, "a refused change changes nothing");
+    assert_eq!(
+        c.config().pacing.power_ratio,
+        3.0,
+        "a refused change changes nothing"
+    );
 }
 
 #[test]
@@ -158,7 +218,13 @@ fn stop_halts_new_dials_but_not_calls_in_progress() {
     step(&mut c, 0.0, Event::AgentReady(AgentId(1)));
     step(&mut c, 1.0, Event::Stop);
     let out = step(&mut c, 5.0, Event::Answered(CallId(1)));
-    assert_eq!(out, vec![Command::Connect { call: CallId(1), agent: AgentId(1) }]);
+    assert_eq!(
+        out,
+        vec![Command::Connect {
+            call: CallId(1),
+            agent: AgentId(1)
+        }]
+    );
     step(&mut c, 60.0, Event::Hangup(CallId(1)));
     assert!(dials(&step(&mut c, 61.0, Event::AgentReady(AgentId(1)))).is_empty());
     assert_eq!(dials(&step(&mut c, 62.0, Event::Start)), vec![CallId(2)]);

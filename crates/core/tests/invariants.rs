@@ -8,7 +8,9 @@
 //! - the core never asks to be woken in the past.
 
 use proptest::prelude::*;
-use sanjeevani_core::{AgentId, CallId, Campaign, CampaignConfig, Command, Event, FailCause, Instant, PacingMode};
+use sanjeevani_core::{
+    AgentId, CallId, Campaign, CampaignConfig, Command, Event, FailCause, Instant, PacingMode,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug)]
@@ -79,7 +81,12 @@ fn run(mode: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCaseError> {
     let mut out = Vec::new();
     for (advance, step) in steps {
         now += u64::from(advance) * 10;
-        let pick = |i: usize, h: &History| h.dialed.get(i % h.dialed.len().max(1)).copied().unwrap_or(CallId(999));
+        let pick = |i: usize, h: &History| {
+            h.dialed
+                .get(i % h.dialed.len().max(1))
+                .copied()
+                .unwrap_or(CallId(999))
+        };
         let event = match step {
             Step::Ready(a) => Event::AgentReady(AgentId(a)),
             Step::Pause(a) => Event::AgentPause(AgentId(a)),
@@ -115,7 +122,10 @@ fn run(mode: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCaseError> {
                 Command::Connect { call, agent } => {
                     prop_assert!(h.connected.insert(call), "{call} connected twice");
                     prop_assert!(!h.ended.contains(&call), "connect after end");
-                    prop_assert!(h.agent_on.insert(agent, call).is_none(), "{agent} given a second call");
+                    prop_assert!(
+                        h.agent_on.insert(agent, call).is_none(),
+                        "{agent} given a second call"
+                    );
                     h.answered_waiting.remove(&call);
                 }
                 Command::Drop { call } => {
@@ -127,7 +137,10 @@ fn run(mode: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCaseError> {
         }
         if result.is_ok() {
             match event {
-                Event::Answered(c) if campaign.call(c).is_some_and(|c| c.answered_at.is_some()) && !h.connected.contains(&c) => {
+                Event::Answered(c)
+                    if campaign.call(c).is_some_and(|c| c.answered_at.is_some())
+                        && !h.connected.contains(&c) =>
+                {
                     h.answered_waiting.insert(c);
                 }
                 Event::Failed(c, _) => h.end(c)?,
@@ -159,7 +172,11 @@ fn run(mode: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCaseError> {
         prop_assert_eq!(abandoned, h.dropped + h.caller_hung_up);
         prop_assert_eq!(answered, h.connected.len() as u64 + abandoned);
         for call in campaign.calls() {
-            prop_assert!(!h.ended.contains(&call.id), "{} live after it ended", call.id);
+            prop_assert!(
+                !h.ended.contains(&call.id),
+                "{} live after it ended",
+                call.id
+            );
         }
     }
     // Drain: stop dialing, hang up every connected call, let every timer run out.

@@ -5,7 +5,9 @@
 //!
 //! [`parse_line`] never touches I/O; [`run`] reads and writes whatever it is given.
 
-use sanjeevani_core::{AgentId, CallId, Campaign, CampaignConfig, Command, Event, FailCause, Instant};
+use sanjeevani_core::{
+    AgentId, CallId, Campaign, CampaignConfig, Command, Event, FailCause, Instant,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -83,11 +85,20 @@ pub fn parse_line(line: &str) -> Result<Input, ProtocolError> {
     if line.len() > MAX_LINE {
         return Err(ProtocolError::TooLong);
     }
-    let raw: RawLine = serde_json::from_str(line).map_err(|e| ProtocolError::Json(e.to_string()))?;
+    let raw: RawLine =
+        serde_json::from_str(line).map_err(|e| ProtocolError::Json(e.to_string()))?;
     let t = Instant::from_secs_f64(raw.t).ok_or(ProtocolError::BadTime(raw.t))?;
-    let missing = |field| ProtocolError::Missing { event: raw.event.clone(), field };
+    let missing = |field| ProtocolError::Missing {
+        event: raw.event.clone(),
+        field,
+    };
     let agent = || raw.agent.clone().ok_or_else(|| missing("agent"));
-    let call = || raw.call.as_deref().ok_or_else(|| missing("call")).and_then(parse_call);
+    let call = || {
+        raw.call
+            .as_deref()
+            .ok_or_else(|| missing("call"))
+            .and_then(parse_call)
+    };
     let event = match raw.event.as_str() {
         "agent_login" => InputEvent::AgentLogin(agent()?),
         "agent_ready" => InputEvent::AgentReady(agent()?),
@@ -98,7 +109,8 @@ pub fn parse_line(line: &str) -> Result<Input, ProtocolError> {
         "answered" => InputEvent::Answered(call()?),
         "failed" => {
             let cause = raw.cause.as_deref().ok_or_else(|| missing("cause"))?;
-            let cause = FailCause::parse(cause).ok_or_else(|| ProtocolError::UnknownCause(cause.to_string()))?;
+            let cause = FailCause::parse(cause)
+                .ok_or_else(|| ProtocolError::UnknownCause(cause.to_string()))?;
             InputEvent::Failed(call()?, cause)
         }
         "hangup" => InputEvent::Hangup(call()?),
@@ -140,7 +152,9 @@ impl Engine {
     }
 
     fn agent_name(&self, id: AgentId) -> &str {
-        self.agent_names.get(id.0 as usize).map_or("?", String::as_str)
+        self.agent_names
+            .get(id.0 as usize)
+            .map_or("?", String::as_str)
     }
 
     /// Apply one input; the output lines (commands, then `sync`) are appended to
@@ -174,21 +188,34 @@ impl Engine {
 
     /// The `sync` line for the current state (also written after a refused line).
     pub fn sync_line(&self) -> String {
-        let wake = self.campaign.next_wake().map(|w| w.max(self.last_t).as_secs_f64());
-        serde_json::json!({ "cmd": "sync", "t": self.last_t.as_secs_f64(), "wake_at": wake }).to_string()
+        let wake = self
+            .campaign
+            .next_wake()
+            .map(|w| w.max(self.last_t).as_secs_f64());
+        serde_json::json!({ "cmd": "sync", "t": self.last_t.as_secs_f64(), "wake_at": wake })
+            .to_string()
     }
 
     fn command_line(&self, command: &Command) -> String {
         let value = match *command {
-            Command::Dial { call, agent: None } => serde_json::json!({ "cmd": "dial", "call": call.to_string() }),
-            Command::Dial { call, agent: Some(a) } => {
+            Command::Dial { call, agent: None } => {
+                serde_json::json!({ "cmd": "dial", "call": call.to_string() })
+            }
+            Command::Dial {
+                call,
+                agent: Some(a),
+            } => {
                 serde_json::json!({ "cmd": "dial", "call": call.to_string(), "agent": self.agent_name(a) })
             }
             Command::Connect { call, agent } => {
                 serde_json::json!({ "cmd": "connect", "call": call.to_string(), "agent": self.agent_name(agent) })
             }
-            Command::Drop { call } => serde_json::json!({ "cmd": "drop", "call": call.to_string() }),
-            Command::Cancel { call } => serde_json::json!({ "cmd": "cancel", "call": call.to_string() }),
+            Command::Drop { call } => {
+                serde_json::json!({ "cmd": "drop", "call": call.to_string() })
+            }
+            Command::Cancel { call } => {
+                serde_json::json!({ "cmd": "cancel", "call": call.to_string() })
+            }
         };
         value.to_string()
     }
@@ -202,13 +229,15 @@ pub fn run<R: BufRead, W: Write, E: Write>(
     mut output: W,
     mut errors: E,
 ) -> std::io::Result<()> {
-    let mut engine = Engine::new(config).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let mut engine = Engine::new(config)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let mut buf = Vec::new();
     let mut lines = Vec::new();
     let mut number = 0u64;
     loop {
         buf.clear();
-        let read = std::io::Read::take(&mut input, MAX_LINE as u64 + 1).read_until(b'\n', &mut buf)?;
+        let read =
+            std::io::Read::take(&mut input, MAX_LINE as u64 + 1).read_until(b'\n', &mut buf)?;
         if read == 0 {
             break;
         }
@@ -225,8 +254,18 @@ pub fn run<R: BufRead, W: Write, E: Write>(
             continue;
         }
         lines.clear();
-        let parsed = if too_long { Err(ProtocolError::TooLong) } else { parse_line(text) };
-        let end = matches!(parsed, Ok(Input { event: InputEvent::End, .. }));
+        let parsed = if too_long {
+            Err(ProtocolError::TooLong)
+        } else {
+            parse_line(text)
+        };
+        let end = matches!(
+            parsed,
+            Ok(Input {
+                event: InputEvent::End,
+                ..
+            })
+        );
         let result = match parsed {
             Ok(input) => engine.step(input, &mut lines),
             Err(e) => {
@@ -256,7 +295,11 @@ mod tests {
         let mut out = Vec::new();
         let mut err = Vec::new();
         run(config, input.as_bytes(), &mut out, &mut err).unwrap();
-        let lines = String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         (lines, String::from_utf8(err).unwrap())
     }
 
@@ -298,12 +341,31 @@ not json
         let (lines, err) = drive(progressive(), input);
         let errs: Vec<&str> = err.lines().collect();
         assert_eq!(errs.len(), 4, "{err}");
-        assert!(errs[0].starts_with("line 2: not a JSON object"), "{}", errs[0]);
-        assert!(errs[1].starts_with("line 3: unknown call C99"), "{}", errs[1]);
-        assert!(errs[2].starts_with("line 4: unknown cause \"weather\""), "{}", errs[2]);
-        assert!(errs[3].starts_with("line 5: time went backwards"), "{}", errs[3]);
+        assert!(
+            errs[0].starts_with("line 2: not a JSON object"),
+            "{}",
+            errs[0]
+        );
+        assert!(
+            errs[1].starts_with("line 3: unknown call C99"),
+            "{}",
+            errs[1]
+        );
+        assert!(
+            errs[2].starts_with("line 4: unknown cause \"weather\""),
+            "{}",
+            errs[2]
+        );
+        assert!(
+            errs[3].starts_with("line 5: time went backwards"),
+            "{}",
+            errs[3]
+        );
         assert_eq!(lines.iter().filter(|l| l["cmd"] == "sync").count(), 6);
-        assert!(lines.iter().any(|l| l["cmd"] == "connect"), "the good line after the bad ones still works");
+        assert!(
+            lines.iter().any(|l| l["cmd"] == "connect"),
+            "the good line after the bad ones still works"
+        );
     }
 
     #[test]
@@ -322,18 +384,38 @@ not json
     fn parse_errors_name_the_problem() {
         assert_eq!(
             parse_line(r#"{"t":1,"event":"ringing"}"#),
-            Err(ProtocolError::Missing { event: "ringing".into(), field: "call" })
+            Err(ProtocolError::Missing {
+                event: "ringing".into(),
+                field: "call"
+            })
         );
-        assert_eq!(parse_line(r#"{"t":-1,"event":"tick"}"#), Err(ProtocolError::BadTime(-1.0)));
-        assert_eq!(parse_line(r#"{"t":1,"event":"ringing","call":"X1"}"#), Err(ProtocolError::BadCallId("X1".into())));
-        assert!(matches!(parse_line(r#"{"t":1,"event":"tick","extra":1}"#), Err(ProtocolError::Json(_))));
+        assert_eq!(
+            parse_line(r#"{"t":-1,"event":"tick"}"#),
+            Err(ProtocolError::BadTime(-1.0))
+        );
+        assert_eq!(
+            parse_line(r#"{"t":1,"event":"ringing","call":"X1"}"#),
+            Err(ProtocolError::BadCallId("X1".into()))
+        );
+        assert!(matches!(
+            parse_line(r#"{"t":1,"event":"tick","extra":1}"#),
+            Err(ProtocolError::Json(_))
+        ));
     }
 
     fn event_line() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
         let events = prop_oneof![
-            Just("agent_ready"), Just("agent_logout"), Just("agent_pause"), Just("agent_login"),
-            Just("ringing"), Just("answered"), Just("failed"), Just("hangup"), Just("tick"), Just("preview"),
+            Just("agent_ready"),
+            Just("agent_logout"),
+            Just("agent_pause"),
+            Just("agent_login"),
+            Just("ringing"),
+            Just("answered"),
+            Just("failed"),
+            Just("hangup"),
+            Just("tick"),
+            Just("preview"),
         ];
         let causes = prop_oneof![Just("busy"), Just("no_answer"), Just("weather")];
         // Mostly forward in time (a few lines go back, to be refused).

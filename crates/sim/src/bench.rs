@@ -34,8 +34,16 @@ pub struct BenchPlan {
 }
 
 impl BenchPlan {
-    pub const QUICK: BenchPlan = BenchPlan { hours: 6.0, train_seeds: 2, report_seeds: 3 };
-    pub const FULL: BenchPlan = BenchPlan { hours: 8.0, train_seeds: 3, report_seeds: 8 };
+    pub const QUICK: BenchPlan = BenchPlan {
+        hours: 6.0,
+        train_seeds: 2,
+        report_seeds: 3,
+    };
+    pub const FULL: BenchPlan = BenchPlan {
+        hours: 8.0,
+        train_seeds: 3,
+        report_seeds: 8,
+    };
 
     fn train(&self) -> impl Iterator<Item = u64> {
         1..=self.train_seeds
@@ -76,22 +84,35 @@ pub fn cell_scenario(agents: u32, answer_rate: f64, hours: f64) -> Scenario {
         hours,
         contacts: None,
         report_window_minutes: 60.0,
-        agents: vec![AgentGroup { count: agents, login_minute: 0.0, logout_minute: None }],
+        agents: vec![AgentGroup {
+            count: agents,
+            login_minute: 0.0,
+            logout_minute: None,
+        }],
         logoffs: vec![],
         callee: Callee {
             answer_probability: answer_rate,
             answer_probability_changes: vec![],
             ring_time: Dist::Mixture {
                 parts: vec![
-                    Weighted { weight: 0.85, of: Dist::lognormal(6.0, 0.25) },
-                    Weighted { weight: 0.15, of: Dist::lognormal(19.0, 0.08) },
+                    Weighted {
+                        weight: 0.85,
+                        of: Dist::lognormal(6.0, 0.25),
+                    },
+                    Weighted {
+                        weight: 0.15,
+                        of: Dist::lognormal(19.0, 0.08),
+                    },
                 ],
             },
             busy_share: 0.05,
             busy_time: Dist::lognormal(5.0, 0.3),
             setup_time: Dist::constant(0.0),
         },
-        handling: Handling { talk_time: Dist::lognormal(120.0, 1.0), wrap_up: Dist::constant(0.0) },
+        handling: Handling {
+            talk_time: Dist::lognormal(120.0, 1.0),
+            wrap_up: Dist::constant(0.0),
+        },
         campaign,
     }
 }
@@ -104,7 +125,8 @@ pub fn line_bound(s: &Scenario) -> f64 {
     let handle = s.handling.talk_time.mean() + s.handling.wrap_up.mean();
     let busy = s.callee.busy_share;
     let failed_time = busy * s.callee.busy_time.mean() + (1.0 - p - busy) * timeout;
-    let dialing = s.callee.setup_time.mean() + s.callee.ring_time.mean().min(timeout) + failed_time / p;
+    let dialing =
+        s.callee.setup_time.mean() + s.callee.ring_time.mean().min(timeout) + failed_time / p;
     (s.campaign.pacing.max_lines_per_agent * handle / (handle + dialing)).min(1.0)
 }
 
@@ -116,43 +138,73 @@ struct Candidate {
 }
 
 impl Candidate {
-    fn new(policy: &'static str, parameter: String, apply: impl Fn(&mut Scenario) + Send + Sync + 'static) -> Self {
-        Candidate { policy, parameter, apply: Box::new(apply) }
+    fn new(
+        policy: &'static str,
+        parameter: String,
+        apply: impl Fn(&mut Scenario) + Send + Sync + 'static,
+    ) -> Self {
+        Candidate {
+            policy,
+            parameter,
+            apply: Box::new(apply),
+        }
     }
 }
 
 fn candidates() -> Vec<Candidate> {
-    let mut all = vec![Candidate::new("progressive", String::new(), |s| s.campaign.pacing.mode = PacingMode::Progressive)];
+    let mut all = vec![Candidate::new("progressive", String::new(), |s| {
+        s.campaign.pacing.mode = PacingMode::Progressive
+    })];
     for tenths in 10..=30 {
         let ratio = f64::from(tenths) / 10.0;
-        all.push(Candidate::new("power", format!("ratio={ratio}"), move |s| {
-            s.campaign.pacing.mode = PacingMode::Power;
-            s.campaign.pacing.power_ratio = ratio;
-        }));
+        all.push(Candidate::new(
+            "power",
+            format!("ratio={ratio}"),
+            move |s| {
+                s.campaign.pacing.mode = PacingMode::Power;
+                s.campaign.pacing.power_ratio = ratio;
+            },
+        ));
     }
     for diff in [-2.0, -1.0, -0.5, 0.0, 0.5, 1.0] {
         for intensity in [0.5, 1.0, 2.0] {
-            all.push(Candidate::new("vicidial-adapt", format!("diff_target={diff},intensity={intensity}"), move |s| {
-                s.campaign.pacing.mode = PacingMode::VicidialAdapt;
-                s.campaign.pacing.vicidial.diff_target = diff;
-                s.campaign.pacing.vicidial.intensity = intensity;
-                s.campaign.pacing.vicidial.calling_day = std::time::Duration::from_secs_f64(s.hours * 3600.0);
-            }));
+            all.push(Candidate::new(
+                "vicidial-adapt",
+                format!("diff_target={diff},intensity={intensity}"),
+                move |s| {
+                    s.campaign.pacing.mode = PacingMode::VicidialAdapt;
+                    s.campaign.pacing.vicidial.diff_target = diff;
+                    s.campaign.pacing.vicidial.intensity = intensity;
+                    s.campaign.pacing.vicidial.calling_day =
+                        std::time::Duration::from_secs_f64(s.hours * 3600.0);
+                },
+            ));
         }
     }
-    for ratio in [0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.23, 0.26, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.0] {
-        all.push(Candidate::new("reference", format!("ratio={ratio}"), move |s| {
-            s.campaign.pacing.mode = PacingMode::Reference;
-            s.campaign.pacing.reference_ratio = ratio;
-        }));
+    for ratio in [
+        0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.23, 0.26, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65,
+        0.7, 0.75, 0.8, 0.9, 1.0,
+    ] {
+        all.push(Candidate::new(
+            "reference",
+            format!("ratio={ratio}"),
+            move |s| {
+                s.campaign.pacing.mode = PacingMode::Reference;
+                s.campaign.pacing.reference_ratio = ratio;
+            },
+        ));
     }
     for target in [0.02, 0.0225, 0.025, 0.0275, 0.029] {
         for gain in [0.03, 0.1] {
-            all.push(Candidate::new("predictive", format!("target={target},gain={gain}"), move |s| {
-                s.campaign.pacing.mode = PacingMode::Predictive;
-                s.campaign.pacing.abandon_target = target;
-                s.campaign.predictive.feedback_gain = gain;
-            }));
+            all.push(Candidate::new(
+                "predictive",
+                format!("target={target},gain={gain}"),
+                move |s| {
+                    s.campaign.pacing.mode = PacingMode::Predictive;
+                    s.campaign.pacing.abandon_target = target;
+                    s.campaign.predictive.feedback_gain = gain;
+                },
+            ));
         }
     }
     all
@@ -163,11 +215,15 @@ fn candidates() -> Vec<Candidate> {
 /// [`TUNING_MARGIN`] below the cap; the rows report fresh seeds.
 pub fn run_pacing(plan: BenchPlan) -> Result<Vec<BenchRow>, SimError> {
     let cands = candidates();
-    let cells: Vec<(u32, f64)> =
-        TEAM_SIZES.iter().flat_map(|&a| ANSWER_RATES.iter().map(move |&p| (a, p))).collect();
+    let cells: Vec<(u32, f64)> = TEAM_SIZES
+        .iter()
+        .flat_map(|&a| ANSWER_RATES.iter().map(move |&p| (a, p)))
+        .collect();
     // Training: every (cell, candidate, seed).
     let train_jobs: Vec<(usize, usize, u64)> = (0..cells.len())
-        .flat_map(|c| (0..cands.len()).flat_map(move |k| plan.train().map(move |seed| (c, k, seed))))
+        .flat_map(|c| {
+            (0..cands.len()).flat_map(move |k| plan.train().map(move |seed| (c, k, seed)))
+        })
         .collect();
     let run = |c: usize, k: usize, seed: u64| {
         let (agents, p) = cells[c];
@@ -182,10 +238,21 @@ pub fn run_pacing(plan: BenchPlan) -> Result<Vec<BenchRow>, SimError> {
     // Choose per cell and policy.
     let mut chosen: Vec<(usize, usize)> = Vec::new();
     for c in 0..cells.len() {
-        for policy in ["progressive", "power", "vicidial-adapt", "reference", "predictive"] {
+        for policy in [
+            "progressive",
+            "power",
+            "vicidial-adapt",
+            "reference",
+            "predictive",
+        ] {
             let mut best: Option<(usize, f64, bool, f64)> = None; // (candidate, occupancy, within cap, worst abandon)
-            for (k, _) in cands.iter().enumerate().filter(|(_, cand)| cand.policy == policy) {
-                let runs: Vec<&(usize, usize, f64, f64)> = trained.iter().filter(|t| t.0 == c && t.1 == k).collect();
+            for (k, _) in cands
+                .iter()
+                .enumerate()
+                .filter(|(_, cand)| cand.policy == policy)
+            {
+                let runs: Vec<&(usize, usize, f64, f64)> =
+                    trained.iter().filter(|t| t.0 == c && t.1 == k).collect();
                 let occ = runs.iter().map(|t| t.2).sum::<f64>() / runs.len().max(1) as f64;
                 let worst = runs.iter().map(|t| t.3).fold(0.0, f64::max);
                 let ok = worst <= CampaignConfig::default().pacing.abandon_cap - TUNING_MARGIN;
@@ -207,15 +274,23 @@ pub fn run_pacing(plan: BenchPlan) -> Result<Vec<BenchRow>, SimError> {
             }
         }
     }
-    let report_jobs: Vec<(usize, usize, u64)> =
-        chosen.iter().flat_map(|&(c, k)| plan.report().map(move |seed| (c, k, seed))).collect();
-    let reports: Vec<(usize, usize, crate::Report)> =
-        report_jobs.par_iter().map(|&(c, k, seed)| run(c, k, seed).map(|r| (c, k, r))).collect::<Result<_, _>>()?;
+    let report_jobs: Vec<(usize, usize, u64)> = chosen
+        .iter()
+        .flat_map(|&(c, k)| plan.report().map(move |seed| (c, k, seed)))
+        .collect();
+    let reports: Vec<(usize, usize, crate::Report)> = report_jobs
+        .par_iter()
+        .map(|&(c, k, seed)| run(c, k, seed).map(|r| (c, k, r)))
+        .collect::<Result<_, _>>()?;
     let rows = chosen
         .iter()
         .map(|&(c, k)| {
             let (agents, p) = cells[c];
-            let runs: Vec<&crate::Report> = reports.iter().filter(|r| r.0 == c && r.1 == k).map(|r| &r.2).collect();
+            let runs: Vec<&crate::Report> = reports
+                .iter()
+                .filter(|r| r.0 == c && r.1 == k)
+                .map(|r| &r.2)
+                .collect();
             let n = runs.len().max(1) as f64;
             let mean = |f: fn(&crate::Report) -> f64| runs.iter().map(|r| f(r)).sum::<f64>() / n;
             let max = |f: fn(&crate::Report) -> f64| runs.iter().map(|r| f(r)).fold(0.0, f64::max);
@@ -243,7 +318,8 @@ mod tests {
 
     #[test]
     fn the_shipped_bench_cell_scenario_is_the_benchmark_workload() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/scenarios/bench-cell.toml");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../config/scenarios/bench-cell.toml");
         let shipped = Scenario::load(&path).unwrap();
         let mut bench = cell_scenario(5, 0.3, 8.0);
         bench.name = shipped.name.clone();

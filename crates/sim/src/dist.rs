@@ -9,12 +9,21 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Dist {
-    Constant { value: f64 },
-    Exponential { mean: f64 },
+    Constant {
+        value: f64,
+    },
+    Exponential {
+        mean: f64,
+    },
     /// Lognormal with the given mean and coefficient of variation.
-    Lognormal { mean: f64, cv: f64 },
+    Lognormal {
+        mean: f64,
+        cv: f64,
+    },
     /// A weighted mixture, e.g. the bimodal ring times of real call logs.
-    Mixture { parts: Vec<Weighted> },
+    Mixture {
+        parts: Vec<Weighted>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,7 +47,9 @@ impl Dist {
         let ok = match self {
             Dist::Constant { value } => value.is_finite() && *value >= 0.0,
             Dist::Exponential { mean } => mean.is_finite() && *mean > 0.0,
-            Dist::Lognormal { mean, cv } => mean.is_finite() && *mean > 0.0 && cv.is_finite() && *cv > 0.0,
+            Dist::Lognormal { mean, cv } => {
+                mean.is_finite() && *mean > 0.0 && cv.is_finite() && *cv > 0.0
+            }
             Dist::Mixture { parts } => {
                 for (i, part) in parts.iter().enumerate() {
                     part.of.validate(&format!("{what}.parts[{i}]"))?;
@@ -68,11 +79,15 @@ impl Dist {
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Dist::Constant { value } => *value,
-            Dist::Exponential { mean } => Exp::new(1.0 / mean).map(|d| d.sample(rng)).unwrap_or(*mean),
+            Dist::Exponential { mean } => {
+                Exp::new(1.0 / mean).map(|d| d.sample(rng)).unwrap_or(*mean)
+            }
             Dist::Lognormal { mean, cv } => {
                 let sigma2 = (1.0 + cv * cv).ln();
                 let mu = mean.ln() - sigma2 / 2.0;
-                LogNormal::new(mu, sigma2.sqrt()).map(|d| d.sample(rng)).unwrap_or(*mean)
+                LogNormal::new(mu, sigma2.sqrt())
+                    .map(|d| d.sample(rng))
+                    .unwrap_or(*mean)
             }
             Dist::Mixture { parts } => {
                 let total: f64 = parts.iter().map(|p| p.weight).sum();
@@ -99,16 +114,30 @@ mod tests {
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
         let bimodal = Dist::Mixture {
             parts: vec![
-                Weighted { weight: 3.0, of: Dist::lognormal(8.0, 0.25) },
-                Weighted { weight: 1.0, of: Dist::lognormal(20.0, 0.1) },
+                Weighted {
+                    weight: 3.0,
+                    of: Dist::lognormal(8.0, 0.25),
+                },
+                Weighted {
+                    weight: 1.0,
+                    of: Dist::lognormal(20.0, 0.1),
+                },
             ],
         };
-        for d in [Dist::lognormal(120.0, 1.0), Dist::Exponential { mean: 5.0 }, Dist::constant(3.0), bimodal] {
+        for d in [
+            Dist::lognormal(120.0, 1.0),
+            Dist::Exponential { mean: 5.0 },
+            Dist::constant(3.0),
+            bimodal,
+        ] {
             d.validate("d").unwrap();
             let n = 200_000;
             let m = (0..n).map(|_| d.sample(&mut rng)).sum::<f64>() / n as f64;
             assert!((m / d.mean() - 1.0).abs() < 0.02, "{d:?}: {m}");
         }
-        assert!(Dist::lognormal(-1.0, 1.0).validate("talk_time").unwrap_err().contains("talk_time"));
+        assert!(Dist::lognormal(-1.0, 1.0)
+            .validate("talk_time")
+            .unwrap_err()
+            .contains("talk_time"));
     }
 }

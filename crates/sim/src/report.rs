@@ -151,7 +151,9 @@ impl Recorder {
                 o.iter().filter(|x| x.1).count() as f64 / o.len() as f64
             }
         };
-        let Some(&(first, _)) = self.outcomes.first() else { return 0.0 };
+        let Some(&(first, _)) = self.outcomes.first() else {
+            return 0.0;
+        };
         let last = self.outcomes.last().map_or(first, |x| x.0);
         if last - first < self.window_ms {
             return whole(&self.outcomes);
@@ -174,7 +176,14 @@ impl Recorder {
         worst
     }
 
-    pub fn report(mut self, scenario: &Scenario, seed: u64, horizon: u64, mode: PacingMode, events: u64) -> Report {
+    pub fn report(
+        mut self,
+        scenario: &Scenario,
+        seed: u64,
+        horizon: u64,
+        mode: PacingMode,
+        events: u64,
+    ) -> Report {
         self.horizon = self.horizon.min(horizon);
         let horizon = self.horizon;
         let ids: Vec<AgentId> = self.agents.keys().copied().collect();
@@ -188,7 +197,11 @@ impl Recorder {
         let abandoned = self.outcomes.iter().filter(|o| o.1).count() as u64;
         let connects = live - abandoned;
         let agent_hours = logged_in as f64 / 3_600_000.0;
-        let wait_mean = if self.waits.is_empty() { 0.0 } else { self.waits.iter().sum::<f64>() / self.waits.len() as f64 };
+        let wait_mean = if self.waits.is_empty() {
+            0.0
+        } else {
+            self.waits.iter().sum::<f64>() / self.waits.len() as f64
+        };
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
         Report {
             scenario: scenario.name.clone(),

@@ -42,7 +42,10 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum ScenarioError {
     #[error("cannot read scenario {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("scenario {path} is not valid TOML for a scenario: {message}")]
     Parse { path: String, message: String },
     #[error("scenario {path}: {message}")]
@@ -141,15 +144,25 @@ pub struct Handling {
 impl Scenario {
     pub fn load(path: &Path) -> Result<Self, ScenarioError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: shown.clone(),
+            source,
+        })?;
         Scenario::parse(&text, &shown)
     }
 
     /// Parse and validate; `path` only names the source in messages.
     pub fn parse(text: &str, path: &str) -> Result<Self, ScenarioError> {
-        let scenario: Scenario =
-            toml::from_str(text).map_err(|e| ScenarioError::Parse { path: path.to_string(), message: e.to_string() })?;
-        scenario.validate().map_err(|message| ScenarioError::Invalid { path: path.to_string(), message })?;
+        let scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+            path: path.to_string(),
+            message: e.to_string(),
+        })?;
+        scenario
+            .validate()
+            .map_err(|message| ScenarioError::Invalid {
+                path: path.to_string(),
+                message,
+            })?;
         Ok(scenario)
     }
 
@@ -165,25 +178,39 @@ impl Scenario {
 
     pub fn validate(&self) -> Result<(), String> {
         if !(self.hours > 0.0 && self.hours <= 24.0 * 31.0) {
-            return Err(format!("hours must be above 0 and at most 744, got {}", self.hours));
+            return Err(format!(
+                "hours must be above 0 and at most 744, got {}",
+                self.hours
+            ));
         }
-        if self.agents.is_empty() || self.agents.iter().map(|g| g.count as u64).sum::<u64>() > 10_000 {
+        if self.agents.is_empty()
+            || self.agents.iter().map(|g| g.count as u64).sum::<u64>() > 10_000
+        {
             return Err("agents: give between 1 and 10000 agents in [[agents]] groups".into());
         }
         if self.report_window_minutes.is_nan() || self.report_window_minutes < 1.0 {
             return Err("report_window_minutes must be at least 1".into());
         }
         let c = &self.callee;
-        let probabilities =
-            std::iter::once(("callee.answer_probability", c.answer_probability))
-                .chain(c.answer_probability_changes.iter().map(|ch| ("callee.answer_probability_changes.value", ch.value)));
+        let probabilities = std::iter::once(("callee.answer_probability", c.answer_probability))
+            .chain(
+                c.answer_probability_changes
+                    .iter()
+                    .map(|ch| ("callee.answer_probability_changes.value", ch.value)),
+            );
         for (field, p) in probabilities {
             if !(0.0..=1.0).contains(&p) || p + c.busy_share > 1.0 {
-                return Err(format!("{field} must be in [0, 1] and leave room for busy_share ({}), got {p}", c.busy_share));
+                return Err(format!(
+                    "{field} must be in [0, 1] and leave room for busy_share ({}), got {p}",
+                    c.busy_share
+                ));
             }
         }
         if !(0.0..1.0).contains(&c.busy_share) {
-            return Err(format!("callee.busy_share must be in [0, 1), got {}", c.busy_share));
+            return Err(format!(
+                "callee.busy_share must be in [0, 1), got {}",
+                c.busy_share
+            ));
         }
         c.ring_time.validate("callee.ring_time")?;
         c.busy_time.validate("callee.busy_time")?;
@@ -192,15 +219,21 @@ impl Scenario {
         self.handling.wrap_up.validate("handling.wrap_up")?;
         for (i, g) in self.agents.iter().enumerate() {
             if g.login_minute < 0.0 || g.logout_minute.is_some_and(|m| m < g.login_minute) {
-                return Err(format!("agents[{i}]: login_minute must be >= 0 and before logout_minute"));
+                return Err(format!(
+                    "agents[{i}]: login_minute must be >= 0 and before logout_minute"
+                ));
             }
         }
         for (i, l) in self.logoffs.iter().enumerate() {
             if l.minute < 0.0 || l.within_seconds < 0.0 {
-                return Err(format!("logoffs[{i}]: minute and within_seconds must be >= 0"));
+                return Err(format!(
+                    "logoffs[{i}]: minute and within_seconds must be >= 0"
+                ));
             }
         }
-        self.campaign.validate().map_err(|e| format!("campaign: {e}"))
+        self.campaign
+            .validate()
+            .map_err(|e| format!("campaign: {e}"))
     }
 }
 

@@ -17,7 +17,11 @@ const MAX_EVENTS: u64 = 200_000_000;
 #[derive(Debug, Error)]
 pub enum SimError {
     #[error("the core refused {event} at {at}: {source}")]
-    Core { at: Instant, event: String, source: CoreError },
+    Core {
+        at: Instant,
+        event: String,
+        source: CoreError,
+    },
     #[error("the run passed {MAX_EVENTS} events; the scenario is too large")]
     TooManyEvents,
 }
@@ -140,7 +144,10 @@ pub fn simulate(scenario: &Scenario, seed: u64) -> Result<Report, SimError> {
         stopped: false,
         events: 0,
         out: Vec::new(),
-        rec: Recorder::new(ms(scenario.report_window_minutes * 60.0), ms(scenario.hours * 3600.0)),
+        rec: Recorder::new(
+            ms(scenario.report_window_minutes * 60.0),
+            ms(scenario.hours * 3600.0),
+        ),
     };
     run.schedule_workforce();
     run.schedule(ms(scenario.hours * 3600.0), SimEvent::StopDialing);
@@ -155,13 +162,23 @@ pub fn simulate(scenario: &Scenario, seed: u64) -> Result<Report, SimError> {
             break;
         }
     }
-    Ok(run.rec.report(scenario, seed, run.now, run.campaign.config().pacing.mode, run.events))
+    Ok(run.rec.report(
+        scenario,
+        seed,
+        run.now,
+        run.campaign.config().pacing.mode,
+        run.events,
+    ))
 }
 
 impl Run<'_> {
     fn schedule(&mut self, at: u64, event: SimEvent) {
         self.seq += 1;
-        self.queue.push(Scheduled { at, seq: self.seq, event });
+        self.queue.push(Scheduled {
+            at,
+            seq: self.seq,
+            event,
+        });
     }
 
     fn schedule_workforce(&mut self) {
@@ -185,8 +202,13 @@ impl Run<'_> {
 
     /// Dialing is over and nothing is left in flight.
     fn finished(&self) -> bool {
-        let exhausted = self.scenario.contacts.is_some_and(|n| self.contacts_used >= n);
-        (self.stopped || exhausted) && self.calls.is_empty() && self.campaign.calls().next().is_none()
+        let exhausted = self
+            .scenario
+            .contacts
+            .is_some_and(|n| self.contacts_used >= n);
+        (self.stopped || exhausted)
+            && self.calls.is_empty()
+            && self.campaign.calls().next().is_none()
     }
 
     fn feed(&mut self, event: Event) -> Result<(), SimError> {
@@ -198,7 +220,11 @@ impl Run<'_> {
             self.carry_out(*command);
         }
         self.out = out;
-        result.map_err(|source| SimError::Core { at, event: format!("{event:?}"), source })?;
+        result.map_err(|source| SimError::Core {
+            at,
+            event: format!("{event:?}"),
+            source,
+        })?;
         if let Some(wake) = self.campaign.next_wake() {
             let wake = wake.as_millis().max(self.now + 1);
             if self.wake_at.is_none_or(|w| wake < w || w < self.now) {
@@ -249,9 +275,10 @@ impl Run<'_> {
             }
             SimEvent::Core(event) => {
                 let live = match &event {
-                    Event::Ringing(c) | Event::Answered(c) | Event::Failed(c, _) | Event::NoContact(c) => {
-                        self.calls.contains_key(c)
-                    }
+                    Event::Ringing(c)
+                    | Event::Answered(c)
+                    | Event::Failed(c, _)
+                    | Event::NoContact(c) => self.calls.contains_key(c),
                     _ => true,
                 };
                 if live {
@@ -265,7 +292,11 @@ impl Run<'_> {
                 }
             }
             SimEvent::TalkEnded(call) => {
-                if let Some(SimCall { contact, agent: Some(agent) }) = self.calls.remove(&call) {
+                if let Some(SimCall {
+                    contact,
+                    agent: Some(agent),
+                }) = self.calls.remove(&call)
+                {
                     if let Some(a) = self.agents.get_mut(&agent) {
                         a.talking = false;
                     }
@@ -291,7 +322,9 @@ impl Run<'_> {
     }
 
     fn logout_request(&mut self, id: AgentId) -> Result<(), SimError> {
-        let Some(agent) = self.agents.get_mut(&id) else { return Ok(()) };
+        let Some(agent) = self.agents.get_mut(&id) else {
+            return Ok(());
+        };
         if !agent.logged_in {
             return Ok(());
         }
@@ -319,15 +352,27 @@ impl Run<'_> {
     fn carry_out(&mut self, command: Command) {
         match command {
             Command::Dial { call, .. } => {
-                if self.scenario.contacts.is_some_and(|n| self.contacts_used >= n) {
-                    self.calls.insert(call, SimCall { contact: Contact::default(), agent: None });
+                if self
+                    .scenario
+                    .contacts
+                    .is_some_and(|n| self.contacts_used >= n)
+                {
+                    self.calls.insert(
+                        call,
+                        SimCall {
+                            contact: Contact::default(),
+                            agent: None,
+                        },
+                    );
                     self.schedule(self.now, SimEvent::Core(Event::NoContact(call)));
                     return;
                 }
                 let k = self.contacts_used;
                 self.contacts_used += 1;
                 let c = draw_contact(self.scenario, self.seed, k);
-                let p = self.scenario.answer_probability_at(self.now as f64 / 60_000.0);
+                let p = self
+                    .scenario
+                    .answer_probability_at(self.now as f64 / 60_000.0);
                 let ring_start = self.now + ms(c.setup);
                 let timeout = self.scenario.campaign.no_answer_timeout.as_secs_f64();
                 self.schedule(ring_start, SimEvent::Core(Event::Ringing(call)));
@@ -335,11 +380,20 @@ impl Run<'_> {
                     let ring = c.ring.min(timeout - 0.5).max(0.0);
                     self.schedule(ring_start + ms(ring), SimEvent::Core(Event::Answered(call)));
                 } else if c.u < p + self.scenario.callee.busy_share {
-                    self.schedule(ring_start + ms(c.busy_time), SimEvent::Core(Event::Failed(call, FailCause::Busy)));
+                    self.schedule(
+                        ring_start + ms(c.busy_time),
+                        SimEvent::Core(Event::Failed(call, FailCause::Busy)),
+                    );
                 }
                 // Otherwise nobody answers: the core cancels at its no-answer timeout.
                 self.rec.dialed();
-                self.calls.insert(call, SimCall { contact: c, agent: None });
+                self.calls.insert(
+                    call,
+                    SimCall {
+                        contact: c,
+                        agent: None,
+                    },
+                );
             }
             Command::Connect { call, agent } => {
                 let talk = match self.calls.get_mut(&call) {

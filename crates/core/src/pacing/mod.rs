@@ -12,8 +12,8 @@ mod simple;
 mod vicidial;
 
 pub use predictive::Predictive;
-pub use simple::{Power, Preview, Progressive};
 pub use reference::Reference;
+pub use simple::{Power, Preview, Progressive};
 pub use vicidial::VicidialAdapt;
 
 use crate::estimate::{Estimates, Survival};
@@ -81,15 +81,23 @@ impl BusyAgents {
     fn refresh(&mut self, v: &PacingView<'_>) -> (&[f64], &Survival) {
         self.elapsed.clear();
         for agent in v.agents.values() {
-            if let (true, false, Some(since)) = (agent.state.is_busy(), agent.leaving, agent.busy_since) {
+            if let (true, false, Some(since)) =
+                (agent.state.is_busy(), agent.leaving, agent.busy_since)
+            {
                 self.elapsed.push(v.now.secs_since(since));
             }
         }
-        if self.curve.as_ref().is_some_and(|(at, _)| at.as_millis() + SURVIVAL_REUSE_MS <= v.now.as_millis()) {
+        if self
+            .curve
+            .as_ref()
+            .is_some_and(|(at, _)| at.as_millis() + SURVIVAL_REUSE_MS <= v.now.as_millis())
+        {
             self.curve = None;
         }
         let elapsed = &self.elapsed;
-        let (_, curve) = self.curve.get_or_insert_with(|| (v.now, v.estimates.busy_survival(elapsed)));
+        let (_, curve) = self
+            .curve
+            .get_or_insert_with(|| (v.now, v.estimates.busy_survival(elapsed)));
         (elapsed, curve)
     }
 }

@@ -96,19 +96,27 @@ impl Pacer for Predictive {
         let est = v.estimates;
         // Until the answer rate has been observed, dial progressively.
         if est.dials_observed() < WARM_UP_DIALS {
-            let wanted = v.free.saturating_sub(v.unanswered + v.waiting).min(v.line_room);
+            let wanted = v
+                .free
+                .saturating_sub(v.unanswered + v.waiting)
+                .min(v.line_room);
             dials.extend(std::iter::repeat_n(0.0, wanted));
             return;
         }
         let p = est.answer_probability();
         let grace = v.config.connect_grace.as_secs_f64();
         let k = self.horizon_points;
-        let horizons: Vec<f64> =
-            (0..k).map(|i| est.ring_to_answer().quantile((i as f64 + 0.5) / k as f64)).collect();
-        let new_answer: Vec<f64> = horizons.iter().map(|&h| p * est.ring_to_answer().cdf(h)).collect();
+        let horizons: Vec<f64> = (0..k)
+            .map(|i| est.ring_to_answer().quantile((i as f64 + 0.5) / k as f64))
+            .collect();
+        let new_answer: Vec<f64> = horizons
+            .iter()
+            .map(|&h| p * est.ring_to_answer().cdf(h))
+            .collect();
         let busy = v.staffed.saturating_sub(v.free);
         let mut supply: Vec<BernoulliSum> = vec![BernoulliSum::for_trials(v.free, busy); k];
-        let mut demand: Vec<BernoulliSum> = vec![BernoulliSum::for_trials(v.waiting, v.unanswered + busy); k];
+        let mut demand: Vec<BernoulliSum> =
+            vec![BernoulliSum::for_trials(v.waiting, v.unanswered + busy); k];
         // Calls this policy will place before the new one is answered, and that are
         // answered before it (a shorter ring): dialed at the recent rate.
         let elapsed = self.rate_at.map_or(0.0, |t| v.now.secs_since(t));
@@ -117,7 +125,12 @@ impl Pacer for Predictive {
         for (d, &h) in demand.iter_mut().zip(&horizons) {
             let steps = 8;
             let integral: f64 = (0..steps)
-                .map(|i| est.ring_to_answer().cdf(h * (i as f64 + 0.5) / steps as f64) * h / steps as f64)
+                .map(|i| {
+                    est.ring_to_answer()
+                        .cdf(h * (i as f64 + 0.5) / steps as f64)
+                        * h
+                        / steps as f64
+                })
                 .sum();
             d.add_poisson(self.dial_rate * p * integral);
         }
@@ -148,7 +161,12 @@ impl Pacer for Predictive {
         let calibration = self.calibration();
         let (answered, abandoned) = (v.window_answered as f64, v.window_abandoned as f64);
         for n in 0..v.line_room {
-            let p_abandon = demand.iter().zip(&supply).map(|(d, s)| d.prob_at_least(s)).sum::<f64>() / k as f64;
+            let p_abandon = demand
+                .iter()
+                .zip(&supply)
+                .map(|(d, s)| d.prob_at_least(s))
+                .sum::<f64>()
+                / k as f64;
             let risk = p * p_abandon;
             // The guard: abandons the cap still allows in the window, less the risk in
             // flight and its margin. The threshold tapers to nothing as that slack runs
@@ -179,7 +197,9 @@ impl Pacer for Predictive {
         } else {
             self.log_threshold += self.gain * self.target / (1.0 - self.target);
         }
-        self.log_threshold = self.log_threshold.clamp(MIN_THRESHOLD.ln(), MAX_THRESHOLD.ln());
+        self.log_threshold = self
+            .log_threshold
+            .clamp(MIN_THRESHOLD.ln(), MAX_THRESHOLD.ln());
     }
 
     fn update(&mut self, settings: &PacingSettings) {

@@ -17,7 +17,12 @@ pub struct BernoulliSum {
 
 impl BernoulliSum {
     pub fn constant(offset: usize) -> Self {
-        BernoulliSum { offset, mean: offset as f64, var: 0.0, pmf: Some(vec![1.0]) }
+        BernoulliSum {
+            offset,
+            mean: offset as f64,
+            var: 0.0,
+            pmf: Some(vec![1.0]),
+        }
     }
 
     /// A constant to which about `trials` trials will be added: goes straight to the
@@ -122,8 +127,14 @@ mod tests {
         s.add_trial(0.5);
         // D, S in {1, 2} each with 1/2: P(D >= S) = 1 - P(D=1, S=2) = 3/4.
         assert!((d.prob_at_least(&s) - 0.75).abs() < 1e-12);
-        assert_eq!(BernoulliSum::constant(0).prob_at_least(&BernoulliSum::constant(1)), 0.0);
-        assert_eq!(BernoulliSum::constant(2).prob_at_least(&BernoulliSum::constant(1)), 1.0);
+        assert_eq!(
+            BernoulliSum::constant(0).prob_at_least(&BernoulliSum::constant(1)),
+            0.0
+        );
+        assert_eq!(
+            BernoulliSum::constant(2).prob_at_least(&BernoulliSum::constant(1)),
+            1.0
+        );
     }
 
     #[test]

@@ -15,7 +15,10 @@ pub struct Reference {
 
 impl Reference {
     pub fn new(settings: &PacingSettings) -> Self {
-        Reference { ratio: settings.reference_ratio, busy: BusyAgents::default() }
+        Reference {
+            ratio: settings.reference_ratio,
+            busy: BusyAgents::default(),
+        }
     }
 }
 
@@ -25,10 +28,16 @@ impl Pacer for Reference {
         let p = est.answer_probability();
         let mean_ring = est.ring_to_answer().mean();
         let (running, survival) = self.busy.refresh(v);
-        let free = v.free as f64 + running.iter().map(|&e| survival.within(e, mean_ring)).sum::<f64>();
+        let free = v.free as f64
+            + running
+                .iter()
+                .map(|&e| survival.within(e, mean_ring))
+                .sum::<f64>();
         let mut answers = v.waiting as f64;
         for call in v.calls.values().filter(|c| c.phase.is_unanswered()) {
-            answers += est.ringing_call(v.now.secs_since(call.ring_start())).answer_within(f64::INFINITY);
+            answers += est
+                .ringing_call(v.now.secs_since(call.ring_start()))
+                .answer_within(f64::INFINITY);
         }
         let mut n = 0;
         while n < v.line_room && answers + p <= self.ratio * free {
@@ -36,7 +45,11 @@ impl Pacer for Reference {
             n += 1;
         }
         // Never leave a free agent without a call on its way.
-        n = n.max(v.free.saturating_sub(v.unanswered + v.waiting).min(v.line_room));
+        n = n.max(
+            v.free
+                .saturating_sub(v.unanswered + v.waiting)
+                .min(v.line_room),
+        );
         dials.extend(std::iter::repeat_n(0.0, n));
     }
 

@@ -34,7 +34,9 @@ pub struct Power {
 
 impl Power {
     pub fn new(settings: &PacingSettings) -> Self {
-        Power { ratio: settings.power_ratio }
+        Power {
+            ratio: settings.power_ratio,
+        }
     }
 }
 

@@ -61,7 +61,11 @@ impl VicidialAdapt {
     }
 
     fn forget_before_last_minute(&mut self, now: Instant) {
-        while self.last_minute.front().is_some_and(|(t, _)| t.as_millis() + MINUTE_MS < now.as_millis()) {
+        while self
+            .last_minute
+            .front()
+            .is_some_and(|(t, _)| t.as_millis() + MINUTE_MS < now.as_millis())
+        {
             self.last_minute.pop_front();
         }
     }
@@ -72,7 +76,8 @@ impl VicidialAdapt {
         if n > 0 && staffed > 0.0 {
             let n = f64::from(n);
             let differential = ready / n - waiting / n;
-            let mul = (differential + self.params.diff_target) / (staffed / n) * self.params.intensity;
+            let mul =
+                (differential + self.params.diff_target) / (staffed / n) * self.params.intensity;
             self.level *= 1.0 + mul;
         }
         self.forget_before_last_minute(now);
@@ -81,7 +86,8 @@ impl VicidialAdapt {
             self.level /= 2.0;
         }
         if self.day_answered > 50 && self.day_dropped as f64 > self.cap * self.day_answered as f64 {
-            let day_fraction = (now.secs_since(started) / self.params.calling_day.as_secs_f64()).min(1.0);
+            let day_fraction =
+                (now.secs_since(started) / self.params.calling_day.as_secs_f64()).min(1.0);
             self.level = 1.0 + (self.level - 1.0) * (1.0 - day_fraction);
         }
         self.level = self.level.clamp(1.0, self.params.max_level);
@@ -119,7 +125,9 @@ impl Pacer for VicidialAdapt {
         }
         self.next_dial = v.now + DIAL_EVERY;
         let goal = (self.level * v.free as f64).round() as usize;
-        let wanted = goal.saturating_sub(v.unanswered + v.waiting).min(v.line_room);
+        let wanted = goal
+            .saturating_sub(v.unanswered + v.waiting)
+            .min(v.line_room);
         dials.extend(std::iter::repeat_n(0.0, wanted));
     }
 

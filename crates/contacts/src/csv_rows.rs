@@ -1,0 +1,540 @@
+//! Contacts read from CSV, one row at a time: the parsing half of an import.
+//!
+//! The reader streams (one record buffer, whatever the file size), accepts
+//! UTF-8 with or without a byte-order mark, CRLF or LF line ends and quoted
+//! fields, and never stops at a bad row: each row comes back either as a
+//! [`NewContact`] or as a [`RowError`] naming its line, field and reason.
+//! Which column holds what is a small [`ColumnMapping`].
+
+use crate::{Category, FollowUp, NewContact, Phone, Region, RiskFlag};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::collections::{BTreeSet, VecDeque};
+use std::io::Read;
+
+/// Which CSV header holds each field. Every field defaults to its own name;
+/// headers match case-insensitively. Columns not named here are kept as the
+/// contact's free-form attributes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ColumnMapping {
+    pub phone: String,
+    pub name: String,
+    pub language: String,
+    pub category: String,
+    /// Risk flags separated by `,` `;` or `|`.
+    pub risk: String,
+    /// An age in years; 60 or more adds the `age_over_60` flag.
+    pub age: String,
+    /// Yes/no; yes adds the `comorbidity` flag.
+    pub comorbidity: String,
+    pub follow_up_start: String,
+    pub follow_up_days: String,
+    pub district: String,
+    pub block: String,
+    pub timezone: String,
+    /// Region for numbers written without a country code.
+    pub region: String,
+    /// Follow-up days for home-isolation contacts whose row gives a start date but no days.
+    pub default_follow_up_days: u16,
+}
+
+impl Default for ColumnMapping {
+    fn default() -> Self {
+        ColumnMapping {
+            phone: "phone".into(),
+            name: "name".into(),
+            language: "language".into(),
+            category: "category".into(),
+            risk: "risk".into(),
+            age: "age".into(),
+            comorbidity: "comorbidity".into(),
+            follow_up_start: "follow_up_start".into(),
+            follow_up_days: "follow_up_days".into(),
+            district: "district".into(),
+            block: "block".into(),
+            timezone: "timezone".into(),
+            region: "IN".into(),
+            default_follow_up_days: 14,
+        }
+    }
+}
+
+/// A problem with the file as a whole; nothing can be imported.
+#[derive(Debug, thiserror::Error)]
+pub enum CsvError {
+    #[error("the header row has no {field:?} column (looked for {header:?}; found {found})")]
+    MissingColumn {
+        field: &'static str,
+        header: String,
+        found: String,
+    },
+    #[error("header column {column} is not valid UTF-8")]
+    HeaderEncoding { column: usize },
+    #[error("{0}")]
+    Mapping(String),
+    #[error("reading the file: {0}")]
+    Read(#[from] csv::Error),
+}
+
+/// Why one row was not imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// Line in the file where the row starts (the header is line 1).
+    pub line: u64,
+    pub field: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}: {}", self.line, self.field, self.reason)
+    }
+}
+
+/// What one row turned into.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Row {
+    Contact {
+        line: u64,
+        contact: Box<NewContact>,
+    },
+    Invalid(RowError),
+    /// Every field empty.
+    Blank {
+        line: u64,
+    },
+}
+
+struct Columns {
+    phone: usize,
+    name: Option<usize>,
+    language: Option<usize>,
+    category: Option<usize>,
+    risk: Option<usize>,
+    age: Option<usize>,
+    comorbidity: Option<usize>,
+    follow_up_start: Option<usize>,
+    follow_up_days: Option<usize>,
+    district: Option<usize>,
+    block: Option<usize>,
+    timezone: Option<usize>,
+    /// Unmapped columns: (index, header) kept as attributes.
+    extra: Vec<(usize, String)>,
+}
+
+/// Streams contacts out of a CSV reader.
+pub struct CsvContacts<R> {
+    reader: csv::Reader<LineTracker<R>>,
+    columns: Columns,
+    width: usize,
+    region: Region,
+    default_follow_up_days: u16,
+    record: csv::ByteRecord,
+}
+
+impl<R: Read> CsvContacts<R> {
+    /// Reads the header row and resolves the mapping against it.
+    pub fn new(input: R, mapping: &ColumnMapping) -> Result<Self, CsvError> {
+        let region: Region = mapping.region.parse().map_err(CsvError::Mapping)?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(LineTracker::new(input));
+        let raw = reader.byte_headers()?.clone();
+        let mut headers = Vec::with_capacity(raw.len());
+        for (i, h) in raw.iter().enumerate() {
+            let h =
+                std::str::from_utf8(h).map_err(|_| CsvError::HeaderEncoding { column: i + 1 })?;
+            // A byte-order mark is not part of the first header's name.
+            headers.push(h.trim_start_matches('\u{feff}').trim().to_string());
+        }
+        let find = |header: &str| {
+            headers
+                .iter()
+                .position(|h| h.eq_ignore_ascii_case(header.trim()))
+        };
+        let phone = find(&mapping.phone).ok_or_else(|| CsvError::MissingColumn {
+            field: "phone",
+            header: mapping.phone.clone(),
+            found: headers.join(", "),
+        })?;
+        let mut columns = Columns {
+            phone,
+            name: find(&mapping.name),
+            language: find(&mapping.language),
+            category: find(&mapping.category),
+            risk: find(&mapping.risk),
+            age: find(&mapping.age),
+            comorbidity: find(&mapping.comorbidity),
+            follow_up_start: find(&mapping.follow_up_start),
+            follow_up_days: find(&mapping.follow_up_days),
+            district: find(&mapping.district),
+            block: find(&mapping.block),
+            timezone: find(&mapping.timezone),
+            extra: Vec::new(),
+        };
+        let mapped: BTreeSet<usize> = [
+            Some(columns.phone),
+            columns.name,
+            columns.language,
+            columns.category,
+            columns.risk,
+            columns.age,
+            columns.comorbidity,
+            columns.follow_up_start,
+            columns.follow_up_days,
+            columns.district,
+            columns.block,
+            columns.timezone,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        columns.extra = headers
+            .iter()
+            .enumerate()
+            .filter(|(i, h)| !mapped.contains(i) && !h.is_empty())
+            .map(|(i, h)| (i, h.clone()))
+            .collect();
+        Ok(CsvContacts {
+            width: headers.len(),
+            reader,
+            columns,
+            region,
+            default_follow_up_days: mapping.default_follow_up_days,
+            record: csv::ByteRecord::new(),
+        })
+    }
+
+    /// Bytes consumed so far, for progress and time-left estimates.
+    pub fn bytes_read(&self) -> u64 {
+        self.reader.position().byte()
+    }
+
+    /// The next row, `Ok(None)` at the end; `Err` only when the input itself cannot be read.
+    pub fn next_row(&mut self) -> Result<Option<Row>, CsvError> {
+        if !self.reader.read_byte_record(&mut self.record)? {
+            return Ok(None);
+        }
+        let start = self.record.position().map_or(0, |p| p.byte());
+        let line = self.reader.get_mut().line_of(start);
+        Ok(Some(self.parse_record(line)))
+    }
+
+    fn parse_record(&self, line: u64) -> Row {
+        let record = &self.record;
+        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            return Row::Blank { line };
+        }
+        if record.len() != self.width {
+            return Row::Invalid(RowError {
+                line,
+                field: "row".into(),
+                reason: format!("has {} fields, the header has {}", record.len(), self.width),
+            });
+        }
+        match self.contact(line) {
+            Ok(contact) => Row::Contact {
+                line,
+                contact: Box::new(contact),
+            },
+            Err(e) => Row::Invalid(e),
+        }
+    }
+
+    fn contact(&self, line: u64) -> Result<NewContact, RowError> {
+        let fail = |field: &str, reason: String| RowError {
+            line,
+            field: field.into(),
+            reason,
+        };
+        let text = |column: Option<usize>, field: &str| -> Result<Option<&str>, RowError> {
+            let Some(i) = column else { return Ok(None) };
+            let bytes = self.record.get(i).unwrap_or_default();
+            let s = std::str::from_utf8(bytes).map_err(|e| {
+                fail(
+                    field,
+                    format!(
+                        "not valid UTF-8 (bad byte at position {})",
+                        e.valid_up_to() + 1
+                    ),
+                )
+            })?;
+            Ok(Some(s).filter(|s| !s.is_empty()))
+        };
+
+        let phone_text = text(Some(self.columns.phone), "phone")?.unwrap_or("");
+        let phone =
+            Phone::parse(phone_text, self.region).map_err(|e| fail("phone", e.to_string()))?;
+        let name = text(self.columns.name, "name")?.unwrap_or("").to_string();
+        let language = text(self.columns.language, "language")?.map(str::to_lowercase);
+        let category = match text(self.columns.category, "category")? {
+            Some(s) => s.parse().map_err(|e| fail("category", e))?,
+            None => Category::GeneralPublic,
+        };
+
+        let mut risk = BTreeSet::new();
+        if let Some(s) = text(self.columns.risk, "risk")? {
+            for flag in s
+                .split([',', ';', '|'])
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+            {
+                risk.insert(flag.parse::<RiskFlag>().map_err(|e| fail("risk", e))?);
+            }
+        }
+        if let Some(s) = text(self.columns.age, "age")? {
+            let age: u16 = s
+                .parse()
+                .ok()
+                .filter(|a| *a <= 130)
+                .ok_or_else(|| fail("age", format!("{s:?} is not an age in years")))?;
+            if age >= 60 {
+                risk.insert(RiskFlag::AgeOver60);
+            }
+        }
+        if let Some(s) = text(self.columns.comorbidity, "comorbidity")? {
+            if parse_yes_no(s)
+                .ok_or_else(|| fail("comorbidity", format!("{s:?} is not yes or no")))?
+            {
+                risk.insert(RiskFlag::Comorbidity);
+            }
+        }
+
+        let start = text(self.columns.follow_up_start, "follow_up_start")?
+            .map(|s| {
+                parse_date(s).ok_or_else(|| {
+                    fail(
+                        "follow_up_start",
+                        format!("{s:?} is not a date (YYYY-MM-DD or DD-MM-YYYY)"),
+                    )
+                })
+            })
+            .transpose()?;
+        let days = text(self.columns.follow_up_days, "follow_up_days")?
+            .map(|s| {
+                s.parse::<u16>()
+                    .ok()
+                    .filter(|d| (1..=366).contains(d))
+                    .ok_or_else(|| {
+                        fail(
+                            "follow_up_days",
+                            format!("{s:?} is not a number of days from 1 to 366"),
+                        )
+                    })
+            })
+            .transpose()?;
+        let follow_up = match (start, days) {
+            (Some(start), Some(days)) => Some(FollowUp { start, days }),
+            (Some(start), None) if category == Category::HomeIsolation => Some(FollowUp {
+                start,
+                days: self.default_follow_up_days,
+            }),
+            (None, Some(_)) => {
+                return Err(fail(
+                    "follow_up_start",
+                    "follow-up days given without a start date".into(),
+                ))
+            }
+            _ => None,
+        };
+
+        let timezone = text(self.columns.timezone, "timezone")?
+            .map(|s| {
+                s.parse().map_err(|_| {
+                    fail(
+                        "timezone",
+                        format!("{s:?} is not an IANA time zone such as Asia/Kolkata"),
+                    )
+                })
+            })
+            .transpose()?;
+
+        let mut attributes = serde_json::Map::new();
+        for (i, header) in &self.columns.extra {
+            if let Some(value) = text(Some(*i), header)? {
+                attributes.insert(header.clone(), value.into());
+            }
+        }
+
+        Ok(NewContact {
+            phone,
+            name,
+            language,
+            category,
+            risk: risk.into_iter().collect(),
+            follow_up,
+            district: text(self.columns.district, "district")?.map(str::to_string),
+            block: text(self.columns.block, "block")?.map(str::to_string),
+            timezone,
+            attributes,
+        })
+    }
+}
+
+/// Passes bytes through and remembers on which line each byte lies, so that a
+/// row is reported at the line an editor shows, whatever the line ends, blank
+/// lines or newlines inside quoted fields. (The CSV reader's own line count
+/// points at the previous line end for CRLF files and before skipped blank lines.)
+struct LineTracker<R> {
+    inner: R,
+    offset: u64,
+    line: u64,
+    /// Offset of the last byte other than whitespace on the current line.
+    content: Option<u64>,
+    /// Finished lines that hold content: (line number, offset of their last content byte).
+    lines: VecDeque<(u64, u64)>,
+}
+
+impl<R> LineTracker<R> {
+    fn new(inner: R) -> Self {
+        LineTracker {
+            inner,
+            offset: 0,
+            line: 1,
+            content: None,
+            lines: VecDeque::new(),
+        }
+    }
+
+    /// The line of the first content at or after byte `start`. Lines before it
+    /// are forgotten: rows arrive in order.
+    fn line_of(&mut self, start: u64) -> u64 {
+        while let Some(&(line, last)) = self.lines.front() {
+            if last >= start {
+                return line;
+            }
+            self.lines.pop_front();
+        }
+        self.line
+    }
+}
+
+impl<R: Read> Read for LineTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            match b {
+                b'\n' => {
+                    if let Some(last) = self.content.take() {
+                        self.lines.push_back((self.line, last));
+                    }
+                    self.line += 1;
+                }
+                b' ' | b'\t' | b'\r' => {}
+                _ => self.content = Some(self.offset),
+            }
+            self.offset += 1;
+        }
+        Ok(n)
+    }
+}
+
+fn parse_yes_no(s: &str) -> Option<bool> {
+    match s.to_lowercase().as_str() {
+        "y" | "yes" | "true" | "1" | "हाँ" | "हां" => Some(true),
+        "n" | "no" | "false" | "0" | "नहीं" => Some(false),
+        _ => None,
+    }
+}
+
+/// ISO dates, and the day-first dates Indian lists use.
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"]
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(csv: &[u8]) -> Vec<Row> {
+        let mut reader = CsvContacts::new(csv, &ColumnMapping::default()).unwrap();
+        std::iter::from_fn(|| reader.next_row().unwrap()).collect()
+    }
+
+    fn error(row: &Row) -> (u64, &str) {
+        match row {
+            Row::Invalid(e) => (e.line, e.field.as_str()),
+            other => panic!("expected an invalid row, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bom_crlf_and_quoted_fields_read_cleanly() {
+        let csv = "\u{feff}Name,Phone,Category,Age,Ward\r\n\"शर्मा, राम\",98765 43210,home isolation,67,\"12\"\r\n";
+        let rows = rows(csv.as_bytes());
+        let Row::Contact { line, contact } = &rows[0] else {
+            panic!("{rows:?}")
+        };
+        assert_eq!(*line, 2);
+        assert_eq!(contact.name, "शर्मा, राम");
+        assert_eq!(contact.phone.as_str(), "+919876543210");
+        assert_eq!(contact.category, Category::HomeIsolation);
+        assert_eq!(contact.risk, vec![RiskFlag::AgeOver60]);
+        assert_eq!(contact.attributes["Ward"], "12");
+    }
+
+    #[test]
+    fn each_bad_field_is_named_with_its_line() {
+        let csv = b"name,phone,age,follow_up_start,follow_up_days\n\
+            a,98765O4321,,,\n\
+            b,9876543210,abc,,\n\
+            c,9876543211,,31-02-2026,\n\
+            d,9876543212\n\
+            e,\xff\xfe9876543213,,,\n\
+            ,,,,\n\
+            f,9876543214,,,5\n";
+        let rows = rows(csv);
+        assert_eq!(error(&rows[0]), (2, "phone"));
+        assert_eq!(error(&rows[1]), (3, "age"));
+        assert_eq!(error(&rows[2]), (4, "follow_up_start"));
+        assert_eq!(error(&rows[3]), (5, "row"));
+        assert_eq!(error(&rows[4]), (6, "phone"));
+        assert_eq!(rows[5], Row::Blank { line: 7 });
+        assert_eq!(error(&rows[6]), (8, "follow_up_start"));
+    }
+
+    #[test]
+    fn rows_are_numbered_by_editor_line_for_crlf_blank_lines_and_quoted_newlines() {
+        for end in ["\n", "\r\n"] {
+            let csv = [
+                "phone,note",
+                "9876543210,a",
+                "",
+                "x,\"two",
+                "lines\"",
+                "9876543212,b",
+            ]
+            .join(end);
+            let lines: Vec<u64> = rows(csv.as_bytes())
+                .iter()
+                .map(|r| match r {
+                    Row::Contact { line, .. } | Row::Blank { line } => *line,
+                    Row::Invalid(e) => e.line,
+                })
+                .collect();
+            assert_eq!(lines, [2, 4, 6], "line end {end:?}");
+        }
+    }
+
+    #[test]
+    fn home_isolation_without_days_gets_the_default_follow_up() {
+        let csv = "phone,category,follow_up_start\n9876543210,HI,28/11/2026\n";
+        let Row::Contact { contact, .. } = &rows(csv.as_bytes())[0] else {
+            panic!()
+        };
+        let f = contact.follow_up.unwrap();
+        assert_eq!((f.start.to_string().as_str(), f.days), ("2026-11-28", 14));
+    }
+
+    #[test]
+    fn a_file_without_a_phone_column_is_refused_naming_what_it_has() {
+        let err = CsvContacts::new(&b"name,mobile\n"[..], &ColumnMapping::default())
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("name, mobile"), "{err}");
+    }
+}
