@@ -1,0 +1,522 @@
+//! The store against real databases: every test runs on SQLite (a file in a
+//! temporary folder) and on PostgreSQL (a fresh database on 127.0.0.1:5432, or
+//! `SANJEEVANI_TEST_POSTGRES`).
+
+use chrono::{TimeZone, Utc};
+use sanjeevani_contacts::{AttemptOutcome, ColumnMapping, Next, Phone, Region, RowError};
+use sanjeevani_store::*;
+use std::sync::Arc;
+
+fn postgres_server() -> String {
+    std::env::var("SANJEEVANI_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// 2026-11-28 10:00 in India.
+fn ten_am() -> Millis {
+    chrono_tz::Asia::Kolkata
+        .with_ymd_and_hms(2026, 11, 28, 10, 0, 0)
+        .unwrap()
+        .timestamp_millis()
+}
+
+const MINUTE: Millis = 60_000;
+
+struct Backends {
+    _dir: tempfile::TempDir,
+    stores: Vec<Arc<dyn Store>>,
+}
+
+async fn backends(test: &str) -> Backends {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = open(None, dir.path()).await.unwrap();
+    let postgres = PostgresStore::fresh(&postgres_server(), &format!("sanjeevani_test_{test}"))
+        .await
+        .unwrap();
+    Backends {
+        _dir: dir,
+        stores: vec![sqlite, Arc::new(postgres)],
+    }
+}
+
+fn phone(s: &str) -> Phone {
+    Phone::parse(s, Region::default()).unwrap()
+}
+
+async fn import_fixture(store: &dyn Store, list: ListId) -> (ImportReport, Vec<RowError>) {
+    let file = std::fs::File::open(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/contacts-broken.csv"
+    ))
+    .unwrap();
+    let mut errors = Vec::new();
+    let report = import_csv(
+        store,
+        file,
+        list,
+        &ColumnMapping::default(),
+        ten_am(),
+        |e| errors.push(e.clone()),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    (report, errors)
+}
+
+#[tokio::test]
+async fn a_broken_file_imports_every_good_row_and_reports_every_bad_one() {
+    for store in backends("import").await.stores {
+        let list = store.create_list("district-pune", ten_am()).await.unwrap();
+        store
+            .add_do_not_call(&[phone("9876543219")], "asked not to be called", ten_am())
+            .await
+            .unwrap();
+        let (report, errors) = import_fixture(&*store, list).await;
+        let label = store.backend();
+        assert_eq!(
+            report,
+            ImportReport {
+                imported: 4,
+                duplicate: 1,
+                do_not_call: 1,
+                invalid: 9,
+                blank: 1
+            },
+            "{label}"
+        );
+        let where_: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
+        assert_eq!(
+            where_,
+            [
+                (4, "phone"),
+                (5, "phone"),
+                (6, "row"),
+                (8, "name"),
+                (11, "age"),
+                (12, "follow_up_start"),
+                (13, "category"),
+                (18, "phone"),
+                (19, "comorbidity"),
+            ],
+            "{label}"
+        );
+        assert!(errors[0].reason.contains("letters"), "{}", errors[0]);
+        assert_eq!(store.list_size(list).await.unwrap(), 4, "{label}");
+
+        // The same file again: every good row is now a duplicate of the list.
+        let (again, _) = import_fixture(&*store, list).await;
+        assert_eq!((again.imported, again.duplicate), (0, 5), "{label}");
+    }
+}
+
+async fn campaign_with(
+    store: &dyn Store,
+    name: &str,
+    contacts: &[(&str, &str)],
+) -> (CampaignId, ListId) {
+    let list = store.create_list(name, ten_am()).await.unwrap();
+    let csv = std::iter::once("name,phone,risk".to_string())
+        .chain(
+            contacts
+                .iter()
+                .map(|(number, risk)| format!("{number},{number},{risk}")),
+        )
+        .collect::<Vec<_>>()
+        .join("\n");
+    let report = import_csv(
+        store,
+        std::io::Cursor::new(csv),
+        list,
+        &ColumnMapping::default(),
+        ten_am(),
+        |e| panic!("{e}"),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.imported as usize, contacts.len());
+    let campaign = store
+        .create_campaign(name, &CampaignSettings::default(), &[list], ten_am())
+        .await
+        .unwrap();
+    store
+        .set_campaign_state(campaign, CampaignState::Running)
+        .await
+        .unwrap();
+    (campaign, list)
+}
+
+fn attempt(contact: &LeasedContact, campaign: CampaignId, node: &str, at: Millis) -> NewAttempt {
+    NewAttempt {
+        contact: contact.id,
+        campaign,
+        node: node.into(),
+        dial_at: at,
+        agent: None,
+    }
+}
+
+#[tokio::test]
+async fn leases_go_to_high_risk_first_and_only_the_holder_may_dial() {
+    for store in backends("lease_order").await.stores {
+        let (campaign, _) = campaign_with(
+            &*store,
+            "order",
+            &[
+                ("9876500001", ""),
+                ("9876500002", "age_over_60;comorbidity"),
+                ("9876500003", "age_over_60"),
+            ],
+        )
+        .await;
+        let now = ten_am();
+        let first = store
+            .lease(campaign, "node-a", 2, now, MINUTE)
+            .await
+            .unwrap();
+        let phones: Vec<&str> = first.iter().map(|c| c.phone.as_str()).collect();
+        assert_eq!(
+            phones,
+            ["+919876500002", "+919876500003"],
+            "{}",
+            store.backend()
+        );
+
+        // Another node gets only what is left; nothing twice.
+        let second = store
+            .lease(campaign, "node-b", 5, now, MINUTE)
+            .await
+            .unwrap();
+        assert_eq!(second.len(), 1);
+        assert_eq!(second[0].phone.as_str(), "+919876500001");
+
+        // Only the holder may dial, and never twice at once.
+        let err = store
+            .begin_attempt(&attempt(&first[0], campaign, "node-b", now))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotLeased(_)), "{err}");
+        let a = store
+            .begin_attempt(&attempt(&first[0], campaign, "node-a", now))
+            .await
+            .unwrap();
+        let err = store
+            .begin_attempt(&attempt(&first[0], campaign, "node-a", now))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotLeased(_)), "{err}");
+
+        // A busy outcome frees the lease and makes the contact due in 10 minutes.
+        store
+            .mark_attempt(a, AttemptMark::Ringing { at: now + 1_000 })
+            .await
+            .unwrap();
+        let end = AttemptEnd {
+            outcome: AttemptOutcome::Busy,
+            at: now + 5_000,
+            cause: Some("486".into()),
+        };
+        let decision = store.finish_attempt(a, &end).await.unwrap();
+        assert_eq!(
+            decision.next,
+            Next::Due {
+                at: utc(now + 5_000 + 10 * MINUTE),
+                agent_required: false
+            }
+        );
+        assert!(matches!(
+            store.finish_attempt(a, &end).await,
+            Err(StoreError::AttemptClosed(_))
+        ));
+        // (The other leases have lapsed by then and come back too.)
+        let early = store
+            .lease(campaign, "node-a", 5, now + 6 * MINUTE, 60 * MINUTE)
+            .await
+            .unwrap();
+        assert_eq!(early.len(), 2);
+        assert!(early.iter().all(|c| c.id != first[0].id));
+        let again = store
+            .lease(campaign, "node-a", 5, now + 11 * MINUTE, MINUTE)
+            .await
+            .unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!((again[0].id, again[0].attempts_total), (first[0].id, 1));
+
+        let history = store.attempts_of(first[0].id).await.unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(
+            (history[0].ring_at, history[0].end_at),
+            (Some(now + 1_000), Some(now + 5_000))
+        );
+        assert_eq!(history[0].outcome, Some(AttemptOutcome::Busy));
+    }
+}
+
+fn utc(ms: Millis) -> chrono::DateTime<Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap()
+}
+
+#[tokio::test]
+async fn the_calling_window_do_not_call_callbacks_and_alerts_are_applied() {
+    for store in backends("rules").await.stores {
+        let label = store.backend();
+        let (campaign, _) = campaign_with(
+            &*store,
+            "rules",
+            &[
+                ("9876500011", "comorbidity"),
+                ("9876500012", ""),
+                ("9876500013", ""),
+            ],
+        )
+        .await;
+
+        // At 22:00 the window is closed: nothing is leased and contacts move to 08:00.
+        let late = ten_am() + 12 * 60 * MINUTE;
+        assert!(
+            store
+                .lease(campaign, "n", 10, late, MINUTE)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{label}"
+        );
+        let next_morning = ten_am() + 22 * 60 * MINUTE;
+        assert_eq!(store.contact_counts(campaign, late).await.unwrap().due, 0);
+
+        // A number put on the do-not-call list after import is never leased.
+        store
+            .add_do_not_call(&[phone("9876500013")], "request", next_morning)
+            .await
+            .unwrap();
+        let leased = store
+            .lease(campaign, "n", 10, next_morning, MINUTE)
+            .await
+            .unwrap();
+        assert_eq!(leased.len(), 2, "{label}");
+        let counts = store.contact_counts(campaign, next_morning).await.unwrap();
+        assert_eq!((counts.do_not_call, counts.leased), (1, 2), "{label}");
+
+        // The high-risk contact fails three times in a day: one alert.
+        let risky = leased.iter().find(|c| !c.risk.is_empty()).unwrap().clone();
+        let mut t = next_morning;
+        for _ in 0..3 {
+            store.lease(campaign, "n", 10, t, MINUTE).await.unwrap();
+            let a = store
+                .begin_attempt(&attempt(&risky, campaign, "n", t))
+                .await
+                .unwrap();
+            store
+                .finish_attempt(
+                    a,
+                    &AttemptEnd {
+                        outcome: AttemptOutcome::NoAnswer,
+                        at: t + 25_000,
+                        cause: None,
+                    },
+                )
+                .await
+                .unwrap();
+            t += 31 * MINUTE;
+        }
+        let alerts = store.open_alerts().await.unwrap();
+        assert_eq!(alerts.len(), 1, "{label}");
+        assert_eq!(
+            (alerts[0].contact, alerts[0].kind.as_str()),
+            (risky.id, "unreachable_high_risk")
+        );
+
+        // A scheduled callback comes first once due, with its agent.
+        let other = leased.iter().find(|c| c.risk.is_empty()).unwrap();
+        store.release(other.id, "n").await.unwrap();
+        store.schedule_callback(other.id, t, Some(7)).await.unwrap();
+        let next = store.lease(campaign, "n", 1, t, MINUTE).await.unwrap();
+        assert_eq!(
+            (next[0].id, next[0].callback_agent),
+            (other.id, Some(7)),
+            "{label}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_restarted_node_closes_its_open_attempts_as_interrupted() {
+    for store in backends("recover").await.stores {
+        let (campaign, _) = campaign_with(
+            &*store,
+            "recover",
+            &[("9876500021", ""), ("9876500022", "")],
+        )
+        .await;
+        let now = ten_am();
+        let leased = store
+            .lease(campaign, "node-a", 2, now, MINUTE)
+            .await
+            .unwrap();
+        store
+            .begin_attempt(&attempt(&leased[0], campaign, "node-a", now))
+            .await
+            .unwrap();
+        assert_eq!(store.recover_node("node-a", now + 1_000).await.unwrap(), 1);
+        assert!(store.open_attempts(campaign).await.unwrap().is_empty());
+        let history = store.attempts_of(leased[0].id).await.unwrap();
+        assert_eq!(history[0].outcome, Some(AttemptOutcome::Interrupted));
+        // Both are due again soon; the interrupted one has its attempt counted.
+        let again = store
+            .lease(campaign, "node-a", 2, now + 2 * MINUTE, MINUTE)
+            .await
+            .unwrap();
+        let mut counts: Vec<u32> = again.iter().map(|c| c.attempts_total).collect();
+        counts.sort();
+        assert_eq!(counts, [0, 1], "{}", store.backend());
+    }
+}
+
+fn wall_clock() -> Millis {
+    Utc::now().timestamp_millis()
+}
+
+/// Leases, dials and completes until the campaign has nothing due; returns
+/// every attempt it made. Gives up after 1,000 leases.
+async fn worker(store: PostgresStore, campaign: CampaignId, node: String) -> Vec<AttemptId> {
+    let mut made = Vec::new();
+    for _ in 0..1_000 {
+        let leased = store
+            .lease(campaign, &node, 50, wall_clock(), 30_000)
+            .await
+            .unwrap();
+        if leased.is_empty() {
+            if store
+                .contact_counts(campaign, wall_clock())
+                .await
+                .unwrap()
+                .pending
+                == 0
+            {
+                return made;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            continue;
+        }
+        for contact in &leased {
+            let now = wall_clock();
+            let id = store
+                .begin_attempt(&attempt(contact, campaign, &node, now))
+                .await
+                .unwrap();
+            let end = AttemptEnd {
+                outcome: AttemptOutcome::Completed,
+                at: wall_clock(),
+                cause: None,
+            };
+            store.finish_attempt(id, &end).await.unwrap();
+            made.push(id);
+        }
+    }
+    panic!("{node} did not finish");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_postgres_workers_never_share_a_contact_and_a_dead_ones_leases_return() {
+    const CONTACTS: usize = 10_000;
+    let server = postgres_server();
+    let db = "sanjeevani_test_four_workers";
+    let store = PostgresStore::fresh(&server, db).await.unwrap();
+    let url = format!("{server}/{db}");
+    let list = store.create_list("many", wall_clock()).await.unwrap();
+    let csv = std::iter::once("phone".to_string())
+        .chain((0..CONTACTS).map(|i| format!("98{:08}", i)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let report = import_csv(
+        &store,
+        std::io::Cursor::new(csv),
+        list,
+        &ColumnMapping::default(),
+        wall_clock(),
+        |e| panic!("{e}"),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.imported as usize, CONTACTS);
+    let mut settings = CampaignSettings::default();
+    settings.contacts.window = serde_json::from_str("\"24x7\"").unwrap();
+    settings.contacts.retry.interrupted = std::time::Duration::from_secs(1);
+    let campaign = store
+        .create_campaign("many", &settings, &[list], wall_clock())
+        .await
+        .unwrap();
+
+    // The doomed worker leases 40 contacts for 2 s, starts dialing 10, and dies.
+    let doomed = store
+        .lease(campaign, "doomed", 40, wall_clock(), 2_000)
+        .await
+        .unwrap();
+    for contact in &doomed[..10] {
+        store
+            .begin_attempt(&attempt(contact, campaign, "doomed", wall_clock()))
+            .await
+            .unwrap();
+    }
+    let doomed_ids: Vec<ContactId> = doomed.iter().map(|c| c.id).collect();
+
+    let mut tasks = Vec::new();
+    for n in 0..4 {
+        let store = PostgresStore::connect(&url).await.unwrap();
+        tasks.push(tokio::spawn(worker(store, campaign, format!("worker-{n}"))));
+    }
+    let mut per_worker = Vec::new();
+    for task in tasks {
+        per_worker.push(task.await.unwrap().len());
+    }
+    assert!(
+        per_worker.iter().all(|&n| n > 0),
+        "every worker took part: {per_worker:?}"
+    );
+    assert_eq!(per_worker.iter().sum::<usize>(), CONTACTS);
+
+    let counts = store.contact_counts(campaign, wall_clock()).await.unwrap();
+    assert_eq!((counts.done, counts.pending), (CONTACTS as u64, 0));
+    // Every contact: exactly one completed attempt; no two attempts of one contact overlap;
+    // the dead worker's contacts were dialed by others only after its lease lapsed.
+    for id in (1..=CONTACTS as i64).map(ContactId) {
+        let attempts = store.attempts_of(id).await.unwrap();
+        let completed = attempts
+            .iter()
+            .filter(|a| a.outcome == Some(AttemptOutcome::Completed))
+            .count();
+        assert_eq!(completed, 1, "contact {id}: {attempts:?}");
+        for pair in attempts.windows(2) {
+            assert!(
+                pair[0].end_at.unwrap() <= pair[1].dial_at,
+                "contact {id} dialed twice at once: {attempts:?}"
+            );
+        }
+        if doomed_ids.contains(&id) {
+            let lapse = doomed[0].lease_until;
+            assert!(
+                attempts
+                    .iter()
+                    .filter(|a| a.node != "doomed")
+                    .all(|a| a.dial_at > lapse),
+                "{attempts:?}"
+            );
+        }
+    }
+    let interrupted: usize = {
+        let mut n = 0;
+        for id in &doomed_ids[..10] {
+            n += store
+                .attempts_of(*id)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|a| a.outcome == Some(AttemptOutcome::Interrupted))
+                .count();
+        }
+        n
+    };
+    assert_eq!(interrupted, 10);
+}
