@@ -53,11 +53,11 @@ CREATE TABLE contacts (
     lease_owner      TEXT,
     lease_until_ms   BIGINT,
     created_ms       BIGINT NOT NULL,
-    UNIQUE (list_id, phone)
+    -- Phone first: the same index finds a number across lists (do-not-call).
+    UNIQUE (phone, list_id)
 );
 -- The hopper walks pending contacts in dialing order and stops at its limit.
 CREATE INDEX contacts_hopper ON contacts (is_callback DESC, priority DESC, next_due_ms, id) WHERE state = 'pending';
-CREATE INDEX contacts_phone ON contacts (phone);
 CREATE INDEX contacts_lease_owner ON contacts (lease_owner) WHERE lease_owner IS NOT NULL;
 
 CREATE TABLE call_attempts (

@@ -17,6 +17,16 @@ pub enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// CSV import: rows per second and peak memory into SQLite and PostgreSQL.
+    Import {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// PostgreSQL server; the benchmark creates the database `sanjeevani_bench_import`.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+        postgres: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Core throughput: a simulated 24 h day of 100 agents, per policy.
     Core {
         #[arg(long)]
@@ -26,6 +36,35 @@ pub enum Which {
 
 pub fn run(which: Which) -> Result<()> {
     match which {
+        Which::Import {
+            rows,
+            postgres,
+            json,
+        } => {
+            let results = crate::runtime()?.block_on(crate::import::bench(rows, &postgres))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&results)?);
+            } else {
+                println!(
+                    "{:<10} {:>10} {:>10} {:>9} {:>11} {:>9}",
+                    "backend", "rows", "imported", "seconds", "rows/s", "peak MiB"
+                );
+                for r in &results {
+                    println!(
+                        "{:<10} {:>10} {:>10} {:>9.1} {:>11.0} {:>9.1}",
+                        r.backend, r.rows, r.imported, r.seconds, r.rows_per_second, r.peak_mib
+                    );
+                }
+                if let [a, b] = &results[..] {
+                    println!(
+                        "{} / {} rows per second: {:.2}",
+                        a.backend,
+                        b.backend,
+                        a.rows_per_second / b.rows_per_second
+                    );
+                }
+            }
+        }
         Which::Pacing { quick, json } => {
             let plan = if quick {
                 BenchPlan::QUICK

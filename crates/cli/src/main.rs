@@ -1,6 +1,7 @@
 //! The `sanjeevani` command: one binary, one subcommand per job.
 
 mod bench;
+mod import;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -46,11 +47,36 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Import data into the store.
+    Import {
+        #[command(subcommand)]
+        what: import::What,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
         which: bench::Which,
     },
+}
+
+/// Where the store lives: shared by every command that uses it.
+#[derive(clap::Args)]
+pub struct StoreArgs {
+    /// Database: postgres://… for several dialer nodes, sqlite:… for a file.
+    /// Default: DATA_DIR/sanjeevani.db.
+    #[arg(long, env = "SANJEEVANI_DATABASE")]
+    database: Option<String>,
+    /// Where the embedded database and other files live.
+    #[arg(long, env = "SANJEEVANI_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+}
+
+impl StoreArgs {
+    pub async fn open(&self) -> Result<std::sync::Arc<dyn sanjeevani_store::Store>> {
+        sanjeevani_store::open(self.database.as_deref(), &self.data_dir)
+            .await
+            .context("cannot open the database")
+    }
 }
 
 fn main() -> Result<()> {
@@ -93,9 +119,16 @@ fn main() -> Result<()> {
             let stdout = std::io::BufWriter::new(std::io::stdout().lock());
             sanjeevani_engine::run(config, stdin, stdout, std::io::stderr().lock())?;
         }
+        Command::Import { what } => runtime()?.block_on(import::run(what))?,
         Command::Bench { which } => bench::run(which)?,
     }
     Ok(())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 fn print_report(r: &Report) {

@@ -126,11 +126,16 @@ struct Columns {
 /// Streams contacts out of a CSV reader.
 pub struct CsvContacts<R> {
     reader: csv::Reader<LineTracker<R>>,
+    parser: RowParser,
+}
+
+/// Turns one CSV record into a [`Row`]. Shareable between threads, so that
+/// rows can be checked in parallel while one thread reads the file.
+pub struct RowParser {
     columns: Columns,
     width: usize,
     region: Region,
     default_follow_up_days: u16,
-    record: csv::ByteRecord,
 }
 
 impl<R: Read> CsvContacts<R> {
@@ -198,12 +203,13 @@ impl<R: Read> CsvContacts<R> {
             .map(|(i, h)| (i, h.clone()))
             .collect();
         Ok(CsvContacts {
-            width: headers.len(),
             reader,
-            columns,
-            region,
-            default_follow_up_days: mapping.default_follow_up_days,
-            record: csv::ByteRecord::new(),
+            parser: RowParser {
+                width: headers.len(),
+                columns,
+                region,
+                default_follow_up_days: mapping.default_follow_up_days,
+            },
         })
     }
 
@@ -214,16 +220,29 @@ impl<R: Read> CsvContacts<R> {
 
     /// The next row, `Ok(None)` at the end; `Err` only when the input itself cannot be read.
     pub fn next_row(&mut self) -> Result<Option<Row>, CsvError> {
-        if !self.reader.read_byte_record(&mut self.record)? {
-            return Ok(None);
-        }
-        let start = self.record.position().map_or(0, |p| p.byte());
-        let line = self.reader.get_mut().line_of(start);
-        Ok(Some(self.parse_record(line)))
+        Ok(self
+            .next_record()?
+            .map(|(line, record)| self.parser.parse(line, &record)))
     }
 
-    fn parse_record(&self, line: u64) -> Row {
-        let record = &self.record;
+    /// The next record unparsed, with the line it starts on.
+    pub fn next_record(&mut self) -> Result<Option<(u64, csv::ByteRecord)>, CsvError> {
+        let mut record = csv::ByteRecord::new();
+        if !self.reader.read_byte_record(&mut record)? {
+            return Ok(None);
+        }
+        let start = record.position().map_or(0, |p| p.byte());
+        Ok(Some((self.reader.get_mut().line_of(start), record)))
+    }
+
+    pub fn parser(&self) -> &RowParser {
+        &self.parser
+    }
+}
+
+impl RowParser {
+    /// What the record starting on `line` holds.
+    pub fn parse(&self, line: u64, record: &csv::ByteRecord) -> Row {
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             return Row::Blank { line };
         }
@@ -234,7 +253,7 @@ impl<R: Read> CsvContacts<R> {
                 reason: format!("has {} fields, the header has {}", record.len(), self.width),
             });
         }
-        match self.contact(line) {
+        match self.contact(line, record) {
             Ok(contact) => Row::Contact {
                 line,
                 contact: Box::new(contact),
@@ -243,7 +262,7 @@ impl<R: Read> CsvContacts<R> {
         }
     }
 
-    fn contact(&self, line: u64) -> Result<NewContact, RowError> {
+    fn contact(&self, line: u64, record: &csv::ByteRecord) -> Result<NewContact, RowError> {
         let fail = |field: &str, reason: String| RowError {
             line,
             field: field.into(),
@@ -251,7 +270,7 @@ impl<R: Read> CsvContacts<R> {
         };
         let text = |column: Option<usize>, field: &str| -> Result<Option<&str>, RowError> {
             let Some(i) = column else { return Ok(None) };
-            let bytes = self.record.get(i).unwrap_or_default();
+            let bytes = record.get(i).unwrap_or_default();
             let s = std::str::from_utf8(bytes).map_err(|e| {
                 fail(
                     field,

@@ -11,7 +11,7 @@ mod phone;
 mod record;
 mod schedule;
 
-pub use csv_rows::{ColumnMapping, CsvContacts, CsvError, Row, RowError};
+pub use csv_rows::{ColumnMapping, CsvContacts, CsvError, Row, RowError, RowParser};
 pub use phone::{mask_str, Phone, PhoneError, Region};
 pub use record::{risk_to_text, Category, FollowUp, NewContact, RiskFlag};
 pub use schedule::{

@@ -2,11 +2,12 @@
 //! batches, never stop at a bad row.
 //!
 //! Memory stays bounded whatever the file size: a few batches in flight and one
-//! 8-byte key per distinct number (to skip duplicates within the file).
+//! 8-byte key per distinct number (to skip duplicates within the file). Rows
+//! are checked in parallel; phone-number validation is the costly part.
 
 use crate::{ListId, Millis, Store, StoreError};
 use sanjeevani_contacts::{ColumnMapping, CsvContacts, CsvError, NewContact, Row, RowError};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::Read;
 use tokio::sync::mpsc;
 
@@ -102,65 +103,67 @@ fn parse<R: Read>(
     do_not_call: &HashSet<u64>,
     tx: &mpsc::Sender<Result<Batch, CsvError>>,
 ) {
-    let mut rows = match CsvContacts::new(input, mapping) {
-        Ok(rows) => rows,
+    let mut reader = match CsvContacts::new(input, mapping) {
+        Ok(reader) => reader,
         Err(e) => {
             let _ = tx.blocking_send(Err(e));
             return;
         }
     };
-    let mut first_line: HashMap<u64, u64> = HashMap::new();
-    let mut seen = 0u64;
-    let new_batch = || Batch {
-        contacts: Vec::with_capacity(BATCH_ROWS),
-        errors: Vec::new(),
-        counts: ImportReport::default(),
-        progress: ImportProgress::default(),
-    };
-    let mut batch = new_batch();
+    let mut seen_numbers: HashSet<u64> = HashSet::new();
+    let mut rows = 0u64;
     loop {
-        let row = match rows.next_row() {
-            Ok(Some(row)) => row,
-            Ok(None) => break,
-            Err(e) => {
-                let _ = tx.blocking_send(Err(e));
-                return;
-            }
-        };
-        seen += 1;
-        match row {
-            Row::Contact { line, contact } => {
-                let key = contact.phone.key();
-                if do_not_call.contains(&key) {
-                    batch.counts.do_not_call += 1;
-                } else if first_line.insert(key, line).is_some() {
-                    batch.counts.duplicate += 1;
-                } else {
-                    batch.contacts.push(*contact);
+        // Read a batch of records on this thread, check them on every core,
+        // then sort out duplicates in file order.
+        let mut records = Vec::with_capacity(BATCH_ROWS);
+        while records.len() < BATCH_ROWS {
+            match reader.next_record() {
+                Ok(Some(record)) => records.push(record),
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
                 }
             }
-            Row::Invalid(error) => {
-                batch.counts.invalid += 1;
-                batch.errors.push(error);
-            }
-            Row::Blank { .. } => batch.counts.blank += 1,
         }
-        if batch.contacts.len() >= BATCH_ROWS || batch.errors.len() >= BATCH_ROWS {
-            batch.progress = ImportProgress {
-                rows: seen,
-                bytes: rows.bytes_read(),
-            };
-            if tx
-                .blocking_send(Ok(std::mem::replace(&mut batch, new_batch())))
-                .is_err()
-            {
-                return; // the importer stopped on a store error
+        let last = records.len() < BATCH_ROWS;
+        let parser = reader.parser();
+        let parsed: Vec<Row> = records
+            .iter()
+            .map(|(line, record)| parser.parse(*line, record))
+            .collect();
+        rows += parsed.len() as u64;
+
+        let mut batch = Batch {
+            contacts: Vec::with_capacity(parsed.len()),
+            errors: Vec::new(),
+            counts: ImportReport::default(),
+            progress: ImportProgress {
+                rows,
+                bytes: reader.bytes_read(),
+            },
+        };
+        for row in parsed {
+            match row {
+                Row::Contact { contact, .. } => {
+                    let key = contact.phone.key();
+                    if do_not_call.contains(&key) {
+                        batch.counts.do_not_call += 1;
+                    } else if !seen_numbers.insert(key) {
+                        batch.counts.duplicate += 1;
+                    } else {
+                        batch.contacts.push(*contact);
+                    }
+                }
+                Row::Invalid(error) => {
+                    batch.counts.invalid += 1;
+                    batch.errors.push(error);
+                }
+                Row::Blank { .. } => batch.counts.blank += 1,
             }
+        }
+        if tx.blocking_send(Ok(batch)).is_err() || last {
+            return; // done, or the importer stopped on a store error
         }
     }
-    batch.progress = ImportProgress {
-        rows: seen,
-        bytes: rows.bytes_read(),
-    };
-    let _ = tx.blocking_send(Ok(batch));
 }

@@ -1,0 +1,262 @@
+//! `sanjeevani import contacts`: a CSV file into a contact list, with a
+//! progress bar on a terminal and a report of every bad row.
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use sanjeevani_contacts::{ColumnMapping, RowError};
+use sanjeevani_store::{import_csv, ImportReport, Store};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Bad rows printed to the terminal before the rest go only to `--report`.
+const ERRORS_SHOWN: usize = 20;
+
+#[derive(clap::Subcommand)]
+pub enum What {
+    /// Import contacts from a CSV file into a list (created if new).
+    Contacts {
+        /// The CSV file: UTF-8 with or without BOM, a header row.
+        file: PathBuf,
+        /// The list to import into.
+        #[arg(long)]
+        list: String,
+        /// Column mapping (TOML): which header holds phone, name, category …
+        /// (see config/import-mapping.example.toml). Default: headers named as the fields.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// Write every bad row (line, field, reason) to this CSV file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        #[command(flatten)]
+        store: crate::StoreArgs,
+    },
+}
+
+pub async fn run(what: What) -> Result<()> {
+    let What::Contacts {
+        file,
+        list,
+        mapping,
+        report,
+        store,
+    } = what;
+    let mapping = load_mapping(mapping.as_deref())?;
+    let store = store.open().await?;
+    let summary = import_file(
+        &*store,
+        &file,
+        &list,
+        &mapping,
+        report.as_deref(),
+        ERRORS_SHOWN,
+    )
+    .await?;
+    println!("{summary}");
+    Ok(())
+}
+
+fn load_mapping(path: Option<&Path>) -> Result<ColumnMapping> {
+    let Some(path) = path else {
+        return Ok(ColumnMapping::default());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid column mapping {}", path.display()))
+}
+
+/// Imports `file` into the list `list`; returns the final counts.
+pub async fn import_file(
+    store: &dyn Store,
+    file: &Path,
+    list: &str,
+    mapping: &ColumnMapping,
+    report: Option<&Path>,
+    errors_shown: usize,
+) -> Result<ImportReport> {
+    let input =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let size = input.metadata().map(|m| m.len()).unwrap_or(0);
+    let now = chrono::Utc::now().timestamp_millis();
+    let list_id = match store.list_by_name(list).await? {
+        Some(id) => id,
+        None => store.create_list(list, now).await?,
+    };
+
+    let mut report_file = match report {
+        Some(path) => {
+            let mut w = std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+            );
+            writeln!(w, "line,field,reason")?;
+            Some(w)
+        }
+        None => None,
+    };
+    let bar = ProgressBar::new(size).with_style(
+        ProgressStyle::with_template(
+            "{spinner} {bar:30} {bytes}/{total_bytes}  {msg}  {per_sec}  eta {eta}",
+        )
+        .expect("valid template"),
+    );
+    let mut shown = 0;
+    let mut write_error = Ok(());
+    let result = import_csv(
+        store,
+        input,
+        list_id,
+        mapping,
+        now,
+        |e: &RowError| {
+            if shown < errors_shown {
+                bar.suspend(|| eprintln!("{e}"));
+            }
+            shown += 1;
+            if let Some(w) = report_file.as_mut() {
+                if write_error.is_ok() {
+                    write_error = writeln!(
+                        w,
+                        "{},{},{}",
+                        e.line,
+                        csv_field(&e.field),
+                        csv_field(&e.reason)
+                    );
+                }
+            }
+        },
+        |p| {
+            bar.set_position(p.bytes);
+            bar.set_message(format!("{} rows", p.rows));
+        },
+    )
+    .await;
+    bar.finish_and_clear();
+    if shown > errors_shown && errors_shown > 0 {
+        let more = shown - errors_shown;
+        match report {
+            Some(path) => eprintln!("… {more} more bad rows in {}", path.display()),
+            None => eprintln!("… {more} more bad rows (use --report FILE to list them all)"),
+        }
+    }
+    if let Some(mut w) = report_file {
+        write_error
+            .and_then(|_| w.flush())
+            .context("writing the report")?;
+    }
+    result.with_context(|| format!("importing {}", file.display()))
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// One backend's import figures.
+#[derive(serde::Serialize)]
+pub struct ImportBench {
+    pub backend: &'static str,
+    pub rows: u64,
+    pub imported: u64,
+    pub seconds: f64,
+    pub rows_per_second: f64,
+    /// Peak resident memory of the process during this import (VmHWM), MiB.
+    pub peak_mib: f64,
+}
+
+/// Imports the same generated file of `rows` rows into a fresh SQLite file and
+/// a fresh PostgreSQL database, one after the other in one run.
+pub async fn bench(rows: u64, postgres: &str) -> Result<Vec<ImportBench>> {
+    let dir = std::env::temp_dir().join(format!("sanjeevani-bench-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let result = bench_in(&dir, rows, postgres).await;
+    std::fs::remove_dir_all(&dir).ok();
+    result
+}
+
+async fn bench_in(dir: &Path, rows: u64, postgres: &str) -> Result<Vec<ImportBench>> {
+    let file = dir.join("contacts.csv");
+    write_sample_csv(&file, rows)?;
+    let sqlite: std::sync::Arc<dyn Store> = sanjeevani_store::open(None, dir).await?;
+    let postgres: std::sync::Arc<dyn Store> = std::sync::Arc::new(
+        sanjeevani_store::PostgresStore::fresh(postgres, "sanjeevani_bench_import")
+            .await
+            .context("PostgreSQL for the import benchmark")?,
+    );
+    let mut results = Vec::new();
+    for store in [sqlite, postgres] {
+        reset_peak_memory();
+        let started = std::time::Instant::now();
+        let report =
+            import_file(&*store, &file, "bench", &ColumnMapping::default(), None, 0).await?;
+        let seconds = started.elapsed().as_secs_f64();
+        results.push(ImportBench {
+            backend: store.backend(),
+            rows: report.rows(),
+            imported: report.imported,
+            seconds,
+            rows_per_second: report.rows() as f64 / seconds,
+            peak_mib: peak_memory_kib() as f64 / 1024.0,
+        });
+    }
+    Ok(results)
+}
+
+/// A district list: Devanagari and Latin names, every category, risk columns,
+/// follow-up dates, a free-form ward column, and one row in a hundred bad.
+fn write_sample_csv(path: &Path, rows: u64) -> Result<()> {
+    const NAMES: [&str; 6] = [
+        "राम शर्मा",
+        "सीता देवी",
+        "मोहम्मद इक़बाल",
+        "Anita Kulkarni",
+        "गुरप्रीत कौर",
+        "Joseph D'Souza",
+    ];
+    const CATEGORIES: [&str; 3] = ["home isolation", "care centre", "general public"];
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(
+        w,
+        "name,phone,category,age,comorbidity,follow_up_start,follow_up_days,district,block,ward"
+    )?;
+    for i in 0..rows {
+        let phone = if i % 100 == 99 {
+            format!("98{:03}O{:04}", i % 1000, i % 10_000)
+        } else {
+            (9_870_000_000 + i).to_string()
+        };
+        writeln!(
+            w,
+            "\"{} {}\",{},{},{},{},2026-11-{:02},14,Pune,Haveli {},{}",
+            NAMES[(i % 6) as usize],
+            i,
+            phone,
+            CATEGORIES[(i % 3) as usize],
+            20 + i % 70,
+            if i % 7 == 0 { "yes" } else { "no" },
+            1 + i % 28,
+            i % 13,
+            i % 40
+        )?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn peak_memory_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Resets the kernel's peak-memory mark so each import is measured on its own.
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
