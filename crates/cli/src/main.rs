@@ -1,6 +1,7 @@
 //! The `sanjeevani` command: one binary, one subcommand per job.
 
 mod bench;
+mod dial;
 mod import;
 
 use anyhow::{bail, Context, Result};
@@ -47,6 +48,8 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Run a campaign on this node (simulated telephony for now).
+    Dial(dial::DialArgs),
     /// Import data into the store.
     Import {
         #[command(subcommand)]
@@ -120,9 +123,25 @@ fn main() -> Result<()> {
             sanjeevani_engine::run(config, stdin, stdout, std::io::stderr().lock())?;
         }
         Command::Import { what } => runtime()?.block_on(import::run(what))?,
+        Command::Dial(args) => {
+            init_logging();
+            runtime()?.block_on(dial::run(args))?
+        }
         Command::Bench { which } => bench::run(which)?,
     }
     Ok(())
+}
+
+/// Logs to standard error; `RUST_LOG` filters (default: info).
+fn init_logging() {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(colour)
+        .init();
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

@@ -13,5 +13,5 @@ pub mod scenario;
 pub mod sim;
 
 pub use report::Report;
-pub use scenario::{Scenario, ScenarioError};
+pub use scenario::{Callee, Handling, Scenario, ScenarioError};
 pub use sim::{simulate, SimError};

@@ -118,6 +118,17 @@ pub struct Callee {
     pub setup_time: Dist,
 }
 
+impl Callee {
+    /// The answer probability in force at `minute`.
+    pub fn answer_probability_at(&self, minute: f64) -> f64 {
+        self.answer_probability_changes
+            .iter()
+            .filter(|c| c.minute <= minute)
+            .max_by(|a, b| a.minute.total_cmp(&b.minute))
+            .map_or(self.answer_probability, |c| c.value)
+    }
+}
+
 fn default_busy_time() -> Dist {
     Dist::constant(5.0)
 }
@@ -168,12 +179,7 @@ impl Scenario {
 
     /// The answer probability in force at `minute`.
     pub fn answer_probability_at(&self, minute: f64) -> f64 {
-        self.callee
-            .answer_probability_changes
-            .iter()
-            .filter(|c| c.minute <= minute)
-            .max_by(|a, b| a.minute.total_cmp(&b.minute))
-            .map_or(self.callee.answer_probability, |c| c.value)
+        self.callee.answer_probability_at(minute)
     }
 
     pub fn validate(&self) -> Result<(), String> {
