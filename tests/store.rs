@@ -520,3 +520,13 @@ async fn four_postgres_workers_never_share_a_contact_and_a_dead_ones_leases_retu
     };
     assert_eq!(interrupted, 10);
 }
+
+#[test]
+fn the_example_configuration_files_are_the_defaults() {
+    let read = |name: &str| std::fs::read_to_string(format!("{}/../../config/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let settings: CampaignSettings = toml::from_str(&read("campaign.example.toml")).unwrap();
+    let defaults = CampaignSettings { questionnaire: Some("wellness-check".into()), ..CampaignSettings::default() };
+    assert_eq!(settings, defaults);
+    let mapping: ColumnMapping = toml::from_str(&read("import-mapping.example.toml")).unwrap();
+    assert_eq!(format!("{mapping:?}"), format!("{:?}", ColumnMapping::default()));
+}

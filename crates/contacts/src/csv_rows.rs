@@ -400,10 +400,12 @@ struct LineTracker<R> {
     inner: R,
     offset: u64,
     line: u64,
-    /// Offset of the last byte other than whitespace on the current line.
+    /// Offset of the last byte of the current line other than a line end.
     content: Option<u64>,
     /// Finished lines that hold content: (line number, offset of their last content byte).
     lines: VecDeque<(u64, u64)>,
+    /// The previous byte was CR (so an LF now ends no new line).
+    after_cr: bool,
 }
 
 impl<R> LineTracker<R> {
@@ -414,6 +416,7 @@ impl<R> LineTracker<R> {
             line: 1,
             content: None,
             lines: VecDeque::new(),
+            after_cr: false,
         }
     }
 
@@ -434,14 +437,16 @@ impl<R: Read> Read for LineTracker<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         for &b in &buf[..n] {
+            // A line ends at LF, CRLF or a lone CR, as for the CSV reader.
+            let after_cr = std::mem::replace(&mut self.after_cr, b == b'\r');
             match b {
-                b'\n' => {
+                b'\n' if after_cr => {}
+                b'\n' | b'\r' => {
                     if let Some(last) = self.content.take() {
                         self.lines.push_back((self.line, last));
                     }
                     self.line += 1;
                 }
-                b' ' | b'\t' | b'\r' => {}
                 _ => self.content = Some(self.offset),
             }
             self.offset += 1;
@@ -536,6 +541,40 @@ mod tests {
                 })
                 .collect();
             assert_eq!(lines, [2, 4, 6], "line end {end:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the bytes, reading never panics, every row is accounted for
+        /// once, and rows come in file order.
+        #[test]
+        fn any_input_reads_without_panic_and_in_order(
+            body in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(b"9876543210".to_vec()),
+                    proptest::strategy::Just(b",".to_vec()),
+                    proptest::strategy::Just(b"\"".to_vec()),
+                    proptest::strategy::Just(b"\r\n".to_vec()),
+                    proptest::strategy::Just(b"\n".to_vec()),
+                    proptest::collection::vec(proptest::num::u8::ANY, 0..6),
+                ],
+                0..60,
+            )
+        ) {
+            let mut input = b"name,phone,age\n".to_vec();
+            input.extend(body.concat());
+            let mut reader = CsvContacts::new(&input[..], &ColumnMapping::default()).unwrap();
+            let mut last = 1;
+            for _ in 0..input.len() + 1 {
+                let Some(row) = reader.next_row().unwrap() else { break };
+                let line = match row {
+                    Row::Contact { line, .. } | Row::Blank { line } => line,
+                    Row::Invalid(e) => e.line,
+                };
+                proptest::prop_assert!(line > last || line == last && line == 1, "line {line} after {last}");
+                last = line;
+            }
+            proptest::prop_assert!(reader.next_row().unwrap().is_none());
         }
     }
 

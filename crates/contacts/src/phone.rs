@@ -166,7 +166,10 @@ struct Pattern {
 
 impl Pattern {
     fn compile(descriptor: &phonenumber::metadata::Descriptor) -> Option<Pattern> {
-        let regex = regex::RegexBuilder::new(descriptor.national_number().as_str())
+        // Anchored at the start: "a match starts at the first digit", without
+        // searching the rest of the number for the leftmost match.
+        let anchored = format!("^(?:{})", descriptor.national_number().as_str());
+        let regex = regex::RegexBuilder::new(&anchored)
             .ignore_whitespace(true)
             .build()
             .ok()?;
@@ -178,7 +181,7 @@ impl Pattern {
 
     fn is_match(&self, national: &str) -> bool {
         (self.lengths.is_empty() || self.lengths.contains(&(national.len() as u16)))
-            && self.regex.find(national).is_some_and(|m| m.start() == 0)
+            && self.regex.is_match(national)
     }
 }
 
