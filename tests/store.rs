@@ -5,7 +5,8 @@
 use chrono::{TimeZone, Utc};
 use sanjeevani_contacts::{AttemptOutcome, ColumnMapping, Next, Phone, Region, RowError};
 use sanjeevani_store::*;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 fn postgres_server() -> String {
     std::env::var("SANJEEVANI_TEST_POSTGRES")
@@ -377,13 +378,26 @@ fn wall_clock() -> Millis {
     Utc::now().timestamp_millis()
 }
 
-/// Leases, dials and completes until the campaign has nothing due; returns
-/// every attempt it made. Gives up after 1,000 leases.
-async fn worker(store: PostgresStore, campaign: CampaignId, node: String) -> Vec<AttemptId> {
-    let mut made = Vec::new();
-    for _ in 0..1_000 {
+/// What a worker did, kept outside it so that it outlives the worker's death.
+#[derive(Default)]
+struct WorkLog {
+    /// Contacts leased and not yet completed, with the end of their lease.
+    held: HashMap<ContactId, Millis>,
+    completed: usize,
+}
+
+/// Leases, dials and completes until the campaign has nothing pending; renews
+/// its leases every few calls, like a dialer's heartbeat. Gives up after 2,000 leases.
+async fn worker(
+    store: PostgresStore,
+    campaign: CampaignId,
+    node: String,
+    log: Arc<Mutex<WorkLog>>,
+) {
+    const TTL: Millis = 2_000;
+    for _ in 0..2_000 {
         let leased = store
-            .lease(campaign, &node, 50, wall_clock(), 30_000)
+            .lease(campaign, &node, 20, wall_clock(), TTL)
             .await
             .unwrap();
         if leased.is_empty() {
@@ -394,31 +408,53 @@ async fn worker(store: PostgresStore, campaign: CampaignId, node: String) -> Vec
                 .pending
                 == 0
             {
-                return made;
+                return;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             continue;
         }
-        for contact in &leased {
-            let now = wall_clock();
-            let id = store
-                .begin_attempt(&attempt(contact, campaign, &node, now))
+        log.lock()
+            .unwrap()
+            .held
+            .extend(leased.iter().map(|c| (c.id, c.lease_until)));
+        for (n, contact) in leased.iter().enumerate() {
+            // A lease can lapse when the machine stalls; the contact is then
+            // someone else's, and the store refuses the dial.
+            let id = match store
+                .begin_attempt(&attempt(contact, campaign, &node, wall_clock()))
                 .await
-                .unwrap();
+            {
+                Ok(id) => id,
+                Err(StoreError::NotLeased(_)) => {
+                    log.lock().unwrap().held.remove(&contact.id);
+                    continue;
+                }
+                Err(e) => panic!("{e}"),
+            };
             let end = AttemptEnd {
                 outcome: AttemptOutcome::Completed,
                 at: wall_clock(),
                 cause: None,
             };
             store.finish_attempt(id, &end).await.unwrap();
-            made.push(id);
+            {
+                let mut log = log.lock().unwrap();
+                log.held.remove(&contact.id);
+                log.completed += 1;
+            }
+            if n % 5 == 4 {
+                let now = wall_clock();
+                store.renew_leases(&node, now, TTL).await.unwrap();
+                let mut log = log.lock().unwrap();
+                log.held.values_mut().for_each(|until| *until = now + TTL);
+            }
         }
     }
     panic!("{node} did not finish");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn four_postgres_workers_never_share_a_contact_and_a_dead_ones_leases_return() {
+async fn four_postgres_workers_never_share_a_contact_and_a_killed_ones_leases_return() {
     const CONTACTS: usize = 10_000;
     let server = postgres_server();
     let db = "sanjeevani_test_four_workers";
@@ -449,38 +485,53 @@ async fn four_postgres_workers_never_share_a_contact_and_a_dead_ones_leases_retu
         .await
         .unwrap();
 
-    // The doomed worker leases 40 contacts for 2 s, starts dialing 10, and dies.
-    let doomed = store
-        .lease(campaign, "doomed", 40, wall_clock(), 2_000)
-        .await
-        .unwrap();
-    for contact in &doomed[..10] {
-        store
-            .begin_attempt(&attempt(contact, campaign, "doomed", wall_clock()))
-            .await
-            .unwrap();
-    }
-    let doomed_ids: Vec<ContactId> = doomed.iter().map(|c| c.id).collect();
-
-    let mut tasks = Vec::new();
+    let mut workers = Vec::new();
     for n in 0..4 {
+        let log = Arc::new(Mutex::new(WorkLog::default()));
         let store = PostgresStore::connect(&url).await.unwrap();
-        tasks.push(tokio::spawn(worker(store, campaign, format!("worker-{n}"))));
+        let task = tokio::spawn(worker(store, campaign, format!("worker-{n}"), log.clone()));
+        workers.push((task, log));
     }
-    let mut per_worker = Vec::new();
-    for task in tasks {
-        per_worker.push(task.await.unwrap().len());
-    }
-    assert!(
-        per_worker.iter().all(|&n| n > 0),
-        "every worker took part: {per_worker:?}"
-    );
-    assert_eq!(per_worker.iter().sum::<usize>(), CONTACTS);
 
+    // Kill worker-3 in the middle of its work: no goodbye, its leases stay taken.
+    let (victim, victim_log) = workers.pop().unwrap();
+    let in_the_middle = || {
+        let log = victim_log.lock().unwrap();
+        log.completed >= 300 && !log.held.is_empty()
+    };
+    for _ in 0..3_000 {
+        if in_the_middle() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    victim.abort();
+    assert!(victim.await.unwrap_err().is_cancelled());
+    let held = victim_log.lock().unwrap().held.clone();
+    let victim_open: Vec<AttemptId> = store
+        .open_attempts(campaign)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.node == "worker-3")
+        .map(|a| a.id)
+        .collect();
+    assert!(!held.is_empty(), "worker-3 died holding leases");
+
+    let mut completed = victim_log.lock().unwrap().completed;
+    for (task, log) in workers {
+        task.await.unwrap();
+        let done = log.lock().unwrap().completed;
+        assert!(done > 0, "every worker took part");
+        completed += done;
+    }
+    assert_eq!(completed, CONTACTS);
     let counts = store.contact_counts(campaign, wall_clock()).await.unwrap();
     assert_eq!((counts.done, counts.pending), (CONTACTS as u64, 0));
-    // Every contact: exactly one completed attempt; no two attempts of one contact overlap;
-    // the dead worker's contacts were dialed by others only after its lease lapsed.
+
+    // Every contact: one completed attempt, never two attempts at once; the dead
+    // worker's contacts were dialed by others only after its leases lapsed.
+    let mut interrupted = Vec::new();
     for id in (1..=CONTACTS as i64).map(ContactId) {
         let attempts = store.attempts_of(id).await.unwrap();
         let completed = attempts
@@ -494,39 +545,42 @@ async fn four_postgres_workers_never_share_a_contact_and_a_dead_ones_leases_retu
                 "contact {id} dialed twice at once: {attempts:?}"
             );
         }
-        if doomed_ids.contains(&id) {
-            let lapse = doomed[0].lease_until;
+        if let Some(lapse) = held.get(&id) {
+            let others = attempts.iter().filter(|a| a.node != "worker-3");
             assert!(
-                attempts
-                    .iter()
-                    .filter(|a| a.node != "doomed")
-                    .all(|a| a.dial_at > lapse),
-                "{attempts:?}"
+                others.clone().all(|a| a.dial_at > *lapse),
+                "dialed before the lease lapsed: {attempts:?}"
             );
         }
-    }
-    let interrupted: usize = {
-        let mut n = 0;
-        for id in &doomed_ids[..10] {
-            n += store
-                .attempts_of(*id)
-                .await
-                .unwrap()
+        interrupted.extend(
+            attempts
                 .iter()
                 .filter(|a| a.outcome == Some(AttemptOutcome::Interrupted))
-                .count();
-        }
-        n
-    };
-    assert_eq!(interrupted, 10);
+                .map(|a| a.id),
+        );
+    }
+    // The attempt the dead worker left open (if it died mid-call) was closed as interrupted.
+    assert_eq!(interrupted, victim_open);
 }
 
 #[test]
 fn the_example_configuration_files_are_the_defaults() {
-    let read = |name: &str| std::fs::read_to_string(format!("{}/../../config/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let read = |name: &str| {
+        std::fs::read_to_string(format!(
+            "{}/../../config/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
     let settings: CampaignSettings = toml::from_str(&read("campaign.example.toml")).unwrap();
-    let defaults = CampaignSettings { questionnaire: Some("wellness-check".into()), ..CampaignSettings::default() };
+    let defaults = CampaignSettings {
+        questionnaire: Some("wellness-check".into()),
+        ..CampaignSettings::default()
+    };
     assert_eq!(settings, defaults);
     let mapping: ColumnMapping = toml::from_str(&read("import-mapping.example.toml")).unwrap();
-    assert_eq!(format!("{mapping:?}"), format!("{:?}", ColumnMapping::default()));
+    assert_eq!(
+        format!("{mapping:?}"),
+        format!("{:?}", ColumnMapping::default())
+    );
 }

@@ -223,23 +223,33 @@ impl<T: Telephony> Dialer<T> {
     async fn execute(&mut self, command: Command) -> Result<(), DialerError> {
         match command {
             Command::Dial { call, agent } => {
-                if self.hopper.is_empty() {
-                    self.refill().await?;
-                }
-                let Some(contact) = self.hopper.pop_front() else {
-                    self.waiting_for_contacts = true;
-                    return Box::pin(self.feed(Event::NoContact(call))).await;
+                // A contact whose lease lapsed (this node stalled) may be another
+                // node's now: skip it and take the next.
+                let (contact, attempt) = loop {
+                    if self.hopper.is_empty() {
+                        self.refill().await?;
+                    }
+                    let Some(contact) = self.hopper.pop_front() else {
+                        self.waiting_for_contacts = true;
+                        return Box::pin(self.feed(Event::NoContact(call))).await;
+                    };
+                    let attempt = NewAttempt {
+                        contact: contact.id,
+                        campaign: self.campaign_id,
+                        node: self.options.node.clone(),
+                        dial_at: wall_clock_ms(),
+                        agent: agent.map(|a| a.0 as i64),
+                    };
+                    // Recorded before it is placed: a crash after this line leaves an open
+                    // attempt, closed as interrupted when the node starts again.
+                    match self.store.begin_attempt(&attempt).await {
+                        Ok(attempt) => break (contact, attempt),
+                        Err(StoreError::NotLeased(id)) => {
+                            tracing::warn!(contact = id.0, "lease lapsed; skipped")
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
                 };
-                let attempt = NewAttempt {
-                    contact: contact.id,
-                    campaign: self.campaign_id,
-                    node: self.options.node.clone(),
-                    dial_at: wall_clock_ms(),
-                    agent: agent.map(|a| a.0 as i64),
-                };
-                // Recorded before it is placed: a crash after this line leaves an open
-                // attempt, closed as interrupted when the node starts again.
-                let attempt = self.store.begin_attempt(&attempt).await?;
                 tracing::info!(call = call.0, phone = %contact.phone, "dial");
                 self.live.insert(
                     call,
