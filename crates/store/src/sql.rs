@@ -15,6 +15,21 @@ pub(crate) fn to_utc(ms: Millis) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
+/// `NotFound` when a statement that names one row changed none.
+pub(crate) fn found(
+    rows: u64,
+    what: &'static str,
+    id: impl std::fmt::Display,
+) -> Result<(), StoreError> {
+    if rows == 0 {
+        return Err(StoreError::NotFound {
+            what,
+            id: id.to_string(),
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
@@ -454,10 +469,7 @@ macro_rules! sql_store {
                     .bind(state.name())
                     .execute(&self.pool)
                     .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound { what: "campaign", id: id.to_string() });
-                }
-                Ok(())
+                found(done.rows_affected(), "campaign", id)
             }
 
             async fn update_campaign_settings(&self, id: CampaignId, settings: &CampaignSettings) -> Result<()> {
@@ -467,10 +479,7 @@ macro_rules! sql_store {
                     .bind(serde_json::to_string(settings).map_err(corrupt)?)
                     .execute(&self.pool)
                     .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound { what: "campaign", id: id.to_string() });
-                }
-                Ok(())
+                found(done.rows_affected(), "campaign", id)
             }
 
             async fn lease(
@@ -676,10 +685,7 @@ macro_rules! sql_store {
                 .bind(agent)
                 .execute(&self.pool)
                 .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound { what: "callable contact", id: contact.to_string() });
-                }
-                Ok(())
+                found(done.rows_affected(), "callable contact", contact)
             }
 
             async fn discharge(&self, contact: ContactId) -> Result<()> {
@@ -688,10 +694,7 @@ macro_rules! sql_store {
                     .bind(Finish::Discharged.name())
                     .execute(&self.pool)
                     .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound { what: "contact", id: contact.to_string() });
-                }
-                Ok(())
+                found(done.rows_affected(), "contact", contact)
             }
 
             async fn record_disposition(
@@ -715,10 +718,7 @@ macro_rules! sql_store {
                 .bind(now)
                 .execute(&self.pool)
                 .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound { what: "attempt", id: attempt.to_string() });
-                }
-                Ok(())
+                found(done.rows_affected(), "attempt", attempt)
             }
 
             async fn open_alerts(&self) -> Result<Vec<Alert>> {
