@@ -95,7 +95,7 @@ pub async fn import_file(
     };
     let bar = ProgressBar::new(size).with_style(
         ProgressStyle::with_template(
-            "{spinner} {bar:30} {bytes}/{total_bytes}  {msg}  {per_sec}  eta {eta}",
+            "{spinner} {bar:30} {bytes}/{total_bytes}  {msg}  {elapsed} elapsed, {eta} left",
         )
         .expect("valid template"),
     );
@@ -126,7 +126,8 @@ pub async fn import_file(
         },
         |p| {
             bar.set_position(p.bytes);
-            bar.set_message(format!("{} rows", p.rows));
+            let rate = p.rows as f64 / bar.elapsed().as_secs_f64().max(0.001);
+            bar.set_message(format!("{} rows, {rate:.0} rows/s", p.rows));
         },
     )
     .await;
