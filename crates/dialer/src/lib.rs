@@ -316,7 +316,15 @@ impl<T: Telephony> Dialer<T> {
                 at: wall_clock_ms(),
                 cause: Some(cause.to_string()),
             };
-            self.store.finish_attempt(live.attempt, &end).await?;
+            match self.store.finish_attempt(live.attempt, &end).await {
+                Ok(_) => {}
+                // Our lease lapsed while the call was up and another node closed the
+                // attempt as interrupted; its record stands.
+                Err(StoreError::AttemptClosed(id)) => {
+                    tracing::warn!(attempt = id.0, "attempt closed by another node")
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(())
     }
