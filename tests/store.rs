@@ -374,6 +374,110 @@ async fn a_restarted_node_closes_its_open_attempts_as_interrupted() {
     }
 }
 
+#[tokio::test]
+async fn accounts_sessions_audit_and_tickets() {
+    for store in backends("desk").await.stores {
+        let now = ten_am();
+        let user = NewUser {
+            username: "asha".into(),
+            display_name: "Asha".into(),
+            role: Role::Agent,
+            password_hash: "$argon2id$stub".into(),
+        };
+        let id = store.create_user(&user, now).await.unwrap();
+        assert!(matches!(
+            store.create_user(&user, now).await,
+            Err(StoreError::Exists { .. })
+        ));
+        let (found, hash) = store.user_for_login("asha").await.unwrap().unwrap();
+        assert_eq!(
+            (found.id, found.role, hash.as_str()),
+            (id, Role::Agent, "$argon2id$stub")
+        );
+        assert!(store.user_for_login("nobody").await.unwrap().is_none());
+
+        // Sessions expire, end at logout, and die with a disabled account.
+        store
+            .create_session("h1", id, now, now + MINUTE)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.session_user("h1", now + 1).await.unwrap().unwrap().id,
+            id
+        );
+        assert!(store
+            .session_user("h1", now + MINUTE)
+            .await
+            .unwrap()
+            .is_none());
+        store
+            .create_session("h2", id, now, now + MINUTE)
+            .await
+            .unwrap();
+        store.delete_session("h2").await.unwrap();
+        assert!(store.session_user("h2", now).await.unwrap().is_none());
+        store
+            .create_session("h3", id, now, now + MINUTE)
+            .await
+            .unwrap();
+        store.set_user_disabled(id, true).await.unwrap();
+        assert!(store.session_user("h3", now).await.unwrap().is_none());
+
+        store
+            .audit(&found, "view_contact", "contact/1", "", now)
+            .await
+            .unwrap();
+        store
+            .audit(&found, "export", "reports/daily", "", now + 1)
+            .await
+            .unwrap();
+        let log = store.audit_log(10).await.unwrap();
+        assert_eq!(
+            log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            ["export", "view_contact"]
+        );
+
+        // A ticket is resolved once; the contact record reads back.
+        let (campaign, _) = campaign_with(&*store, "desk", &[("9876543210", "age_over_60")]).await;
+        let contact = store.lease(campaign, "n", 1, now, MINUTE).await.unwrap()[0].id;
+        let ticket = NewTicket {
+            contact,
+            campaign,
+            attempt: None,
+            urgency: Urgency::Urgent,
+            reason: "breathless".into(),
+            answers: serde_json::json!({"spo2": 91}),
+            raised_by: Some(id),
+        };
+        let t = store.create_ticket(&ticket, now).await.unwrap();
+        assert_eq!(store.tickets(false).await.unwrap().len(), 1);
+        store.assign_ticket(t, id).await.unwrap();
+        store
+            .resolve_ticket(t, Resolution::Admitted, id, "", now + MINUTE)
+            .await
+            .unwrap();
+        assert!(matches!(
+            store
+                .resolve_ticket(t, Resolution::Admitted, id, "", now + MINUTE)
+                .await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(store.tickets(false).await.unwrap().is_empty());
+        let done = store.ticket(t).await.unwrap();
+        assert_eq!(
+            (
+                done.resolution,
+                done.assigned_to,
+                done.answers["spo2"].as_i64()
+            ),
+            (Some(Resolution::Admitted), Some(id), Some(91))
+        );
+        let record = store.contact(contact).await.unwrap();
+        assert_eq!(record.phone.as_str(), "+919876543210");
+        assert_eq!(record.risk.len(), 1);
+    }
+}
+
 fn wall_clock() -> Millis {
     Utc::now().timestamp_millis()
 }

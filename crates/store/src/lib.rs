@@ -13,12 +13,17 @@
 //! attempt per contact. A node that dies stops renewing; its leases lapse, and
 //! its open attempts are closed as `interrupted` by the next lease call.
 
+mod desk;
 mod import;
 mod model;
 mod postgres;
 mod sql;
 mod sqlite;
 
+pub use desk::{
+    AuditEntry, ContactRecord, Desk, Disposition, NewTicket, NewUser, Resolution, Role, Ticket,
+    Urgency, User,
+};
 pub use import::{import_csv, ImportError, ImportProgress, ImportReport};
 pub use model::*;
 pub use postgres::PostgresStore;
@@ -32,7 +37,7 @@ use std::sync::Arc;
 
 /// Everything the dialer, the importer and the service keep.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: Desk {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -97,6 +102,12 @@ pub trait Store: Send + Sync {
     async fn recover_node(&self, node: &str, now: Millis) -> Result<u64>;
     async fn attempts_of(&self, contact: ContactId) -> Result<Vec<Attempt>>;
     async fn open_attempts(&self, campaign: CampaignId) -> Result<Vec<Attempt>>;
+    async fn attempt(&self, id: AttemptId) -> Result<Attempt>;
+    /// Attempts dialed in `[from, to)`, for reports.
+    async fn attempts_between(&self, from: Millis, to: Millis) -> Result<Vec<Attempt>>;
+    async fn campaigns(&self) -> Result<Vec<Campaign>>;
+    /// Every list with its number of contacts.
+    async fn lists(&self) -> Result<Vec<ListSummary>>;
 
     async fn schedule_callback(
         &self,

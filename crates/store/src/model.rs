@@ -94,6 +94,15 @@ pub struct Campaign {
     pub lists: Vec<ListId>,
 }
 
+/// A contact list and its size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListSummary {
+    pub id: ListId,
+    pub name: String,
+    pub contacts: u64,
+    pub created_at: Millis,
+}
+
 /// A contact handed to one dialer node to call now.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LeasedContact {

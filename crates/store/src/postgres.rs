@@ -59,3 +59,5 @@ crate::sql::sql_store!(
     begin = "BEGIN",
     lock = " FOR UPDATE OF c SKIP LOCKED"
 );
+
+crate::desk::desk_store!(PostgresStore, sqlx::Postgres);

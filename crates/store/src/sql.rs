@@ -675,6 +675,50 @@ macro_rules! sql_store {
                 rows.iter().map(attempt_from_row).collect()
             }
 
+            async fn attempt(&self, id: AttemptId) -> Result<Attempt> {
+                let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM call_attempts WHERE id = $1");
+                let row = sqlx::query(&sql).bind(id.0).fetch_optional(&self.pool).await?;
+                attempt_from_row(&row.ok_or(StoreError::NotFound { what: "attempt", id: id.to_string() })?)
+            }
+
+            async fn attempts_between(&self, from: Millis, to: Millis) -> Result<Vec<Attempt>> {
+                let sql = format!(
+                    "SELECT {ATTEMPT_COLUMNS} FROM call_attempts WHERE dial_ms >= $1 AND dial_ms < $2 ORDER BY dial_ms, id"
+                );
+                let rows = sqlx::query(&sql).bind(from).bind(to).fetch_all(&self.pool).await?;
+                rows.iter().map(attempt_from_row).collect()
+            }
+
+            async fn campaigns(&self) -> Result<Vec<Campaign>> {
+                let rows = sqlx::query("SELECT id, name, settings, state FROM campaigns ORDER BY id")
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut campaigns = Vec::with_capacity(rows.len());
+                for row in rows {
+                    campaigns.extend(self.campaign_from_row(Some(row)).await?);
+                }
+                Ok(campaigns)
+            }
+
+            async fn lists(&self) -> Result<Vec<ListSummary>> {
+                let rows = sqlx::query(
+                    "SELECT l.id, l.name, l.created_ms, (SELECT COUNT(*) FROM contacts c WHERE c.list_id = l.id) AS n
+                     FROM contact_lists l ORDER BY l.id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(ListSummary {
+                            id: ListId(r.try_get("id")?),
+                            name: r.try_get("name")?,
+                            contacts: r.try_get::<i64, _>("n")? as u64,
+                            created_at: r.try_get("created_ms")?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn schedule_callback(&self, contact: ContactId, at: Millis, agent: Option<i64>) -> Result<()> {
                 let done = sqlx::query(
                     "UPDATE contacts SET state = 'pending', next_due_ms = $2, is_callback = TRUE, callback_agent = $3

@@ -62,3 +62,5 @@ crate::sql::sql_store!(
     begin = "BEGIN IMMEDIATE",
     lock = ""
 );
+
+crate::desk::desk_store!(SqliteStore, sqlx::Sqlite);

@@ -1,0 +1,520 @@
+//! What the service keeps besides the dialer's records: user accounts and
+//! their sessions, the audit log, escalation tickets, and contact records as
+//! agents and the medical desk read them.
+
+use crate::{AttemptId, CampaignId, ContactId, ListId, Millis, Result};
+use async_trait::async_trait;
+use sanjeevani_contacts::{Category, FollowUp, Phone, RiskFlag};
+use serde::{Deserialize, Serialize};
+
+/// What a user may do; checked on every route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Supervisor,
+    Agent,
+    Medical,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Supervisor, Role::Agent, Role::Medical];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Supervisor => "supervisor",
+            Role::Agent => "agent",
+            Role::Medical => "medical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.name() == s)
+    }
+}
+
+/// A user account, without its password hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+}
+
+/// An account to create; the password arrives hashed (argon2 PHC string).
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+/// One line of the audit log: who did what to what, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub user_id: Option<i64>,
+    pub username: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+    pub at: Millis,
+}
+
+/// How soon the medical wing must act on an escalation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Urgent,
+    Routine,
+}
+
+impl Urgency {
+    pub fn name(self) -> &'static str {
+        match self {
+            Urgency::Urgent => "urgent",
+            Urgency::Routine => "routine",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Urgency> {
+        [Urgency::Urgent, Urgency::Routine]
+            .into_iter()
+            .find(|u| u.name() == s)
+    }
+}
+
+/// How a ticket was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    TeleconsultationDone,
+    MedicineDelivered,
+    AmbulanceSent,
+    Admitted,
+    NoActionNeeded,
+    Unreachable,
+}
+
+impl Resolution {
+    pub const ALL: [Resolution; 6] = [
+        Resolution::TeleconsultationDone,
+        Resolution::MedicineDelivered,
+        Resolution::AmbulanceSent,
+        Resolution::Admitted,
+        Resolution::NoActionNeeded,
+        Resolution::Unreachable,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Resolution::TeleconsultationDone => "teleconsultation_done",
+            Resolution::MedicineDelivered => "medicine_delivered",
+            Resolution::AmbulanceSent => "ambulance_sent",
+            Resolution::Admitted => "admitted",
+            Resolution::NoActionNeeded => "no_action_needed",
+            Resolution::Unreachable => "unreachable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Resolution> {
+        Resolution::ALL.into_iter().find(|r| r.name() == s)
+    }
+}
+
+/// An escalation to the medical wing, to be followed up.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub contact: ContactId,
+    pub campaign: CampaignId,
+    pub attempt: Option<AttemptId>,
+    pub urgency: Urgency,
+    pub reason: String,
+    pub answers: serde_json::Value,
+    pub raised_by: Option<i64>,
+}
+
+/// A ticket as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ticket {
+    pub id: i64,
+    pub contact: ContactId,
+    pub campaign: CampaignId,
+    pub attempt: Option<AttemptId>,
+    pub urgency: Urgency,
+    pub reason: String,
+    pub answers: serde_json::Value,
+    pub raised_by: Option<i64>,
+    pub assigned_to: Option<i64>,
+    pub created_at: Millis,
+    pub resolved_at: Option<Millis>,
+    pub resolution: Option<Resolution>,
+    pub resolved_by: Option<i64>,
+    pub notes: String,
+}
+
+/// A contact as an agent or doctor sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContactRecord {
+    pub id: ContactId,
+    pub list: ListId,
+    pub phone: Phone,
+    pub name: String,
+    pub language: Option<String>,
+    pub category: Category,
+    pub risk: Vec<RiskFlag>,
+    pub follow_up: Option<FollowUp>,
+    pub district: Option<String>,
+    pub block: Option<String>,
+    /// pending, done, invalid, exhausted, discharged or do_not_call.
+    pub state: String,
+    pub next_due: Millis,
+    pub attempts_total: u32,
+    pub attributes: serde_json::Value,
+}
+
+/// What an agent recorded at the end of a call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Disposition {
+    pub id: i64,
+    pub attempt: AttemptId,
+    pub contact: ContactId,
+    pub agent: Option<i64>,
+    pub code: String,
+    pub answers: serde_json::Value,
+    pub notes: String,
+    pub at: Millis,
+}
+
+/// Accounts, sessions, audit, tickets and contact records.
+#[async_trait]
+pub trait Desk: Send + Sync {
+    /// Fails with `Exists` when the username is taken.
+    async fn create_user(&self, user: &NewUser, now: Millis) -> Result<i64>;
+    /// The user and their password hash, for logging in.
+    async fn user_for_login(&self, username: &str) -> Result<Option<(User, String)>>;
+    async fn users(&self) -> Result<Vec<User>>;
+    async fn set_user_disabled(&self, id: i64, disabled: bool) -> Result<()>;
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: i64,
+        now: Millis,
+        expires: Millis,
+    ) -> Result<()>;
+    /// The enabled user whose unexpired session this is.
+    async fn session_user(&self, token_hash: &str, now: Millis) -> Result<Option<User>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+
+    async fn audit(
+        &self,
+        user: &User,
+        action: &str,
+        subject: &str,
+        detail: &str,
+        now: Millis,
+    ) -> Result<()>;
+    /// The latest `limit` entries, newest first.
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>>;
+
+    async fn create_ticket(&self, ticket: &NewTicket, now: Millis) -> Result<i64>;
+    async fn ticket(&self, id: i64) -> Result<Ticket>;
+    /// Open tickets, oldest first; with `include_resolved`, the resolved ones too.
+    async fn tickets(&self, include_resolved: bool) -> Result<Vec<Ticket>>;
+    async fn assign_ticket(&self, id: i64, user: i64) -> Result<()>;
+    /// Fails with `NotFound` unless the ticket is open.
+    async fn resolve_ticket(
+        &self,
+        id: i64,
+        resolution: Resolution,
+        by: i64,
+        notes: &str,
+        now: Millis,
+    ) -> Result<()>;
+
+    async fn contact(&self, id: ContactId) -> Result<ContactRecord>;
+    async fn dispositions_of(&self, contact: ContactId) -> Result<Vec<Disposition>>;
+}
+
+/// Implements [`Desk`] for `$store`, whose `pool` field is a `sqlx::Pool<$db>`.
+macro_rules! desk_store {
+    ($store:ty, $db:ty) => {
+        const _: () = {
+            use crate::desk::*;
+            use crate::sql::*;
+            use crate::*;
+            use async_trait::async_trait;
+            use sanjeevani_contacts::Phone;
+            use sqlx::Row as _;
+
+            type DbRow = <$db as sqlx::Database>::Row;
+
+            fn user_from_row(row: &DbRow) -> Result<User> {
+                let role: String = row.try_get("role")?;
+                Ok(User {
+                    id: row.try_get("id")?,
+                    username: row.try_get("username")?,
+                    display_name: row.try_get("display_name")?,
+                    role: Role::parse(&role).ok_or_else(|| corrupt(format!("role {role:?}")))?,
+                    disabled: row.try_get("disabled")?,
+                })
+            }
+
+            fn json(text: String) -> Result<serde_json::Value> {
+                serde_json::from_str(&text).map_err(corrupt)
+            }
+
+            fn ticket_from_row(row: &DbRow) -> Result<Ticket> {
+                let urgency: String = row.try_get("urgency")?;
+                let resolution: Option<String> = row.try_get("resolution")?;
+                Ok(Ticket {
+                    id: row.try_get("id")?,
+                    contact: ContactId(row.try_get("contact_id")?),
+                    campaign: CampaignId(row.try_get("campaign_id")?),
+                    attempt: row.try_get::<Option<i64>, _>("attempt_id")?.map(AttemptId),
+                    urgency: Urgency::parse(&urgency).ok_or_else(|| corrupt(format!("urgency {urgency:?}")))?,
+                    reason: row.try_get("reason")?,
+                    answers: json(row.try_get("answers")?)?,
+                    raised_by: row.try_get("raised_by")?,
+                    assigned_to: row.try_get("assigned_to")?,
+                    created_at: row.try_get("created_ms")?,
+                    resolved_at: row.try_get("resolved_ms")?,
+                    resolution: resolution
+                        .map(|r| Resolution::parse(&r).ok_or_else(|| corrupt(format!("resolution {r:?}"))))
+                        .transpose()?,
+                    resolved_by: row.try_get("resolved_by")?,
+                    notes: row.try_get("notes")?,
+                })
+            }
+
+            const USER_COLUMNS: &str = "id, username, display_name, role, disabled";
+            const TICKET_COLUMNS: &str = "id, contact_id, campaign_id, attempt_id, urgency, reason, answers, raised_by,
+                assigned_to, created_ms, resolved_ms, resolution, resolved_by, notes";
+
+            #[async_trait]
+            impl Desk for $store {
+                async fn create_user(&self, user: &NewUser, now: Millis) -> Result<i64> {
+                    let row = sqlx::query(
+                        "INSERT INTO users (username, display_name, role, password_hash, created_ms)
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO NOTHING RETURNING id",
+                    )
+                    .bind(&user.username)
+                    .bind(&user.display_name)
+                    .bind(user.role.name())
+                    .bind(&user.password_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or_else(|| StoreError::Exists { what: "user", name: user.username.clone() })?;
+                    Ok(row.try_get("id")?)
+                }
+
+                async fn user_for_login(&self, username: &str) -> Result<Option<(User, String)>> {
+                    let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1");
+                    let row = sqlx::query(&sql).bind(username).fetch_optional(&self.pool).await?;
+                    row.map(|r| Ok((user_from_row(&r)?, r.try_get("password_hash")?))).transpose()
+                }
+
+                async fn users(&self) -> Result<Vec<User>> {
+                    let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY id");
+                    sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(user_from_row).collect()
+                }
+
+                async fn set_user_disabled(&self, id: i64, disabled: bool) -> Result<()> {
+                    let done = sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1")
+                        .bind(id)
+                        .bind(disabled)
+                        .execute(&self.pool)
+                        .await?;
+                    found(done.rows_affected(), "user", id)?;
+                    if disabled {
+                        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&self.pool).await?;
+                    }
+                    Ok(())
+                }
+
+                async fn create_session(&self, token_hash: &str, user: i64, now: Millis, expires: Millis) -> Result<()> {
+                    sqlx::query("DELETE FROM sessions WHERE expires_ms < $1").bind(now).execute(&self.pool).await?;
+                    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
+                        .bind(token_hash)
+                        .bind(user)
+                        .bind(now)
+                        .bind(expires)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn session_user(&self, token_hash: &str, now: Millis) -> Result<Option<User>> {
+                    let sql = format!(
+                        "SELECT {} FROM users u JOIN sessions s ON s.user_id = u.id
+                         WHERE s.token_hash = $1 AND s.expires_ms > $2 AND NOT u.disabled",
+                        USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+                    );
+                    let row = sqlx::query(&sql).bind(token_hash).bind(now).fetch_optional(&self.pool).await?;
+                    row.as_ref().map(user_from_row).transpose()
+                }
+
+                async fn delete_session(&self, token_hash: &str) -> Result<()> {
+                    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+                    Ok(())
+                }
+
+                async fn audit(&self, user: &User, action: &str, subject: &str, detail: &str, now: Millis) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO audit_log (user_id, username, action, subject, detail, created_ms)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(user.id)
+                    .bind(&user.username)
+                    .bind(action)
+                    .bind(subject)
+                    .bind(detail)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
+                    let rows = sqlx::query(
+                        "SELECT id, user_id, username, action, subject, detail, created_ms FROM audit_log
+                         ORDER BY created_ms DESC, id DESC LIMIT $1",
+                    )
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.iter()
+                        .map(|r| {
+                            Ok(AuditEntry {
+                                id: r.try_get("id")?,
+                                user_id: r.try_get("user_id")?,
+                                username: r.try_get("username")?,
+                                action: r.try_get("action")?,
+                                subject: r.try_get("subject")?,
+                                detail: r.try_get("detail")?,
+                                at: r.try_get("created_ms")?,
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn create_ticket(&self, t: &NewTicket, now: Millis) -> Result<i64> {
+                    let row = sqlx::query(
+                        "INSERT INTO tickets (contact_id, campaign_id, attempt_id, urgency, reason, answers, raised_by, created_ms)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                    )
+                    .bind(t.contact.0)
+                    .bind(t.campaign.0)
+                    .bind(t.attempt.map(|a| a.0))
+                    .bind(t.urgency.name())
+                    .bind(&t.reason)
+                    .bind(t.answers.to_string())
+                    .bind(t.raised_by)
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await?;
+                    Ok(row.try_get("id")?)
+                }
+
+                async fn ticket(&self, id: i64) -> Result<Ticket> {
+                    let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1");
+                    let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+                    let row = row.ok_or_else(|| StoreError::NotFound { what: "ticket", id: id.to_string() })?;
+                    ticket_from_row(&row)
+                }
+
+                async fn tickets(&self, include_resolved: bool) -> Result<Vec<Ticket>> {
+                    let filter = if include_resolved { "" } else { "WHERE resolved_ms IS NULL" };
+                    let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets {filter} ORDER BY created_ms, id");
+                    sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(ticket_from_row).collect()
+                }
+
+                async fn assign_ticket(&self, id: i64, user: i64) -> Result<()> {
+                    let done = sqlx::query("UPDATE tickets SET assigned_to = $2 WHERE id = $1 AND resolved_ms IS NULL")
+                        .bind(id)
+                        .bind(user)
+                        .execute(&self.pool)
+                        .await?;
+                    found(done.rows_affected(), "open ticket", id)
+                }
+
+                async fn resolve_ticket(&self, id: i64, resolution: Resolution, by: i64, notes: &str, now: Millis) -> Result<()> {
+                    let done = sqlx::query(
+                        "UPDATE tickets SET resolved_ms = $2, resolution = $3, resolved_by = $4, notes = $5
+                         WHERE id = $1 AND resolved_ms IS NULL",
+                    )
+                    .bind(id)
+                    .bind(now)
+                    .bind(resolution.name())
+                    .bind(by)
+                    .bind(notes)
+                    .execute(&self.pool)
+                    .await?;
+                    found(done.rows_affected(), "open ticket", id)
+                }
+
+                async fn contact(&self, id: ContactId) -> Result<ContactRecord> {
+                    let row = sqlx::query(
+                        "SELECT id, list_id, phone, name, language, category, risk_flags, follow_up_start, follow_up_days,
+                                district, block, state, next_due_ms, attempts_total, attributes
+                         FROM contacts WHERE id = $1",
+                    )
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound { what: "contact", id: id.to_string() })?;
+                    let phone: String = row.try_get("phone")?;
+                    let category: String = row.try_get("category")?;
+                    Ok(ContactRecord {
+                        id,
+                        list: ListId(row.try_get("list_id")?),
+                        phone: Phone::try_from(phone).map_err(corrupt)?,
+                        name: row.try_get("name")?,
+                        language: row.try_get("language")?,
+                        category: category.parse().map_err(corrupt)?,
+                        risk: parse_risk(row.try_get("risk_flags")?)?,
+                        follow_up: parse_follow_up(row.try_get("follow_up_start")?, row.try_get("follow_up_days")?)?,
+                        district: row.try_get("district")?,
+                        block: row.try_get("block")?,
+                        state: row.try_get("state")?,
+                        next_due: row.try_get("next_due_ms")?,
+                        attempts_total: u32::try_from(row.try_get::<i64, _>("attempts_total")?).map_err(corrupt)?,
+                        attributes: json(row.try_get("attributes")?)?,
+                    })
+                }
+
+                async fn dispositions_of(&self, contact: ContactId) -> Result<Vec<Disposition>> {
+                    let rows = sqlx::query(
+                        "SELECT id, attempt_id, contact_id, agent_id, code, answers, notes, created_ms
+                         FROM dispositions WHERE contact_id = $1 ORDER BY created_ms, id",
+                    )
+                    .bind(contact.0)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.iter()
+                        .map(|r| {
+                            Ok(Disposition {
+                                id: r.try_get("id")?,
+                                attempt: AttemptId(r.try_get("attempt_id")?),
+                                contact: ContactId(r.try_get("contact_id")?),
+                                agent: r.try_get("agent_id")?,
+                                code: r.try_get("code")?,
+                                answers: json(r.try_get("answers")?)?,
+                                notes: r.try_get("notes")?,
+                                at: r.try_get("created_ms")?,
+                            })
+                        })
+                        .collect()
+                }
+            }
+        };
+    };
+}
+
+pub(crate) use desk_store;
