@@ -63,6 +63,7 @@ pub async fn run(args: DialArgs) -> Result<()> {
         hopper_size: (agents as usize * 3).max(4),
         agents: (1..=u64::from(agents)).map(AgentId).collect(),
         exit_when_done: args.exit_when_done,
+        drain_deadline: Duration::from_secs(30),
     };
     tracing::info!(campaign = %args.campaign, node = %args.node, agents, "dialing with simulated telephony");
     let dialer = Dialer::new(store, campaign, line, events, options).await?;
@@ -112,7 +113,7 @@ fn load_settings(path: &Path) -> Result<CampaignSettings> {
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

@@ -5,20 +5,27 @@
 //! contacts come from leases, every dial is recorded before it is placed, and
 //! every outcome is written before the core is told it is final. A node that
 //! starts closes the attempts it left open (crash) as `interrupted`.
+//!
+//! A service attaches [`DialerLinks`]: agents' and supervisors' [`Control`]s
+//! come in, a [`LiveView`] and [`Notice`]s go out.
 
+mod live;
 mod simulated;
 
+pub use live::{AbandonView, AgentView, CallCounts, CallView, Control, LiveView, Notice, Totals};
 pub use simulated::SimulatedLine;
 
+use live::Occupancy;
 use sanjeevani_contacts::{AttemptOutcome, Phone};
-use sanjeevani_core::{AgentId, CallId, Campaign, Command, Event, FailCause, Instant};
+use sanjeevani_core::{AgentId, AgentState, CallId, Campaign, Command, Event, FailCause, Instant};
 use sanjeevani_store::{
-    AttemptEnd, AttemptId, AttemptMark, CampaignId, LeasedContact, NewAttempt, Store, StoreError,
+    AttemptEnd, AttemptId, AttemptMark, CampaignId, CampaignState, ContactId, LeasedContact,
+    NewAttempt, Store, StoreError,
 };
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc, watch};
 
 /// What a telephony adapter reports about a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +47,9 @@ pub trait Telephony: Send {
     /// Play the information message, then hang up.
     fn drop_call(&mut self, call: CallId);
     fn cancel(&mut self, call: CallId);
+    /// End a connected call from our side (the agent hung up). The runtime
+    /// records the end itself; a later `Hangup` for the call is ignored.
+    fn hangup(&mut self, call: CallId);
 }
 
 /// Why the runtime stopped.
@@ -63,12 +73,33 @@ pub struct DialerOptions {
     pub agents: Vec<AgentId>,
     /// Return once no contact of the campaign is pending and no call is live.
     pub exit_when_done: bool,
+    /// On shutdown, how long calls in progress may go on before they are cut.
+    pub drain_deadline: Duration,
 }
 
-/// A live call: its attempt in the store and, once connected, its agent.
+/// The channels a service uses to steer and watch a running campaign.
+pub struct DialerLinks {
+    pub controls: mpsc::Receiver<Control>,
+    pub view: watch::Sender<LiveView>,
+    pub notices: broadcast::Sender<Notice>,
+}
+
+/// A live call: its records in the store and, once connected, its agent.
 struct Live {
     attempt: AttemptId,
+    contact: ContactId,
     agent: Option<AgentId>,
+    connected_at: Option<Instant>,
+}
+
+impl Live {
+    fn view(&self, call: CallId) -> CallView {
+        CallView {
+            call: call.0,
+            attempt: self.attempt,
+            contact: self.contact,
+        }
+    }
 }
 
 /// Runs `campaign` until `shutdown` resolves (or, with `exit_when_done`, the list is finished).
@@ -84,6 +115,12 @@ pub struct Dialer<T: Telephony> {
     live: HashMap<CallId, Live>,
     waiting_for_contacts: bool,
     out: Vec<Command>,
+    start_running: bool,
+    links: Option<DialerLinks>,
+    /// Notices held until the view that shows their effect is published.
+    pending_notices: Vec<Notice>,
+    controls_handled: u64,
+    occupancy: Occupancy,
 }
 
 fn wall_clock_ms() -> i64 {
@@ -115,7 +152,18 @@ impl<T: Telephony> Dialer<T> {
             live: HashMap::new(),
             waiting_for_contacts: false,
             out: Vec::new(),
+            start_running: campaign.state == CampaignState::Running,
+            links: None,
+            pending_notices: Vec::new(),
+            controls_handled: 0,
+            occupancy: Occupancy::default(),
         })
+    }
+
+    /// Attaches a service's controls and watchers.
+    pub fn with_links(mut self, links: DialerLinks) -> Self {
+        self.links = Some(links);
+        self
     }
 
     fn now(&self) -> Instant {
@@ -125,7 +173,9 @@ impl<T: Telephony> Dialer<T> {
     /// Feeds one event to the core and carries out what it commands.
     async fn feed(&mut self, event: Event) -> Result<(), DialerError> {
         let mut out = std::mem::take(&mut self.out);
-        if let Err(e) = self.core.handle(self.now(), event, &mut out) {
+        let now = self.now();
+        self.occupancy.sample(&self.core, now);
+        if let Err(e) = self.core.handle(now, event, &mut out) {
             // A late event for a call the core has closed (a cancel raced an answer): harmless.
             tracing::debug!(error = %e, "core refused an event");
         }
@@ -144,10 +194,15 @@ impl<T: Telephony> Dialer<T> {
         for agent in self.options.agents.clone() {
             self.feed(Event::AgentReady(agent)).await?;
         }
-        self.feed(Event::Start).await?;
-        let mut housekeeping = tokio::time::interval(Duration::from_millis(500));
+        if self.start_running {
+            self.feed(Event::Start).await?;
+        }
+        self.publish();
+        let mut housekeeping = tokio::time::interval(Duration::from_millis(250));
         let mut renew = tokio::time::interval(self.options.lease_ttl / 3);
-        // Every loop turn waits for something; the loop ends on shutdown or when done.
+        let mut draining: Option<tokio::time::Instant> = None;
+        // Every loop turn waits for something; the loop ends on shutdown (after the
+        // drain) or when done.
         loop {
             let wake = self
                 .core
@@ -156,17 +211,43 @@ impl<T: Telephony> Dialer<T> {
             let sleep = tokio::time::sleep_until(
                 wake.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600)),
             );
+            let drain_over = tokio::time::sleep_until(
+                draining.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600)),
+            );
             tokio::select! {
-                _ = &mut shutdown => break,
+                _ = &mut shutdown, if draining.is_none() => {
+                    tracing::info!(live = self.live.len(), "stopping: no new calls, letting live calls finish");
+                    draining = Some(tokio::time::Instant::now() + self.options.drain_deadline);
+                    self.feed(Event::Stop).await?;
+                    self.publish();
+                }
+                _ = drain_over, if draining.is_some() => break,
                 event = self.events.recv() => {
                     let event = event.ok_or(DialerError::LineClosed)?;
                     self.on_line(event).await?;
+                    self.flush_notices();
                 }
-                _ = sleep => self.feed(Event::Tick).await?,
+                Some(control) = next_control(&mut self.links), if draining.is_none() => {
+                    self.on_control(control).await?;
+                    self.controls_handled += 1;
+                    self.publish();
+                    self.flush_notices();
+                }
+                _ = sleep => {
+                    self.feed(Event::Tick).await?;
+                    self.flush_notices();
+                }
                 _ = renew.tick() => {
                     self.store.renew_leases(&self.options.node, wall_clock_ms(), self.ttl_ms()).await?;
                 }
                 _ = housekeeping.tick() => {
+                    self.publish();
+                    if draining.is_some() {
+                        if self.live.is_empty() {
+                            break;
+                        }
+                        continue;
+                    }
                     if self.waiting_for_contacts && self.refill().await? > 0 {
                         self.waiting_for_contacts = false;
                         self.feed(Event::ContactsAvailable).await?;
@@ -178,10 +259,82 @@ impl<T: Telephony> Dialer<T> {
             }
         }
         self.feed(Event::Stop).await?;
+        // Calls still up at the deadline are cut and recorded as interrupted.
+        let cut: Vec<CallId> = self.live.keys().copied().collect();
+        for call in cut {
+            self.line.cancel(call);
+            self.finish(call, AttemptOutcome::Interrupted, "service stopped")
+                .await?;
+        }
         for contact in std::mem::take(&mut self.hopper) {
             self.store.release(contact.id, &self.options.node).await?;
         }
+        self.publish();
+        self.flush_notices();
         Ok(())
+    }
+
+    /// Sends the current view to the watchers, if any.
+    fn publish(&mut self) {
+        let Some(links) = &self.links else { return };
+        let now = self.now();
+        self.occupancy.sample(&self.core, now);
+        let calls = self.live.iter().map(|(c, l)| (*c, l.view(*c))).collect();
+        let view = live::view(
+            self.campaign_id,
+            &mut self.core,
+            &calls,
+            &self.occupancy,
+            now,
+            wall_clock_ms(),
+            self.controls_handled,
+        );
+        links.view.send_replace(view);
+    }
+
+    fn notify(&mut self, notice: Notice) {
+        if self.links.is_some() {
+            self.pending_notices.push(notice);
+        }
+    }
+
+    /// Publishes the view and then the notices it explains, so that whoever
+    /// reacts to a notice finds the view already showing it.
+    fn flush_notices(&mut self) {
+        if self.pending_notices.is_empty() {
+            return;
+        }
+        self.publish();
+        if let Some(links) = &self.links {
+            for notice in self.pending_notices.drain(..) {
+                // No subscriber is fine: nobody is watching.
+                let _ = links.notices.send(notice);
+            }
+        }
+    }
+
+    async fn on_control(&mut self, control: Control) -> Result<(), DialerError> {
+        tracing::debug!(?control, "control");
+        match control {
+            Control::AgentLogin(agent) => self.feed(Event::AgentLogin(agent)).await,
+            Control::AgentReady(agent) => self.feed(Event::AgentReady(agent)).await,
+            Control::AgentPause(agent) => self.feed(Event::AgentPause(agent)).await,
+            Control::AgentLogout(agent) => self.feed(Event::AgentLogout(agent)).await,
+            Control::AgentHangup(agent) => {
+                match self.core.agent(agent).map(|a| a.state) {
+                    Some(AgentState::OnCall { call }) => {
+                        // Our side ends the call: it is over now, whatever the line says later.
+                        self.line.hangup(call);
+                        self.on_line(LineEvent::Hangup(call)).await
+                    }
+                    _ => Ok(()),
+                }
+            }
+            Control::PreviewDial(agent) => self.feed(Event::PreviewDial(agent)).await,
+            Control::SetPacing(pacing) => self.feed(Event::SetPacing(pacing)).await,
+            Control::Start => self.feed(Event::Start).await,
+            Control::Pause => self.feed(Event::Stop).await,
+        }
     }
 
     fn ttl_ms(&self) -> i64 {
@@ -255,14 +408,28 @@ impl<T: Telephony> Dialer<T> {
                     call,
                     Live {
                         attempt,
+                        contact: contact.id,
                         agent: None,
+                        connected_at: None,
                     },
                 );
                 self.line.dial(call, &contact.phone);
             }
             Command::Connect { call, agent } => {
+                let now = self.now();
+                if let Some(answered) = self.core.call(call).and_then(|c| c.answered_at) {
+                    metrics::histogram!("sanjeevani_answer_to_connect_seconds")
+                        .record(now.secs_since(answered));
+                }
                 if let Some(live) = self.live.get_mut(&call) {
                     live.agent = Some(agent);
+                    live.connected_at = Some(now);
+                    let notice = Notice::Connected {
+                        campaign: self.campaign_id,
+                        agent: agent.0,
+                        call: live.view(call),
+                    };
+                    self.notify(notice);
                 }
                 let at = wall_clock_ms();
                 self.mark(
@@ -311,6 +478,17 @@ impl<T: Telephony> Dialer<T> {
         cause: &str,
     ) -> Result<(), DialerError> {
         if let Some(live) = self.live.remove(&call) {
+            metrics::counter!("sanjeevani_calls_total", "outcome" => outcome.name()).increment(1);
+            if let Some(connected) = live.connected_at {
+                let talk = self.now().as_millis().saturating_sub(connected.as_millis());
+                self.occupancy.talk_ended(talk);
+            }
+            self.notify(Notice::Ended {
+                campaign: self.campaign_id,
+                agent: live.agent.map(|a| a.0),
+                call: live.view(call),
+                outcome,
+            });
             let end = AttemptEnd {
                 outcome,
                 at: wall_clock_ms(),
@@ -323,7 +501,10 @@ impl<T: Telephony> Dialer<T> {
                 Err(StoreError::AttemptClosed(id)) => {
                     tracing::warn!(attempt = id.0, "attempt closed by another node")
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => {
+                    metrics::counter!("sanjeevani_store_errors_total").increment(1);
+                    return Err(e.into());
+                }
             }
         }
         Ok(())
@@ -368,5 +549,13 @@ impl<T: Telephony> Dialer<T> {
             }
             LineEvent::AgentReady(agent) => self.feed(Event::AgentReady(agent)).await,
         }
+    }
+}
+
+/// The next control, or never when no service is attached.
+async fn next_control(links: &mut Option<DialerLinks>) -> Option<Control> {
+    match links {
+        Some(links) => links.controls.recv().await,
+        None => std::future::pending().await,
     }
 }

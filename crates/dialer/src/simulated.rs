@@ -1,6 +1,10 @@
 //! Simulated telephony: the simulator's called-party and agent models behind
 //! the [`Telephony`] trait, in real time. Used by the demo and the tests; the
 //! service labels it as simulation.
+//!
+//! Agents are simulated too unless [`SimulatedLine::with_people_below`] says
+//! they are people at a desk: a person's call lasts until they hang up
+//! (or [`PERSON_CALL_LIMIT`]), and their wrap-up until they say they are ready.
 
 use crate::{LineEvent, Telephony};
 use rand::{Rng, SeedableRng};
@@ -13,10 +17,15 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
+/// How long a simulated called party stays on the line with a real person.
+pub const PERSON_CALL_LIMIT: Duration = Duration::from_secs(600);
+
 /// Called parties and agents acting out a scenario's workload.
 pub struct SimulatedLine {
     callee: Callee,
     handling: Handling,
+    /// Agent ids below this are people, not simulated.
+    people_below: Option<u64>,
     rng: Pcg64,
     events: UnboundedSender<LineEvent>,
     /// The pending next step of each call, aborted on cancel.
@@ -34,11 +43,22 @@ impl SimulatedLine {
         SimulatedLine {
             callee,
             handling,
+            people_below: None,
             rng: Pcg64::seed_from_u64(seed),
             events,
             calls: HashMap::new(),
             started: tokio::time::Instant::now(),
         }
+    }
+
+    /// Agents with ids below `first_simulated` are people at a desk.
+    pub fn with_people_below(mut self, first_simulated: u64) -> Self {
+        self.people_below = Some(first_simulated);
+        self
+    }
+
+    fn is_person(&self, agent: AgentId) -> bool {
+        self.people_below.is_some_and(|limit| agent.0 < limit)
     }
 
     fn seconds(value: f64) -> Duration {
@@ -84,6 +104,10 @@ impl Telephony for SimulatedLine {
     }
 
     fn connect(&mut self, call: CallId, agent: AgentId) {
+        if self.is_person(agent) {
+            self.play(call, vec![(PERSON_CALL_LIMIT, LineEvent::Hangup(call))]);
+            return;
+        }
         let talk = Self::seconds(self.handling.talk_time.sample(&mut self.rng));
         let wrap_up = Self::seconds(self.handling.wrap_up.sample(&mut self.rng));
         self.play(
@@ -102,6 +126,10 @@ impl Telephony for SimulatedLine {
     }
 
     fn cancel(&mut self, call: CallId) {
+        self.drop_call(call);
+    }
+
+    fn hangup(&mut self, call: CallId) {
         self.drop_call(call);
     }
 }

@@ -1,0 +1,240 @@
+//! What a running dialer tells the outside: a [`LiveView`] of the campaign
+//! (for wallboards and agents' states), [`Notice`]s of single happenings (a
+//! call reached an agent, a call ended), and the [`Control`]s it accepts from
+//! agents and supervisors.
+
+use sanjeevani_contacts::AttemptOutcome;
+use sanjeevani_core::{AgentId, AgentState, CallId, CallPhase, Campaign, Instant, PacingSettings};
+use sanjeevani_store::{AttemptId, CampaignId, ContactId, Millis};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// What agents and supervisors ask a running campaign to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Control {
+    /// The agent logs in, paused.
+    AgentLogin(AgentId),
+    AgentReady(AgentId),
+    AgentPause(AgentId),
+    /// Logs out now, or after the current call.
+    AgentLogout(AgentId),
+    /// The agent ends their connected call.
+    AgentHangup(AgentId),
+    /// Preview mode: the agent asks for the next contact.
+    PreviewDial(AgentId),
+    SetPacing(PacingSettings),
+    /// Start placing calls.
+    Start,
+    /// Stop placing calls; calls in progress go on.
+    Pause,
+}
+
+/// One agent as the wallboard and the agent's own desk show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentView {
+    pub id: u64,
+    /// logged out, paused, ready, reserved, on call, in wrap-up.
+    pub state: &'static str,
+    /// Seconds in this state.
+    pub for_secs: u64,
+    /// The call the agent is reserved for or talking on.
+    pub call: Option<CallView>,
+}
+
+/// A call with the store's records it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CallView {
+    pub call: u64,
+    pub attempt: AttemptId,
+    pub contact: ContactId,
+}
+
+/// Calls in progress by phase.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct CallCounts {
+    pub dialing: u64,
+    pub ringing: u64,
+    /// Answered, waiting for an agent.
+    pub waiting: u64,
+    pub connected: u64,
+}
+
+/// Totals since the campaign started on this node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Totals {
+    pub dials: u64,
+    pub answered: u64,
+    pub connected: u64,
+    pub completed: u64,
+    pub abandoned: u64,
+    pub busy: u64,
+    pub no_answer: u64,
+    pub failed_other: u64,
+    /// Answered calls over dials that reached a result.
+    pub answer_rate: f64,
+    /// Mean talk time of ended connected calls, seconds.
+    pub mean_handle_secs: f64,
+}
+
+/// The abandon rate over the core's rolling window against its cap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct AbandonView {
+    pub answered: u64,
+    pub abandoned: u64,
+    pub rate: f64,
+    pub cap: f64,
+    pub target: f64,
+}
+
+/// A running campaign at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveView {
+    pub campaign: CampaignId,
+    pub running: bool,
+    pub pacing: PacingSettings,
+    pub agents: Vec<AgentView>,
+    pub calls: CallCounts,
+    pub totals: Totals,
+    pub abandon: AbandonView,
+    /// Calls in progress per staffed agent.
+    pub dial_level: f64,
+    /// Share of staffed time agents spent on calls or wrap-up.
+    pub occupancy: f64,
+    /// Wall-clock time of the view.
+    pub at: Millis,
+    /// How many controls the dialer has handled: a sender that counts its
+    /// controls knows when this view shows the effect of its own.
+    pub controls_handled: u64,
+}
+
+/// Something that happened to one call, for the agent's and the desk's screens.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Notice {
+    /// The call reached the agent: show the screen pop.
+    Connected {
+        campaign: CampaignId,
+        agent: u64,
+        call: CallView,
+    },
+    /// The call is over; the agent (if any) is in wrap-up.
+    Ended {
+        campaign: CampaignId,
+        agent: Option<u64>,
+        call: CallView,
+        outcome: AttemptOutcome,
+    },
+}
+
+/// Running totals the core does not keep: talk time and staffed time.
+#[derive(Debug, Default)]
+pub(crate) struct Occupancy {
+    talk_ms_total: u64,
+    talks_ended: u64,
+    busy_ms: u64,
+    staffed_ms: u64,
+    last: Option<Instant>,
+}
+
+impl Occupancy {
+    /// Adds the time since the last sample, split by what each agent was doing.
+    pub(crate) fn sample(&mut self, core: &Campaign, now: Instant) {
+        if let Some(last) = self.last {
+            let dt = now.as_millis().saturating_sub(last.as_millis());
+            for agent in core.agents() {
+                if agent.state.is_staffed() {
+                    self.staffed_ms += dt;
+                    if agent.state.is_busy() {
+                        self.busy_ms += dt;
+                    }
+                }
+            }
+        }
+        self.last = Some(now);
+    }
+
+    pub(crate) fn talk_ended(&mut self, talk_ms: u64) {
+        self.talk_ms_total += talk_ms;
+        self.talks_ended += 1;
+    }
+}
+
+/// Builds the view of `core` at `now`; `calls` maps live calls to their records.
+pub(crate) fn view(
+    campaign: CampaignId,
+    core: &mut Campaign,
+    calls: &HashMap<CallId, CallView>,
+    occupancy: &Occupancy,
+    now: Instant,
+    wall: Millis,
+    controls_handled: u64,
+) -> LiveView {
+    let mut counts = CallCounts::default();
+    for call in core.calls() {
+        match call.phase {
+            CallPhase::Dialing => counts.dialing += 1,
+            CallPhase::Ringing => counts.ringing += 1,
+            CallPhase::Answered => counts.waiting += 1,
+            CallPhase::Connected { .. } => counts.connected += 1,
+        }
+    }
+    let mut agents: Vec<AgentView> = core
+        .agents()
+        .map(|a| AgentView {
+            id: a.id.0,
+            state: a.state.name(),
+            for_secs: now.as_millis().saturating_sub(a.since.as_millis()) / 1000,
+            call: match a.state {
+                AgentState::Reserved { call } | AgentState::OnCall { call } => {
+                    calls.get(&call).copied()
+                }
+                _ => None,
+            },
+        })
+        .collect();
+    agents.sort_by_key(|a| a.id);
+    let staffed = core.agents().filter(|a| a.state.is_staffed()).count();
+    let in_progress = core.calls().count();
+    let s = core.stats().clone();
+    let reached = s.answered + s.busy + s.no_answer + s.congestion + s.invalid + s.rejected;
+    let (window_answered, window_abandoned) = core.window_counts(now);
+    let pacing = core.config().pacing;
+    LiveView {
+        campaign,
+        running: core.is_running(),
+        pacing,
+        agents,
+        calls: counts,
+        totals: Totals {
+            dials: s.dials,
+            answered: s.answered,
+            connected: s.connected,
+            completed: s.completed,
+            abandoned: s.abandoned(),
+            busy: s.busy,
+            no_answer: s.no_answer,
+            failed_other: s.congestion + s.invalid + s.rejected,
+            answer_rate: ratio(s.answered, reached),
+            mean_handle_secs: ratio(occupancy.talk_ms_total, occupancy.talks_ended) / 1000.0,
+        },
+        abandon: AbandonView {
+            answered: window_answered,
+            abandoned: window_abandoned,
+            rate: ratio(window_abandoned, window_answered),
+            cap: pacing.abandon_cap,
+            target: pacing.abandon_target,
+        },
+        dial_level: ratio(in_progress as u64, staffed as u64),
+        occupancy: ratio(occupancy.busy_ms, occupancy.staffed_ms),
+        at: wall,
+        controls_handled,
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
