@@ -3,6 +3,7 @@
 mod bench;
 mod dial;
 mod import;
+mod serve;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -48,6 +49,8 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Run the call centre: API, live screens and web pages, with the dialers.
+    Serve(serve::ServeArgs),
     /// Run a campaign on this node (simulated telephony for now).
     Dial(dial::DialArgs),
     /// Import data into the store.
@@ -123,6 +126,10 @@ fn main() -> Result<()> {
             sanjeevani_engine::run(config, stdin, stdout, std::io::stderr().lock())?;
         }
         Command::Import { what } => runtime()?.block_on(import::run(what))?,
+        Command::Serve(args) => {
+            init_logging();
+            runtime()?.block_on(serve::run(args))?
+        }
         Command::Dial(args) => {
             init_logging();
             runtime()?.block_on(dial::run(args))?
@@ -132,16 +139,26 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// Logs to standard error; `RUST_LOG` filters (default: info).
+/// Logs to standard error; `RUST_LOG` filters (default: info). Text on a
+/// terminal, JSON lines otherwise; `SANJEEVANI_LOG_FORMAT=json|text` decides.
+/// Phone numbers are masked where they are logged (`Phone`'s `Display`).
 fn init_logging() {
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let json = match std::env::var("SANJEEVANI_LOG_FORMAT").as_deref() {
+        Ok("json") => true,
+        Ok("text") => false,
+        _ => !terminal,
+    };
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(colour)
-        .init();
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.with_ansi(terminal).init();
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

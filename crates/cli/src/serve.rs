@@ -1,0 +1,44 @@
+//! `sanjeevani serve`: the service with its API, WebSocket and web pages.
+
+use anyhow::{Context, Result};
+use sanjeevani_server::Config;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Configuration file (TOML; see config/sanjeevani.example.toml). Every key
+    /// can also be set by a SANJEEVANI_* environment variable.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Where the embedded database lives (default ./data).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// postgres://… to share the database between nodes.
+    #[arg(long)]
+    database: Option<String>,
+}
+
+pub async fn run(args: ServeArgs) -> Result<()> {
+    let mut config = Config::load(args.config.as_deref(), std::env::vars())?;
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(dir) = args.data_dir {
+        config.data_dir = dir;
+    }
+    if let Some(database) = args.database {
+        config.database = database;
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    let state = sanjeevani_server::prepare(config).await?;
+    eprintln!("Sanjeevani is running: open http://{address}/ (simulated telephony; demo accounts in the README)");
+    sanjeevani_server::run(state, listener, crate::dial::shutdown_signal()).await?;
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! The agent's own controls: join a campaign, ready, pause, hang up, log out.
+//! Only agents use these, and only for themselves.
+
+use super::Json;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::AppState;
+use axum::extract::State;
+use sanjeevani_core::AgentId;
+use sanjeevani_dialer::{AgentView, Control};
+use sanjeevani_store::{CampaignId, Role};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentStatus {
+    /// The campaign the agent works; none when logged out.
+    pub campaign: Option<i64>,
+    /// logged out, paused, ready, reserved, on call or in wrap-up.
+    pub state: String,
+    pub for_secs: u64,
+    /// The call on the agent's screen: attempt and contact ids.
+    #[schema(value_type = Option<Object>)]
+    pub call: Option<sanjeevani_dialer::CallView>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinCampaign {
+    pub campaign: i64,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PauseRequest {
+    /// break, training, meeting, technical …; kept in the audit log.
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub(crate) fn agent_id(caller: &Caller) -> AgentId {
+    AgentId(caller.id() as u64)
+}
+
+/// The agent's state as the campaign's dialer last published it.
+pub(crate) fn status_of(state: &AppState, user: i64) -> AgentStatus {
+    let campaign = state.centre.agent_campaign(user);
+    let view: Option<AgentView> = campaign.and_then(|c| {
+        state
+            .centre
+            .view(c)
+            .and_then(|v| v.agents.into_iter().find(|a| a.id == user as u64))
+    });
+    AgentStatus {
+        campaign: campaign.map(|c| c.0),
+        state: view.as_ref().map_or("logged out", |v| v.state).to_string(),
+        for_secs: view.as_ref().map_or(0, |v| v.for_secs),
+        call: view.and_then(|v| v.call),
+    }
+}
+
+fn require_agent(caller: &Caller) -> ApiResult<()> {
+    caller.require(&[Role::Agent], "use the agent controls")
+}
+
+/// Sends `control` to the agent's campaign, then reports the agent's state
+/// once the dialer has handled it.
+async fn act(
+    state: &AppState,
+    caller: &Caller,
+    make: fn(AgentId) -> Control,
+) -> ApiResult<Json<AgentStatus>> {
+    require_agent(caller)?;
+    let campaign = state
+        .centre
+        .agent_campaign(caller.id())
+        .ok_or_else(|| ApiError::conflict("log in to a campaign first (POST /api/agent/login)"))?;
+    let on_call = status_of(state, caller.id()).state == "on call";
+    let control = make(agent_id(caller));
+    if on_call && matches!(control, Control::AgentReady(_) | Control::AgentPause(_)) {
+        return Err(ApiError::conflict("hang up first: the agent is on a call"));
+    }
+    send(state, campaign, control).await?;
+    Ok(Json(status_of(state, caller.id())))
+}
+
+/// Sends a control and waits until the dialer has published the result.
+pub(crate) async fn send(
+    state: &AppState,
+    campaign: CampaignId,
+    control: Control,
+) -> ApiResult<()> {
+    if !state.centre.control(campaign, control).await {
+        return Err(ApiError::unavailable(format!(
+            "campaign {} is not running on this node",
+            campaign.0
+        )));
+    }
+    Ok(())
+}
+
+#[utoipa::path(get, path = "/api/agent", tag = "agent",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = AgentStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn status(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<AgentStatus>> {
+    require_agent(&caller)?;
+    Ok(Json(status_of(&state, caller.id())))
+}
+
+#[utoipa::path(post, path = "/api/agent/login", tag = "agent", request_body = JoinCampaign,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = AgentStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(request): Json<JoinCampaign>,
+) -> ApiResult<Json<AgentStatus>> {
+    require_agent(&caller)?;
+    let campaign = state.store.campaign(CampaignId(request.campaign)).await?.id;
+    match state.centre.agent_campaign(caller.id()) {
+        Some(current) if current != campaign => {
+            return Err(ApiError::conflict(format!(
+                "already logged in to campaign {}; log out first",
+                current.0
+            )))
+        }
+        _ => {}
+    }
+    send(&state, campaign, Control::AgentLogin(agent_id(&caller))).await?;
+    state.centre.set_agent_campaign(caller.id(), Some(campaign));
+    Ok(Json(status_of(&state, caller.id())))
+}
+
+#[utoipa::path(post, path = "/api/agent/ready", tag = "agent",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = AgentStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn ready(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<AgentStatus>> {
+    act(&state, &caller, Control::AgentReady).await
+}
+
+#[utoipa::path(post, path = "/api/agent/pause", tag = "agent", request_body = PauseRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = AgentStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn pause(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(request): Json<PauseRequest>,
+) -> ApiResult<Json<AgentStatus>> {
+    let status = act(&state, &caller, Control::AgentPause).await?;
+    tracing::info!(user = %caller.user.username, reason = %request.reason, "agent paused");
+    Ok(status)
+}
+
+#[utoipa::path(post, path = "/api/agent/hangup", tag = "agent",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = AgentStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn hangup(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<AgentStatus>> {
+    act(&state, &caller, Control::AgentHangup).await
+}
+
+#[utoipa::path(post, path = "/api/agent/logout", tag = "agent",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = AgentStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<AgentStatus>> {
+    let status = act(&state, &caller, Control::AgentLogout).await?;
+    if status.0.state == "logged out" {
+        state.centre.set_agent_campaign(caller.id(), None);
+    }
+    Ok(status)
+}

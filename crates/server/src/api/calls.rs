@@ -1,0 +1,315 @@
+//! Calls from the agent's side: recent calls, disposition with questionnaire
+//! answers, scheduling a callback, escalating to the medical wing. An agent
+//! may act only on calls that reached them.
+
+use super::{Json, Path, Query};
+use crate::auth::Caller;
+use crate::centre::DeskEvent;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::questionnaire::Questionnaire;
+use crate::{now_ms, AppState};
+use axum::extract::State;
+use sanjeevani_dialer::Control;
+use sanjeevani_store::{Attempt, AttemptId, NewTicket, Role, Urgency};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// What an agent may record as the result of a call.
+pub const DISPOSITIONS: [&str; 8] = [
+    "well",
+    "symptoms_reported",
+    "escalated",
+    "callback_requested",
+    "wrong_number",
+    "refused",
+    "discharged",
+    "do_not_call",
+];
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallRecord {
+    pub attempt: i64,
+    pub contact: i64,
+    pub campaign: i64,
+    pub agent: Option<i64>,
+    pub dial_at: i64,
+    pub connect_at: Option<i64>,
+    pub end_at: Option<i64>,
+    /// Empty while the call is in progress.
+    pub outcome: Option<String>,
+}
+
+impl From<&Attempt> for CallRecord {
+    fn from(a: &Attempt) -> Self {
+        CallRecord {
+            attempt: a.id.0,
+            contact: a.contact.0,
+            campaign: a.campaign.0,
+            agent: a.agent,
+            dial_at: a.dial_at,
+            connect_at: a.connect_at,
+            end_at: a.end_at,
+            outcome: a.outcome.map(|o| o.name().to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CallsQuery {
+    /// At most this many, newest first (default 50, at most 500).
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/calls", tag = "calls", params(CallsQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Calls of the last 24 hours: an agent's own, or everyone's for supervisors", body = [CallRecord]),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<CallsQuery>,
+) -> ApiResult<Json<Vec<CallRecord>>> {
+    caller.require(&[Role::Admin, Role::Supervisor, Role::Agent], "list calls")?;
+    let limit = query.limit.unwrap_or(50).min(500) as usize;
+    let now = now_ms();
+    let attempts = state
+        .store
+        .attempts_between(now - 86_400_000, now + 1)
+        .await?;
+    let own = caller.user.role == Role::Agent;
+    Ok(Json(
+        attempts
+            .iter()
+            .rev()
+            .filter(|a| !own || a.agent == Some(caller.id()))
+            .take(limit)
+            .map(CallRecord::from)
+            .collect(),
+    ))
+}
+
+/// The attempt, if it reached this agent.
+async fn own_call(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Attempt> {
+    let attempt = state.store.attempt(AttemptId(id)).await?;
+    if caller.user.role == Role::Agent && attempt.agent != Some(caller.id()) {
+        // Not "forbidden": an agent learns nothing about other people's calls.
+        return Err(ApiError::not_found(format!("no call {id} of yours")));
+    }
+    Ok(attempt)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DispositionRequest {
+    /// well, symptoms_reported, escalated, callback_requested, wrong_number,
+    /// refused, discharged or do_not_call.
+    pub code: String,
+    /// Questionnaire answers keyed by question id.
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
+    pub answers: serde_json::Value,
+    #[serde(default)]
+    pub notes: String,
+    /// After saving: `ready` (default) for the next call, or `pause`.
+    #[serde(default)]
+    pub then: Option<String>,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::json!({})
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Saved {
+    pub attempt: i64,
+    pub code: String,
+}
+
+#[utoipa::path(post, path = "/api/calls/{id}/disposition", tag = "calls", params(("id" = i64, Path, description = "Attempt id")),
+    request_body = DispositionRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = Saved), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn disposition(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(request): Json<DispositionRequest>,
+) -> ApiResult<Json<Saved>> {
+    caller.require(&[Role::Agent], "record dispositions")?;
+    if !DISPOSITIONS.contains(&request.code.as_str()) {
+        return Err(ApiError::invalid(format!(
+            "code: {:?} is not one of {}",
+            request.code,
+            DISPOSITIONS.join(", ")
+        )));
+    }
+    let then = request.then.as_deref().unwrap_or("ready");
+    if !matches!(then, "ready" | "pause") {
+        return Err(ApiError::invalid(format!(
+            "then: {then:?} is not ready or pause"
+        )));
+    }
+    state
+        .questionnaire
+        .check(&request.answers)
+        .map_err(ApiError::invalid)?;
+    let attempt = own_call(&state, &caller, id).await?;
+    let now = now_ms();
+    state
+        .store
+        .record_disposition(
+            attempt.id,
+            Some(caller.id()),
+            &request.code,
+            &request.answers,
+            &request.notes,
+            now,
+        )
+        .await?;
+    match request.code.as_str() {
+        "discharged" => state.store.discharge(attempt.contact).await?,
+        "do_not_call" | "wrong_number" => {
+            let contact = state.store.contact(attempt.contact).await?;
+            state
+                .store
+                .add_do_not_call(&[contact.phone], &request.code, now)
+                .await?;
+        }
+        _ => {}
+    }
+    // Saving ends the agent's part of the call: hang up if still talking, then go on.
+    if let Some(campaign) = state.centre.agent_campaign(caller.id()) {
+        let me = super::agent::agent_id(&caller);
+        if super::agent::status_of(&state, caller.id())
+            .call
+            .is_some_and(|c| c.attempt == attempt.id)
+        {
+            state
+                .centre
+                .control(campaign, Control::AgentHangup(me))
+                .await;
+        }
+        let next = if then == "pause" {
+            Control::AgentPause(me)
+        } else {
+            Control::AgentReady(me)
+        };
+        state.centre.control(campaign, next).await;
+    }
+    Ok(Json(Saved {
+        attempt: attempt.id.0,
+        code: request.code,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackRequest {
+    /// When to call back, in minutes from now (1 to 10080).
+    pub in_minutes: u32,
+    /// Reserve the callback for the caller (an agent) instead of anyone.
+    #[serde(default)]
+    pub mine: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallbackScheduled {
+    pub contact: i64,
+    pub at: i64,
+}
+
+#[utoipa::path(post, path = "/api/calls/{id}/callback", tag = "calls", params(("id" = i64, Path, description = "Attempt id")),
+    request_body = CallbackRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = CallbackScheduled), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn callback(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(request): Json<CallbackRequest>,
+) -> ApiResult<Json<CallbackScheduled>> {
+    caller.require(&[Role::Agent, Role::Supervisor], "schedule callbacks")?;
+    if !(1..=10_080).contains(&request.in_minutes) {
+        return Err(ApiError::invalid("in_minutes: from 1 to 10080 (a week)"));
+    }
+    let attempt = own_call(&state, &caller, id).await?;
+    let at = now_ms() + i64::from(request.in_minutes) * 60_000;
+    let agent = (request.mine && caller.user.role == Role::Agent).then(|| caller.id());
+    state
+        .store
+        .schedule_callback(attempt.contact, at, agent)
+        .await?;
+    Ok(Json(CallbackScheduled {
+        contact: attempt.contact.0,
+        at,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateRequest {
+    /// What the caller reported, in the agent's words.
+    #[serde(default)]
+    pub reason: String,
+    /// Questionnaire answers so far.
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
+    pub answers: serde_json::Value,
+    /// `urgent` or `routine`; default: urgent when the answers show danger
+    /// signs (SpO2 below 94, breathlessness), else routine.
+    pub urgency: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Escalated {
+    pub ticket: i64,
+    pub urgency: String,
+}
+
+#[utoipa::path(post, path = "/api/calls/{id}/escalate", tag = "calls", params(("id" = i64, Path, description = "Attempt id")),
+    request_body = EscalateRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 201, body = Escalated), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn escalate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(request): Json<EscalateRequest>,
+) -> ApiResult<(axum::http::StatusCode, Json<Escalated>)> {
+    caller.require(&[Role::Agent], "escalate calls")?;
+    state
+        .questionnaire
+        .check(&request.answers)
+        .map_err(ApiError::invalid)?;
+    let urgency = match request.urgency.as_deref() {
+        Some(u) => Urgency::parse(u)
+            .ok_or_else(|| ApiError::invalid(format!("urgency: {u:?} is not urgent or routine")))?,
+        None if Questionnaire::looks_urgent(&request.answers) => Urgency::Urgent,
+        None => Urgency::Routine,
+    };
+    let attempt = own_call(&state, &caller, id).await?;
+    let ticket = NewTicket {
+        contact: attempt.contact,
+        campaign: attempt.campaign,
+        attempt: Some(attempt.id),
+        urgency,
+        reason: request.reason,
+        answers: request.answers,
+        raised_by: Some(caller.id()),
+    };
+    let id = state.store.create_ticket(&ticket, now_ms()).await?;
+    let ticket = state.store.ticket(id).await?;
+    tracing::info!(ticket = id, urgency = urgency.name(), user = %caller.user.username, "escalated to the medical wing");
+    state.centre.tell_desk(DeskEvent::Escalation { ticket });
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(Escalated {
+            ticket: id,
+            urgency: urgency.name().into(),
+        }),
+    ))
+}

@@ -1,0 +1,466 @@
+//! Campaigns (create, start, pause, stop, pacing, live figures), contact
+//! lists and CSV upload.
+
+use super::{Json, Path};
+use crate::auth::Caller;
+use crate::centre::Sample;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::{now_ms, AppState};
+use axum::body::Bytes;
+use axum::extract::State;
+use sanjeevani_contacts::ColumnMapping;
+use sanjeevani_core::{PacingMode, PacingSettings};
+use sanjeevani_dialer::Control;
+use sanjeevani_store::{
+    Campaign, CampaignId, CampaignSettings, CampaignState, ContactCounts, Role,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+const MANAGERS: &[Role] = &[Role::Admin, Role::Supervisor];
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CampaignView {
+    pub id: i64,
+    pub name: String,
+    /// running, paused or stopped.
+    pub state: String,
+    pub pacing: PacingView,
+    pub lists: Vec<i64>,
+}
+
+/// The pacing knobs a supervisor turns.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PacingView {
+    /// preview, progressive, power, predictive, vicidial_adapt or reference.
+    pub mode: String,
+    pub max_lines_per_agent: f64,
+    pub power_ratio: f64,
+    pub abandon_target: f64,
+    pub abandon_cap: f64,
+}
+
+impl From<&PacingSettings> for PacingView {
+    fn from(p: &PacingSettings) -> Self {
+        PacingView {
+            mode: p.mode.name().replace('-', "_"),
+            max_lines_per_agent: p.max_lines_per_agent,
+            power_ratio: p.power_ratio,
+            abandon_target: p.abandon_target,
+            abandon_cap: p.abandon_cap,
+        }
+    }
+}
+
+impl From<&Campaign> for CampaignView {
+    fn from(c: &Campaign) -> Self {
+        CampaignView {
+            id: c.id.0,
+            name: c.name.clone(),
+            state: c.state.name().into(),
+            pacing: PacingView::from(&c.settings.dialer.pacing),
+            lists: c.lists.iter().map(|l| l.0).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CampaignDetail {
+    #[serde(flatten)]
+    pub campaign: CampaignView,
+    #[schema(value_type = Object)]
+    pub contacts: ContactCounts,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCampaign {
+    pub name: String,
+    /// Names of existing contact lists.
+    pub lists: Vec<String>,
+    /// Full campaign settings (as in config/campaign.example.toml); default if absent.
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<CampaignSettings>,
+}
+
+/// Any subset of the knobs; the rest stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PacingUpdate {
+    /// preview, progressive, power, predictive.
+    pub mode: Option<String>,
+    pub max_lines_per_agent: Option<f64>,
+    pub power_ratio: Option<f64>,
+    pub abandon_target: Option<f64>,
+    pub abandon_cap: Option<f64>,
+}
+
+pub(crate) fn campaign_id(id: i64) -> CampaignId {
+    CampaignId(id)
+}
+
+#[utoipa::path(get, path = "/api/campaigns", tag = "campaigns",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = [CampaignView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<CampaignView>>> {
+    caller.require(
+        &[Role::Admin, Role::Supervisor, Role::Agent],
+        "list campaigns",
+    )?;
+    let campaigns = state.store.campaigns().await?;
+    Ok(Json(campaigns.iter().map(CampaignView::from).collect()))
+}
+
+#[utoipa::path(post, path = "/api/campaigns", tag = "campaigns", request_body = CreateCampaign,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 201, body = CampaignView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(request): Json<CreateCampaign>,
+) -> ApiResult<(axum::http::StatusCode, Json<CampaignView>)> {
+    caller.require(MANAGERS, "create campaigns")?;
+    let name = request.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ApiError::invalid("name: 1 to 100 characters"));
+    }
+    let settings = request.settings.unwrap_or_default();
+    settings
+        .validate()
+        .map_err(|e| ApiError::invalid(format!("settings: {e}")))?;
+    let mut lists = Vec::new();
+    for list in &request.lists {
+        let id = state.store.list_by_name(list).await?;
+        lists.push(
+            id.ok_or_else(|| ApiError::not_found(format!("lists: no contact list {list:?}")))?,
+        );
+    }
+    let id = state
+        .store
+        .create_campaign(name, &settings, &lists, now_ms())
+        .await?;
+    let campaign = state.store.campaign(id).await?;
+    state
+        .store
+        .audit(
+            &caller.user,
+            "campaign_create",
+            &format!("campaign/{}", id.0),
+            name,
+            now_ms(),
+        )
+        .await?;
+    state
+        .centre
+        .spawn(&campaign)
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(CampaignView::from(&campaign)),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/campaigns/{id}", tag = "campaigns",
+    params(("id" = i64, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = CampaignDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<CampaignDetail>> {
+    caller.require(MANAGERS, "read campaign details")?;
+    let campaign = state.store.campaign(campaign_id(id)).await?;
+    let contacts = state.store.contact_counts(campaign.id, now_ms()).await?;
+    Ok(Json(CampaignDetail {
+        campaign: CampaignView::from(&campaign),
+        contacts,
+    }))
+}
+
+async fn set_state(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    to: CampaignState,
+) -> ApiResult<Json<CampaignView>> {
+    caller.require(&[Role::Supervisor], "start, pause or stop campaigns")?;
+    let id = campaign_id(id);
+    let mut campaign = state.store.campaign(id).await?;
+    state.store.set_campaign_state(id, to).await?;
+    campaign.state = to;
+    let control = match to {
+        CampaignState::Running => Control::Start,
+        CampaignState::Paused | CampaignState::Stopped => Control::Pause,
+    };
+    if !state.centre.control(id, control).await && to == CampaignState::Running {
+        state
+            .centre
+            .spawn(&campaign)
+            .await
+            .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    }
+    state
+        .store
+        .audit(
+            &caller.user,
+            "campaign_state",
+            &format!("campaign/{}", id.0),
+            to.name(),
+            now_ms(),
+        )
+        .await?;
+    Ok(Json(CampaignView::from(&campaign)))
+}
+
+#[utoipa::path(post, path = "/api/campaigns/{id}/start", tag = "campaigns", params(("id" = i64, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = CampaignView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn start(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<CampaignView>> {
+    set_state(&state, &caller, id, CampaignState::Running).await
+}
+
+#[utoipa::path(post, path = "/api/campaigns/{id}/pause", tag = "campaigns", params(("id" = i64, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = CampaignView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn pause(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<CampaignView>> {
+    set_state(&state, &caller, id, CampaignState::Paused).await
+}
+
+#[utoipa::path(post, path = "/api/campaigns/{id}/stop", tag = "campaigns", params(("id" = i64, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = CampaignView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn stop(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<CampaignView>> {
+    set_state(&state, &caller, id, CampaignState::Stopped).await
+}
+
+#[utoipa::path(put, path = "/api/campaigns/{id}/pacing", tag = "campaigns", params(("id" = i64, Path)),
+    request_body = PacingUpdate,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = PacingView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_pacing(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(update): Json<PacingUpdate>,
+) -> ApiResult<Json<PacingView>> {
+    caller.require(&[Role::Supervisor], "change pacing")?;
+    let id = campaign_id(id);
+    let mut campaign = state.store.campaign(id).await?;
+    let before = PacingView::from(&campaign.settings.dialer.pacing);
+    let pacing = &mut campaign.settings.dialer.pacing;
+    if let Some(mode) = &update.mode {
+        pacing.mode = PacingMode::parse(&mode.replace('_', "-"))
+            .filter(|m| {
+                matches!(
+                    m,
+                    PacingMode::Preview
+                        | PacingMode::Progressive
+                        | PacingMode::Power
+                        | PacingMode::Predictive
+                )
+            })
+            .ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "mode: {mode:?} is not preview, progressive, power or predictive"
+                ))
+            })?;
+    }
+    let fields = [
+        (&update.max_lines_per_agent, &mut pacing.max_lines_per_agent),
+        (&update.power_ratio, &mut pacing.power_ratio),
+        (&update.abandon_target, &mut pacing.abandon_target),
+        (&update.abandon_cap, &mut pacing.abandon_cap),
+    ];
+    for (new, field) in fields {
+        if let Some(v) = new {
+            *field = *v;
+        }
+    }
+    let pacing = *pacing;
+    pacing
+        .validate()
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    state
+        .store
+        .update_campaign_settings(id, &campaign.settings)
+        .await?;
+    state.centre.control(id, Control::SetPacing(pacing)).await;
+    let after = PacingView::from(&pacing);
+    let detail = serde_json::json!({ "before": before, "after": after }).to_string();
+    state
+        .store
+        .audit(
+            &caller.user,
+            "pacing_change",
+            &format!("campaign/{}", id.0),
+            &detail,
+            now_ms(),
+        )
+        .await?;
+    tracing::info!(campaign = id.0, user = %caller.user.username, %detail, "pacing changed");
+    Ok(Json(after))
+}
+
+#[utoipa::path(get, path = "/api/campaigns/{id}/live", tag = "campaigns", params(("id" = i64, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "The campaign's live view (agents, calls, totals, abandon rate)", body = Object),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn live(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<sanjeevani_dialer::LiveView>> {
+    caller.require(MANAGERS, "watch campaigns")?;
+    state
+        .centre
+        .view(campaign_id(id))
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("campaign {id} is not running on this node")))
+}
+
+#[utoipa::path(get, path = "/api/campaigns/{id}/history", tag = "campaigns", params(("id" = i64, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = [Sample]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<Sample>>> {
+    caller.require(MANAGERS, "watch campaigns")?;
+    Ok(Json(state.centre.history(campaign_id(id))))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListView {
+    pub id: i64,
+    pub name: String,
+    pub contacts: u64,
+    pub created_at: i64,
+}
+
+#[utoipa::path(get, path = "/api/lists", tag = "lists",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = [ListView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn lists(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<ListView>>> {
+    caller.require(MANAGERS, "see contact lists")?;
+    let lists = state.store.lists().await?;
+    Ok(Json(
+        lists
+            .into_iter()
+            .map(|l| ListView {
+                id: l.id.0,
+                name: l.name,
+                contacts: l.contacts,
+                created_at: l.created_at,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RowProblem {
+    pub line: u64,
+    pub field: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadReport {
+    pub list: i64,
+    pub imported: u64,
+    pub duplicate: u64,
+    pub do_not_call: u64,
+    pub invalid: u64,
+    pub blank: u64,
+    /// The first 1000 bad rows: line, field and why.
+    pub problems: Vec<RowProblem>,
+}
+
+#[utoipa::path(post, path = "/api/lists/{name}/contacts", tag = "lists",
+    params(("name" = String, Path, description = "List name; created if new")),
+    request_body(content = String, content_type = "text/csv",
+        description = "CSV with a header row: phone, name, language, category, risk_flags, follow_up_start, follow_up_days, district, block"),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = UploadReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, description = "The file is not CSV at all", body = ErrorBody)))]
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<UploadReport>> {
+    caller.require(MANAGERS, "upload contacts")?;
+    let name = name.trim().to_string();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ApiError::invalid("name: 1 to 100 characters"));
+    }
+    let now = now_ms();
+    let list = match state.store.list_by_name(&name).await? {
+        Some(list) => list,
+        None => state.store.create_list(&name, now).await?,
+    };
+    let mut problems = Vec::new();
+    let report = sanjeevani_store::import_csv(
+        &*state.store,
+        std::io::Cursor::new(body),
+        list,
+        &ColumnMapping::default(),
+        now,
+        |e| {
+            if problems.len() < 1000 {
+                problems.push(RowProblem {
+                    line: e.line,
+                    field: e.field.clone(),
+                    reason: e.reason.clone(),
+                });
+            }
+        },
+        |_| {},
+    )
+    .await
+    .map_err(|e| match e {
+        sanjeevani_store::ImportError::Store(e) => ApiError::from(e),
+        csv => ApiError::invalid(csv.to_string()),
+    })?;
+    state
+        .store
+        .audit(
+            &caller.user,
+            "contacts_upload",
+            &format!("list/{}", list.0),
+            &report.to_string(),
+            now,
+        )
+        .await?;
+    Ok(Json(UploadReport {
+        list: list.0,
+        imported: report.imported,
+        duplicate: report.duplicate,
+        do_not_call: report.do_not_call,
+        invalid: report.invalid,
+        blank: report.blank,
+        problems,
+    }))
+}

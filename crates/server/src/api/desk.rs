@@ -1,0 +1,287 @@
+//! Contact records (every view is audited), escalation tickets for the
+//! medical desk, and unreachable-high-risk alerts.
+
+use super::{Json, Path, Query};
+use crate::auth::Caller;
+use crate::centre::DeskEvent;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::{now_ms, AppState};
+use axum::extract::State;
+use sanjeevani_store::{ContactId, Resolution, Role, Ticket};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// A contact with the calls and answers so far: the screen pop and the
+/// doctor's view.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactView {
+    pub id: i64,
+    pub name: String,
+    /// Masked for agents (the dialer places their calls).
+    pub phone: String,
+    pub language: Option<String>,
+    pub category: String,
+    pub risk: Vec<String>,
+    /// Day of the daily follow-up, counting from 1, and its length.
+    pub follow_up_day: Option<i64>,
+    pub follow_up_days: Option<u16>,
+    pub district: Option<String>,
+    pub block: Option<String>,
+    pub state: String,
+    pub calls: Vec<HistoryItem>,
+}
+
+/// One earlier call and what was recorded for it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryItem {
+    pub attempt: i64,
+    pub dial_at: i64,
+    pub outcome: Option<String>,
+    pub agent: Option<i64>,
+    pub disposition: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub answers: Option<serde_json::Value>,
+    pub notes: Option<String>,
+}
+
+/// Builds the view of a contact for `caller` and writes the audit line.
+pub(crate) async fn contact_view(
+    state: &AppState,
+    caller: &Caller,
+    id: ContactId,
+) -> ApiResult<ContactView> {
+    let record = state.store.contact(id).await?;
+    let attempts = state.store.attempts_of(id).await?;
+    let dispositions = state.store.dispositions_of(id).await?;
+    let phone = if caller.user.role == Role::Agent {
+        record.phone.masked().to_string()
+    } else {
+        record.phone.as_str().to_string()
+    };
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Kolkata)
+        .date_naive();
+    let calls = attempts
+        .iter()
+        .map(|a| {
+            let d = dispositions.iter().rev().find(|d| d.attempt == a.id);
+            HistoryItem {
+                attempt: a.id.0,
+                dial_at: a.dial_at,
+                outcome: a.outcome.map(|o| o.name().to_string()),
+                agent: a.agent,
+                disposition: d.map(|d| d.code.clone()),
+                answers: d.map(|d| d.answers.clone()),
+                notes: d.map(|d| d.notes.clone()),
+            }
+        })
+        .collect();
+    state
+        .store
+        .audit(
+            &caller.user,
+            "view_contact",
+            &format!("contact/{}", id.0),
+            "",
+            now_ms(),
+        )
+        .await?;
+    Ok(ContactView {
+        id: id.0,
+        name: record.name,
+        phone,
+        language: record.language,
+        category: record.category.name().into(),
+        risk: record.risk.iter().map(|r| r.name().to_string()).collect(),
+        follow_up_day: record.follow_up.map(|f| (today - f.start).num_days() + 1),
+        follow_up_days: record.follow_up.map(|f| f.days),
+        district: record.district,
+        block: record.block,
+        state: record.state,
+        calls,
+    })
+}
+
+#[utoipa::path(get, path = "/api/contacts/{id}", tag = "contacts", params(("id" = i64, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = ContactView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ContactView>> {
+    caller.require(
+        &[Role::Supervisor, Role::Medical, Role::Agent],
+        "read contact records",
+    )?;
+    let id = ContactId(id);
+    if caller.user.role == Role::Agent {
+        let attempts = state.store.attempts_of(id).await?;
+        if !attempts.iter().any(|a| a.agent == Some(caller.id())) {
+            return Err(ApiError::not_found(format!("no contact {} of yours", id.0)));
+        }
+    }
+    Ok(Json(contact_view(&state, &caller, id).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketView {
+    pub id: i64,
+    pub contact: i64,
+    pub contact_name: String,
+    pub campaign: i64,
+    pub attempt: Option<i64>,
+    /// urgent or routine.
+    pub urgency: String,
+    pub reason: String,
+    #[schema(value_type = Object)]
+    pub answers: serde_json::Value,
+    pub raised_by: Option<i64>,
+    pub assigned_to: Option<i64>,
+    pub created_at: i64,
+    pub age_secs: i64,
+    pub resolved_at: Option<i64>,
+    pub resolution: Option<String>,
+    pub notes: String,
+}
+
+pub(crate) async fn ticket_view(state: &AppState, t: Ticket) -> ApiResult<TicketView> {
+    let contact_name = state.store.contact(t.contact).await?.name;
+    Ok(TicketView {
+        id: t.id,
+        contact: t.contact.0,
+        contact_name,
+        campaign: t.campaign.0,
+        attempt: t.attempt.map(|a| a.0),
+        urgency: t.urgency.name().into(),
+        reason: t.reason,
+        answers: t.answers,
+        raised_by: t.raised_by,
+        assigned_to: t.assigned_to,
+        created_at: t.created_at,
+        age_secs: (t.resolved_at.unwrap_or_else(now_ms) - t.created_at) / 1000,
+        resolved_at: t.resolved_at,
+        resolution: t.resolution.map(|r| r.name().to_string()),
+        notes: t.notes,
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TicketsQuery {
+    /// Include resolved tickets.
+    #[serde(default)]
+    pub all: bool,
+}
+
+#[utoipa::path(get, path = "/api/tickets", tag = "tickets", params(TicketsQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Open tickets, oldest first", body = [TicketView]),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn tickets(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<TicketsQuery>,
+) -> ApiResult<Json<Vec<TicketView>>> {
+    caller.require(&[Role::Medical, Role::Supervisor], "see tickets")?;
+    let mut views = Vec::new();
+    for t in state.store.tickets(query.all).await? {
+        views.push(ticket_view(&state, t).await?);
+    }
+    Ok(Json(views))
+}
+
+#[utoipa::path(post, path = "/api/tickets/{id}/assign", tag = "tickets", params(("id" = i64, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Assigned to the caller", body = TicketView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn assign(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<TicketView>> {
+    caller.require(&[Role::Medical], "take tickets")?;
+    state.store.assign_ticket(id, caller.id()).await?;
+    let ticket = state.store.ticket(id).await?;
+    Ok(Json(ticket_view(&state, ticket).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    /// teleconsultation_done, medicine_delivered, ambulance_sent, admitted,
+    /// no_action_needed or unreachable.
+    pub resolution: String,
+    #[serde(default)]
+    pub notes: String,
+}
+
+#[utoipa::path(post, path = "/api/tickets/{id}/resolve", tag = "tickets", params(("id" = i64, Path)),
+    request_body = ResolveRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = TicketView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "No open ticket with this id", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn resolve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(request): Json<ResolveRequest>,
+) -> ApiResult<Json<TicketView>> {
+    caller.require(&[Role::Medical], "resolve tickets")?;
+    let resolution = Resolution::parse(&request.resolution).ok_or_else(|| {
+        let names: Vec<&str> = Resolution::ALL.iter().map(|r| r.name()).collect();
+        ApiError::invalid(format!(
+            "resolution: {:?} is not one of {}",
+            request.resolution,
+            names.join(", ")
+        ))
+    })?;
+    state
+        .store
+        .resolve_ticket(id, resolution, caller.id(), &request.notes, now_ms())
+        .await?;
+    let ticket = state.store.ticket(id).await?;
+    state.centre.tell_desk(DeskEvent::TicketResolved {
+        ticket: ticket.clone(),
+    });
+    Ok(Json(ticket_view(&state, ticket).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertView {
+    pub id: i64,
+    pub contact: i64,
+    pub contact_name: String,
+    pub campaign: i64,
+    /// unreachable_high_risk
+    pub kind: String,
+    pub day: String,
+    pub detail: String,
+    pub created_at: i64,
+}
+
+#[utoipa::path(get, path = "/api/alerts", tag = "contacts",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Open alerts: high-risk people not reached today", body = [AlertView]),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn alerts(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<AlertView>>> {
+    caller.require(&[Role::Supervisor, Role::Medical], "see alerts")?;
+    let mut views = Vec::new();
+    for a in state.store.open_alerts().await? {
+        let contact_name = state.store.contact(a.contact).await?.name;
+        views.push(AlertView {
+            id: a.id,
+            contact: a.contact.0,
+            contact_name,
+            campaign: a.campaign.0,
+            kind: a.kind,
+            day: a.day,
+            detail: a.detail,
+            created_at: a.created_at,
+        });
+    }
+    Ok(Json(views))
+}

@@ -1,0 +1,149 @@
+//! The JSON API under `/api`, and its OpenAPI document.
+//!
+//! Every route but `POST /api/login` and the document itself takes a
+//! [`Caller`](crate::auth::Caller) and checks its role first. Errors are
+//! [`ErrorBody`](crate::error::ErrorBody) JSON.
+
+pub mod agent;
+pub mod calls;
+pub mod campaigns;
+pub mod desk;
+pub mod ops;
+pub mod people;
+pub mod session;
+
+use crate::error::ErrorBody;
+use crate::AppState;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::routing::{get, post, put};
+use axum::Router;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// JSON bodies whose rejections are our own error JSON, naming the field.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(crate::error::ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
+    fn into_response(self) -> axum::response::Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+impl From<JsonRejection> for crate::error::ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        // 400 for broken JSON, 415 without a JSON content type, 422 for wrong fields.
+        crate::error::ApiError::new(rejection.status(), "invalid_request", rejection.body_text())
+    }
+}
+
+/// Path parameters with JSON errors.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(crate::error::ApiError))]
+pub struct Path<T>(pub T);
+
+impl From<PathRejection> for crate::error::ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        crate::error::ApiError::invalid(rejection.body_text())
+    }
+}
+
+/// Query parameters with JSON errors.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(crate::error::ApiError))]
+pub struct Query<T>(pub T);
+
+impl From<QueryRejection> for crate::error::ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        crate::error::ApiError::invalid(rejection.body_text())
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Sanjeevani",
+        description = "Predictive dialer for public-health outreach call centres. \
+            Log in with POST /api/login and send the token as `Authorization: Bearer …` \
+            (the web pages use the session cookie)."
+    ),
+    paths(
+        session::login, session::logout, session::me, session::questionnaire,
+        campaigns::list, campaigns::create, campaigns::get_one, campaigns::start,
+        campaigns::pause, campaigns::stop, campaigns::set_pacing, campaigns::live,
+        campaigns::history, campaigns::lists, campaigns::upload,
+        agent::status, agent::login, agent::ready, agent::pause, agent::logout, agent::hangup,
+        calls::list, calls::disposition, calls::callback, calls::escalate,
+        desk::contact, desk::tickets, desk::assign, desk::resolve, desk::alerts,
+        people::users, people::create_user, people::disable_user, people::audit,
+        people::daily_report,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&Security)
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/login", post(session::login))
+        .route("/api/logout", post(session::logout))
+        .route("/api/me", get(session::me))
+        .route("/api/questionnaire", get(session::questionnaire))
+        .route(
+            "/api/campaigns",
+            get(campaigns::list).post(campaigns::create),
+        )
+        .route("/api/campaigns/{id}", get(campaigns::get_one))
+        .route("/api/campaigns/{id}/start", post(campaigns::start))
+        .route("/api/campaigns/{id}/pause", post(campaigns::pause))
+        .route("/api/campaigns/{id}/stop", post(campaigns::stop))
+        .route("/api/campaigns/{id}/pacing", put(campaigns::set_pacing))
+        .route("/api/campaigns/{id}/live", get(campaigns::live))
+        .route("/api/campaigns/{id}/history", get(campaigns::history))
+        .route("/api/lists", get(campaigns::lists))
+        .route("/api/lists/{name}/contacts", post(campaigns::upload))
+        .route("/api/agent", get(agent::status))
+        .route("/api/agent/login", post(agent::login))
+        .route("/api/agent/ready", post(agent::ready))
+        .route("/api/agent/pause", post(agent::pause))
+        .route("/api/agent/logout", post(agent::logout))
+        .route("/api/agent/hangup", post(agent::hangup))
+        .route("/api/calls", get(calls::list))
+        .route("/api/calls/{id}/disposition", post(calls::disposition))
+        .route("/api/calls/{id}/callback", post(calls::callback))
+        .route("/api/calls/{id}/escalate", post(calls::escalate))
+        .route("/api/contacts/{id}", get(desk::contact))
+        .route("/api/tickets", get(desk::tickets))
+        .route("/api/tickets/{id}/assign", post(desk::assign))
+        .route("/api/tickets/{id}/resolve", post(desk::resolve))
+        .route("/api/alerts", get(desk::alerts))
+        .route("/api/users", get(people::users).post(people::create_user))
+        .route("/api/users/{id}/disable", post(people::disable_user))
+        .route("/api/audit", get(people::audit))
+        .route("/api/reports/daily", get(people::daily_report))
+}
+
+async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}

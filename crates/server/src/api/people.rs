@@ -1,0 +1,352 @@
+//! Users and roles, the audit log, and the daily report (JSON or CSV).
+
+use super::{Json, Path, Query};
+use crate::api::session::UserView;
+use crate::auth::{hash_password, Caller};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::{now_ms, AppState};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{NaiveDate, TimeZone};
+use sanjeevani_contacts::AttemptOutcome;
+use sanjeevani_store::{Attempt, NewUser, Role};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+
+#[utoipa::path(get, path = "/api/users", tag = "users",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = [UserView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<UserView>>> {
+    caller.require(&[Role::Admin], "manage users")?;
+    Ok(Json(
+        state
+            .store
+            .users()
+            .await?
+            .iter()
+            .map(UserView::from)
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// 3 to 40 characters: letters, digits, `.`, `_`, `-`.
+    pub username: String,
+    pub display_name: String,
+    /// admin, supervisor, agent or medical.
+    pub role: String,
+    /// At least 8 characters.
+    pub password: String,
+}
+
+#[utoipa::path(post, path = "/api/users", tag = "users", request_body = CreateUser,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 201, body = UserView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(request): Json<CreateUser>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
+    caller.require(&[Role::Admin], "manage users")?;
+    let username_ok = (3..=40).contains(&request.username.len())
+        && request
+            .username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if !username_ok {
+        return Err(ApiError::invalid(
+            "username: 3 to 40 letters, digits, '.', '_' or '-'",
+        ));
+    }
+    let role = Role::parse(&request.role).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "role: {:?} is not admin, supervisor, agent or medical",
+            request.role
+        ))
+    })?;
+    if request.password.chars().count() < 8 {
+        return Err(ApiError::invalid("password: at least 8 characters"));
+    }
+    if request.display_name.trim().is_empty() || request.display_name.len() > 100 {
+        return Err(ApiError::invalid("display_name: 1 to 100 characters"));
+    }
+    let password = request.password;
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    let new = NewUser {
+        username: request.username,
+        display_name: request.display_name.trim().to_string(),
+        role,
+        password_hash,
+    };
+    let now = now_ms();
+    let id = state.store.create_user(&new, now).await?;
+    state
+        .store
+        .audit(
+            &caller.user,
+            "user_create",
+            &format!("user/{id}"),
+            &format!("{} as {}", new.username, role.name()),
+            now,
+        )
+        .await?;
+    let user = state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .find(|u| u.id == id)
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    Ok((StatusCode::CREATED, Json(UserView::from(&user))))
+}
+
+#[utoipa::path(post, path = "/api/users/{id}/disable", tag = "users", params(("id" = i64, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 204, description = "Disabled; their sessions end"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn disable_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    caller.require(&[Role::Admin], "manage users")?;
+    if id == caller.id() {
+        return Err(ApiError::conflict("you cannot disable your own account"));
+    }
+    state.store.set_user_disabled(id, true).await?;
+    state
+        .store
+        .audit(
+            &caller.user,
+            "user_disable",
+            &format!("user/{id}"),
+            "",
+            now_ms(),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditView {
+    pub id: i64,
+    pub username: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Newest first, at most this many (default 200, at most 5000).
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/audit", tag = "users", params(AuditQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = [AuditView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn audit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<AuditQuery>,
+) -> ApiResult<Json<Vec<AuditView>>> {
+    caller.require(&[Role::Admin], "read the audit log")?;
+    let entries = state
+        .store
+        .audit_log(query.limit.unwrap_or(200).min(5000))
+        .await?;
+    Ok(Json(
+        entries
+            .into_iter()
+            .map(|e| AuditView {
+                id: e.id,
+                username: e.username,
+                action: e.action,
+                subject: e.subject,
+                detail: e.detail,
+                at: e.at,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// YYYY-MM-DD in each campaign's time zone; default today.
+    pub day: Option<String>,
+    /// json (default) or csv.
+    pub format: Option<String>,
+}
+
+/// One line of the daily report: a campaign's totals (agent empty) or one agent's.
+#[derive(Debug, Default, Clone, Serialize, ToSchema)]
+pub struct ReportRow {
+    pub day: String,
+    pub campaign: i64,
+    pub campaign_name: String,
+    pub agent: Option<i64>,
+    pub agent_name: String,
+    pub dials: u64,
+    pub answered: u64,
+    pub connected: u64,
+    pub completed: u64,
+    pub abandoned: u64,
+    pub busy: u64,
+    pub no_answer: u64,
+    pub failed_other: u64,
+    pub talk_secs: u64,
+    /// Abandoned over answered.
+    pub abandon_rate: f64,
+}
+
+impl ReportRow {
+    fn add(&mut self, a: &Attempt) {
+        self.dials += 1;
+        self.answered += u64::from(a.answer_at.is_some());
+        self.connected += u64::from(a.connect_at.is_some());
+        if let (Some(c), Some(e)) = (a.connect_at, a.end_at) {
+            self.talk_secs += ((e - c).max(0) / 1000) as u64;
+        }
+        match a.outcome {
+            Some(AttemptOutcome::Completed) => self.completed += 1,
+            Some(AttemptOutcome::Abandoned) => self.abandoned += 1,
+            Some(AttemptOutcome::Busy) => self.busy += 1,
+            Some(AttemptOutcome::NoAnswer) => self.no_answer += 1,
+            Some(_) => self.failed_other += 1,
+            None => {}
+        }
+        self.abandon_rate = if self.answered == 0 {
+            0.0
+        } else {
+            self.abandoned as f64 / self.answered as f64
+        };
+    }
+}
+
+#[utoipa::path(get, path = "/api/reports/daily", tag = "reports", params(ReportQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Per campaign and agent; CSV with format=csv", body = [ReportRow]),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn daily_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ReportQuery>,
+) -> ApiResult<Response> {
+    caller.require(&[Role::Admin, Role::Supervisor], "read reports")?;
+    let csv = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "format: {other:?} is not json or csv"
+            )))
+        }
+    };
+    let day = match &query.day {
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| ApiError::invalid(format!("day: {d:?} is not a date like 2026-11-28")))?,
+        None => chrono::Utc::now()
+            .with_timezone(&chrono_tz::Asia::Kolkata)
+            .date_naive(),
+    };
+    let users: BTreeMap<i64, String> = state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
+    let mut rows = Vec::new();
+    for campaign in state.store.campaigns().await? {
+        let tz = campaign.settings.contacts.timezone;
+        let start = tz
+            .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"))
+            .earliest();
+        let end = tz
+            .from_local_datetime(
+                &(day + chrono::Days::new(1))
+                    .and_hms_opt(0, 0, 0)
+                    .expect("midnight"),
+            )
+            .earliest();
+        let (Some(start), Some(end)) = (start, end) else {
+            continue;
+        };
+        let attempts = state
+            .store
+            .attempts_between(start.timestamp_millis(), end.timestamp_millis())
+            .await?;
+        let base = ReportRow {
+            day: day.to_string(),
+            campaign: campaign.id.0,
+            campaign_name: campaign.name.clone(),
+            ..Default::default()
+        };
+        let mut total = base.clone();
+        let mut by_agent: BTreeMap<i64, ReportRow> = BTreeMap::new();
+        for a in attempts.iter().filter(|a| a.campaign == campaign.id) {
+            total.add(a);
+            if let Some(agent) = a.agent {
+                by_agent
+                    .entry(agent)
+                    .or_insert_with(|| ReportRow {
+                        agent: Some(agent),
+                        agent_name: users
+                            .get(&agent)
+                            .cloned()
+                            .unwrap_or_else(|| format!("simulated agent {agent}")),
+                        ..base.clone()
+                    })
+                    .add(a);
+            }
+        }
+        rows.push(total);
+        rows.extend(by_agent.into_values());
+    }
+    if !csv {
+        return Ok(Json(rows).into_response());
+    }
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for row in &rows {
+        out.serialize(row)
+            .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    }
+    let body = out
+        .into_inner()
+        .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    state
+        .store
+        .audit(
+            &caller.user,
+            "export",
+            "reports/daily",
+            &format!("day {day}, {} rows", rows.len()),
+            now_ms(),
+        )
+        .await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        "text/csv; charset=utf-8".parse().expect("ASCII"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        format!("attachment; filename=\"sanjeevani-{day}.csv\"")
+            .parse()
+            .expect("ASCII"),
+    );
+    Ok((headers, body).into_response())
+}

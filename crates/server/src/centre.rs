@@ -1,0 +1,318 @@
+//! The running centre: one dialer task per campaign on this node, which agent
+//! works which campaign, the wallboard's recent history, and the desk's
+//! escalation feed. Routes and WebSocket connections read from here; the
+//! dialers themselves hold the business rules.
+
+use crate::config::Config;
+use sanjeevani_core::AgentId;
+use sanjeevani_dialer::{
+    Control, Dialer, DialerLinks, DialerOptions, LiveView, Notice, SimulatedLine,
+};
+use sanjeevani_sim::Scenario;
+use sanjeevani_store::{Campaign, CampaignId, CampaignState, Store, Ticket};
+use serde::Serialize;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Agent ids from here up are simulated agents; people use their user id.
+pub const FIRST_SIMULATED_AGENT: u64 = 1_000_000_000;
+
+/// The campaign the demo seeds; it alone gets simulated agents.
+pub const DEMO_CAMPAIGN: &str = "demo-wellness";
+
+/// The scenario whose called parties the built-in simulation acts out.
+const DISTRICT_DAY: &str = include_str!("../../../config/scenarios/district-day.toml");
+
+/// How many wallboard samples are kept (every 15 s: four hours).
+const HISTORY_SAMPLES: usize = 960;
+pub const HISTORY_EVERY: Duration = Duration::from_secs(15);
+
+/// One point of a wallboard chart.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Sample {
+    pub at: i64,
+    pub occupancy: f64,
+    pub abandon_rate: f64,
+    pub dial_level: f64,
+    pub answer_rate: f64,
+    pub agents_staffed: u64,
+    pub calls_connected: u64,
+}
+
+/// What the medical desk is told as it happens.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DeskEvent {
+    Escalation { ticket: Ticket },
+    TicketResolved { ticket: Ticket },
+}
+
+struct Running {
+    controls: mpsc::Sender<Control>,
+    /// Controls sent so far; compared with the view's `controls_handled`.
+    sent: Arc<AtomicU64>,
+    view: watch::Receiver<LiveView>,
+    task: JoinHandle<()>,
+}
+
+pub struct Centre {
+    store: Arc<dyn Store>,
+    config: Config,
+    scenario: Scenario,
+    running: Mutex<HashMap<CampaignId, Running>>,
+    /// Which campaign each logged-in agent (user id) works.
+    agents: Mutex<HashMap<i64, CampaignId>>,
+    history: Mutex<HashMap<CampaignId, VecDeque<Sample>>>,
+    notices: broadcast::Sender<Notice>,
+    desk: broadcast::Sender<DeskEvent>,
+    stopping: watch::Sender<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CentreError {
+    #[error("simulation scenario: {0}")]
+    Scenario(#[from] sanjeevani_sim::ScenarioError),
+    #[error(transparent)]
+    Store(#[from] sanjeevani_store::StoreError),
+    #[error(transparent)]
+    Dialer(#[from] sanjeevani_dialer::DialerError),
+}
+
+impl Centre {
+    pub fn new(store: Arc<dyn Store>, config: Config) -> Result<Arc<Centre>, CentreError> {
+        let scenario = if config.telephony.scenario.is_empty() {
+            Scenario::parse(DISTRICT_DAY, "built-in district-day scenario")?
+        } else {
+            Scenario::load(std::path::Path::new(&config.telephony.scenario))?
+        };
+        Ok(Arc::new(Centre {
+            store,
+            config,
+            scenario,
+            running: Mutex::default(),
+            agents: Mutex::default(),
+            history: Mutex::default(),
+            notices: broadcast::channel(1024).0,
+            desk: broadcast::channel(256).0,
+            stopping: watch::channel(false).0,
+        }))
+    }
+
+    pub fn is_simulated(&self) -> bool {
+        true
+    }
+
+    /// Starts a dialer for every campaign that is not stopped.
+    pub async fn start_all(self: &Arc<Self>) -> Result<(), CentreError> {
+        for campaign in self.store.campaigns().await? {
+            if campaign.state != CampaignState::Stopped {
+                self.spawn(&campaign).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts the dialer task of `campaign` on this node.
+    pub async fn spawn(self: &Arc<Self>, campaign: &Campaign) -> Result<(), CentreError> {
+        if self.running.lock().unwrap().contains_key(&campaign.id) {
+            return Ok(());
+        }
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let line = SimulatedLine::new(
+            self.scenario.callee.clone(),
+            self.scenario.handling.clone(),
+            self.config.telephony.seed ^ campaign.id.0 as u64,
+            events_tx,
+        )
+        .with_people_below(FIRST_SIMULATED_AGENT);
+        let simulated_agents = if campaign.name == DEMO_CAMPAIGN {
+            self.config.demo.simulated_agents as u64
+        } else {
+            0
+        };
+        let options = DialerOptions {
+            node: format!("{}/{}", self.config.node, campaign.id),
+            lease_ttl: Duration::from_secs(30),
+            hopper_size: 20 + 3 * simulated_agents as usize,
+            agents: (0..simulated_agents)
+                .map(|i| AgentId(FIRST_SIMULATED_AGENT + i))
+                .collect(),
+            exit_when_done: false,
+            drain_deadline: Duration::from_secs(self.config.shutdown.drain_secs),
+        };
+        let (controls_tx, controls) = mpsc::channel(256);
+        let (view_tx, view) = watch::channel(empty_view(campaign));
+        let links = DialerLinks {
+            controls,
+            view: view_tx,
+            notices: self.notices.clone(),
+        };
+        let dialer = Dialer::new(self.store.clone(), campaign.id, line, events, options)
+            .await?
+            .with_links(links);
+        let mut stopping = self.stopping.subscribe();
+        let id = campaign.id;
+        let task = tokio::spawn(async move {
+            let stop = async move {
+                let _ = stopping.wait_for(|s| *s).await;
+            };
+            if let Err(e) = dialer.run(stop).await {
+                tracing::error!(campaign = id.0, error = %e, "dialer stopped");
+            }
+        });
+        self.running.lock().unwrap().insert(
+            campaign.id,
+            Running {
+                controls: controls_tx,
+                sent: Arc::default(),
+                view,
+                task,
+            },
+        );
+        Ok(())
+    }
+
+    /// Sends `control` to the campaign's dialer and waits (up to two seconds)
+    /// until its view shows the control handled; false when the campaign is
+    /// not running here.
+    pub async fn control(&self, campaign: CampaignId, control: Control) -> bool {
+        let found = self
+            .running
+            .lock()
+            .unwrap()
+            .get(&campaign)
+            .map(|r| (r.controls.clone(), r.sent.clone(), r.view.clone()));
+        let Some((tx, sent, mut view)) = found else {
+            return false;
+        };
+        // Numbered under the channel's order: the n-th control sent is the n-th handled.
+        let permit = match tx.reserve().await {
+            Ok(permit) => permit,
+            Err(_) => return false,
+        };
+        let seq = sent.fetch_add(1, Ordering::SeqCst) + 1;
+        permit.send(control);
+        let handled = view.wait_for(|v| v.controls_handled >= seq);
+        let _ = tokio::time::timeout(Duration::from_secs(2), handled).await;
+        true
+    }
+
+    pub fn view(&self, campaign: CampaignId) -> Option<LiveView> {
+        self.running
+            .lock()
+            .unwrap()
+            .get(&campaign)
+            .map(|r| r.view.borrow().clone())
+    }
+
+    pub fn views(&self) -> Vec<LiveView> {
+        let mut views: Vec<LiveView> = self
+            .running
+            .lock()
+            .unwrap()
+            .values()
+            .map(|r| r.view.borrow().clone())
+            .collect();
+        views.sort_by_key(|v| v.campaign);
+        views
+    }
+
+    /// The campaign an agent works, if logged in.
+    pub fn agent_campaign(&self, user: i64) -> Option<CampaignId> {
+        self.agents.lock().unwrap().get(&user).copied()
+    }
+
+    pub fn set_agent_campaign(&self, user: i64, campaign: Option<CampaignId>) {
+        let mut agents = self.agents.lock().unwrap();
+        match campaign {
+            Some(c) => agents.insert(user, c),
+            None => agents.remove(&user),
+        };
+    }
+
+    pub fn notices(&self) -> broadcast::Receiver<Notice> {
+        self.notices.subscribe()
+    }
+
+    pub fn desk_events(&self) -> broadcast::Receiver<DeskEvent> {
+        self.desk.subscribe()
+    }
+
+    pub fn tell_desk(&self, event: DeskEvent) {
+        let _ = self.desk.send(event);
+    }
+
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stopping.subscribe()
+    }
+
+    pub fn history(&self, campaign: CampaignId) -> Vec<Sample> {
+        self.history
+            .lock()
+            .unwrap()
+            .get(&campaign)
+            .map(|h| h.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Adds one chart point per running campaign.
+    pub fn sample(&self) {
+        let views = self.views();
+        let mut history = self.history.lock().unwrap();
+        for v in views {
+            let points = history.entry(v.campaign).or_default();
+            if points.len() == HISTORY_SAMPLES {
+                points.pop_front();
+            }
+            points.push_back(Sample {
+                at: v.at,
+                occupancy: v.occupancy,
+                abandon_rate: v.abandon.rate,
+                dial_level: v.dial_level,
+                answer_rate: v.totals.answer_rate,
+                agents_staffed: v
+                    .agents
+                    .iter()
+                    .filter(|a| !matches!(a.state, "logged out" | "paused"))
+                    .count() as u64,
+                calls_connected: v.calls.connected,
+            });
+        }
+    }
+
+    /// Stops dialing everywhere, lets live calls finish up to the drain
+    /// deadline, and waits for every dialer to write its last records.
+    pub async fn shut_down(&self) {
+        self.stopping.send_replace(true);
+        let tasks: Vec<JoinHandle<()>> = self
+            .running
+            .lock()
+            .unwrap()
+            .drain()
+            .map(|(_, r)| r.task)
+            .collect();
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+fn empty_view(campaign: &Campaign) -> LiveView {
+    LiveView {
+        campaign: campaign.id,
+        running: false,
+        pacing: campaign.settings.dialer.pacing,
+        agents: Vec::new(),
+        calls: Default::default(),
+        totals: Default::default(),
+        abandon: Default::default(),
+        dial_level: 0.0,
+        occupancy: 0.0,
+        at: crate::now_ms(),
+        controls_handled: 0,
+    }
+}

@@ -1,0 +1,294 @@
+//! The service's configuration: defaults, then a TOML file, then environment
+//! variables, then command-line flags. Unknown keys are an error that names
+//! the key.
+//!
+//! Every key has an environment variable: `SANJEEVANI_` followed by the
+//! section and the key in capitals, joined by `_` (top-level keys have no
+//! section): `listen` is `SANJEEVANI_LISTEN`, `[auth] session_hours` is
+//! `SANJEEVANI_AUTH_SESSION_HOURS`. Values are read as TOML values, or as a
+//! string when they are not one.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Where the embedded database and other files live.
+    pub data_dir: PathBuf,
+    /// `postgres://…` for several dialer nodes, `sqlite:…` for a file; empty:
+    /// `data_dir/sanjeevani.db`.
+    pub database: String,
+    /// This dialer node's name: its leases and open attempts are its own.
+    pub node: String,
+    pub auth: AuthConfig,
+    pub telephony: TelephonyConfig,
+    pub demo: DemoConfig,
+    pub shutdown: ShutdownConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// How long a login lasts.
+    pub session_hours: u32,
+    /// Login attempts allowed per username per minute (and burst).
+    pub logins_per_minute: u32,
+    /// A token Prometheus may present (`Authorization: Bearer …`) for
+    /// `/metrics`; empty: only admin and supervisor sessions may read it.
+    pub metrics_token: String,
+}
+
+/// Which PBX the dialer talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TelephonyKind {
+    /// Built-in simulation of called parties (labelled as such in every page).
+    Simulated,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelephonyConfig {
+    pub kind: TelephonyKind,
+    /// Simulation: a scenario file for the called parties' behaviour; empty:
+    /// the built-in district day.
+    pub scenario: String,
+    /// Simulation: random seed.
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemoConfig {
+    /// On an empty database, create demo accounts, a contact list and a
+    /// running campaign.
+    pub seed: bool,
+    /// Contacts in the demo list.
+    pub contacts: u32,
+    /// Simulated agents working the demo campaign beside the people logged in.
+    pub simulated_agents: u32,
+    /// Password of the demo accounts.
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShutdownConfig {
+    /// On SIGINT/SIGTERM, how long live calls may go on before they are cut.
+    pub drain_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database: String::new(),
+            node: "node-1".into(),
+            auth: AuthConfig::default(),
+            telephony: TelephonyConfig::default(),
+            demo: DemoConfig::default(),
+            shutdown: ShutdownConfig::default(),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            session_hours: 12,
+            logins_per_minute: 5,
+            metrics_token: String::new(),
+        }
+    }
+}
+
+impl Default for TelephonyConfig {
+    fn default() -> Self {
+        TelephonyConfig {
+            kind: TelephonyKind::Simulated,
+            scenario: String::new(),
+            seed: 1,
+        }
+    }
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig {
+            seed: true,
+            contacts: 3000,
+            simulated_agents: 6,
+            password: "demo".into(),
+        }
+    }
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        ShutdownConfig { drain_secs: 30 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+/// The variable that overrides `key` of `section` (`None`: top level).
+pub fn env_name(section: Option<&str>, key: &str) -> String {
+    let name = match section {
+        Some(section) => format!("SANJEEVANI_{section}_{key}"),
+        None => format!("SANJEEVANI_{key}"),
+    };
+    name.to_uppercase()
+}
+
+impl Config {
+    /// Defaults, then `file` if given, then the environment (`vars`).
+    pub fn load(
+        file: Option<&Path>,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                let origin = path.display().to_string();
+                let table: toml::Table = toml::from_str(&text).map_err(|e| invalid(&origin, e))?;
+                // Checks unknown keys and types with the file named in the error.
+                Config::deserialize(toml::Value::Table(table.clone()))
+                    .map_err(|e| invalid(&origin, e))?;
+                table
+            }
+            None => toml::Table::new(),
+        };
+        let vars: std::collections::HashMap<String, String> = vars.into_iter().collect();
+        let defaults = toml::Table::try_from(Config::default()).expect("defaults serialize");
+        for (key, value) in &defaults {
+            match value {
+                toml::Value::Table(section) => {
+                    for sub in section.keys() {
+                        let name = env_name(Some(key), sub);
+                        if let Some(raw) = vars.get(&name) {
+                            let entry = table
+                                .entry(key.clone())
+                                .or_insert_with(|| toml::Value::Table(Default::default()));
+                            if let toml::Value::Table(t) = entry {
+                                t.insert(sub.clone(), env_value(raw));
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    if let Some(raw) = vars.get(&env_name(None, key)) {
+                        table.insert(key.clone(), env_value(raw));
+                    }
+                }
+            }
+        }
+        Config::deserialize(toml::Value::Table(table))
+            .map_err(|e| invalid("configuration (file and SANJEEVANI_* variables)", e))
+    }
+
+    /// The configuration as a TOML document (for `config/sanjeevani.example.toml`).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("config serializes")
+    }
+}
+
+fn invalid(origin: &str, e: impl std::fmt::Display) -> ConfigError {
+    ConfigError::Invalid {
+        origin: origin.to_string(),
+        message: e.to_string().trim().to_string(),
+    }
+}
+
+/// `8080` is a number, `true` a boolean, `"x"` a string, and anything that is
+/// not a TOML value (`127.0.0.1:9090`) is taken as a string.
+fn env_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn environment_overrides_file_and_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\n[auth]\nsession_hours = 4\n",
+        )
+        .unwrap();
+        let config = Config::load(
+            Some(&file),
+            vars(&[
+                ("SANJEEVANI_AUTH_SESSION_HOURS", "2"),
+                ("SANJEEVANI_DEMO_SEED", "false"),
+                ("SANJEEVANI_NODE", "east-1"),
+                ("UNRELATED", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.auth.session_hours, 2);
+        assert!(!config.demo.seed);
+        assert_eq!(config.node, "east-1");
+        assert_eq!(config.demo.contacts, DemoConfig::default().contacts);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        std::fs::write(&file, "[auth]\nsesion_hours = 4\n").unwrap();
+        let err = Config::load(Some(&file), vars(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sesion_hours"), "{err}");
+        assert!(err.contains("s.toml"), "{err}");
+    }
+
+    #[test]
+    fn the_example_file_is_the_defaults() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../config/sanjeevani.example.toml"
+        );
+        let config = Config::load(Some(Path::new(path)), vars(&[])).unwrap();
+        assert_eq!(config, Config::default());
+    }
+
+    #[test]
+    fn bad_environment_values_are_named() {
+        let err = Config::load(None, vars(&[("SANJEEVANI_LISTEN", "not an address")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listen"), "{err}");
+    }
+}

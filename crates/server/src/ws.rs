@@ -1,0 +1,249 @@
+//! The WebSocket at `/ws`: live screens.
+//!
+//! - agents: their own state when it changes, a screen pop when a call
+//!   reaches them, and the end of that call;
+//! - supervisors and admins: the wallboard once a second;
+//! - the medical desk: escalations and resolutions as they happen.
+//!
+//! Each connection has its own task that reads the latest state (watch
+//! channels) rather than a queue, so a slow client only misses intermediate
+//! snapshots; one that lags behind the event feed gets a fresh snapshot, and
+//! one that does not take a message within [`SEND_TIMEOUT`] is closed.
+
+use crate::api::agent::{status_of, AgentStatus};
+use crate::api::desk::{contact_view, ticket_view, TicketView};
+use crate::api::session::UserView;
+use crate::auth::Caller;
+use crate::centre::DeskEvent;
+use crate::error::ApiResult;
+use crate::AppState;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use sanjeevani_dialer::Notice;
+use sanjeevani_store::Role;
+use serde::Serialize;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    caller: Caller,
+    ws: WebSocketUpgrade,
+) -> Response {
+    ws.on_upgrade(move |socket| async move {
+        let user = caller.user.username.clone();
+        if let Err(e) = serve(state, caller, socket).await {
+            tracing::debug!(%user, error = %e, "websocket closed");
+        }
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+enum WsError {
+    #[error("the client is too slow")]
+    Slow,
+    #[error(transparent)]
+    Socket(#[from] axum::Error),
+    #[error("{}", .0.message)]
+    Api(crate::error::ApiError),
+}
+
+impl From<crate::error::ApiError> for WsError {
+    fn from(e: crate::error::ApiError) -> Self {
+        WsError::Api(e)
+    }
+}
+
+async fn send_text(socket: &mut WebSocket, text: Utf8Bytes) -> Result<(), WsError> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text))).await {
+        Ok(sent) => Ok(sent?),
+        Err(_) => Err(WsError::Slow),
+    }
+}
+
+async fn send_json(socket: &mut WebSocket, value: &impl Serialize) -> Result<(), WsError> {
+    let text = serde_json::to_string(value).expect("messages serialize");
+    send_text(socket, text.into()).await
+}
+
+async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) -> Result<(), WsError> {
+    send_json(
+        &mut socket,
+        &json!({
+            "type": "hello",
+            "user": UserView::from(&caller.user),
+            "simulated_telephony": state.centre.is_simulated(),
+        }),
+    )
+    .await?;
+    let mut stopping = state.centre.stopping();
+    let mut notices = state.centre.notices();
+    let mut desk = state.centre.desk_events();
+    let mut wallboard = state.wallboard.subscribe();
+    let role = caller.user.role;
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let mut last_status: Option<String> = None;
+    if role == Role::Medical {
+        send_tickets(&state, &mut socket).await?;
+    }
+    loop {
+        tokio::select! {
+            _ = async { drop(stopping.wait_for(|s| *s).await) } => break,
+            incoming = socket.recv() => match incoming {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(_)) => {}
+            },
+            _ = tick.tick(), if role == Role::Agent => {
+                send_agent_status(&state, &caller, &mut socket, &mut last_status).await?;
+            }
+            changed = wallboard.changed(), if matches!(role, Role::Supervisor | Role::Admin) => {
+                if changed.is_err() {
+                    break;
+                }
+                let text: Arc<str> = wallboard.borrow_and_update().clone();
+                send_text(&mut socket, Utf8Bytes::from(&*text)).await?;
+            }
+            notice = notices.recv(), if role == Role::Agent => match notice {
+                Ok(notice) => on_notice(&state, &caller, &mut socket, notice, &mut last_status).await?,
+                Err(RecvError::Lagged(_)) => {
+                    last_status = None;
+                    send_agent_status(&state, &caller, &mut socket, &mut last_status).await?;
+                }
+                Err(RecvError::Closed) => break,
+            },
+            event = desk.recv(), if role == Role::Medical => match event {
+                Ok(DeskEvent::Escalation { ticket }) => {
+                    let ticket = ticket_view(&state, ticket).await?;
+                    send_json(&mut socket, &json!({"type": "escalation", "ticket": ticket})).await?;
+                }
+                Ok(DeskEvent::TicketResolved { ticket }) => {
+                    send_json(&mut socket, &json!({"type": "ticket_resolved", "ticket": ticket.id})).await?;
+                }
+                Err(RecvError::Lagged(_)) => send_tickets(&state, &mut socket).await?,
+                Err(RecvError::Closed) => break,
+            },
+        }
+    }
+    let _ = socket.send(Message::Close(None)).await;
+    Ok(())
+}
+
+async fn send_agent_status(
+    state: &AppState,
+    caller: &Caller,
+    socket: &mut WebSocket,
+    last: &mut Option<String>,
+) -> Result<(), WsError> {
+    let status: AgentStatus = status_of(state, caller.id());
+    // Seconds in state change every second; the page counts those itself.
+    let key = format!("{:?}/{}/{:?}", status.campaign, status.state, status.call);
+    if last.as_deref() == Some(key.as_str()) {
+        return Ok(());
+    }
+    *last = Some(key);
+    send_json(socket, &json!({"type": "agent", "status": status})).await
+}
+
+async fn on_notice(
+    state: &AppState,
+    caller: &Caller,
+    socket: &mut WebSocket,
+    notice: Notice,
+    last: &mut Option<String>,
+) -> Result<(), WsError> {
+    let me = caller.id() as u64;
+    match notice {
+        Notice::Connected {
+            agent,
+            call,
+            campaign,
+        } if agent == me => {
+            let contact = contact_view(state, caller, call.contact).await?;
+            send_json(
+                socket,
+                &json!({
+                    "type": "screen_pop",
+                    "campaign": campaign,
+                    "attempt": call.attempt,
+                    "contact": contact,
+                }),
+            )
+            .await?;
+        }
+        Notice::Ended {
+            agent: Some(agent),
+            call,
+            outcome,
+            ..
+        } if agent == me => {
+            send_json(
+                socket,
+                &json!({"type": "call_ended", "attempt": call.attempt, "outcome": outcome}),
+            )
+            .await?;
+        }
+        _ => return Ok(()),
+    }
+    send_agent_status(state, caller, socket, last).await
+}
+
+async fn send_tickets(state: &AppState, socket: &mut WebSocket) -> Result<(), WsError> {
+    let mut open: Vec<TicketView> = Vec::new();
+    for t in state
+        .store
+        .tickets(false)
+        .await
+        .map_err(crate::error::ApiError::from)?
+    {
+        open.push(ticket_view(state, t).await?);
+    }
+    send_json(socket, &json!({"type": "tickets", "open": open})).await
+}
+
+/// The wallboard message every supervisor receives, built once a second.
+pub async fn wallboard(state: &AppState) -> ApiResult<String> {
+    let campaigns = state.store.campaigns().await?;
+    let views: Vec<serde_json::Value> = state
+        .centre
+        .views()
+        .into_iter()
+        .map(|v| {
+            let name = campaigns
+                .iter()
+                .find(|c| c.id == v.campaign)
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            json!({"name": name, "live": v})
+        })
+        .collect();
+    let tickets = state.store.tickets(false).await?;
+    let now = crate::now_ms();
+    let ages: Vec<i64> = tickets
+        .iter()
+        .map(|t| (now - t.created_at) / 1000)
+        .collect();
+    let bucket = |lo: i64, hi: i64| ages.iter().filter(|a| **a >= lo && **a < hi).count();
+    let alerts = state.store.open_alerts().await?.len();
+    Ok(json!({
+        "type": "wallboard",
+        "at": now,
+        "campaigns": views,
+        "tickets": {
+            "open": tickets.len(),
+            "urgent": tickets.iter().filter(|t| t.urgency == sanjeevani_store::Urgency::Urgent).count(),
+            "by_age": {
+                "under_15m": bucket(0, 900),
+                "15m_to_1h": bucket(900, 3600),
+                "1h_to_4h": bucket(3600, 14_400),
+                "over_4h": bucket(14_400, i64::MAX),
+            },
+        },
+        "alerts": alerts,
+    })
+    .to_string())
+}

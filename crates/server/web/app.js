@@ -1,0 +1,139 @@
+// Sanjeevani web pages: shared helpers (API calls, labels in Hindi and
+// English, the live WebSocket, the simulation banner).
+"use strict";
+
+const LABELS = {
+  en: {
+    title: "Sanjeevani", login: "Log in", logout: "Log out", username: "Username", password: "Password",
+    simulated: "SIMULATION — calls are simulated, no real phone is dialled",
+    agent_desk: "Agent desk", supervisor: "Supervisor console", medical: "Medical desk",
+    campaign: "Campaign", join: "Join", ready: "Ready", pause: "Pause", hangup: "Hang up",
+    state: "State", waiting_for_call: "Waiting for a call…", contact: "Contact", category: "Category",
+    follow_up_day: "Follow-up day", risk: "Risk", history: "Earlier calls", questionnaire: "Questions",
+    disposition: "Result", notes: "Notes", save_next: "Save and next", save_pause: "Save and pause",
+    escalate: "Escalate to medical wing", reason: "What did they report?", callback: "Call back in (minutes)",
+    schedule: "Schedule", yes: "Yes", no: "No", shortcuts: "Keys: R ready · P pause · H hang up · E escalate · Ctrl+Enter save",
+    agents: "Agents", calls: "Calls", ringing: "Ringing", waiting: "Waiting", connected: "Connected",
+    answer_rate: "Answer rate", abandon: "Abandon rate (rolling)", cap: "cap", occupancy: "Occupancy",
+    dial_level: "Dial level", handle_time: "Handle time", pacing: "Pacing", mode: "Mode",
+    lines_per_agent: "Lines per agent", abandon_target: "Abandon target", apply: "Apply", start: "Start",
+    alerts: "Unreachable high-risk people", tickets: "Open tickets", tickets_by_age: "Open tickets by age",
+    urgent: "urgent", routine: "routine", resolve: "Resolve", resolution: "Resolution", take: "Take",
+    no_tickets: "No open tickets", escalated: "Escalated: ticket", saved: "Saved", chart: "Last hours",
+    dials: "Dials", none: "none",
+  },
+  hi: {
+    title: "संजीवनी", login: "लॉग इन", logout: "लॉग आउट", username: "यूज़रनेम", password: "पासवर्ड",
+    simulated: "सिमुलेशन — कॉल नकली हैं, कोई असली फ़ोन नहीं लगाया जाता",
+    agent_desk: "एजेंट डेस्क", supervisor: "सुपरवाइज़र कंसोल", medical: "मेडिकल डेस्क",
+    campaign: "अभियान", join: "जुड़ें", ready: "तैयार", pause: "विराम", hangup: "कॉल समाप्त",
+    state: "स्थिति", waiting_for_call: "कॉल की प्रतीक्षा…", contact: "संपर्क", category: "श्रेणी",
+    follow_up_day: "फ़ॉलो-अप दिन", risk: "जोखिम", history: "पिछली कॉल", questionnaire: "प्रश्न",
+    disposition: "परिणाम", notes: "टिप्पणी", save_next: "सहेजें और अगली", save_pause: "सहेजें और विराम",
+    escalate: "मेडिकल टीम को भेजें", reason: "उन्होंने क्या बताया?", callback: "दोबारा कॉल (मिनट में)",
+    schedule: "तय करें", yes: "हाँ", no: "नहीं", shortcuts: "कुंजियाँ: R तैयार · P विराम · H समाप्त · E मेडिकल · Ctrl+Enter सहेजें",
+    agents: "एजेंट", calls: "कॉल", ringing: "घंटी बज रही", waiting: "प्रतीक्षा में", connected: "जुड़ी हुई",
+    answer_rate: "उत्तर दर", abandon: "छोड़ी गई कॉल दर", cap: "सीमा", occupancy: "व्यस्तता",
+    dial_level: "डायल स्तर", handle_time: "औसत बातचीत", pacing: "गति", mode: "मोड",
+    lines_per_agent: "प्रति एजेंट लाइनें", abandon_target: "छोड़ी गई कॉल लक्ष्य", apply: "लागू करें", start: "शुरू",
+    alerts: "उच्च-जोखिम लोग जिनसे संपर्क नहीं हुआ", tickets: "खुले टिकट", tickets_by_age: "खुले टिकट (आयु)",
+    urgent: "अत्यावश्यक", routine: "सामान्य", resolve: "निपटाएँ", resolution: "निपटारा", take: "लें",
+    no_tickets: "कोई खुला टिकट नहीं", escalated: "भेजा गया: टिकट", saved: "सहेजा गया", chart: "पिछले घंटे",
+    dials: "डायल", none: "कोई नहीं",
+  },
+};
+
+let lang = localStorage.getItem("lang") || "en";
+
+function t(key) {
+  return (LABELS[lang] && LABELS[lang][key]) || LABELS.en[key] || key;
+}
+
+function applyLabels() {
+  document.documentElement.lang = lang;
+  document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
+  document.querySelectorAll("[data-t-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.tPlaceholder); });
+}
+
+function toggleLanguage() {
+  lang = lang === "en" ? "hi" : "en";
+  localStorage.setItem("lang", lang);
+  applyLabels();
+  document.dispatchEvent(new Event("languagechange"));
+}
+
+async function api(method, path, body) {
+  const options = { method, headers: {}, credentials: "same-origin" };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, options);
+  if (response.status === 401 && !path.endsWith("/login")) {
+    location.href = "/";
+    throw new Error("not logged in");
+  }
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    throw new Error((data && data.message) || response.statusText);
+  }
+  return data;
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c !== null && c !== undefined) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+function pct(x) { return (100 * (x || 0)).toFixed(1) + " %"; }
+
+function age(secs) {
+  if (secs < 60) return secs + " s";
+  if (secs < 3600) return Math.floor(secs / 60) + " min";
+  return (secs / 3600).toFixed(1) + " h";
+}
+
+function flash(message, isError) {
+  const box = document.getElementById("flash");
+  if (!box) return;
+  box.textContent = message;
+  box.className = isError ? "flash error" : "flash";
+  clearTimeout(flash.timer);
+  flash.timer = setTimeout(() => { box.textContent = ""; box.className = "flash"; }, 5000);
+}
+
+// Checks the session and the role, fills the header, shows the simulation banner.
+async function startPage(roles) {
+  applyLabels();
+  const me = await api("GET", "/api/me");
+  if (!roles.includes(me.user.role)) {
+    location.href = "/";
+    return null;
+  }
+  document.getElementById("who").textContent = me.user.display_name;
+  document.getElementById("banner").hidden = !me.simulated_telephony;
+  document.getElementById("lang").addEventListener("click", toggleLanguage);
+  document.getElementById("logout").addEventListener("click", async () => {
+    await api("POST", "/api/logout");
+    location.href = "/";
+  });
+  return me;
+}
+
+// Opens /ws and reconnects after a pause if it drops.
+function live(onMessage) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/ws`);
+  socket.onmessage = (e) => onMessage(JSON.parse(e.data));
+  socket.onclose = () => setTimeout(() => live(onMessage), 2000);
+  return socket;
+}

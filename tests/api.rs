@@ -1,0 +1,796 @@
+//! The service over real HTTP and WebSocket on loopback, with the embedded
+//! store and simulated telephony: every route's role check, the agent →
+//! medical desk → supervisor flow, bad input, rate limits and shutdown.
+
+use futures_util::StreamExt;
+use reqwest::{Client, Method, StatusCode};
+use sanjeevani_server::Config;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+struct Server {
+    base: String,
+    client: Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+fn test_config(dir: &std::path::Path) -> Config {
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.join("data"),
+        ..Config::default()
+    };
+    config.demo.contacts = 300;
+    config.demo.simulated_agents = 0;
+    config.shutdown.drain_secs = 2;
+    config.auth.logins_per_minute = 10_000;
+    config
+}
+
+impl Server {
+    async fn start_with(config: Config, dir: tempfile::TempDir) -> Server {
+        let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = sanjeevani_server::prepare(config).await.unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            sanjeevani_server::run(state, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        Server {
+            base,
+            client: Client::new(),
+            stop: Some(stop),
+            task,
+            _dir: dir,
+        }
+    }
+
+    async fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let config = test_config(dir.path());
+        Server::start_with(config, dir).await
+    }
+
+    async fn login(&self, username: &str) -> String {
+        let r = self
+            .client
+            .post(format!("{}/api/login", self.base))
+            .json(&json!({"username": username, "password": "demo"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "login {username}");
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn call(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn ok(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> Value {
+        let (status, body) = self.call(Some(token), method.clone(), path, body).await;
+        assert!(status.is_success(), "{method} {path}: {status} {body}");
+        body
+    }
+
+    async fn ws(
+        &self,
+        token: &str,
+    ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>
+    {
+        let mut request = format!("{}/ws", self.base.replace("http", "ws"))
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("Authorization", format!("Bearer {token}").parse().unwrap());
+        tokio_tungstenite::connect_async(request).await.unwrap().0
+    }
+
+    /// Stops the server; returns its data directory, kept until dropped.
+    async fn stop(mut self) -> tempfile::TempDir {
+        self.stop.take().unwrap().send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(30), &mut self.task)
+            .await
+            .expect("the server stops within the drain deadline")
+            .unwrap();
+        self._dir
+    }
+}
+
+/// Next JSON message of `kind` within `secs`.
+async fn next_message<S>(ws: &mut S, kind: &str, secs: u64) -> Value
+where
+    S: futures_util::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let message = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {kind} message within {secs} s"))
+            .expect("socket open")
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+            let value: Value = serde_json::from_str(&text).unwrap();
+            if value["type"] == kind {
+                return value;
+            }
+        }
+    }
+}
+
+/// Every route with the roles that may use it. `{campaign}`, `{spare}`,
+/// `{user}` are filled in by the test.
+const MATRIX: &[(&str, &str, &[&str])] = &[
+    (
+        "POST",
+        "/api/logout",
+        &["admin", "supervisor", "agent", "medical"],
+    ),
+    (
+        "GET",
+        "/api/me",
+        &["admin", "supervisor", "agent", "medical"],
+    ),
+    (
+        "GET",
+        "/api/questionnaire",
+        &["admin", "supervisor", "agent", "medical"],
+    ),
+    ("GET", "/api/campaigns", &["admin", "supervisor", "agent"]),
+    ("POST", "/api/campaigns", &["admin", "supervisor"]),
+    ("GET", "/api/campaigns/{campaign}", &["admin", "supervisor"]),
+    ("POST", "/api/campaigns/{spare}/start", &["supervisor"]),
+    ("POST", "/api/campaigns/{spare}/pause", &["supervisor"]),
+    ("POST", "/api/campaigns/{spare}/stop", &["supervisor"]),
+    ("PUT", "/api/campaigns/{spare}/pacing", &["supervisor"]),
+    (
+        "GET",
+        "/api/campaigns/{campaign}/live",
+        &["admin", "supervisor"],
+    ),
+    (
+        "GET",
+        "/api/campaigns/{campaign}/history",
+        &["admin", "supervisor"],
+    ),
+    ("GET", "/api/lists", &["admin", "supervisor"]),
+    (
+        "POST",
+        "/api/lists/{list}/contacts",
+        &["admin", "supervisor"],
+    ),
+    ("GET", "/api/agent", &["agent"]),
+    ("POST", "/api/agent/login", &["agent"]),
+    ("POST", "/api/agent/ready", &["agent"]),
+    ("POST", "/api/agent/pause", &["agent"]),
+    ("POST", "/api/agent/logout", &["agent"]),
+    ("POST", "/api/agent/hangup", &["agent"]),
+    ("GET", "/api/calls", &["admin", "supervisor", "agent"]),
+    ("POST", "/api/calls/{attempt}/disposition", &["agent"]),
+    (
+        "POST",
+        "/api/calls/{attempt}/callback",
+        &["agent", "supervisor"],
+    ),
+    ("POST", "/api/calls/{attempt}/escalate", &["agent"]),
+    (
+        "GET",
+        "/api/contacts/{contact}",
+        &["supervisor", "medical", "agent"],
+    ),
+    ("GET", "/api/tickets", &["medical", "supervisor"]),
+    ("POST", "/api/tickets/{ticket}/assign", &["medical"]),
+    ("POST", "/api/tickets/{ticket}/resolve", &["medical"]),
+    ("GET", "/api/alerts", &["supervisor", "medical"]),
+    ("GET", "/api/users", &["admin"]),
+    ("POST", "/api/users", &["admin"]),
+    ("POST", "/api/users/{user}/disable", &["admin"]),
+    ("GET", "/api/audit", &["admin"]),
+    ("GET", "/api/reports/daily", &["admin", "supervisor"]),
+];
+
+fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
+    if method == "GET" {
+        return None;
+    }
+    Some(match path {
+        "/api/campaigns" => json!({"name": format!("matrix-{n}"), "lists": ["demo-contacts"]}),
+        p if p.ends_with("/pacing") => json!({"max_lines_per_agent": 2.0}),
+        "/api/agent/login" => json!({"campaign": 1}),
+        "/api/agent/pause" => json!({"reason": "break"}),
+        p if p.ends_with("/disposition") => json!({"code": "well"}),
+        p if p.ends_with("/callback") => json!({"in_minutes": 30}),
+        p if p.ends_with("/escalate") => json!({"reason": "fever"}),
+        p if p.ends_with("/resolve") => json!({"resolution": "no_action_needed"}),
+        "/api/users" => {
+            json!({"username": format!("user{n}"), "display_name": "U", "role": "agent", "password": "long enough"})
+        }
+        _ => json!({}),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_checks_authentication_and_role() {
+    let server = Server::start().await;
+    let roles = [
+        ("admin", "admin"),
+        ("supervisor", "supervisor"),
+        ("agent", "agent1"),
+        ("medical", "doctor"),
+    ];
+
+    // The matrix covers exactly the routes the OpenAPI document declares.
+    let (status, doc) = server
+        .call(None, Method::GET, "/api/openapi.json", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let declared: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .filter(|(_, p)| p != "/api/login")
+        .collect();
+    let normalise = |p: &str| {
+        p.replace("{campaign}", "{id}")
+            .replace("{spare}", "{id}")
+            .replace("{attempt}", "{id}")
+            .replace("{contact}", "{id}")
+            .replace("{ticket}", "{id}")
+            .replace("{user}", "{id}")
+            .replace("{list}", "{name}")
+    };
+    let tested: BTreeSet<(String, String)> = MATRIX
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), normalise(p)))
+        .collect();
+    assert_eq!(
+        declared, tested,
+        "the matrix and the OpenAPI document must list the same routes"
+    );
+
+    let admin = server.login("admin").await;
+    let spare = server
+        .ok(
+            &admin,
+            Method::POST,
+            "/api/campaigns",
+            Some(json!({"name": "spare", "lists": ["demo-contacts"]})),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let victim = server
+        .ok(&admin, Method::POST, "/api/users", Some(json!({"username": "victim", "display_name": "V", "role": "agent", "password": "long enough"})))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+
+    for (n, (method, template, allowed)) in MATRIX.iter().enumerate() {
+        let path = template
+            .replace("{campaign}", "1")
+            .replace("{spare}", &spare.to_string())
+            .replace("{attempt}", "999999")
+            .replace("{contact}", "1")
+            .replace("{ticket}", "999999")
+            .replace("{user}", &victim.to_string())
+            .replace("{list}", "matrix-list");
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let (status, body) = server
+            .call(
+                None,
+                method.clone(),
+                &path,
+                body_for(method.as_str(), template, n),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} without a session: {body}"
+        );
+        assert_eq!(body["code"], "unauthenticated");
+        for (role, username) in roles {
+            // A fresh session per request: logging out must not spoil the next check.
+            let token = server.login(username).await;
+            let body = body_for(method.as_str(), template, n * 10 + role.len());
+            let (status, reply) = server.call(Some(&token), method.clone(), &path, body).await;
+            assert!(
+                !status.is_server_error(),
+                "{method} {path} as {role}: {status} {reply}"
+            );
+            if allowed.contains(&role) {
+                assert!(
+                    status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED,
+                    "{method} {path} as {role} should be allowed: {status} {reply}"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{method} {path} as {role}: {reply}"
+                );
+                assert_eq!(reply["code"], "forbidden");
+            }
+        }
+    }
+    // Public: the document, the pages, liveness.
+    for path in [
+        "/",
+        "/agent",
+        "/supervisor",
+        "/medical",
+        "/assets/app.js",
+        "/healthz",
+        "/readyz",
+    ] {
+        let (status, _) = server.call(None, Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    // Metrics need a session of a manager (or the configured token).
+    let (status, _) = server.call(None, Method::GET, "/metrics", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let agent = server.login("agent2").await;
+    let (status, _) = server
+        .call(Some(&agent), Method::GET, "/metrics", None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_call_reaches_the_medical_desk_and_the_supervisor_steers_pacing() {
+    let server = Server::start().await;
+    let agent = server.login("agent1").await;
+    let doctor = server.login("doctor").await;
+    let supervisor = server.login("supervisor").await;
+    let admin = server.login("admin").await;
+    let mut agent_ws = server.ws(&agent).await;
+    let mut desk_ws = server.ws(&doctor).await;
+    let mut board_ws = server.ws(&supervisor).await;
+    let hello = next_message(&mut agent_ws, "hello", 5).await;
+    assert_eq!(hello["simulated_telephony"], true);
+    let first_tickets = next_message(&mut desk_ws, "tickets", 5).await;
+    assert_eq!(first_tickets["open"], json!([]));
+
+    let status = server
+        .ok(
+            &agent,
+            Method::POST,
+            "/api/agent/login",
+            Some(json!({"campaign": 1})),
+        )
+        .await;
+    assert_eq!(status["state"], "paused");
+    let status = server
+        .ok(&agent, Method::POST, "/api/agent/ready", None)
+        .await;
+    assert_eq!(status["state"], "ready");
+
+    // The dialer calls for the only agent; an answered call pops on the screen.
+    let pop = next_message(&mut agent_ws, "screen_pop", 120).await;
+    let attempt = pop["attempt"].as_i64().unwrap();
+    let contact = &pop["contact"];
+    assert!(contact["name"].as_str().is_some_and(|n| !n.is_empty()));
+    assert!(
+        contact["phone"].as_str().unwrap().contains('*'),
+        "agents see masked numbers: {contact}"
+    );
+    assert!(contact["category"].is_string());
+    let status = server.ok(&agent, Method::GET, "/api/agent", None).await;
+    assert_eq!(status["state"], "on call");
+    assert_eq!(status["call"]["attempt"], attempt);
+
+    // Answers are checked against the questionnaire, naming the question.
+    let (code, err) = server
+        .call(
+            Some(&agent),
+            Method::POST,
+            &format!("/api/calls/{attempt}/escalate"),
+            Some(json!({"answers": {"spo2": 300}})),
+        )
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        err["message"].as_str().unwrap().contains("answers.spo2"),
+        "{err}"
+    );
+
+    let answers = json!({"fever": true, "fever_days": 3, "spo2": 91, "needs": ["doctor"]});
+    let escalated = server
+        .ok(
+            &agent,
+            Method::POST,
+            &format!("/api/calls/{attempt}/escalate"),
+            Some(json!({"reason": "fever and low oxygen", "answers": answers})),
+        )
+        .await;
+    assert_eq!(escalated["urgency"], "urgent", "SpO2 below 94 is urgent");
+    let ticket = escalated["ticket"].as_i64().unwrap();
+    let pushed = next_message(&mut desk_ws, "escalation", 5).await;
+    assert_eq!(pushed["ticket"]["id"], ticket);
+    assert_eq!(pushed["ticket"]["answers"]["spo2"], 91);
+    assert_eq!(pushed["ticket"]["contact_name"], contact["name"]);
+
+    // Saving the disposition hangs up and makes the agent ready again.
+    server
+        .ok(
+            &agent,
+            Method::POST,
+            &format!("/api/calls/{attempt}/disposition"),
+            Some(json!({"code": "escalated", "answers": answers, "then": "pause"})),
+        )
+        .await;
+    let status = server.ok(&agent, Method::GET, "/api/agent", None).await;
+    assert_eq!(status["state"], "paused");
+    let ended = next_message(&mut agent_ws, "call_ended", 5).await;
+    assert_eq!(ended["attempt"], attempt);
+    assert_eq!(ended["outcome"], "completed");
+
+    // The doctor sees the contact in full and closes the ticket.
+    let record = server
+        .ok(
+            &doctor,
+            Method::GET,
+            &format!("/api/contacts/{}", contact["id"]),
+            None,
+        )
+        .await;
+    assert!(record["phone"].as_str().unwrap().starts_with("+91"));
+    assert!(!record["phone"].as_str().unwrap().contains('*'));
+    assert_eq!(record["calls"][0]["disposition"], "escalated");
+    server
+        .ok(
+            &doctor,
+            Method::POST,
+            &format!("/api/tickets/{ticket}/resolve"),
+            Some(json!({"resolution": "teleconsultation_done"})),
+        )
+        .await;
+    let (code, _) = server
+        .call(
+            Some(&doctor),
+            Method::POST,
+            &format!("/api/tickets/{ticket}/resolve"),
+            Some(json!({"resolution": "admitted"})),
+        )
+        .await;
+    assert_eq!(code, StatusCode::NOT_FOUND, "a ticket is resolved once");
+
+    // The supervisor changes the lines per agent; the wallboard shows it.
+    let pacing = server
+        .ok(
+            &supervisor,
+            Method::PUT,
+            "/api/campaigns/1/pacing",
+            Some(json!({"mode": "power", "max_lines_per_agent": 1.5, "power_ratio": 1.5})),
+        )
+        .await;
+    assert_eq!(pacing["max_lines_per_agent"], 1.5);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let board = next_message(&mut board_ws, "wallboard", 5).await;
+        let live = &board["campaigns"][0]["live"];
+        if live["pacing"]["max_lines_per_agent"] == 1.5 && live["pacing"]["mode"] == "power" {
+            assert_eq!(board["tickets"]["open"], 0);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "wallboard never showed the new pacing"
+        );
+    }
+    let (code, err) = server
+        .call(
+            Some(&supervisor),
+            Method::PUT,
+            "/api/campaigns/1/pacing",
+            Some(json!({"max_lines_per_agent": 50})),
+        )
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("max_lines_per_agent"),
+        "{err}"
+    );
+
+    // The audit log has the pacing change and the views of the contact record.
+    let audit = server.ok(&admin, Method::GET, "/api/audit", None).await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"pacing_change"), "{actions:?}");
+    assert!(actions.contains(&"view_contact"), "{actions:?}");
+    let change = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "pacing_change")
+        .unwrap();
+    assert_eq!(change["username"], "supervisor");
+
+    // The day's report counts the call for the agent, and its export is audited.
+    let csv = server
+        .client
+        .get(format!("{}/api/reports/daily?format=csv", server.base))
+        .bearer_auth(&supervisor)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.starts_with("day,campaign,campaign_name,agent,"),
+        "{csv}"
+    );
+    let agent_row = csv
+        .lines()
+        .find(|l| l.contains("Asha"))
+        .expect("a row for the agent");
+    assert!(agent_row.contains("demo-wellness"), "{agent_row}");
+    let audit = server
+        .ok(&admin, Method::GET, "/api/audit?limit=5", None)
+        .await;
+    assert_eq!(audit[0]["action"], "export");
+
+    // Metrics count the outcome and the answer-to-connect latency.
+    let metrics = server
+        .client
+        .get(format!("{}/metrics", server.base))
+        .bearer_auth(&supervisor)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("sanjeevani_calls_total{outcome=\"completed\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("sanjeevani_answer_to_connect_seconds_bucket"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("sanjeevani_agents{campaign=\"1\",state=\"paused\"} 1"),
+        "{metrics}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_json_errors_that_name_the_field() {
+    let server = Server::start().await;
+    let admin = server.login("admin").await;
+    let cases = [
+        (
+            Method::POST,
+            "/api/users",
+            json!({"username": "x y", "display_name": "A", "role": "agent", "password": "long enough"}),
+            "username",
+        ),
+        (
+            Method::POST,
+            "/api/users",
+            json!({"username": "abc", "display_name": "A", "role": "king", "password": "long enough"}),
+            "role",
+        ),
+        (
+            Method::POST,
+            "/api/users",
+            json!({"username": "abc", "display_name": "A", "role": "agent", "password": "short"}),
+            "password",
+        ),
+        (
+            Method::POST,
+            "/api/users",
+            json!({"username": "abc", "display_name": "A", "role": "agent", "password": "long enough", "extra": 1}),
+            "extra",
+        ),
+        (
+            Method::POST,
+            "/api/users",
+            json!({"username": 5}),
+            "username",
+        ),
+        (
+            Method::POST,
+            "/api/campaigns",
+            json!({"name": "c", "lists": ["nope"]}),
+            "nope",
+        ),
+        (
+            Method::POST,
+            "/api/campaigns",
+            json!({"name": "c", "lists": [], "settings": {"dialer": {"pacing": {"mode": "warp"}}}}),
+            "warp",
+        ),
+    ];
+    for (method, path, body, field) in cases {
+        let (status, reply) = server
+            .call(Some(&admin), method, path, Some(body.clone()))
+            .await;
+        assert!(status.is_client_error(), "{path} {body}: {status}");
+        assert!(reply["code"].is_string(), "{reply}");
+        assert!(
+            reply["message"].as_str().unwrap().contains(field),
+            "{body} → {reply}"
+        );
+    }
+    // Not JSON at all, and a path id that is not a number.
+    let r = server
+        .client
+        .post(format!("{}/api/users", server.base))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_request");
+    let (status, reply) = server
+        .call(Some(&admin), Method::GET, "/api/campaigns/abc", None)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply["code"], "invalid_request");
+    let (status, reply) = server
+        .call(Some(&admin), Method::GET, "/api/campaigns/777", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(reply["code"], "not_found");
+
+    // A CSV upload reports bad rows by line and field and keeps the good ones.
+    let csv = "phone,name,category\n9876543210,Asha,home\n98765O4321,Typo,home\n,Blank phone,public\n9876543211,Ravi,ccc\n";
+    let report: Value = server
+        .client
+        .post(format!("{}/api/lists/uploaded/contacts", server.base))
+        .bearer_auth(&admin)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["imported"], 2, "{report}");
+    assert_eq!(report["invalid"], 2, "{report}");
+    assert_eq!(report["problems"][0]["line"], 3);
+    assert_eq!(report["problems"][0]["field"], "phone");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_are_rate_limited_and_sessions_end_at_logout() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.auth.logins_per_minute = 5;
+    let server = Server::start_with(config, dir).await;
+    let wrong = json!({"username": "doctor", "password": "wrong"});
+    for _ in 0..5 {
+        let (status, reply) = server
+            .call(None, Method::POST, "/api/login", Some(wrong.clone()))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{reply}");
+    }
+    let right = json!({"username": "doctor", "password": "demo"});
+    let (status, reply) = server
+        .call(None, Method::POST, "/api/login", Some(right))
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{reply}");
+    assert_eq!(reply["code"], "rate_limited");
+    // Other users are not locked out.
+    let token = server.login("agent3").await;
+    server.ok(&token, Method::GET, "/api/me", None).await;
+    let (status, _) = server
+        .call(Some(&token), Method::POST, "/api/logout", None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = server
+        .call(Some(&token), Method::GET, "/api/me", None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the token is dead after logout"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_live_calls_finish_and_leaves_no_attempt_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.demo.simulated_agents = 4;
+    let data_dir = config.data_dir.clone();
+    let server = Server::start_with(config, dir).await;
+    let supervisor = server.login("supervisor").await;
+    // Wait until calls are in progress.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let live = server
+            .ok(&supervisor, Method::GET, "/api/campaigns/1/live", None)
+            .await;
+        let calls = &live["calls"];
+        let in_progress: i64 = ["dialing", "ringing", "waiting", "connected"]
+            .iter()
+            .map(|k| calls[k].as_i64().unwrap())
+            .sum();
+        if in_progress > 0 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no call started");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let _dir = server.stop().await;
+    let store = sanjeevani_store::open(None, &data_dir).await.unwrap();
+    let open = store
+        .open_attempts(sanjeevani_store::CampaignId(1))
+        .await
+        .unwrap();
+    assert!(open.is_empty(), "attempts left open: {open:?}");
+    let now = chrono::Utc::now().timestamp_millis();
+    let attempts = store.attempts_between(0, now + 1).await.unwrap();
+    assert!(!attempts.is_empty());
+    assert!(attempts
+        .iter()
+        .all(|a| a.outcome.is_some() && a.end_at.is_some()));
+    let counts = store
+        .contact_counts(sanjeevani_store::CampaignId(1), now)
+        .await
+        .unwrap();
+    assert_eq!(counts.leased, 0, "every lease given back");
+}
