@@ -1,0 +1,291 @@
+//! The web pages in a real browser: headless Chromium from Debian driven over
+//! WebDriver (chromedriver). An agent logs in, goes ready, gets a simulated
+//! call's screen pop, answers the questions and escalates; the medical desk
+//! sees the escalation with the answers; a supervisor changes the lines per
+//! agent and sees the wallboard change. Screenshots of each page go to
+//! `target/tmp/browser/`.
+
+mod support;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use support::Server;
+
+/// chromedriver on a free loopback port, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child =
+            Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+                .arg(format!("--port={port}"))
+                .arg("--allowed-ips=127.0.0.1")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect(
+                    "chromedriver must be installed (Debian: chromium-driver); .ci/run installs it",
+                );
+        Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    async fn browser(&self) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=1366,900", "--lang=en"],
+            }),
+        );
+        // chromedriver takes a moment to listen.
+        for _ in 0..100 {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&self.url)
+                .await
+            {
+                Ok(client) => return client,
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        panic!("chromedriver did not start at {}", self.url);
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn artifacts() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(browser: &Client, name: &str) {
+    let png = browser.screenshot().await.unwrap();
+    let path = artifacts().join(format!("{name}.png"));
+    std::fs::write(&path, png).unwrap();
+    eprintln!("screenshot: {}", path.display());
+}
+
+async fn log_in(browser: &Client, base: &str, username: &str, page: &str) {
+    browser.goto(&format!("{base}/")).await.unwrap();
+    browser
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("demo")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_url(&url(&format!("{base}{page}")))
+        .await
+        .unwrap();
+}
+
+fn url(s: &str) -> url::Url {
+    url::Url::parse(s).unwrap()
+}
+
+/// Waits until the element's text satisfies `ok`; returns the text.
+async fn wait_text(browser: &Client, css: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Ok(el) = browser.find(Locator::Css(css)).await {
+            if let Ok(text) = el.text().await {
+                if ok(&text) {
+                    return text;
+                }
+            }
+        }
+        if tokio::time::Instant::now() > deadline {
+            let shown = match browser.find(Locator::Css(css)).await {
+                Ok(el) => el.text().await.unwrap_or_default(),
+                Err(_) => "(absent)".into(),
+            };
+            panic!("{css}: expected text not shown within {secs} s; it shows {shown:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_escalates_doctor_sees_it_supervisor_steers_pacing() {
+    let server = Server::start().await;
+    let driver = Driver::start();
+    let base = server.base.clone();
+
+    let doctor = driver.browser().await;
+    log_in(&doctor, &base, "doctor", "/medical").await;
+    wait_text(&doctor, "#tickets", 10, |t| t.contains("No open tickets")).await;
+
+    let agent = driver.browser().await;
+    log_in(&agent, &base, "agent1", "/agent").await;
+    let banner = agent.find(Locator::Id("banner")).await.unwrap();
+    assert!(
+        banner.is_displayed().await.unwrap(),
+        "simulated telephony is labelled"
+    );
+    assert!(banner.text().await.unwrap().contains("SIMULATION"));
+    // Hindi labels, and back.
+    agent
+        .find(Locator::Id("lang"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&agent, "#ready", 5, |t| t == "तैयार").await;
+    agent
+        .find(Locator::Id("lang"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&agent, "#ready", 5, |t| t == "Ready").await;
+
+    agent
+        .find(Locator::Id("join"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&agent, "#state", 10, |t| t == "paused").await;
+    // The keyboard shortcut R makes the agent ready.
+    agent
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("r")
+        .await
+        .unwrap();
+    wait_text(&agent, "#state", 10, |t| t == "ready").await;
+
+    // The simulated call reaches the only agent: screen pop with the contact.
+    let name = wait_text(&agent, "#contact-name", 120, |t| !t.is_empty()).await;
+    wait_text(&agent, "#state", 10, |t| t == "on call").await;
+    wait_text(&agent, "#contact-category", 5, |t| !t.is_empty()).await;
+    agent
+        .find(Locator::Css("input[name='q-fever'][value='true']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    agent
+        .find(Locator::Css("input[name='q-spo2']"))
+        .await
+        .unwrap()
+        .send_keys("91")
+        .await
+        .unwrap();
+    agent
+        .find(Locator::Css("input[name='q-needs'][value='doctor']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    agent
+        .find(Locator::Id("reason"))
+        .await
+        .unwrap()
+        .send_keys("fever for three days")
+        .await
+        .unwrap();
+    screenshot(&agent, "agent-screen-pop").await;
+    agent
+        .find(Locator::Id("escalate"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let flash = wait_text(&agent, "#flash", 10, |t| t.contains("ticket")).await;
+    assert!(flash.contains("urgent"), "SpO2 91 is urgent: {flash}");
+
+    // The medical desk gets it live, with the answers.
+    let row = wait_text(&doctor, "#tickets", 10, |t| t.contains(&name)).await;
+    assert!(row.contains("urgent"), "{row}");
+    doctor
+        .find(Locator::Css("#tickets tr button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let answers = wait_text(&doctor, "#detail-answers", 10, |t| t.contains("91")).await;
+    assert!(answers.contains("Do you have fever?: Yes"), "{answers}");
+    screenshot(&doctor, "medical-desk").await;
+
+    // The agent saves the call and is ready for the next.
+    agent
+        .find(Locator::Id("save"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&agent, "#state", 10, |t| t == "ready" || t == "on call").await;
+
+    // The supervisor changes the lines per agent; the wallboard follows.
+    let supervisor = driver.browser().await;
+    log_in(&supervisor, &base, "supervisor", "/supervisor").await;
+    wait_text(&supervisor, "#pacing-now-1", 10, |t| t.contains("· 3 /")).await;
+    let lines = supervisor.find(Locator::Id("lines-1")).await.unwrap();
+    lines.clear().await.unwrap();
+    lines.send_keys("1.5").await.unwrap();
+    supervisor
+        .find(Locator::Id("apply-1"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&supervisor, "#pacing-now-1", 10, |t| t.contains("· 1.5 /")).await;
+    wait_text(&supervisor, "#tickets-open", 10, |t| t == "1").await;
+    screenshot(&supervisor, "supervisor-wallboard").await;
+
+    for browser in [agent, doctor, supervisor] {
+        browser.close().await.unwrap();
+    }
+    drop(driver);
+    server.stop().await;
+}

@@ -1,0 +1,158 @@
+//! A service on loopback for the end-to-end tests: the embedded store in a
+//! temporary folder, simulated telephony, the demo accounts.
+
+#![allow(dead_code)] // each test file uses its own part
+
+use futures_util::StreamExt;
+use reqwest::{Client, Method, StatusCode};
+use sanjeevani_server::Config;
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+pub struct Server {
+    pub base: String,
+    pub client: Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn test_config(dir: &std::path::Path) -> Config {
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.join("data"),
+        ..Config::default()
+    };
+    config.demo.contacts = 300;
+    config.demo.simulated_agents = 0;
+    config.shutdown.drain_secs = 2;
+    config.auth.logins_per_minute = 10_000;
+    config
+}
+
+impl Server {
+    pub async fn start_with(config: Config, dir: tempfile::TempDir) -> Server {
+        let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = sanjeevani_server::prepare(config).await.unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            sanjeevani_server::run(state, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        Server {
+            base,
+            client: Client::new(),
+            stop: Some(stop),
+            task,
+            _dir: dir,
+        }
+    }
+
+    pub async fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let config = test_config(dir.path());
+        Server::start_with(config, dir).await
+    }
+
+    pub async fn login(&self, username: &str) -> String {
+        let r = self
+            .client
+            .post(format!("{}/api/login", self.base))
+            .json(&json!({"username": username, "password": "demo"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "login {username}");
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn call(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn ok(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> Value {
+        let (status, body) = self.call(Some(token), method.clone(), path, body).await;
+        assert!(status.is_success(), "{method} {path}: {status} {body}");
+        body
+    }
+
+    pub async fn ws(
+        &self,
+        token: &str,
+    ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>
+    {
+        let mut request = format!("{}/ws", self.base.replace("http", "ws"))
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("Authorization", format!("Bearer {token}").parse().unwrap());
+        tokio_tungstenite::connect_async(request).await.unwrap().0
+    }
+
+    /// Stops the server; returns its data directory, kept until dropped.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        self.stop.take().unwrap().send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(30), &mut self.task)
+            .await
+            .expect("the server stops within the drain deadline")
+            .unwrap();
+        self._dir
+    }
+}
+
+/// Next JSON message of `kind` within `secs`.
+pub async fn next_message<S>(ws: &mut S, kind: &str, secs: u64) -> Value
+where
+    S: futures_util::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let message = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {kind} message within {secs} s"))
+            .expect("socket open")
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+            let value: Value = serde_json::from_str(&text).unwrap();
+            if value["type"] == kind {
+                return value;
+            }
+        }
+    }
+}
