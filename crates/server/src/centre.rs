@@ -209,6 +209,15 @@ impl Centre {
             .map(|r| r.view.borrow().clone())
     }
 
+    /// Follows the campaign's view as its dialer publishes it.
+    pub fn watch_view(&self, campaign: CampaignId) -> Option<watch::Receiver<LiveView>> {
+        self.running
+            .lock()
+            .unwrap()
+            .get(&campaign)
+            .map(|r| r.view.clone())
+    }
+
     pub fn views(&self) -> Vec<LiveView> {
         let mut views: Vec<LiveView> = self
             .running

@@ -20,13 +20,14 @@ use crate::AppState;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
-use sanjeevani_dialer::Notice;
-use sanjeevani_store::Role;
+use sanjeevani_dialer::{LiveView, Notice};
+use sanjeevani_store::{CampaignId, Role};
 use serde::Serialize;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
 
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -86,7 +87,10 @@ async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) -> Result
     let mut desk = state.centre.desk_events();
     let mut wallboard = state.wallboard.subscribe();
     let role = caller.user.role;
-    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    // Agents: their campaign's view, followed as the dialer publishes it; the
+    // slow tick notices joining or leaving a campaign.
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut view: Option<(CampaignId, watch::Receiver<LiveView>)> = None;
     let mut last_status: Option<String> = None;
     if role == Role::Medical {
         send_tickets(&state, &mut socket).await?;
@@ -99,6 +103,16 @@ async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) -> Result
                 Some(Ok(_)) => {}
             },
             _ = tick.tick(), if role == Role::Agent => {
+                let campaign = state.centre.agent_campaign(caller.id());
+                if campaign != view.as_ref().map(|(c, _)| *c) {
+                    view = campaign.and_then(|c| state.centre.watch_view(c).map(|rx| (c, rx)));
+                }
+                send_agent_status(&state, &caller, &mut socket, &mut last_status).await?;
+            }
+            changed = view_changed(&mut view), if role == Role::Agent => {
+                if changed.is_err() {
+                    view = None;
+                }
                 send_agent_status(&state, &caller, &mut socket, &mut last_status).await?;
             }
             changed = wallboard.changed(), if matches!(role, Role::Supervisor | Role::Admin) => {
@@ -146,7 +160,25 @@ async fn send_agent_status(
         return Ok(());
     }
     *last = Some(key);
-    send_json(socket, &json!({"type": "agent", "status": status})).await
+    let at = status
+        .campaign
+        .and_then(|c| state.centre.view(CampaignId(c)))
+        .map_or_else(crate::now_ms, |v| v.at);
+    send_json(
+        socket,
+        &json!({"type": "agent", "status": status, "at": at}),
+    )
+    .await
+}
+
+/// Resolves when the followed view changes; never when there is none.
+async fn view_changed(
+    view: &mut Option<(CampaignId, watch::Receiver<LiveView>)>,
+) -> Result<(), watch::error::RecvError> {
+    match view {
+        Some((_, rx)) => rx.changed().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn on_notice(

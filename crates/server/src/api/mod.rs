@@ -89,6 +89,53 @@ struct Security;
 
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        // Bad input is answered the same way everywhere: 400 for broken JSON,
+        // 415 for a body that is not JSON, 422 for a field or parameter that is
+        // wrong. Declared once here rather than on every route.
+        let error = |description: &str| {
+            utoipa::openapi::ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    utoipa::openapi::ContentBuilder::new()
+                        .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                // Handler names repeat across modules (list, login, pause): qualify them by tag.
+                if let (Some(id), Some(tag)) = (
+                    &operation.operation_id,
+                    operation.tags.as_ref().and_then(|t| t.first()),
+                ) {
+                    operation.operation_id = Some(format!("{tag}_{id}"));
+                }
+                let responses = &mut operation.responses.responses;
+                let takes_input =
+                    operation.request_body.is_some() || operation.parameters.is_some();
+                if operation.request_body.is_some() {
+                    responses
+                        .entry("400".into())
+                        .or_insert_with(|| error("Malformed JSON").into());
+                    responses.entry("415".into()).or_insert_with(|| {
+                        error("The body is not of the declared content type").into()
+                    });
+                }
+                if takes_input {
+                    responses.entry("422".into()).or_insert_with(|| {
+                        error("A field or parameter is invalid; the message names it").into()
+                    });
+                }
+            }
+        }
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
