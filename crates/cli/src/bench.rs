@@ -32,10 +32,48 @@ pub enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// Live screens: WebSocket push latency with many agents and supervisors connected.
+    Ws {
+        #[arg(long, default_value_t = 500)]
+        agents: usize,
+        #[arg(long, default_value_t = 20)]
+        supervisors: usize,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(which: Which) -> Result<()> {
     match which {
+        Which::Ws {
+            agents,
+            supervisors,
+            seconds,
+            json,
+        } => {
+            let r =
+                crate::runtime()?.block_on(crate::bench_ws::run(agents, supervisors, seconds))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "{} agents + {} supervisors (+1 stalled) for {} s: {} screen pops, {} connections lost",
+                    r.agents, r.supervisors, r.seconds, r.screen_pops, r.connections_lost
+                );
+                println!(
+                    "{:<12} {:>9} {:>8} {:>8} {:>8}",
+                    "push", "messages", "p50 ms", "p99 ms", "max ms"
+                );
+                for l in &r.latencies {
+                    println!(
+                        "{:<12} {:>9} {:>8} {:>8} {:>8}",
+                        l.kind, l.messages, l.p50_ms, l.p99_ms, l.max_ms
+                    );
+                }
+            }
+        }
         Which::Import {
             rows,
             postgres,

@@ -107,13 +107,17 @@ async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) -> Result
                 if campaign != view.as_ref().map(|(c, _)| *c) {
                     view = campaign.and_then(|c| state.centre.watch_view(c).map(|rx| (c, rx)));
                 }
-                send_agent_status(&state, &caller, &mut socket, &mut last_status).await?;
+                send_agent_status(&state, &caller, &mut socket, &mut last_status, crate::now_ms()).await?;
             }
             changed = view_changed(&mut view), if role == Role::Agent => {
+                let at = match (&changed, &mut view) {
+                    (Ok(()), Some((_, rx))) => rx.borrow_and_update().at,
+                    _ => crate::now_ms(),
+                };
                 if changed.is_err() {
                     view = None;
                 }
-                send_agent_status(&state, &caller, &mut socket, &mut last_status).await?;
+                send_agent_status(&state, &caller, &mut socket, &mut last_status, at).await?;
             }
             changed = wallboard.changed(), if matches!(role, Role::Supervisor | Role::Admin) => {
                 if changed.is_err() {
@@ -126,7 +130,7 @@ async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) -> Result
                 Ok(notice) => on_notice(&state, &caller, &mut socket, notice, &mut last_status).await?,
                 Err(RecvError::Lagged(_)) => {
                     last_status = None;
-                    send_agent_status(&state, &caller, &mut socket, &mut last_status).await?;
+                    send_agent_status(&state, &caller, &mut socket, &mut last_status, crate::now_ms()).await?;
                 }
                 Err(RecvError::Closed) => break,
             },
@@ -147,11 +151,13 @@ async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) -> Result
     Ok(())
 }
 
+/// Sends the agent's state if it changed; `at` is when the server learnt of it.
 async fn send_agent_status(
     state: &AppState,
     caller: &Caller,
     socket: &mut WebSocket,
     last: &mut Option<String>,
+    at: i64,
 ) -> Result<(), WsError> {
     let status: AgentStatus = status_of(state, caller.id());
     // Seconds in state change every second; the page counts those itself.
@@ -160,10 +166,6 @@ async fn send_agent_status(
         return Ok(());
     }
     *last = Some(key);
-    let at = status
-        .campaign
-        .and_then(|c| state.centre.view(CampaignId(c)))
-        .map_or_else(crate::now_ms, |v| v.at);
     send_json(
         socket,
         &json!({"type": "agent", "status": status, "at": at}),
@@ -221,7 +223,17 @@ async fn on_notice(
         }
         _ => return Ok(()),
     }
-    send_agent_status(state, caller, socket, last).await
+    // Notices follow the view that shows them (see the dialer's flush).
+    let at = status_time(state, caller);
+    send_agent_status(state, caller, socket, last, at).await
+}
+
+fn status_time(state: &AppState, caller: &Caller) -> i64 {
+    state
+        .centre
+        .agent_campaign(caller.id())
+        .and_then(|c| state.centre.view(c))
+        .map_or_else(crate::now_ms, |v| v.at)
 }
 
 async fn send_tickets(state: &AppState, socket: &mut WebSocket) -> Result<(), WsError> {
