@@ -57,6 +57,7 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
     ("POST", "/api/agent/pause", &["agent"]),
     ("POST", "/api/agent/logout", &["agent"]),
     ("POST", "/api/agent/hangup", &["agent"]),
+    ("POST", "/api/agent/next", &["agent"]),
     ("GET", "/api/calls", &["admin", "supervisor", "agent"]),
     ("POST", "/api/calls/{attempt}/disposition", &["agent"]),
     (
@@ -646,4 +647,76 @@ async fn shutdown_lets_live_calls_finish_and_leaves_no_attempt_open() {
         .await
         .unwrap();
     assert_eq!(counts.leased, 0, "every lease given back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_preview_mode_a_call_is_placed_when_the_agent_asks() {
+    let server = Server::start().await;
+    let supervisor = server.login("supervisor").await;
+    let agent = server.login("agent2").await;
+    server
+        .ok(
+            &supervisor,
+            Method::PUT,
+            "/api/campaigns/1/pacing",
+            Some(json!({"mode": "preview"})),
+        )
+        .await;
+    let mut ws = server.ws(&agent).await;
+    let (status, reply) = server
+        .call(Some(&agent), Method::POST, "/api/agent/next", None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "not in a campaign yet: {reply}"
+    );
+    server
+        .ok(
+            &agent,
+            Method::POST,
+            "/api/agent/login",
+            Some(json!({"campaign": 1})),
+        )
+        .await;
+    server
+        .ok(&agent, Method::POST, "/api/agent/ready", None)
+        .await;
+    // Ready alone places nothing in preview mode.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let live = server
+        .ok(&supervisor, Method::GET, "/api/campaigns/1/live", None)
+        .await;
+    assert_eq!(live["totals"]["dials"], 0, "{live}");
+    let status = server
+        .ok(&agent, Method::POST, "/api/agent/next", None)
+        .await;
+    assert_eq!(status["state"], "reserved");
+    let live = server
+        .ok(&supervisor, Method::GET, "/api/campaigns/1/live", None)
+        .await;
+    assert_eq!(live["totals"]["dials"], 1, "{live}");
+    // The reserved call is this agent's alone: answered or not, no other call is placed.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = server.ok(&agent, Method::GET, "/api/agent", None).await;
+        if status["state"] == "on call" {
+            let pop = next_message(&mut ws, "screen_pop", 5).await;
+            assert_eq!(pop["attempt"], status["call"]["attempt"]);
+            break;
+        }
+        if status["state"] == "ready" {
+            break; // busy or unanswered: the agent asks again
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the preview call never ended: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let live = server
+        .ok(&supervisor, Method::GET, "/api/campaigns/1/live", None)
+        .await;
+    assert_eq!(live["totals"]["dials"], 1, "{live}");
+    server.stop().await;
 }

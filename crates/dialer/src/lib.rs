@@ -227,8 +227,11 @@ impl<T: Telephony> Dialer<T> {
                     self.on_line(event).await?;
                     self.flush_notices();
                 }
-                Some(control) = next_control(&mut self.links), if draining.is_none() => {
-                    self.on_control(control).await?;
+                Some(control) = next_control(&mut self.links) => {
+                    // While stopping, agents may still hang up and wrap up; nothing restarts dialing.
+                    if draining.is_none() || !matches!(control, Control::Start) {
+                        self.on_control(control).await?;
+                    }
                     self.controls_handled += 1;
                     self.publish();
                     self.flush_notices();

@@ -169,3 +169,17 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<
     }
     Ok(status)
 }
+
+#[utoipa::path(post, path = "/api/agent/next", tag = "agent",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Preview mode: the next contact is dialled for the agent", body = AgentStatus),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn next(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<AgentStatus>> {
+    let status = status_of(&state, caller.id());
+    if status.state != "ready" && caller.user.role == Role::Agent {
+        return Err(ApiError::conflict(
+            "be ready first: the next contact is dialled for a ready agent",
+        ));
+    }
+    act(&state, &caller, Control::PreviewDial).await
+}

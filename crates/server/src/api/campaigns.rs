@@ -95,10 +95,6 @@ pub struct PacingUpdate {
     pub abandon_cap: Option<f64>,
 }
 
-pub(crate) fn campaign_id(id: i64) -> CampaignId {
-    CampaignId(id)
-}
-
 #[utoipa::path(get, path = "/api/campaigns", tag = "campaigns",
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, body = [CampaignView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -175,7 +171,7 @@ pub async fn get_one(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<CampaignDetail>> {
     caller.require(MANAGERS, "read campaign details")?;
-    let campaign = state.store.campaign(campaign_id(id)).await?;
+    let campaign = state.store.campaign(CampaignId(id)).await?;
     let contacts = state.store.contact_counts(campaign.id, now_ms()).await?;
     Ok(Json(CampaignDetail {
         campaign: CampaignView::from(&campaign),
@@ -190,7 +186,7 @@ async fn set_state(
     to: CampaignState,
 ) -> ApiResult<Json<CampaignView>> {
     caller.require(&[Role::Supervisor], "start, pause or stop campaigns")?;
-    let id = campaign_id(id);
+    let id = CampaignId(id);
     let mut campaign = state.store.campaign(id).await?;
     state.store.set_campaign_state(id, to).await?;
     campaign.state = to;
@@ -263,7 +259,7 @@ pub async fn set_pacing(
     Json(update): Json<PacingUpdate>,
 ) -> ApiResult<Json<PacingView>> {
     caller.require(&[Role::Supervisor], "change pacing")?;
-    let id = campaign_id(id);
+    let id = CampaignId(id);
     let mut campaign = state.store.campaign(id).await?;
     let before = PacingView::from(&campaign.settings.dialer.pacing);
     let pacing = &mut campaign.settings.dialer.pacing;
@@ -332,7 +328,7 @@ pub async fn live(
     caller.require(MANAGERS, "watch campaigns")?;
     state
         .centre
-        .view(campaign_id(id))
+        .view(CampaignId(id))
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("campaign {id} is not running on this node")))
 }
@@ -346,7 +342,7 @@ pub async fn history(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<Sample>>> {
     caller.require(MANAGERS, "watch campaigns")?;
-    Ok(Json(state.centre.history(campaign_id(id))))
+    Ok(Json(state.centre.history(CampaignId(id))))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -74,7 +74,7 @@ impl From<QueryRejection> for crate::error::ApiError {
         campaigns::list, campaigns::create, campaigns::get_one, campaigns::start,
         campaigns::pause, campaigns::stop, campaigns::set_pacing, campaigns::live,
         campaigns::history, campaigns::lists, campaigns::upload,
-        agent::status, agent::login, agent::ready, agent::pause, agent::logout, agent::hangup,
+        agent::status, agent::login, agent::ready, agent::pause, agent::logout, agent::hangup, agent::next,
         calls::list, calls::disposition, calls::callback, calls::escalate,
         desk::contact, desk::tickets, desk::assign, desk::resolve, desk::alerts,
         people::users, people::create_user, people::disable_user, people::audit,
@@ -176,6 +176,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/agent/pause", post(agent::pause))
         .route("/api/agent/logout", post(agent::logout))
         .route("/api/agent/hangup", post(agent::hangup))
+        .route("/api/agent/next", post(agent::next))
         .route("/api/calls", get(calls::list))
         .route("/api/calls/{id}/disposition", post(calls::disposition))
         .route("/api/calls/{id}/callback", post(calls::callback))
