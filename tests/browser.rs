@@ -89,31 +89,33 @@ async fn screenshot(browser: &Client, name: &str) {
 
 async fn log_in(browser: &Client, base: &str, username: &str, page: &str) {
     browser.goto(&format!("{base}/")).await.unwrap();
+    type_into(browser, "#username", username).await;
+    type_into(browser, "#password", "demo").await;
+    click(browser, "#login").await;
     browser
-        .find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys(username)
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_url(&url(&format!("{base}{page}")))
         .await
         .unwrap();
+}
+
+async fn click(browser: &Client, css: &str) {
     browser
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("demo")
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Id("login"))
+        .find(Locator::Css(css))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
+}
+
+async fn type_into(browser: &Client, css: &str, text: &str) {
     browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_url(&url(&format!("{base}{page}")))
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .send_keys(text)
         .await
         .unwrap();
 }
@@ -163,106 +165,40 @@ async fn agent_escalates_doctor_sees_it_supervisor_steers_pacing() {
     );
     assert!(banner.text().await.unwrap().contains("SIMULATION"));
     // Hindi labels, and back.
-    agent
-        .find(Locator::Id("lang"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&agent, "#lang").await;
     wait_text(&agent, "#ready", 5, |t| t == "तैयार").await;
-    agent
-        .find(Locator::Id("lang"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&agent, "#lang").await;
     wait_text(&agent, "#ready", 5, |t| t == "Ready").await;
 
-    agent
-        .find(Locator::Id("join"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&agent, "#join").await;
     wait_text(&agent, "#state", 10, |t| t == "paused").await;
     // The keyboard shortcut R makes the agent ready.
-    agent
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .send_keys("r")
-        .await
-        .unwrap();
+    type_into(&agent, "body", "r").await;
     wait_text(&agent, "#state", 10, |t| t == "ready").await;
 
     // The simulated call reaches the only agent: screen pop with the contact.
     let name = wait_text(&agent, "#contact-name", 120, |t| !t.is_empty()).await;
     wait_text(&agent, "#state", 10, |t| t == "on call").await;
     wait_text(&agent, "#contact-category", 5, |t| !t.is_empty()).await;
-    agent
-        .find(Locator::Css("input[name='q-fever'][value='true']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    agent
-        .find(Locator::Css("input[name='q-spo2']"))
-        .await
-        .unwrap()
-        .send_keys("91")
-        .await
-        .unwrap();
-    agent
-        .find(Locator::Css("input[name='q-needs'][value='doctor']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    agent
-        .find(Locator::Id("reason"))
-        .await
-        .unwrap()
-        .send_keys("fever for three days")
-        .await
-        .unwrap();
+    click(&agent, "input[name='q-fever'][value='true']").await;
+    type_into(&agent, "input[name='q-spo2']", "91").await;
+    click(&agent, "input[name='q-needs'][value='doctor']").await;
+    type_into(&agent, "#reason", "fever for three days").await;
     screenshot(&agent, "agent-screen-pop").await;
-    agent
-        .find(Locator::Id("escalate"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&agent, "#escalate").await;
     let flash = wait_text(&agent, "#flash", 10, |t| t.contains("ticket")).await;
     assert!(flash.contains("urgent"), "SpO2 91 is urgent: {flash}");
 
     // The medical desk gets it live, with the answers.
     let row = wait_text(&doctor, "#tickets", 10, |t| t.contains(&name)).await;
     assert!(row.contains("urgent"), "{row}");
-    doctor
-        .find(Locator::Css("#tickets tr button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&doctor, "#tickets tr button").await;
     let answers = wait_text(&doctor, "#detail-answers", 10, |t| t.contains("91")).await;
     assert!(answers.contains("Do you have fever?: Yes"), "{answers}");
     screenshot(&doctor, "medical-desk").await;
 
     // The agent saves the call and is ready for the next.
-    agent
-        .find(Locator::Id("save"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&agent, "#save").await;
     wait_text(&agent, "#state", 10, |t| t == "ready" || t == "on call").await;
 
     // The supervisor changes the lines per agent; the wallboard follows.
@@ -272,13 +208,7 @@ async fn agent_escalates_doctor_sees_it_supervisor_steers_pacing() {
     let lines = supervisor.find(Locator::Id("lines-1")).await.unwrap();
     lines.clear().await.unwrap();
     lines.send_keys("1.5").await.unwrap();
-    supervisor
-        .find(Locator::Id("apply-1"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&supervisor, "#apply-1").await;
     wait_text(&supervisor, "#pacing-now-1", 10, |t| t.contains("· 1.5 /")).await;
     wait_text(&supervisor, "#tickets-open", 10, |t| t == "1").await;
     screenshot(&supervisor, "supervisor-wallboard").await;

@@ -103,7 +103,7 @@ impl Centre {
     }
 
     pub fn is_simulated(&self) -> bool {
-        true
+        self.config.telephony.kind == crate::config::TelephonyKind::Simulated
     }
 
     /// Starts a dialer for every campaign that is not stopped.
