@@ -35,8 +35,15 @@ pub enum LineEvent {
     Failed(CallId, FailCause),
     /// The call ended (after a connect: the conversation is over).
     Hangup(CallId),
-    /// An agent finished wrap-up and is ready again.
+    /// An agent can take calls: wrap-up is over, or the agent's phone answered
+    /// the call that keeps it on the line.
     AgentReady(AgentId),
+    /// The agent's phone hung up or could not be reached: the agent is logged
+    /// out (after the current call, if any).
+    AgentGone(AgentId),
+    /// The trunk answers its keepalives (`true`) or has stopped (`false`).
+    /// Dialing pauses while it is down.
+    Trunk { up: bool },
 }
 
 /// The boundary to a PBX or trunk. Commands are fire-and-forget; results come
@@ -50,6 +57,14 @@ pub trait Telephony: Send {
     /// End a connected call from our side (the agent hung up). The runtime
     /// records the end itself; a later `Hangup` for the call is ignored.
     fn hangup(&mut self, call: CallId);
+    /// An agent logs in. Returns `true` if the agent can take calls at once;
+    /// otherwise the adapter reports [`LineEvent::AgentReady`] when it can
+    /// (a SIP phone has answered) or [`LineEvent::AgentGone`].
+    fn login(&mut self, _agent: AgentId) -> bool {
+        true
+    }
+    /// An agent logs out: release whatever keeps them on the line.
+    fn logout(&mut self, _agent: AgentId) {}
 }
 
 /// Why the runtime stopped.
@@ -115,7 +130,11 @@ pub struct Dialer<T: Telephony> {
     live: HashMap<CallId, Live>,
     waiting_for_contacts: bool,
     out: Vec<Command>,
+    /// The campaign is meant to dial (it is running and not paused).
     start_running: bool,
+    /// The trunk answers (as far as the adapter knows).
+    trunk_up: bool,
+    draining: bool,
     links: Option<DialerLinks>,
     /// Notices held until the view that shows their effect is published.
     pending_notices: Vec<Notice>,
@@ -153,6 +172,8 @@ impl<T: Telephony> Dialer<T> {
             waiting_for_contacts: false,
             out: Vec::new(),
             start_running: campaign.state == CampaignState::Running,
+            trunk_up: true,
+            draining: false,
             links: None,
             pending_notices: Vec::new(),
             controls_handled: 0,
@@ -192,9 +213,13 @@ impl<T: Telephony> Dialer<T> {
     ) -> Result<(), DialerError> {
         tokio::pin!(shutdown);
         for agent in self.options.agents.clone() {
-            self.feed(Event::AgentReady(agent)).await?;
+            if self.line.login(agent) {
+                self.feed(Event::AgentReady(agent)).await?;
+            } else {
+                self.feed(Event::AgentLogin(agent)).await?;
+            }
         }
-        if self.start_running {
+        if self.start_running && self.trunk_up {
             self.feed(Event::Start).await?;
         }
         self.publish();
@@ -218,6 +243,7 @@ impl<T: Telephony> Dialer<T> {
                 _ = &mut shutdown, if draining.is_none() => {
                     tracing::info!(live = self.live.len(), "stopping: no new calls, letting live calls finish");
                     draining = Some(tokio::time::Instant::now() + self.options.drain_deadline);
+                    self.draining = true;
                     self.feed(Event::Stop).await?;
                     self.publish();
                 }
@@ -319,10 +345,16 @@ impl<T: Telephony> Dialer<T> {
     async fn on_control(&mut self, control: Control) -> Result<(), DialerError> {
         tracing::debug!(?control, "control");
         match control {
-            Control::AgentLogin(agent) => self.feed(Event::AgentLogin(agent)).await,
+            Control::AgentLogin(agent) => {
+                self.line.login(agent);
+                self.feed(Event::AgentLogin(agent)).await
+            }
             Control::AgentReady(agent) => self.feed(Event::AgentReady(agent)).await,
             Control::AgentPause(agent) => self.feed(Event::AgentPause(agent)).await,
-            Control::AgentLogout(agent) => self.feed(Event::AgentLogout(agent)).await,
+            Control::AgentLogout(agent) => {
+                self.line.logout(agent);
+                self.feed(Event::AgentLogout(agent)).await
+            }
             Control::AgentHangup(agent) => {
                 match self.core.agent(agent).map(|a| a.state) {
                     Some(AgentState::OnCall { call }) => {
@@ -335,8 +367,17 @@ impl<T: Telephony> Dialer<T> {
             }
             Control::PreviewDial(agent) => self.feed(Event::PreviewDial(agent)).await,
             Control::SetPacing(pacing) => self.feed(Event::SetPacing(pacing)).await,
-            Control::Start => self.feed(Event::Start).await,
-            Control::Pause => self.feed(Event::Stop).await,
+            Control::Start => {
+                self.start_running = true;
+                if self.trunk_up {
+                    self.feed(Event::Start).await?;
+                }
+                Ok(())
+            }
+            Control::Pause => {
+                self.start_running = false;
+                self.feed(Event::Stop).await
+            }
         }
     }
 
@@ -551,6 +592,25 @@ impl<T: Telephony> Dialer<T> {
                 self.feed(Event::Hangup(call)).await
             }
             LineEvent::AgentReady(agent) => self.feed(Event::AgentReady(agent)).await,
+            LineEvent::AgentGone(agent) => {
+                tracing::warn!(agent = agent.0, "agent's phone is gone: logged out");
+                self.feed(Event::AgentLogout(agent)).await
+            }
+            LineEvent::Trunk { up } => {
+                if up == self.trunk_up {
+                    return Ok(());
+                }
+                self.trunk_up = up;
+                if !up {
+                    tracing::warn!("trunk down: dialing paused");
+                    self.feed(Event::Stop).await
+                } else if self.start_running && !self.draining {
+                    tracing::info!("trunk up: dialing resumed");
+                    self.feed(Event::Start).await
+                } else {
+                    Ok(())
+                }
+            }
         }
     }
 }

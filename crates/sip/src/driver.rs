@@ -1,0 +1,311 @@
+//! The tokio side: one task owns the [`Line`], the sockets and the timers;
+//! [`SipLine`] is the dialer's handle on it ([`Telephony`]).
+//!
+//! Dials wait in a queue while the trunk's limits say no: calls per second (a
+//! `governor` rate limiter) and calls at once. If the trunk is down, queued
+//! dials fail as congestion at once, so their contacts go back to the list
+//! under the retry rules rather than waiting unseen.
+
+use crate::digest::Credentials;
+use crate::endpoint::{Endpoint, EndpointConfig, Transport};
+use crate::line::{Line, LineConfig, TransferEvent};
+use crate::transport;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use sanjeevani_contacts::Phone;
+use sanjeevani_core::{AgentId, CallId, FailCause};
+use sanjeevani_dialer::{LineEvent, Telephony};
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Everything the SIP adapter needs to know.
+#[derive(Debug, Clone)]
+pub struct SipConfig {
+    /// Where we listen (port 0: any).
+    pub bind: SocketAddr,
+    pub transport: Transport,
+    pub line: LineConfig,
+    pub credentials: Option<Credentials>,
+    /// Most new calls to contacts per second.
+    pub calls_per_second: NonZeroU32,
+    /// Most calls to contacts at once.
+    pub max_calls: usize,
+    /// How often to probe the trunk with OPTIONS (`None`: never).
+    pub keepalive: Option<Duration>,
+    /// RFC 3261 T1.
+    pub t1: Duration,
+    pub seed: u64,
+}
+
+enum Op {
+    Dial(CallId, String),
+    Connect(CallId, AgentId),
+    HangUp(CallId),
+    Login(AgentId),
+    Logout(AgentId),
+    Consult(CallId, String),
+    CompleteTransfer(CallId),
+    CancelTransfer(CallId),
+}
+
+/// Figures the adapter keeps for benchmarks and tests.
+#[derive(Debug, Default)]
+pub struct SipStats {
+    latencies: Mutex<Vec<Duration>>,
+}
+
+impl SipStats {
+    /// Answer-to-connect times recorded so far (taken).
+    pub fn take_latencies(&self) -> Vec<Duration> {
+        std::mem::take(&mut self.latencies.lock().expect("not poisoned"))
+    }
+}
+
+/// The dialer's handle on the SIP adapter. Dropping it hangs up every leg.
+pub struct SipLine {
+    ops: mpsc::UnboundedSender<Op>,
+    stats: Arc<SipStats>,
+    local: SocketAddr,
+    transfers: Option<mpsc::UnboundedReceiver<TransferEvent>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SipLine {
+    /// Binds the socket and starts the adapter; line events go to `events`.
+    pub async fn start(config: SipConfig, events: mpsc::UnboundedSender<LineEvent>) -> io::Result<SipLine> {
+        let (sender, local, incoming) = transport::bind(config.bind, config.transport).await?;
+        let mut endpoint_config = EndpointConfig::new(local, config.transport, config.seed);
+        endpoint_config.credentials = config.credentials.clone();
+        endpoint_config.t1 = config.t1;
+        let line = Line::new(Endpoint::new(endpoint_config), config.line.clone());
+        let (ops_tx, ops) = mpsc::unbounded_channel();
+        let (transfers_tx, transfers) = mpsc::unbounded_channel();
+        let stats = Arc::new(SipStats::default());
+        let driver = Driver {
+            line,
+            sender,
+            incoming,
+            ops,
+            events,
+            transfers: transfers_tx,
+            stats: stats.clone(),
+            limiter: RateLimiter::direct(Quota::per_second(config.calls_per_second)),
+            queue: VecDeque::new(),
+            config,
+            trunk_up: true,
+            started: Instant::now(),
+        };
+        let task = tokio::spawn(driver.run());
+        Ok(SipLine {
+            ops: ops_tx,
+            stats,
+            local,
+            transfers: Some(transfers),
+            task: Some(task),
+        })
+    }
+
+    /// The address we listen on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    pub fn stats(&self) -> Arc<SipStats> {
+        self.stats.clone()
+    }
+
+    /// Transfer events (once).
+    pub fn take_transfer_events(&mut self) -> Option<mpsc::UnboundedReceiver<TransferEvent>> {
+        self.transfers.take()
+    }
+
+    /// Holds the contact of `call` and calls `uri` for its agent to consult.
+    pub fn consult(&mut self, call: CallId, uri: &str) {
+        self.send(Op::Consult(call, uri.to_string()));
+    }
+
+    pub fn complete_transfer(&mut self, call: CallId) {
+        self.send(Op::CompleteTransfer(call));
+    }
+
+    pub fn cancel_transfer(&mut self, call: CallId) {
+        self.send(Op::CancelTransfer(call));
+    }
+
+    /// Stops the adapter after hanging up every leg.
+    pub async fn close(mut self) {
+        let task = self.task.take();
+        drop(self);
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+
+    fn send(&self, op: Op) {
+        // The task ends only when this handle is dropped.
+        let _ = self.ops.send(op);
+    }
+}
+
+impl Telephony for SipLine {
+    fn dial(&mut self, call: CallId, phone: &Phone) {
+        let number = phone.as_str().trim_start_matches('+').to_string();
+        self.send(Op::Dial(call, number));
+    }
+
+    fn connect(&mut self, call: CallId, agent: AgentId) {
+        self.send(Op::Connect(call, agent));
+    }
+
+    fn drop_call(&mut self, call: CallId) {
+        self.send(Op::HangUp(call));
+    }
+
+    fn cancel(&mut self, call: CallId) {
+        self.send(Op::HangUp(call));
+    }
+
+    fn hangup(&mut self, call: CallId) {
+        self.send(Op::HangUp(call));
+    }
+
+    fn login(&mut self, agent: AgentId) -> bool {
+        self.send(Op::Login(agent));
+        false
+    }
+
+    fn logout(&mut self, agent: AgentId) {
+        self.send(Op::Logout(agent));
+    }
+}
+
+struct Driver {
+    line: Line,
+    sender: transport::Sender,
+    incoming: transport::Incoming,
+    ops: mpsc::UnboundedReceiver<Op>,
+    events: mpsc::UnboundedSender<LineEvent>,
+    transfers: mpsc::UnboundedSender<TransferEvent>,
+    stats: Arc<SipStats>,
+    limiter: DefaultDirectRateLimiter,
+    queue: VecDeque<(CallId, String)>,
+    config: SipConfig,
+    trunk_up: bool,
+    started: Instant,
+}
+
+impl Driver {
+    async fn run(mut self) {
+        let mut keepalive = self.config.keepalive.map(|every| {
+            let mut interval = tokio::time::interval(every);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            interval
+        });
+        loop {
+            let now = Instant::now();
+            let timeout = self.line.endpoint().poll_timeout();
+            // Queued dials are retried when the rate limiter allows.
+            let retry = (!self.queue.is_empty() && self.line.active_calls() < self.config.max_calls)
+                .then(|| now + Duration::from_millis(2));
+            let wake = [timeout, retry].into_iter().flatten().min();
+            let sleep = tokio::time::sleep_until(
+                wake.map_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600), tokio::time::Instant::from_std),
+            );
+            tokio::select! {
+                message = self.incoming.recv() => {
+                    let Some((from, bytes)) = message else { break };
+                    self.line.handle(Instant::now(), from, &bytes);
+                }
+                op = self.ops.recv() => {
+                    let Some(op) = op else { break };
+                    self.apply(op);
+                }
+                _ = sleep => self.line.handle_timeout(Instant::now()),
+                _ = tick(&mut keepalive) => self.line.probe(Instant::now()),
+            }
+            self.dial_queued();
+            self.flush().await;
+        }
+        // The dialer is gone: hang up everything and send it.
+        self.line.close(Instant::now());
+        self.flush().await;
+        tracing::debug!(uptime = ?self.started.elapsed(), "SIP adapter stopped");
+    }
+
+    fn apply(&mut self, op: Op) {
+        let now = Instant::now();
+        match op {
+            Op::Dial(call, number) => {
+                if self.trunk_up {
+                    self.queue.push_back((call, number));
+                } else {
+                    let _ = self.events.send(LineEvent::Failed(call, FailCause::Congestion));
+                }
+            }
+            Op::Connect(call, agent) => self.line.connect(now, call, agent),
+            Op::HangUp(call) => {
+                if let Some(i) = self.queue.iter().position(|(c, _)| *c == call) {
+                    self.queue.remove(i);
+                } else {
+                    self.line.hang_up(now, call);
+                }
+            }
+            Op::Login(agent) => self.line.login(now, agent),
+            Op::Logout(agent) => self.line.logout(now, agent),
+            Op::Consult(call, uri) => self.line.consult(now, call, &uri),
+            Op::CompleteTransfer(call) => self.line.complete_transfer(now, call),
+            Op::CancelTransfer(call) => self.line.cancel_transfer(now, call),
+        }
+    }
+
+    fn dial_queued(&mut self) {
+        while !self.queue.is_empty() && self.line.active_calls() < self.config.max_calls {
+            if self.limiter.check().is_err() {
+                break;
+            }
+            let (call, number) = self.queue.pop_front().expect("not empty");
+            self.line.dial(Instant::now(), call, &number);
+        }
+    }
+
+    async fn flush(&mut self) {
+        while let Some(transmit) = self.line.endpoint().poll_transmit() {
+            self.sender.send(transmit.to, transmit.bytes).await;
+        }
+        while let Some(event) = self.line.poll_event() {
+            if let LineEvent::Trunk { up } = event {
+                self.trunk_up = up;
+                if !up {
+                    // Not placed and will not be soon: back to the list.
+                    for (call, _) in std::mem::take(&mut self.queue) {
+                        let _ = self.events.send(LineEvent::Failed(call, FailCause::Congestion));
+                    }
+                }
+            }
+            let _ = self.events.send(event);
+        }
+        while let Some(event) = self.line.poll_transfer() {
+            let _ = self.transfers.send(event);
+        }
+        let latencies = self.line.take_latencies();
+        if !latencies.is_empty() {
+            for latency in &latencies {
+                metrics::histogram!("sanjeevani_sip_answer_to_connect_seconds").record(latency.as_secs_f64());
+            }
+            self.stats.latencies.lock().expect("not poisoned").extend(latencies);
+        }
+    }
+}
+
+async fn tick(interval: &mut Option<tokio::time::Interval>) {
+    match interval {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
