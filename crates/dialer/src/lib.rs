@@ -43,7 +43,9 @@ pub enum LineEvent {
     AgentGone(AgentId),
     /// The trunk answers its keepalives (`true`) or has stopped (`false`).
     /// Dialing pauses while it is down.
-    Trunk { up: bool },
+    Trunk {
+        up: bool,
+    },
 }
 
 /// The boundary to a PBX or trunk. Commands are fire-and-forget; results come

@@ -107,6 +107,25 @@ pub struct LiveView {
     pub controls_handled: u64,
 }
 
+impl LiveView {
+    /// What watchers see before the dialer publishes its first view.
+    pub fn empty(campaign: CampaignId, pacing: PacingSettings, at: Millis) -> LiveView {
+        LiveView {
+            campaign,
+            running: false,
+            pacing,
+            agents: Vec::new(),
+            calls: CallCounts::default(),
+            totals: Totals::default(),
+            abandon: AbandonView::default(),
+            dial_level: 0.0,
+            occupancy: 0.0,
+            at,
+            controls_handled: 0,
+        }
+    }
+}
+
 /// Something that happened to one call, for the agent's and the desk's screens.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -311,17 +311,9 @@ impl Centre {
 }
 
 fn empty_view(campaign: &Campaign) -> LiveView {
-    LiveView {
-        campaign: campaign.id,
-        running: false,
-        pacing: campaign.settings.dialer.pacing,
-        agents: Vec::new(),
-        calls: Default::default(),
-        totals: Default::default(),
-        abandon: Default::default(),
-        dial_level: 0.0,
-        occupancy: 0.0,
-        at: crate::now_ms(),
-        controls_handled: 0,
-    }
+    LiveView::empty(
+        campaign.id,
+        campaign.settings.dialer.pacing,
+        crate::now_ms(),
+    )
 }

@@ -55,7 +55,9 @@ pub fn authorization(
         realm: &challenge.realm,
         method: &method,
         qop: qop.as_ref(),
-        algorithm: challenge.algorithm.unwrap_or(rsip::headers::auth::Algorithm::Md5),
+        algorithm: challenge
+            .algorithm
+            .unwrap_or(rsip::headers::auth::Algorithm::Md5),
     }
     .compute();
     let authorization = rsip::typed::Authorization {

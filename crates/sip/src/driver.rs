@@ -76,7 +76,10 @@ pub struct SipLine {
 
 impl SipLine {
     /// Binds the socket and starts the adapter; line events go to `events`.
-    pub async fn start(config: SipConfig, events: mpsc::UnboundedSender<LineEvent>) -> io::Result<SipLine> {
+    pub async fn start(
+        config: SipConfig,
+        events: mpsc::UnboundedSender<LineEvent>,
+    ) -> io::Result<SipLine> {
         let (sender, local, incoming) = transport::bind(config.bind, config.transport).await?;
         let mut endpoint_config = EndpointConfig::new(local, config.transport, config.seed);
         endpoint_config.credentials = config.credentials.clone();
@@ -209,12 +212,14 @@ impl Driver {
             let now = Instant::now();
             let timeout = self.line.endpoint().poll_timeout();
             // Queued dials are retried when the rate limiter allows.
-            let retry = (!self.queue.is_empty() && self.line.active_calls() < self.config.max_calls)
+            let retry = (!self.queue.is_empty()
+                && self.line.active_calls() < self.config.max_calls)
                 .then(|| now + Duration::from_millis(2));
             let wake = [timeout, retry].into_iter().flatten().min();
-            let sleep = tokio::time::sleep_until(
-                wake.map_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600), tokio::time::Instant::from_std),
-            );
+            let sleep = tokio::time::sleep_until(wake.map_or_else(
+                || tokio::time::Instant::now() + Duration::from_secs(3600),
+                tokio::time::Instant::from_std,
+            ));
             tokio::select! {
                 message = self.incoming.recv() => {
                     let Some((from, bytes)) = message else { break };
@@ -243,7 +248,9 @@ impl Driver {
                 if self.trunk_up {
                     self.queue.push_back((call, number));
                 } else {
-                    let _ = self.events.send(LineEvent::Failed(call, FailCause::Congestion));
+                    let _ = self
+                        .events
+                        .send(LineEvent::Failed(call, FailCause::Congestion));
                 }
             }
             Op::Connect(call, agent) => self.line.connect(now, call, agent),
@@ -282,7 +289,9 @@ impl Driver {
                 if !up {
                     // Not placed and will not be soon: back to the list.
                     for (call, _) in std::mem::take(&mut self.queue) {
-                        let _ = self.events.send(LineEvent::Failed(call, FailCause::Congestion));
+                        let _ = self
+                            .events
+                            .send(LineEvent::Failed(call, FailCause::Congestion));
                     }
                 }
             }
@@ -294,9 +303,14 @@ impl Driver {
         let latencies = self.line.take_latencies();
         if !latencies.is_empty() {
             for latency in &latencies {
-                metrics::histogram!("sanjeevani_sip_answer_to_connect_seconds").record(latency.as_secs_f64());
+                metrics::histogram!("sanjeevani_sip_answer_to_connect_seconds")
+                    .record(latency.as_secs_f64());
             }
-            self.stats.latencies.lock().expect("not poisoned").extend(latencies);
+            self.stats
+                .latencies
+                .lock()
+                .expect("not poisoned")
+                .extend(latencies);
         }
     }
 }

@@ -317,7 +317,10 @@ impl Endpoint {
             Transport::Udp => "",
             Transport::Tcp => ";transport=tcp",
         };
-        format!("<sip:sanjeevani@{}{transport}>", host_port(self.config.local))
+        format!(
+            "<sip:sanjeevani@{}{transport}>",
+            host_port(self.config.local)
+        )
     }
 
     /// A fresh origin for a leg's SDP.
@@ -391,7 +394,9 @@ impl Endpoint {
         if let Some((name, value)) = authorization {
             request.headers.push(name, value);
         }
-        request.headers.push("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS");
+        request
+            .headers
+            .push("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS");
         request.headers.push("User-Agent", "Sanjeevani");
         if leg.offered {
             request.headers.push("Content-Type", "application/sdp");
@@ -471,7 +476,12 @@ impl Endpoint {
 
     /// An in-dialog request on `leg` (ACK, BYE, re-INVITE), and where it goes:
     /// the first route, else the remote target, else the leg's next hop.
-    fn in_dialog(&mut self, leg_id: LegId, method: Method, cseq: u32) -> Option<(Request, String, SocketAddr)> {
+    fn in_dialog(
+        &mut self,
+        leg_id: LegId,
+        method: Method,
+        cseq: u32,
+    ) -> Option<(Request, String, SocketAddr)> {
         let branch = self.branch();
         let via = self.via(&branch);
         let from = self.config.from.clone();
@@ -504,8 +514,14 @@ impl Endpoint {
 
     /// ACKs the 2xx a leg is waiting on, with our answer.
     pub fn ack(&mut self, leg_id: LegId, answer: Vec<u8>) -> Result<(), LegError> {
-        let leg = self.legs.get_mut(&leg_id).ok_or(LegError::Unknown(leg_id))?;
-        let cseq = leg.awaiting_ack.take().ok_or(LegError::NotEstablished(leg_id))?;
+        let leg = self
+            .legs
+            .get_mut(&leg_id)
+            .ok_or(LegError::Unknown(leg_id))?;
+        let cseq = leg
+            .awaiting_ack
+            .take()
+            .ok_or(LegError::NotEstablished(leg_id))?;
         leg.local_sdp = sdp::relay(&answer, &mut leg.origin);
         leg.pending_offer.clear();
         let body = leg.local_sdp.clone();
@@ -531,8 +547,16 @@ impl Endpoint {
 
     /// Sends a re-INVITE with `offer` (ACKed at once), or without one (the
     /// far end offers in its 2xx and the leg waits for [`Endpoint::ack`]).
-    pub fn reinvite(&mut self, now: Instant, leg_id: LegId, offer: Option<Vec<u8>>) -> Result<(), LegError> {
-        let leg = self.legs.get_mut(&leg_id).ok_or(LegError::Unknown(leg_id))?;
+    pub fn reinvite(
+        &mut self,
+        now: Instant,
+        leg_id: LegId,
+        offer: Option<Vec<u8>>,
+    ) -> Result<(), LegError> {
+        let leg = self
+            .legs
+            .get_mut(&leg_id)
+            .ok_or(LegError::Unknown(leg_id))?;
         if leg.state != LegState::Confirmed || leg.awaiting_ack.is_some() {
             return Err(LegError::NotEstablished(leg_id));
         }
@@ -580,7 +604,9 @@ impl Endpoint {
     }
 
     fn send_cancel(&mut self, now: Instant, leg_id: LegId) {
-        let Some(leg) = self.legs.get(&leg_id) else { return };
+        let Some(leg) = self.legs.get(&leg_id) else {
+            return;
+        };
         let Some(tx) = leg.invite.and_then(|id| self.txs.get(&id)) else {
             return;
         };
@@ -612,7 +638,9 @@ impl Endpoint {
             let answer = sdp::parking_answer(&offer, &mut leg.origin);
             self.send_ack(leg_id, cseq, answer);
         }
-        let Some(leg) = self.legs.get_mut(&leg_id) else { return };
+        let Some(leg) = self.legs.get_mut(&leg_id) else {
+            return;
+        };
         leg.cseq += 1;
         let cseq = leg.cseq;
         if let Some((mut request, branch, to)) = self.in_dialog(leg_id, Method::Bye, cseq) {
@@ -643,7 +671,10 @@ impl Endpoint {
             .start_tx(now, TxKind::Options(probe), &request, branch, next_hop)
             .is_none()
         {
-            self.events.push_back(LegEvent::Probe { probe, status: None });
+            self.events.push_back(LegEvent::Probe {
+                probe,
+                status: None,
+            });
         }
         probe
     }
@@ -663,7 +694,9 @@ impl Endpoint {
 
     fn on_response(&mut self, now: Instant, response: Response) {
         let cseq = response.cseq();
-        let Some(branch) = response.branch() else { return };
+        let Some(branch) = response.branch() else {
+            return;
+        };
         let Some(&id) = self.by_key.get(&(branch, cseq.method.clone())) else {
             // A 2xx repeated after its transaction ended: repeat our ACK.
             if (200..300).contains(&response.status) && cseq.method == Method::Invite {
@@ -671,7 +704,9 @@ impl Endpoint {
             }
             return;
         };
-        let Some(tx) = self.txs.get_mut(&id) else { return };
+        let Some(tx) = self.txs.get_mut(&id) else {
+            return;
+        };
         let kind = tx.kind;
         let status = response.status;
         if tx.state == TxState::Completed {
@@ -740,7 +775,9 @@ impl Endpoint {
     }
 
     fn on_provisional(&mut self, now: Instant, leg_id: LegId, status: u16) {
-        let Some(leg) = self.legs.get_mut(&leg_id) else { return };
+        let Some(leg) = self.legs.get_mut(&leg_id) else {
+            return;
+        };
         match leg.state {
             LegState::Calling if status > 100 => leg.state = LegState::Early,
             LegState::Calling | LegState::Early | LegState::Confirmed => {}
@@ -752,7 +789,10 @@ impl Endpoint {
             }
         }
         if status > 100 {
-            self.events.push_back(LegEvent::Progress { leg: leg_id, status });
+            self.events.push_back(LegEvent::Progress {
+                leg: leg_id,
+                status,
+            });
         }
     }
 
@@ -778,7 +818,12 @@ impl Endpoint {
         if (200..300).contains(&status) {
             leg.remote_tag = response.to_tag().map(str::to_string);
             leg.remote_target = response.contact_uri().map(str::to_string);
-            leg.route_set = response.headers.list("Record-Route").into_iter().rev().collect();
+            leg.route_set = response
+                .headers
+                .list("Record-Route")
+                .into_iter()
+                .rev()
+                .collect();
             let leaving = leg.state == LegState::Leaving;
             leg.state = LegState::Confirmed;
             let cseq = response.cseq().number;
@@ -815,7 +860,9 @@ impl Endpoint {
                         self.send_invite(now, leg_id, Some((header, value)));
                         return;
                     }
-                    Some(Err(e)) => tracing::warn!(error = %e, "could not answer the trunk's challenge"),
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %e, "could not answer the trunk's challenge")
+                    }
                     None => tracing::warn!(status, "challenge without {challenge}"),
                 }
             }
@@ -831,8 +878,12 @@ impl Endpoint {
     }
 
     fn on_reinvite_final(&mut self, leg_id: LegId, response: Response) {
-        let Some(leg) = self.legs.get_mut(&leg_id) else { return };
-        let Some((_, with_offer)) = leg.reinvite.take() else { return };
+        let Some(leg) = self.legs.get_mut(&leg_id) else {
+            return;
+        };
+        let Some((_, with_offer)) = leg.reinvite.take() else {
+            return;
+        };
         if (200..300).contains(&response.status) {
             let cseq = response.cseq().number;
             if with_offer {
@@ -868,7 +919,9 @@ impl Endpoint {
         if request.method == Method::Ack {
             return;
         }
-        let Some(branch) = request.branch() else { return };
+        let Some(branch) = request.branch() else {
+            return;
+        };
         let key = (branch, request.method.clone());
         if let Some(answer) = self.answered.get(&key) {
             self.transmits.push_back(answer.clone());
@@ -920,7 +973,8 @@ impl Endpoint {
         };
         self.transmits.push_back(transmit.clone());
         self.answered.insert(key.clone(), transmit);
-        self.answered_expiry.push_back((now + 64 * self.config.t1, key));
+        self.answered_expiry
+            .push_back((now + 64 * self.config.t1, key));
     }
 
     /// Advances the transaction timers to `now`.
@@ -937,7 +991,9 @@ impl Endpoint {
                 break;
             }
             self.timers.pop();
-            let Some(tx) = self.txs.get_mut(&id) else { continue };
+            let Some(tx) = self.txs.get_mut(&id) else {
+                continue;
+            };
             if tx.scheduled != Some(at) {
                 continue;
             }
@@ -1011,8 +1067,10 @@ fn failure_ack(invite: &Transmit, response: &Response) -> Option<Transmit> {
     ack.headers.push("Max-Forwards", "70");
     ack.headers
         .push("From", invite_request.headers.get("From")?.to_string());
-    ack.headers.push("To", response.headers.get("To")?.to_string());
-    ack.headers.push("Call-ID", invite_request.call_id().to_string());
+    ack.headers
+        .push("To", response.headers.get("To")?.to_string());
+    ack.headers
+        .push("Call-ID", invite_request.call_id().to_string());
     ack.headers
         .push("CSeq", format!("{} ACK", invite_request.cseq().number));
     for route in invite_request.headers.all("Route") {

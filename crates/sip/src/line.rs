@@ -49,18 +49,27 @@ pub fn fail_cause(status: Option<u16>) -> FailCause {
 
 #[derive(Debug)]
 enum ContactState {
-    Dialing { rang: bool },
+    Dialing {
+        rang: bool,
+    },
     /// Answered; its offer waits for an agent.
-    Answered { offer: Vec<u8>, at: Instant },
+    Answered {
+        offer: Vec<u8>,
+        at: Instant,
+    },
     /// The agent's phone is being re-INVITEd with the offer.
     /// `answered_at` is `None` when rejoining after a consult (not measured).
     Joining {
         agent: AgentId,
         answered_at: Option<Instant>,
     },
-    Connected { agent: AgentId },
+    Connected {
+        agent: AgentId,
+    },
     /// On hold while the agent consults a third party.
-    Held { agent: AgentId },
+    Held {
+        agent: AgentId,
+    },
 }
 
 struct Contact {
@@ -76,7 +85,9 @@ enum PhoneState {
     Busy(CallId),
     /// Going back to the parking offer; `again`: a join was still in flight,
     /// so park once more when it completes.
-    Parking { again: bool },
+    Parking {
+        again: bool,
+    },
     /// Talking to a consulted party about `CallId`.
     Consulting(CallId),
 }
@@ -198,7 +209,8 @@ impl Line {
             }
             Err(e) => {
                 tracing::warn!(call = call.0, error = %e, "cannot dial");
-                self.events.push_back(LineEvent::Failed(call, FailCause::Invalid));
+                self.events
+                    .push_back(LineEvent::Failed(call, FailCause::Invalid));
             }
         }
         self.process(now);
@@ -209,7 +221,10 @@ impl Line {
         if self.phones.contains_key(&agent) {
             return;
         }
-        let uri = self.config.agent_uri.replace("{agent}", &agent.0.to_string());
+        let uri = self
+            .config
+            .agent_uri
+            .replace("{agent}", &agent.0.to_string());
         let next_hop = self
             .config
             .agent_proxy
@@ -221,7 +236,14 @@ impl Line {
         };
         let mut origin = self.endpoint.origin();
         let offer = Some(sdp::parking_offer(&mut origin));
-        match self.endpoint.invite(now, Invite { uri, next_hop, offer }) {
+        match self.endpoint.invite(
+            now,
+            Invite {
+                uri,
+                next_hop,
+                offer,
+            },
+        ) {
             Ok(leg) => {
                 self.owners.insert(leg, Owner::Agent(agent));
                 let state = PhoneState::Calling;
@@ -268,7 +290,11 @@ impl Line {
                 };
             }
         } else {
-            tracing::warn!(call = call.0, agent = agent.0, "agent's phone not ready: call ended");
+            tracing::warn!(
+                call = call.0,
+                agent = agent.0,
+                "agent's phone not ready: call ended"
+            );
             self.end_contact(now, call);
             self.events.push_back(LineEvent::Hangup(call));
         }
@@ -306,7 +332,10 @@ impl Line {
             return;
         };
         // A re-INVITE in flight: parked when it completes.
-        if matches!(phone.state, PhoneState::Joining(_) | PhoneState::Parking { .. }) {
+        if matches!(
+            phone.state,
+            PhoneState::Joining(_) | PhoneState::Parking { .. }
+        ) {
             phone.state = PhoneState::Parking { again: true };
             return;
         }
@@ -499,16 +528,21 @@ impl Line {
                 if sdp.is_empty() {
                     tracing::warn!(call = call.0, "answered without an offer: ended");
                     self.end_contact(now, call);
-                    self.events.push_back(LineEvent::Failed(call, FailCause::Congestion));
+                    self.events
+                        .push_back(LineEvent::Failed(call, FailCause::Congestion));
                     return;
                 }
-                contact.state = ContactState::Answered { offer: sdp, at: now };
+                contact.state = ContactState::Answered {
+                    offer: sdp,
+                    at: now,
+                };
                 self.events.push_back(LineEvent::Answered(call));
             }
             (LegEvent::Failed { leg, status }, _) => {
                 self.owners.remove(&leg);
                 self.contacts.remove(&call);
-                self.events.push_back(LineEvent::Failed(call, fail_cause(status)));
+                self.events
+                    .push_back(LineEvent::Failed(call, fail_cause(status)));
             }
             (LegEvent::Ended { leg }, _) => {
                 self.owners.remove(&leg);
@@ -581,7 +615,11 @@ impl Line {
                 self.consult_joined(now, call, sdp);
             }
             (LegEvent::UpdateFailed { status, .. }, state) => {
-                tracing::warn!(agent = agent.0, ?status, "agent's phone refused a re-INVITE");
+                tracing::warn!(
+                    agent = agent.0,
+                    ?status,
+                    "agent's phone refused a re-INVITE"
+                );
                 if status.is_none() {
                     // The dialog is gone (the endpoint hung it up).
                     self.owners.retain(|_, o| *o != Owner::Agent(agent));
@@ -623,7 +661,8 @@ impl Line {
             return;
         }
         if let Some(answered_at) = answered_at {
-            self.latencies.push(now.saturating_duration_since(answered_at));
+            self.latencies
+                .push(now.saturating_duration_since(answered_at));
         }
     }
 
@@ -637,7 +676,8 @@ impl Line {
                 consult.state = ConsultState::Joining;
                 let agent = consult.agent;
                 let leg = self.phones.get(&agent).map(|p| p.leg);
-                let joined = leg.is_some_and(|leg| self.endpoint.reinvite(now, leg, Some(sdp)).is_ok());
+                let joined =
+                    leg.is_some_and(|leg| self.endpoint.reinvite(now, leg, Some(sdp)).is_ok());
                 if joined {
                     if let Some(phone) = self.phones.get_mut(&agent) {
                         phone.state = PhoneState::Consulting(call);
@@ -646,7 +686,10 @@ impl Line {
                     self.fail_transfer(now, call);
                 }
             }
-            (LegEvent::Failed { .. } | LegEvent::Ended { .. } | LegEvent::UpdateFailed { .. }, _) => {
+            (
+                LegEvent::Failed { .. } | LegEvent::Ended { .. } | LegEvent::UpdateFailed { .. },
+                _,
+            ) => {
                 self.fail_transfer(now, call);
             }
             (LegEvent::Updated { sdp, .. }, ConsultState::Completing) => {
@@ -662,7 +705,8 @@ impl Line {
         let Some(consult) = self.consults.get_mut(&call) else {
             return;
         };
-        if consult.state != ConsultState::Joining || self.endpoint.ack(consult.leg, answer).is_err() {
+        if consult.state != ConsultState::Joining || self.endpoint.ack(consult.leg, answer).is_err()
+        {
             self.fail_transfer(now, call);
             return;
         }
@@ -674,7 +718,9 @@ impl Line {
     /// hand-over, the agent goes back to parking and the dialer hears that the
     /// call ended.
     fn hand_over(&mut self, now: Instant, call: CallId, answer: Vec<u8>) {
-        let (Some(contact), Some(consult)) = (self.contacts.remove(&call), self.consults.remove(&call)) else {
+        let (Some(contact), Some(consult)) =
+            (self.contacts.remove(&call), self.consults.remove(&call))
+        else {
             return;
         };
         if self.endpoint.ack(contact.leg, answer).is_err() {

@@ -150,11 +150,15 @@ pub trait Fields {
     }
 
     fn from_tag(&self) -> Option<&str> {
-        self.headers().get("From").and_then(|v| header_param(v, "tag"))
+        self.headers()
+            .get("From")
+            .and_then(|v| header_param(v, "tag"))
     }
 
     fn to_tag(&self) -> Option<&str> {
-        self.headers().get("To").and_then(|v| header_param(v, "tag"))
+        self.headers()
+            .get("To")
+            .and_then(|v| header_param(v, "tag"))
     }
 
     /// The branch of the top `Via`.
@@ -264,8 +268,8 @@ fn rsip_headers(headers: &Headers, body_len: usize) -> rsip::Headers {
 /// (`i` → `Call-ID`, `v` → `Via`, …) and the headers every message needs are
 /// checked: `Via`, `From`, `To`, `Call-ID` and a well-formed `CSeq`.
 pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
-    let message =
-        rsip::SipMessage::try_from(bytes).map_err(|e| ParseError::Syntax(truncate(&e.to_string())))?;
+    let message = rsip::SipMessage::try_from(bytes)
+        .map_err(|e| ParseError::Syntax(truncate(&e.to_string())))?;
     let message = match message {
         rsip::SipMessage::Request(r) => Message::Request(Request {
             method: Method::from_token(&r.method.to_string()),
@@ -296,7 +300,8 @@ pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
 
 fn reason_phrase(status: &rsip::StatusCode) -> String {
     let text = status.to_string();
-    text.split_once(' ').map_or(text.clone(), |(_, r)| r.to_string())
+    text.split_once(' ')
+        .map_or(text.clone(), |(_, r)| r.to_string())
 }
 
 fn header_static(name: &str) -> &'static str {
@@ -433,7 +438,9 @@ mod tests {
             .headers
             .push("Via", "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx");
         request.headers.push("From", "<sip:dialer@127.0.0.1>;tag=1");
-        request.headers.push("To", "<sip:919876543210@127.0.0.1:5070>");
+        request
+            .headers
+            .push("To", "<sip:919876543210@127.0.0.1:5070>");
         request.headers.push("Call-ID", "c1");
         request.headers.push("CSeq", "1 INVITE");
         request.body = b"v=0\r\n".to_vec();
@@ -455,7 +462,8 @@ mod tests {
 
     #[test]
     fn names_what_is_missing_or_bad() {
-        let no_call_id = "OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+        let no_call_id =
+            "OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
             From: <sip:b@h>;tag=1\r\nTo: <sip:a@h>\r\nCSeq: 1 OPTIONS\r\n\r\n";
         assert_eq!(
             parse(no_call_id.as_bytes()),

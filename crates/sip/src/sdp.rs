@@ -27,7 +27,11 @@ impl Origin {
 /// An offer that sends and receives nothing: an agent's phone waits on it
 /// between calls.
 pub fn parking_offer(origin: &mut Origin) -> Vec<u8> {
-    let family = if origin.address.is_ipv4() { "IP4" } else { "IP6" };
+    let family = if origin.address.is_ipv4() {
+        "IP4"
+    } else {
+        "IP6"
+    };
     format!(
         "v=0\r\n{}\r\ns=-\r\nc=IN {family} {}\r\nt=0 0\r\nm=audio 9 RTP/AVP 0 8\r\n\
          a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=inactive\r\n",
@@ -45,7 +49,11 @@ pub fn parking_answer(offer: &[u8], origin: &mut Origin) -> Vec<u8> {
         .find_map(|l| l.strip_prefix("m=audio "))
         .and_then(|m| m.split_whitespace().nth(2).map(str::to_string))
         .unwrap_or_else(|| "0".into());
-    let family = if origin.address.is_ipv4() { "IP4" } else { "IP6" };
+    let family = if origin.address.is_ipv4() {
+        "IP4"
+    } else {
+        "IP6"
+    };
     format!(
         "v=0\r\n{}\r\ns=-\r\nc=IN {family} {}\r\nt=0 0\r\nm=audio 9 RTP/AVP {format}\r\na=inactive\r\n",
         origin.line(),

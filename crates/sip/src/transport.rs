@@ -40,7 +40,10 @@ impl Drop for Sender {
 }
 
 /// Binds `local` and starts reading.
-pub async fn bind(local: SocketAddr, transport: Transport) -> io::Result<(Sender, SocketAddr, Incoming)> {
+pub async fn bind(
+    local: SocketAddr,
+    transport: Transport,
+) -> io::Result<(Sender, SocketAddr, Incoming)> {
     let (tx, rx) = mpsc::channel(4096);
     match transport {
         Transport::Udp => {
@@ -91,7 +94,9 @@ impl Sender {
                 while let Ok((peer, writer)) = accepted.try_recv() {
                     connections.insert(peer, writer);
                 }
-                let writer = connections.entry(to).or_insert_with(|| connect(to, incoming.clone()));
+                let writer = connections
+                    .entry(to)
+                    .or_insert_with(|| connect(to, incoming.clone()));
                 if writer.send(bytes.clone()).is_err() {
                     // The connection is gone: open a new one.
                     let writer = connect(to, incoming.clone());
@@ -119,7 +124,10 @@ async fn read_datagrams(socket: Arc<UdpSocket>, tx: mpsc::Sender<(SocketAddr, Ve
 }
 
 /// A writer for a new outgoing connection; the connect happens in its task.
-fn connect(to: SocketAddr, incoming: mpsc::Sender<(SocketAddr, Vec<u8>)>) -> mpsc::UnboundedSender<Vec<u8>> {
+fn connect(
+    to: SocketAddr,
+    incoming: mpsc::Sender<(SocketAddr, Vec<u8>)>,
+) -> mpsc::UnboundedSender<Vec<u8>> {
     let (writer, mut queue) = mpsc::unbounded_channel::<Vec<u8>>();
     tokio::spawn(async move {
         let stream = match TcpStream::connect(to).await {
@@ -201,7 +209,10 @@ pub enum FrameError {
 /// Takes the first whole message off `buf` (`None`: not all there yet).
 /// Blank lines between messages (keepalives, RFC 5626) are skipped.
 pub fn take_frame(buf: &mut Vec<u8>) -> Result<Option<Vec<u8>>, FrameError> {
-    let start = buf.iter().position(|b| *b != b'\r' && *b != b'\n').unwrap_or(buf.len());
+    let start = buf
+        .iter()
+        .position(|b| *b != b'\r' && *b != b'\n')
+        .unwrap_or(buf.len());
     buf.drain(..start);
     let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
         return if buf.len() > MAX_MESSAGE {
@@ -217,7 +228,8 @@ pub fn take_frame(buf: &mut Vec<u8>) -> Result<Option<Vec<u8>>, FrameError> {
         .find_map(|line| {
             let (name, value) = line.split_once(':')?;
             let name = name.trim();
-            (name.eq_ignore_ascii_case("Content-Length") || name.eq_ignore_ascii_case("l")).then(|| value.trim())
+            (name.eq_ignore_ascii_case("Content-Length") || name.eq_ignore_ascii_case("l"))
+                .then(|| value.trim())
         })
         .ok_or(FrameError::Length)?
         .parse::<usize>()

@@ -94,9 +94,19 @@ fn provisional_stops_retransmissions_and_busy_is_acked() {
     let ack = sent(&mut ep);
     assert_eq!(ack.len(), 1);
     assert_eq!(ack[0].method, Method::Ack);
-    assert_eq!(ack[0].branch(), invite.branch(), "ACK of a non-2xx is in the INVITE's transaction");
+    assert_eq!(
+        ack[0].branch(),
+        invite.branch(),
+        "ACK of a non-2xx is in the INVITE's transaction"
+    );
     assert_eq!(ack[0].to_tag(), Some("far"));
-    assert_eq!(events(&mut ep), [LegEvent::Failed { leg, status: Some(486) }]);
+    assert_eq!(
+        events(&mut ep),
+        [LegEvent::Failed {
+            leg,
+            status: Some(486)
+        }]
+    );
     // A repeated 486 gets the same ACK again; after timer D nothing is left.
     ep.handle(t0, peer(), &answer(&invite, 486, &[], b""));
     assert_eq!(sent(&mut ep).len(), 1);
@@ -110,7 +120,10 @@ fn cancel_waits_for_a_provisional_and_copies_the_invite() {
     let mut ep = endpoint(None);
     let (leg, invite) = dial(&mut ep, t0, None);
     ep.hang_up(t0, leg);
-    assert!(sent(&mut ep).is_empty(), "no CANCEL before a provisional response");
+    assert!(
+        sent(&mut ep).is_empty(),
+        "no CANCEL before a provisional response"
+    );
     ep.handle(t0, peer(), &answer(&invite, 183, &[], b""));
     let cancel = sent(&mut ep);
     assert_eq!(cancel.len(), 1);
@@ -147,19 +160,33 @@ fn answer_without_offer_waits_for_our_ack_then_bye_follows_the_route_set() {
     assert!(sdp.starts_with(b"v=0"));
     assert!(sent(&mut ep).is_empty(), "the ACK waits for the answer");
     ep.handle(t0, peer(), &ok);
-    assert!(sent(&mut ep).is_empty(), "a repeated 2xx before our ACK is absorbed");
-    ep.ack(leg, b"v=0\r\no=agent 5 5 IN IP4 127.0.0.1\r\n".to_vec()).unwrap();
+    assert!(
+        sent(&mut ep).is_empty(),
+        "a repeated 2xx before our ACK is absorbed"
+    );
+    ep.ack(leg, b"v=0\r\no=agent 5 5 IN IP4 127.0.0.1\r\n".to_vec())
+        .unwrap();
     let ack = ep.poll_transmit().unwrap();
     assert_eq!(ack.to, "127.0.0.1:5090".parse().unwrap(), "first route");
     let Message::Request(ack_request) = message::parse(&ack.bytes).unwrap() else {
         panic!()
     };
     assert_eq!(ack_request.uri, "sip:callee@127.0.0.1:5071");
-    assert_eq!(ack_request.headers.get("Route"), Some("<sip:127.0.0.1:5090;lr>"));
+    assert_eq!(
+        ack_request.headers.get("Route"),
+        Some("<sip:127.0.0.1:5090;lr>")
+    );
     let body = String::from_utf8(ack_request.body.clone()).unwrap();
-    assert!(body.contains("o=sanjeevani "), "our origin, not the agent's: {body}");
+    assert!(
+        body.contains("o=sanjeevani "),
+        "our origin, not the agent's: {body}"
+    );
     ep.handle(t0, peer(), &ok);
-    assert_eq!(sent(&mut ep)[0].method, Method::Ack, "a repeated 2xx gets the ACK again");
+    assert_eq!(
+        sent(&mut ep)[0].method,
+        Method::Ack,
+        "a repeated 2xx gets the ACK again"
+    );
     ep.hang_up(t0, leg);
     let bye = sent(&mut ep);
     assert_eq!(bye[0].method, Method::Bye);
@@ -175,15 +202,26 @@ fn bye_from_the_far_end_is_answered_and_repeated() {
     ep.handle(
         t0,
         peer(),
-        &answer(&invite, 200, &[("Contact", "<sip:127.0.0.1:5070>")], b"v=0\r\n"),
+        &answer(
+            &invite,
+            200,
+            &[("Contact", "<sip:127.0.0.1:5070>")],
+            b"v=0\r\n",
+        ),
     );
-    assert_eq!(sent(&mut ep)[0].method, Method::Ack, "offer in the INVITE: ACK at once");
+    assert_eq!(
+        sent(&mut ep)[0].method,
+        Method::Ack,
+        "offer in the INVITE: ACK at once"
+    );
     events(&mut ep);
     let mut bye = Request::new(Method::Bye, "sip:sanjeevani@127.0.0.1:5060");
-    bye.headers.push("Via", "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKbye");
+    bye.headers
+        .push("Via", "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKbye");
     bye.headers.push("From", format!("<sip:x@{PEER}>;tag=far"));
     let local_tag = invite.from_tag().unwrap().to_string();
-    bye.headers.push("To", format!("<sip:sanjeevani@127.0.0.1>;tag={local_tag}"));
+    bye.headers
+        .push("To", format!("<sip:sanjeevani@127.0.0.1>;tag={local_tag}"));
     bye.headers.push("Call-ID", invite.call_id());
     bye.headers.push("CSeq", "1 BYE");
     let bytes = bye.encode().unwrap();
@@ -191,7 +229,11 @@ fn bye_from_the_far_end_is_answered_and_repeated() {
     assert_eq!(events(&mut ep), [LegEvent::Ended { leg }]);
     let first = ep.poll_transmit().unwrap();
     ep.handle(t0, peer(), &bytes);
-    assert_eq!(ep.poll_transmit().unwrap(), first, "the same 200 for a retransmitted BYE");
+    assert_eq!(
+        ep.poll_transmit().unwrap(),
+        first,
+        "the same 200 for a retransmitted BYE"
+    );
     assert!(String::from_utf8_lossy(&first.bytes).starts_with("SIP/2.0 200"));
 }
 
@@ -220,7 +262,13 @@ fn a_challenge_is_answered_once() {
     assert!(!authorization.contains("s3cret"));
     // A second challenge is a failure, not a loop.
     ep.handle(t0, peer(), &answer(retry, 407, &challenge, b""));
-    assert_eq!(events(&mut ep), [LegEvent::Failed { leg, status: Some(407) }]);
+    assert_eq!(
+        events(&mut ep),
+        [LegEvent::Failed {
+            leg,
+            status: Some(407)
+        }]
+    );
 }
 
 #[test]
@@ -228,7 +276,9 @@ fn requests_outside_our_dialogs_are_refused() {
     let t0 = Instant::now();
     let mut ep = endpoint(None);
     let mut invite = Request::new(Method::Invite, "sip:sanjeevani@127.0.0.1:5060");
-    invite.headers.push("Via", "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKin");
+    invite
+        .headers
+        .push("Via", "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKin");
     invite.headers.push("From", "<sip:x@127.0.0.1>;tag=1");
     invite.headers.push("To", "<sip:sanjeevani@127.0.0.1>");
     invite.headers.push("Call-ID", "incoming");

@@ -1,0 +1,286 @@
+//! The SIP adapter against real SIP peers on loopback: sipp as called parties
+//! and as agents' phones, baresip as an auto-answering agent phone, Kamailio
+//! as a proxy in front. Every call goes through the dialer core and the store,
+//! and the assertions read the attempts the store kept.
+//!
+//! Peers are started per test on free ports and killed when the test ends.
+
+mod sip_support;
+
+use sanjeevani_contacts::AttemptOutcome;
+use sanjeevani_sip::{Credentials, Transport};
+use sip_support::*;
+use std::time::Duration;
+
+const SETTINGS: &str = r#"
+[dialer]
+no_answer_timeout = 10
+min_ring = 1
+[dialer.pacing]
+mode = "progressive"
+[contacts]
+window = "24x7"
+[contacts.retry]
+busy = 1
+no_answer = 1
+congestion = 1
+rejected = 1
+abandoned = 1
+max_per_day = 2
+max_total = 2
+"#;
+
+fn once(settings: &str) -> String {
+    settings
+        .replace("max_per_day = 2", "max_per_day = 1")
+        .replace("max_total = 2", "max_total = 1")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn final_answers_end_attempts_with_their_outcome_and_busy_is_retried() {
+    let cases: [(u16, AttemptOutcome); 12] = [
+        (486, AttemptOutcome::Busy),
+        (600, AttemptOutcome::Busy),
+        (480, AttemptOutcome::NoAnswer),
+        (408, AttemptOutcome::NoAnswer),
+        (404, AttemptOutcome::Invalid),
+        (484, AttemptOutcome::Invalid),
+        (604, AttemptOutcome::Invalid),
+        (403, AttemptOutcome::Rejected),
+        (603, AttemptOutcome::Rejected),
+        (500, AttemptOutcome::Congestion),
+        (502, AttemptOutcome::Congestion),
+        (503, AttemptOutcome::Congestion),
+    ];
+    let numbers: Vec<String> = cases
+        .iter()
+        .map(|(s, _)| format!("+91 99999 00{s}"))
+        .collect();
+    let test = Test::new(&numbers, SETTINGS).await;
+    let callee = test.sipp("uas_final_from_number.xml", &[]);
+    let phones = test.sipp("agent_phone.xml", &[]);
+    let config = test.sip_config(callee.port, phones.port);
+    let run = test
+        .run(config, &[1], Desk::default(), Duration::from_secs(60))
+        .await;
+    for ((status, outcome), attempts) in cases.iter().zip(&run.attempts) {
+        assert_eq!(
+            attempts[0].outcome,
+            Some(*outcome),
+            "{status}: {attempts:?}"
+        );
+        let retried = match outcome {
+            AttemptOutcome::Invalid => 1,
+            _ => 2,
+        };
+        assert_eq!(
+            attempts.len(),
+            retried,
+            "{status} tried {} times",
+            attempts.len()
+        );
+        for pair in attempts.windows(2) {
+            let gap = pair[1].dial_at - pair[0].end_at.unwrap();
+            assert!(
+                gap >= 1000,
+                "{status}: retried {gap} ms after the first try"
+            );
+            assert_eq!(pair[1].outcome, Some(*outcome));
+        }
+        assert!(attempts[0].ring_at.is_some(), "{status}: 180 marks ringing");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answered_calls_reach_an_agent_and_the_callee_hangs_up() {
+    let numbers = numbers(6);
+    let test = Test::new(&numbers, SETTINGS).await;
+    let callee = test.sipp("uas_hangup_after_talk.xml", &[]);
+    let phones = test.sipp("agent_phone.xml", &[]);
+    let config = test.sip_config(callee.port, phones.port);
+    // Agents would hang up after 20 s: the callees (1-5 s of talk) go first.
+    let desk = Desk {
+        hang_up_after: Some(Duration::from_secs(20)),
+    };
+    let run = test
+        .run(config, &[1, 2], desk, Duration::from_secs(90))
+        .await;
+    run.assert_all_completed_by_agents(&[1, 2]);
+    assert_eq!(run.latencies.len(), numbers.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_hangs_up_and_the_callee_gets_our_bye() {
+    let numbers = numbers(4);
+    let test = Test::new(&numbers, SETTINGS).await;
+    // Rings 1-4 s, answers, waits for our BYE: the sipp run ends only if it comes.
+    let callee = test.sipp("uas_answer_random_ring.xml", &["-m", "4"]);
+    let phones = test.sipp("agent_phone.xml", &[]);
+    let config = test.sip_config(callee.port, phones.port);
+    let desk = Desk {
+        hang_up_after: Some(Duration::from_millis(500)),
+    };
+    let run = test
+        .run(config, &[1, 2], desk, Duration::from_secs(90))
+        .await;
+    run.assert_all_completed_by_agents(&[1, 2]);
+    assert!(
+        callee.exits_cleanly(Duration::from_secs(10)),
+        "sipp got every BYE"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_answer_is_cancelled_at_the_timeout() {
+    let numbers = numbers(2);
+    let settings = once(SETTINGS).replace("no_answer_timeout = 10", "no_answer_timeout = 3");
+    let test = Test::new(&numbers, &settings).await;
+    // 183 with early media, gives up with 480 only after 10 s; CANCEL gets 487.
+    let callee = test.sipp("uas_noanswer_early_media.xml", &["-m", "2"]);
+    let phones = test.sipp("agent_phone.xml", &[]);
+    let config = test.sip_config(callee.port, phones.port);
+    let run = test
+        .run(config, &[1], Desk::default(), Duration::from_secs(60))
+        .await;
+    for attempts in &run.attempts {
+        let attempt = &attempts[0];
+        assert_eq!(attempt.outcome, Some(AttemptOutcome::NoAnswer));
+        assert_eq!(
+            attempt.cause.as_deref(),
+            Some("no answer before the timeout")
+        );
+        let rang = attempt.end_at.unwrap() - attempt.ring_at.unwrap();
+        assert!(
+            (2500..6000).contains(&rang),
+            "cancelled after {rang} ms of ringing"
+        );
+    }
+    // The callee's scenario completes only through CANCEL → 487 → ACK before its own 480.
+    assert!(
+        callee.exits_cleanly(Duration::from_secs(10)),
+        "CANCEL reached sipp"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn early_media_then_answer_reaches_a_baresip_agent() {
+    let numbers = numbers(2);
+    let test = Test::new(&numbers, SETTINGS).await;
+    let callee = test.sipp("uas_early_media_answer.xml", &[]);
+    let baresip = test.baresip();
+    let mut config = test.sip_config(callee.port, baresip.port);
+    config.line.agent_uri = format!("sip:agent1@127.0.0.1:{}", baresip.port);
+    let desk = Desk {
+        hang_up_after: Some(Duration::from_millis(500)),
+    };
+    let run = test.run(config, &[1], desk, Duration::from_secs(60)).await;
+    run.assert_all_completed_by_agents(&[1]);
+    let log = baresip.log();
+    assert!(
+        log.matches("Call established").count() >= 1,
+        "baresip answered: {log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digest_challenges_are_answered_and_a_wrong_password_is_rejected() {
+    let numbers = numbers(1);
+    for (password, outcome) in [
+        ("s3cret", AttemptOutcome::Completed),
+        ("wrong", AttemptOutcome::Rejected),
+    ] {
+        let test = Test::new(&numbers, &once(SETTINGS)).await;
+        let callee = test.sipp("uas_digest_auth.xml", &[]);
+        let phones = test.sipp("agent_phone.xml", &[]);
+        let mut config = test.sip_config(callee.port, phones.port);
+        config.credentials = Some(Credentials {
+            username: "dialer".into(),
+            password: password.into(),
+        });
+        let desk = Desk {
+            hang_up_after: Some(Duration::from_millis(300)),
+        };
+        let run = test.run(config, &[1], desk, Duration::from_secs(30)).await;
+        assert_eq!(
+            run.attempts[0][0].outcome,
+            Some(outcome),
+            "password {password}: {}",
+            callee.traces()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_trunk_times_out_as_congestion() {
+    let numbers = numbers(1);
+    let test = Test::new(&numbers, &once(SETTINGS)).await;
+    let phones = test.sipp("agent_phone.xml", &[]);
+    // Nothing listens on the trunk's port: timer B (64 × T1) ends the INVITE.
+    let dead = free_port();
+    let mut config = test.sip_config(dead, phones.port);
+    config.t1 = Duration::from_millis(20);
+    let run = test
+        .run(config, &[1], Desk::default(), Duration::from_secs(30))
+        .await;
+    let attempt = &run.attempts[0][0];
+    assert_eq!(attempt.outcome, Some(AttemptOutcome::Congestion));
+    let took = attempt.end_at.unwrap() - attempt.dial_at;
+    assert!((1200..5000).contains(&took), "timed out after {took} ms");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_over_tcp() {
+    let numbers = numbers(3);
+    let test = Test::new(&numbers, SETTINGS).await;
+    let callee = test.sipp("uas_answer_random_ring.xml", &["-t", "t1"]);
+    let phones = test.sipp("agent_phone.xml", &["-t", "t1"]);
+    let mut config = test.sip_config(callee.port, phones.port);
+    config.transport = Transport::Tcp;
+    let desk = Desk {
+        hang_up_after: Some(Duration::from_millis(300)),
+    };
+    let run = test
+        .run(config, &[1, 2], desk, Duration::from_secs(60))
+        .await;
+    run.assert_all_completed_by_agents(&[1, 2]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_a_kamailio_proxy() {
+    let numbers = numbers(12);
+    let settings = once(SETTINGS).replace("no_answer_timeout = 10", "no_answer_timeout = 6");
+    let test = Test::new(&numbers, &settings).await;
+    let kamailio = test.kamailio();
+    // ~30 % answer, ~20 % busy, ~50 % ring 4-12 s then 480/408 (or our CANCEL at 6 s).
+    let callee = test.sipp("uas_mixed_outcomes.xml", &[]);
+    test.register(kamailio.port, "service", callee.port);
+    let phones = test.sipp("agent_phone.xml", &[]);
+    let mut config = test.sip_config(kamailio.port, phones.port);
+    config.line.contact_uri = format!("sip:service@127.0.0.1:{}", kamailio.port);
+    let desk = Desk {
+        hang_up_after: Some(Duration::from_millis(500)),
+    };
+    let run = test
+        .run(config, &[1, 2], desk, Duration::from_secs(90))
+        .await;
+    let mut seen = std::collections::BTreeMap::new();
+    for attempts in &run.attempts {
+        let attempt = &attempts[0];
+        let outcome = attempt.outcome.expect("closed");
+        *seen.entry(outcome.name()).or_insert(0) += 1;
+        match outcome {
+            AttemptOutcome::Completed => {
+                assert!(attempt.agent.is_some() && attempt.connect_at.is_some())
+            }
+            AttemptOutcome::Busy | AttemptOutcome::NoAnswer => {
+                assert!(attempt.connect_at.is_none())
+            }
+            other => panic!("unexpected outcome {other:?}: {attempt:?}"),
+        }
+    }
+    assert_eq!(seen.values().sum::<usize>(), numbers.len(), "{seen:?}");
+    assert_eq!(
+        run.latencies.len(),
+        seen.get("completed").copied().unwrap_or(0)
+    );
+}
