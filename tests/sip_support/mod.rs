@@ -309,7 +309,7 @@ impl Test {
             max_calls: 50,
             keepalive: None,
             t1: Duration::from_millis(500),
-            seed: 1,
+            seed: None,
         }
     }
 

@@ -32,6 +32,21 @@ pub enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// SIP adapter: attempts per second against a sipp UAS beside sipp's own
+    /// UAC, and answer-to-connect latency with many agents on calls. Needs sipp.
+    Sip {
+        /// Calls offered per second in the rate runs.
+        #[arg(long, default_value_t = 2000)]
+        rate: u32,
+        /// Length of each rate run (and at least 20 s of the latency run).
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Agents (and so calls at once) in the latency run.
+        #[arg(long, default_value_t = 200)]
+        concurrent: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Live screens: WebSocket push latency with many agents and supervisors connected.
     Ws {
         #[arg(long, default_value_t = 500)]
@@ -47,6 +62,37 @@ pub enum Which {
 
 pub fn run(which: Which) -> Result<()> {
     match which {
+        Which::Sip {
+            rate,
+            seconds,
+            concurrent,
+            json,
+        } => {
+            let r = crate::runtime()?.block_on(crate::bench_sip::run(rate, seconds, concurrent))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "{} calls/s offered to one sipp UAS, {} calls a run",
+                    r.offered_rate, r.runs[0].calls
+                );
+                println!(
+                    "{:<11} {:>9} {:>8} {:>11}",
+                    "placed by", "completed", "seconds", "attempts/s"
+                );
+                for run in &r.runs {
+                    println!(
+                        "{:<11} {:>9} {:>8.2} {:>11.1}",
+                        run.placed_by, run.completed, run.seconds, run.attempts_per_second
+                    );
+                }
+                println!("ratio (best of each): {:.2}", r.ratio);
+                println!(
+                    "answer to connect, {} agents on calls: {} connects, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+                    r.concurrent_agents, r.connects, r.answer_to_connect_p50_ms, r.answer_to_connect_p99_ms, r.answer_to_connect_max_ms
+                );
+            }
+        }
         Which::Ws {
             agents,
             supervisors,

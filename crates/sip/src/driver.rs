@@ -38,7 +38,9 @@ pub struct SipConfig {
     pub keepalive: Option<Duration>,
     /// RFC 3261 T1.
     pub t1: Duration,
-    pub seed: u64,
+    /// Seeds tags, branches and Call-IDs; `None`: from the operating
+    /// system, as a service must (a fixed seed repeats Call-IDs across runs).
+    pub seed: Option<u64>,
 }
 
 enum Op {
@@ -81,7 +83,14 @@ impl SipLine {
         events: mpsc::UnboundedSender<LineEvent>,
     ) -> io::Result<SipLine> {
         let (sender, local, incoming) = transport::bind(config.bind, config.transport).await?;
-        let mut endpoint_config = EndpointConfig::new(local, config.transport, config.seed);
+        let seed = config.seed.unwrap_or_else(|| {
+            use std::hash::{BuildHasher, Hasher};
+            // RandomState's keys come from the operating system's randomness.
+            std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish()
+        });
+        let mut endpoint_config = EndpointConfig::new(local, config.transport, seed);
         endpoint_config.credentials = config.credentials.clone();
         endpoint_config.t1 = config.t1;
         let line = Line::new(Endpoint::new(endpoint_config), config.line.clone());
@@ -96,7 +105,12 @@ impl SipLine {
             events,
             transfers: transfers_tx,
             stats: stats.clone(),
-            limiter: RateLimiter::direct(Quota::per_second(config.calls_per_second)),
+            // Bursts of at most 10 ms worth of calls: a trunk's calls-per-second
+            // limit is usually strict, and timers are not finer than a millisecond.
+            limiter: RateLimiter::direct(Quota::per_second(config.calls_per_second).allow_burst(
+                NonZeroU32::new(config.calls_per_second.get() / 100).unwrap_or(NonZeroU32::MIN),
+            )),
+            next_dial: None,
             queue: VecDeque::new(),
             config,
             trunk_up: true,
@@ -199,6 +213,8 @@ struct Driver {
     config: SipConfig,
     trunk_up: bool,
     started: Instant,
+    /// When the rate limiter lets the next queued dial go.
+    next_dial: Option<Instant>,
 }
 
 impl Driver {
@@ -270,8 +286,12 @@ impl Driver {
     }
 
     fn dial_queued(&mut self) {
+        self.next_dial = None;
         while !self.queue.is_empty() && self.line.active_calls() < self.config.max_calls {
-            if self.limiter.check().is_err() {
+            if let Err(not_until) = self.limiter.check() {
+                let wait =
+                    not_until.wait_time_from(governor::clock::Clock::now(self.limiter.clock()));
+                self.next_dial = Some(Instant::now() + wait);
                 break;
             }
             let (call, number) = self.queue.pop_front().expect("not empty");

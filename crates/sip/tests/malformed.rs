@@ -29,8 +29,11 @@ l: 0\r\n\r\n";
 /// A valid message with some bytes replaced, removed or inserted.
 fn mutated() -> impl Strategy<Value = Vec<u8>> {
     let base = prop_oneof![Just(INVITE_200), Just(BYE)];
-    (base, prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 0..8)).prop_map(
-        |(base, edits)| {
+    (
+        base,
+        prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 0..8),
+    )
+        .prop_map(|(base, edits)| {
             let mut bytes = base.as_bytes().to_vec();
             for (at, byte, kind) in edits {
                 if bytes.is_empty() {
@@ -46,8 +49,7 @@ fn mutated() -> impl Strategy<Value = Vec<u8>> {
                 }
             }
             bytes
-        },
-    )
+        })
 }
 
 fn endpoint() -> Endpoint {
