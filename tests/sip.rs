@@ -7,10 +7,13 @@
 
 mod sip_support;
 
-use sanjeevani_contacts::AttemptOutcome;
-use sanjeevani_sip::{Credentials, Transport};
+use sanjeevani_contacts::{AttemptOutcome, Phone, Region};
+use sanjeevani_core::{AgentId, CallId};
+use sanjeevani_dialer::{LineEvent, Telephony};
+use sanjeevani_sip::{Credentials, SipLine, TransferEvent, Transport};
 use sip_support::*;
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 const SETTINGS: &str = r#"
 [dialer]
@@ -283,4 +286,93 @@ async fn through_a_kamailio_proxy() {
         run.latencies.len(),
         seen.get("completed").copied().unwrap_or(0)
     );
+}
+
+/// Waits for the next line event that is not `Ringing`.
+async fn next_event(events: &mut mpsc::UnboundedReceiver<LineEvent>) -> LineEvent {
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("an event in time")
+            .expect("the adapter runs");
+        if !matches!(event, LineEvent::Ringing(_)) {
+            return event;
+        }
+    }
+}
+
+/// Waits until the adapter has joined one call to its agent.
+async fn connected(line: &SipLine) {
+    for _ in 0..100 {
+        if line.stats().take_latencies().len() == 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the call was not connected");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_transfer_consults_a_third_party_then_hands_the_contact_over() {
+    let test = Test::new(&numbers(1), SETTINGS).await;
+    // Contact, agent and medical desk all accept re-INVITEs (agent_phone.xml).
+    let contact = test.sipp("agent_phone.xml", &["-m", "1"]);
+    let phones = test.sipp("agent_phone.xml", &[]);
+    let wing = test.sipp("agent_phone.xml", &["-m", "1"]);
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let mut line = SipLine::start(test.sip_config(contact.port, phones.port), events_tx)
+        .await
+        .unwrap();
+    let mut transfers = line.take_transfer_events().unwrap();
+    let (agent, call) = (AgentId(1), CallId(1));
+    assert!(!line.login(agent), "a SIP agent is ready only once the phone answers");
+    assert_eq!(next_event(&mut events).await, LineEvent::AgentReady(agent));
+    line.dial(call, &Phone::parse("+91 99999 00010", Region::default()).unwrap());
+    assert_eq!(next_event(&mut events).await, LineEvent::Answered(call));
+    line.connect(call, agent);
+    connected(&line).await;
+
+    line.consult(call, &format!("sip:wing@127.0.0.1:{}", wing.port));
+    let consulting = tokio::time::timeout(Duration::from_secs(10), transfers.recv()).await;
+    assert_eq!(consulting.unwrap(), Some(TransferEvent::Consulting(call)));
+    line.complete_transfer(call);
+    let completed = tokio::time::timeout(Duration::from_secs(10), transfers.recv()).await;
+    assert_eq!(completed.unwrap(), Some(TransferEvent::Completed(call)));
+    // For the dialer the call is over and the agent is free.
+    assert_eq!(next_event(&mut events).await, LineEvent::Hangup(call));
+
+    // The wing hangs up the handed-over call... here the adapter closes and
+    // hangs up both: each sipp ends its one call with a BYE it answered.
+    line.close().await;
+    assert!(contact.exits_cleanly(Duration::from_secs(10)), "{}", contact.traces());
+    assert!(wing.exits_cleanly(Duration::from_secs(10)), "{}", wing.traces());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consult_nobody_answers_puts_the_agent_back_with_the_contact() {
+    let test = Test::new(&numbers(1), SETTINGS).await;
+    let contact = test.sipp("agent_phone.xml", &["-m", "1"]);
+    let phones = test.sipp("agent_phone.xml", &[]);
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let mut config = test.sip_config(contact.port, phones.port);
+    config.t1 = Duration::from_millis(20);
+    let mut line = SipLine::start(config, events_tx).await.unwrap();
+    let mut transfers = line.take_transfer_events().unwrap();
+    let (agent, call) = (AgentId(1), CallId(1));
+    line.login(agent);
+    assert_eq!(next_event(&mut events).await, LineEvent::AgentReady(agent));
+    line.dial(call, &Phone::parse("+91 99999 00010", Region::default()).unwrap());
+    assert_eq!(next_event(&mut events).await, LineEvent::Answered(call));
+    line.connect(call, agent);
+    connected(&line).await;
+    // Nothing listens there: the consult times out (64 × T1).
+    line.consult(call, &format!("sip:wing@127.0.0.1:{}", free_port()));
+    let failed = tokio::time::timeout(Duration::from_secs(10), transfers.recv()).await;
+    assert_eq!(failed.unwrap(), Some(TransferEvent::Failed(call)));
+    // Agent and contact talk again; the agent hangs up and the contact gets the BYE.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    line.hangup(call);
+    assert!(contact.exits_cleanly(Duration::from_secs(10)), "{}", contact.traces());
+    assert!(events.try_recv().is_err(), "no call event after our own hang-up");
+    line.close().await;
 }
