@@ -325,9 +325,15 @@ async fn warm_transfer_consults_a_third_party_then_hands_the_contact_over() {
         .unwrap();
     let mut transfers = line.take_transfer_events().unwrap();
     let (agent, call) = (AgentId(1), CallId(1));
-    assert!(!line.login(agent), "a SIP agent is ready only once the phone answers");
+    assert!(
+        !line.login(agent),
+        "a SIP agent is ready only once the phone answers"
+    );
     assert_eq!(next_event(&mut events).await, LineEvent::AgentReady(agent));
-    line.dial(call, &Phone::parse("+91 99999 00010", Region::default()).unwrap());
+    line.dial(
+        call,
+        &Phone::parse("+91 99999 00010", Region::default()).unwrap(),
+    );
     assert_eq!(next_event(&mut events).await, LineEvent::Answered(call));
     line.connect(call, agent);
     connected(&line).await;
@@ -344,8 +350,16 @@ async fn warm_transfer_consults_a_third_party_then_hands_the_contact_over() {
     // The wing hangs up the handed-over call... here the adapter closes and
     // hangs up both: each sipp ends its one call with a BYE it answered.
     line.close().await;
-    assert!(contact.exits_cleanly(Duration::from_secs(10)), "{}", contact.traces());
-    assert!(wing.exits_cleanly(Duration::from_secs(10)), "{}", wing.traces());
+    assert!(
+        contact.exits_cleanly(Duration::from_secs(10)),
+        "{}",
+        contact.traces()
+    );
+    assert!(
+        wing.exits_cleanly(Duration::from_secs(10)),
+        "{}",
+        wing.traces()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -361,7 +375,10 @@ async fn a_consult_nobody_answers_puts_the_agent_back_with_the_contact() {
     let (agent, call) = (AgentId(1), CallId(1));
     line.login(agent);
     assert_eq!(next_event(&mut events).await, LineEvent::AgentReady(agent));
-    line.dial(call, &Phone::parse("+91 99999 00010", Region::default()).unwrap());
+    line.dial(
+        call,
+        &Phone::parse("+91 99999 00010", Region::default()).unwrap(),
+    );
     assert_eq!(next_event(&mut events).await, LineEvent::Answered(call));
     line.connect(call, agent);
     connected(&line).await;
@@ -372,7 +389,68 @@ async fn a_consult_nobody_answers_puts_the_agent_back_with_the_contact() {
     // Agent and contact talk again; the agent hangs up and the contact gets the BYE.
     tokio::time::sleep(Duration::from_millis(300)).await;
     line.hangup(call);
-    assert!(contact.exits_cleanly(Duration::from_secs(10)), "{}", contact.traces());
-    assert!(events.try_recv().is_err(), "no call event after our own hang-up");
+    assert!(
+        contact.exits_cleanly(Duration::from_secs(10)),
+        "{}",
+        contact.traces()
+    );
+    assert!(
+        events.try_recv().is_err(),
+        "no call event after our own hang-up"
+    );
     line.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dialing_pauses_while_the_trunk_is_down_and_no_contact_is_lost() {
+    let numbers = numbers(10);
+    let settings = SETTINGS
+        .replace("max_per_day = 2", "max_per_day = 5")
+        .replace("max_total = 2", "max_total = 5");
+    let test = Test::new(&numbers, &settings).await;
+    let kamailio = test.kamailio();
+    let port = kamailio.port;
+    let callee = test.sipp("uas_answer_random_ring.xml", &[]);
+    test.register(port, "service", callee.port);
+    let phones = test.sipp("agent_phone.xml", &[]);
+    let mut config = test.sip_config(port, phones.port);
+    config.line.contact_uri = format!("sip:service@127.0.0.1:{port}");
+    config.keepalive = Some(Duration::from_millis(300));
+    config.t1 = Duration::from_millis(50);
+    let desk = Desk {
+        hang_up_after: Some(Duration::from_millis(300)),
+    };
+    // The proxy stops answering 3 s in, for 8 s.
+    let outage = async {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let down_at = chrono::Utc::now().timestamp_millis();
+        kamailio.signal("STOP");
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        let up_at = chrono::Utc::now().timestamp_millis();
+        kamailio.signal("CONT");
+        (down_at, up_at)
+    };
+    let (run, (down_at, up_at)) = tokio::join!(
+        test.run(config, &[1, 2], desk, Duration::from_secs(120)),
+        outage
+    );
+    // Nothing lost: every contact talked to an agent in the end.
+    run.assert_all_completed_by_agents(&[1, 2]);
+    // Nothing dialed once the keepalives had found the trunk down (64 × T1
+    // plus one keepalive interval) until it answered again.
+    let detected = down_at + 3200 + 300 + 200;
+    let dialed_while_down: Vec<_> = run
+        .attempts
+        .iter()
+        .flatten()
+        .filter(|a| a.dial_at > detected && a.dial_at < up_at)
+        .collect();
+    assert!(dialed_while_down.is_empty(), "{dialed_while_down:#?}");
+    let after: usize = run
+        .attempts
+        .iter()
+        .flatten()
+        .filter(|a| a.dial_at >= up_at)
+        .count();
+    assert!(after > 0, "dialing resumed when the trunk came back");
 }

@@ -76,6 +76,18 @@ impl Peer {
         false
     }
 
+    /// Stops (`STOP`) or resumes (`CONT`) the peer and its child processes,
+    /// as a host that stops answering would.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.lock().unwrap().id().to_string();
+        let _ = Command::new("pkill")
+            .args([&format!("-{signal}"), "-P", &pid])
+            .status();
+        let _ = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status();
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }

@@ -148,7 +148,8 @@ pub struct Line {
     latencies: Vec<Duration>,
     /// Contact and consulted-party legs of calls handed over.
     handed: Vec<(LegId, LegId)>,
-    probe: Option<u64>,
+    /// The latest OPTIONS probe the trunk answered.
+    last_answered_probe: u64,
     trunk_up: bool,
 }
 
@@ -165,7 +166,7 @@ impl Line {
             transfers: VecDeque::new(),
             latencies: Vec::new(),
             handed: Vec::new(),
-            probe: None,
+            last_answered_probe: 0,
             trunk_up: true,
         }
     }
@@ -373,7 +374,7 @@ impl Line {
             Some((_, host)) => format!("sip:{host}"),
             None => uri,
         };
-        self.probe = Some(self.endpoint.options(now, &uri, self.config.trunk));
+        self.endpoint.options(now, &uri, self.config.trunk);
         self.process(now);
     }
 
@@ -502,11 +503,16 @@ impl Line {
         }
     }
 
+    /// Any answer but 503/408 means up. Silence means down, unless a later
+    /// probe has already been answered.
     fn on_probe(&mut self, probe: u64, status: Option<u16>) {
-        if self.probe != Some(probe) {
+        if probe <= self.last_answered_probe {
             return;
         }
         let up = matches!(status, Some(s) if s != 503 && s != 408);
+        if up {
+            self.last_answered_probe = probe;
+        }
         if up != self.trunk_up {
             self.trunk_up = up;
             self.events.push_back(LineEvent::Trunk { up });
