@@ -224,7 +224,17 @@ impl Test {
             .args(["-nostdin", "-timeout", "120s", "-trace_err"])
             .args(extra);
         let peer = Peer::spawn(command, port, dir.join("sipp.log"));
-        std::thread::sleep(Duration::from_millis(200));
+        if extra.contains(&"-t") {
+            // Over TCP, wait until it accepts connections.
+            for _ in 0..50 {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        } else {
+            std::thread::sleep(Duration::from_millis(200));
+        }
         peer
     }
 
