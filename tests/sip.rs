@@ -329,7 +329,7 @@ async fn warm_transfer_consults_a_third_party_then_hands_the_contact_over() {
         !line.login(agent),
         "a SIP agent is ready only once the phone answers"
     );
-    assert_eq!(next_event(&mut events).await, LineEvent::AgentReady(agent));
+    assert_eq!(next_event(&mut events).await, LineEvent::AgentOnLine(agent));
     line.dial(
         call,
         &Phone::parse("+91 99999 00010", Region::default()).unwrap(),
@@ -374,7 +374,7 @@ async fn a_consult_nobody_answers_puts_the_agent_back_with_the_contact() {
     let mut transfers = line.take_transfer_events().unwrap();
     let (agent, call) = (AgentId(1), CallId(1));
     line.login(agent);
-    assert_eq!(next_event(&mut events).await, LineEvent::AgentReady(agent));
+    assert_eq!(next_event(&mut events).await, LineEvent::AgentOnLine(agent));
     line.dial(
         call,
         &Phone::parse("+91 99999 00010", Region::default()).unwrap(),

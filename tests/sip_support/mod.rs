@@ -3,6 +3,9 @@
 //! SQLite store with a running campaign; the dialer run to the end of its list
 //! with a scripted agents' desk.
 
+// Shared by several test binaries, each using a part.
+#![allow(dead_code)]
+
 use sanjeevani_contacts::{Category, NewContact, Phone, Region};
 use sanjeevani_core::AgentId;
 use sanjeevani_dialer::{Control, Dialer, DialerLinks, DialerOptions, LiveView, Notice};

@@ -141,9 +141,10 @@ pub async fn run(rate: u32, seconds: u64, concurrent: usize) -> Result<SipBench>
 
 /// sipp's own UAC against the UAS: N calls at the rate, 0 s of talk.
 fn sipp_uac(dir: &Path, uas_port: u16, rate: u32, calls: u64) -> Result<RateRun> {
+    let dir = tempfile::tempdir_in(dir)?;
     let started = Instant::now();
     let mut uac = sipp(
-        dir,
+        dir.path(),
         &strings(&[
             "-sn",
             "uac",
@@ -158,12 +159,12 @@ fn sipp_uac(dir: &Path, uas_port: u16, rate: u32, calls: u64) -> Result<RateRun>
             &calls.to_string(),
             "-timeout",
             "300s",
+            "-trace_screen",
         ]),
     )?;
-    let status = uac.0.wait()?;
+    uac.0.wait()?;
     let seconds = started.elapsed().as_secs_f64();
-    // sipp exits 0 when every call succeeded, 1 when some failed.
-    let completed = if status.success() { calls } else { 0 };
+    let completed = successful_calls(dir.path())?;
     Ok(RateRun {
         placed_by: "sipp",
         calls,
@@ -171,6 +172,26 @@ fn sipp_uac(dir: &Path, uas_port: u16, rate: u32, calls: u64) -> Result<RateRun>
         seconds,
         attempts_per_second: completed as f64 / seconds,
     })
+}
+
+/// The "Successful call" count of the screen log sipp leaves at exit.
+fn successful_calls(dir: &Path) -> Result<u64> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.to_string_lossy().ends_with("_screen.log") {
+            let text = std::fs::read_to_string(&path)?;
+            let line = text
+                .lines()
+                .find(|l| l.contains("Successful call"))
+                .context("no call counts in sipp's screen log")?;
+            // "  Successful call   |   <periodic>   |   <cumulative>"
+            let total = line.split('|').nth(2).unwrap_or_default().trim();
+            return total
+                .parse()
+                .with_context(|| format!("sipp's count {total:?}"));
+        }
+    }
+    bail!("sipp left no screen log")
 }
 
 /// Our adapter: N dials at the rate, each hung up as soon as it is answered.

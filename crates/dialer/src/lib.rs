@@ -35,9 +35,11 @@ pub enum LineEvent {
     Failed(CallId, FailCause),
     /// The call ended (after a connect: the conversation is over).
     Hangup(CallId),
-    /// An agent can take calls: wrap-up is over, or the agent's phone answered
-    /// the call that keeps it on the line.
+    /// An agent finished wrap-up and is ready again.
     AgentReady(AgentId),
+    /// The agent's phone answered the call that keeps it on the line: calls
+    /// can be joined to it from now on.
+    AgentOnLine(AgentId),
     /// The agent's phone hung up or could not be reached: the agent is logged
     /// out (after the current call, if any).
     AgentGone(AgentId),
@@ -60,13 +62,38 @@ pub trait Telephony: Send {
     /// records the end itself; a later `Hangup` for the call is ignored.
     fn hangup(&mut self, call: CallId);
     /// An agent logs in. Returns `true` if the agent can take calls at once;
-    /// otherwise the adapter reports [`LineEvent::AgentReady`] when it can
+    /// otherwise the adapter reports [`LineEvent::AgentOnLine`] when it can
     /// (a SIP phone has answered) or [`LineEvent::AgentGone`].
     fn login(&mut self, _agent: AgentId) -> bool {
         true
     }
     /// An agent logs out: release whatever keeps them on the line.
     fn logout(&mut self, _agent: AgentId) {}
+}
+
+/// A boxed adapter, so a service can choose its telephony at run time.
+impl<T: Telephony + ?Sized> Telephony for Box<T> {
+    fn dial(&mut self, call: CallId, phone: &Phone) {
+        (**self).dial(call, phone)
+    }
+    fn connect(&mut self, call: CallId, agent: AgentId) {
+        (**self).connect(call, agent)
+    }
+    fn drop_call(&mut self, call: CallId) {
+        (**self).drop_call(call)
+    }
+    fn cancel(&mut self, call: CallId) {
+        (**self).cancel(call)
+    }
+    fn hangup(&mut self, call: CallId) {
+        (**self).hangup(call)
+    }
+    fn login(&mut self, agent: AgentId) -> bool {
+        (**self).login(agent)
+    }
+    fn logout(&mut self, agent: AgentId) {
+        (**self).logout(agent)
+    }
 }
 
 /// Why the runtime stopped.
@@ -137,6 +164,8 @@ pub struct Dialer<T: Telephony> {
     /// The trunk answers (as far as the adapter knows).
     trunk_up: bool,
     draining: bool,
+    /// Agents whose phone has not answered yet, and whether they asked to be ready.
+    phones_pending: HashMap<AgentId, bool>,
     links: Option<DialerLinks>,
     /// Notices held until the view that shows their effect is published.
     pending_notices: Vec<Notice>,
@@ -176,6 +205,7 @@ impl<T: Telephony> Dialer<T> {
             start_running: campaign.state == CampaignState::Running,
             trunk_up: true,
             draining: false,
+            phones_pending: HashMap::new(),
             links: None,
             pending_notices: Vec::new(),
             controls_handled: 0,
@@ -219,6 +249,7 @@ impl<T: Telephony> Dialer<T> {
                 self.feed(Event::AgentReady(agent)).await?;
             } else {
                 self.feed(Event::AgentLogin(agent)).await?;
+                self.phones_pending.insert(agent, true);
             }
         }
         if self.start_running && self.trunk_up {
@@ -348,12 +379,22 @@ impl<T: Telephony> Dialer<T> {
         tracing::debug!(?control, "control");
         match control {
             Control::AgentLogin(agent) => {
-                self.line.login(agent);
+                if !self.line.login(agent) {
+                    self.phones_pending.insert(agent, false);
+                }
                 self.feed(Event::AgentLogin(agent)).await
             }
-            Control::AgentReady(agent) => self.feed(Event::AgentReady(agent)).await,
+            Control::AgentReady(agent) => match self.phones_pending.get_mut(&agent) {
+                // Ready once the phone is on the line.
+                Some(ready) => {
+                    *ready = true;
+                    Ok(())
+                }
+                None => self.feed(Event::AgentReady(agent)).await,
+            },
             Control::AgentPause(agent) => self.feed(Event::AgentPause(agent)).await,
             Control::AgentLogout(agent) => {
+                self.phones_pending.remove(&agent);
                 self.line.logout(agent);
                 self.feed(Event::AgentLogout(agent)).await
             }
@@ -594,7 +635,12 @@ impl<T: Telephony> Dialer<T> {
                 self.feed(Event::Hangup(call)).await
             }
             LineEvent::AgentReady(agent) => self.feed(Event::AgentReady(agent)).await,
+            LineEvent::AgentOnLine(agent) => match self.phones_pending.remove(&agent) {
+                Some(true) => self.feed(Event::AgentReady(agent)).await,
+                _ => Ok(()),
+            },
             LineEvent::AgentGone(agent) => {
+                self.phones_pending.remove(&agent);
                 tracing::warn!(agent = agent.0, "agent's phone is gone: logged out");
                 self.feed(Event::AgentLogout(agent)).await
             }

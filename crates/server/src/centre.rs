@@ -6,12 +6,14 @@
 use crate::config::Config;
 use sanjeevani_core::AgentId;
 use sanjeevani_dialer::{
-    Control, Dialer, DialerLinks, DialerOptions, LiveView, Notice, SimulatedLine,
+    Control, Dialer, DialerLinks, DialerOptions, LiveView, Notice, SimulatedLine, Telephony,
 };
 use sanjeevani_sim::Scenario;
+use sanjeevani_sip::{Credentials, LineConfig, SipConfig, SipLine, Transport};
 use sanjeevani_store::{Campaign, CampaignId, CampaignState, Store, Ticket};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -80,6 +82,36 @@ pub enum CentreError {
     Store(#[from] sanjeevani_store::StoreError),
     #[error(transparent)]
     Dialer(#[from] sanjeevani_dialer::DialerError),
+    #[error("SIP adapter: {0}")]
+    Sip(std::io::Error),
+}
+
+/// The SIP adapter's settings from the `[telephony]` section.
+fn sip_config(telephony: &crate::config::TelephonyConfig) -> SipConfig {
+    let credentials = (!telephony.sip_username.is_empty()).then(|| Credentials {
+        username: telephony.sip_username.clone(),
+        password: telephony.sip_password.clone(),
+    });
+    SipConfig {
+        bind: telephony.sip_bind,
+        transport: match telephony.sip_transport {
+            crate::config::SipTransport::Udp => Transport::Udp,
+            crate::config::SipTransport::Tcp => Transport::Tcp,
+        },
+        line: LineConfig {
+            contact_uri: telephony.contact_uri.clone(),
+            trunk: telephony.trunk,
+            agent_uri: telephony.agent_uri.clone(),
+            agent_proxy: None,
+        },
+        credentials,
+        calls_per_second: NonZeroU32::new(telephony.calls_per_second).unwrap_or(NonZeroU32::MIN),
+        max_calls: telephony.max_calls.max(1),
+        keepalive: (telephony.keepalive_secs > 0)
+            .then(|| Duration::from_secs(telephony.keepalive_secs)),
+        t1: Duration::from_millis(500),
+        seed: None,
+    }
 }
 
 impl Centre {
@@ -122,14 +154,24 @@ impl Centre {
             return Ok(());
         }
         let (events_tx, events) = mpsc::unbounded_channel();
-        let line = SimulatedLine::new(
-            self.scenario.callee.clone(),
-            self.scenario.handling.clone(),
-            self.config.telephony.seed ^ campaign.id.0 as u64,
-            events_tx,
-        )
-        .with_people_below(FIRST_SIMULATED_AGENT);
-        let simulated_agents = if campaign.name == DEMO_CAMPAIGN {
+        let line: Box<dyn Telephony> = if self.is_simulated() {
+            Box::new(
+                SimulatedLine::new(
+                    self.scenario.callee.clone(),
+                    self.scenario.handling.clone(),
+                    self.config.telephony.seed ^ campaign.id.0 as u64,
+                    events_tx,
+                )
+                .with_people_below(FIRST_SIMULATED_AGENT),
+            )
+        } else {
+            Box::new(
+                SipLine::start(sip_config(&self.config.telephony), events_tx)
+                    .await
+                    .map_err(CentreError::Sip)?,
+            )
+        };
+        let simulated_agents = if campaign.name == DEMO_CAMPAIGN && self.is_simulated() {
             self.config.demo.simulated_agents as u64
         } else {
             0

@@ -48,6 +48,9 @@ pub struct AuthConfig {
 pub enum TelephonyKind {
     /// Built-in simulation of called parties (labelled as such in every page).
     Simulated,
+    /// A SIP trunk or proxy (the `sip_*`, `trunk`, `contact_uri` and
+    /// `agent_uri` keys).
+    Sip,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +62,31 @@ pub struct TelephonyConfig {
     pub scenario: String,
     /// Simulation: random seed.
     pub seed: u64,
+    /// SIP: our address for signalling (port 0: any free port, one per campaign).
+    pub sip_bind: SocketAddr,
+    /// SIP: `udp` or `tcp`.
+    pub sip_transport: SipTransport,
+    /// SIP: where calls to contacts go (the trunk, or a proxy in front of it).
+    pub trunk: SocketAddr,
+    /// SIP: a contact's Request-URI; `{number}` is the E.164 number without `+`.
+    pub contact_uri: String,
+    /// SIP: an agent's phone; `{agent}` is the agent's user id.
+    pub agent_uri: String,
+    /// SIP: digest credentials for the trunk (empty username: none).
+    pub sip_username: String,
+    pub sip_password: String,
+    /// SIP: most new calls per second and most calls at once, per campaign.
+    pub calls_per_second: u32,
+    pub max_calls: usize,
+    /// SIP: seconds between OPTIONS keepalives to the trunk (0: none).
+    pub keepalive_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SipTransport {
+    Udp,
+    Tcp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,6 +141,16 @@ impl Default for TelephonyConfig {
             kind: TelephonyKind::Simulated,
             scenario: String::new(),
             seed: 1,
+            sip_bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            sip_transport: SipTransport::Udp,
+            trunk: SocketAddr::from(([127, 0, 0, 1], 5060)),
+            contact_uri: "sip:{number}@127.0.0.1:5060".into(),
+            agent_uri: "sip:agent{agent}@127.0.0.1:5080".into(),
+            sip_username: String::new(),
+            sip_password: String::new(),
+            calls_per_second: 20,
+            max_calls: 200,
+            keepalive_secs: 30,
         }
     }
 }
@@ -282,6 +320,28 @@ mod tests {
         );
         let config = Config::load(Some(Path::new(path)), vars(&[])).unwrap();
         assert_eq!(config, Config::default());
+    }
+
+    #[test]
+    fn sip_telephony_is_configured_from_the_environment() {
+        let config = Config::load(
+            None,
+            vars(&[
+                ("SANJEEVANI_TELEPHONY_KIND", "sip"),
+                ("SANJEEVANI_TELEPHONY_TRUNK", "10.0.0.5:5060"),
+                ("SANJEEVANI_TELEPHONY_SIP_TRANSPORT", "tcp"),
+                ("SANJEEVANI_TELEPHONY_CALLS_PER_SECOND", "5"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.telephony.kind, TelephonyKind::Sip);
+        assert_eq!(config.telephony.trunk.to_string(), "10.0.0.5:5060");
+        assert_eq!(config.telephony.sip_transport, SipTransport::Tcp);
+        assert_eq!(config.telephony.calls_per_second, 5);
+        let err = Config::load(None, vars(&[("SANJEEVANI_TELEPHONY_KIND", "asterisk")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("kind"), "{err}");
     }
 
     #[test]

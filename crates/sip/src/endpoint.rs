@@ -816,7 +816,7 @@ impl Endpoint {
         };
         leg.invite = None;
         if (200..300).contains(&status) {
-            leg.remote_tag = response.to_tag().map(str::to_string);
+            leg.remote_tag = response.tag_in_to().map(str::to_string);
             leg.remote_target = response.contact_uri().map(str::to_string);
             leg.route_set = response
                 .headers
@@ -933,7 +933,7 @@ impl Endpoint {
             .copied()
             .filter(|id| {
                 let leg = &self.legs[id];
-                request.to_tag() == Some(leg.local_tag.as_str())
+                request.tag_in_to() == Some(leg.local_tag.as_str())
             });
         let response = match (&request.method, leg_id) {
             (Method::Bye, Some(leg)) => {
@@ -957,7 +957,7 @@ impl Endpoint {
                     .push("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS");
                 response
             }
-            (Method::Invite, None) if request.to_tag().is_none() => {
+            (Method::Invite, None) if request.tag_in_to().is_none() => {
                 let tag = self.token();
                 request.response(403, "Outbound Only", Some(&tag))
             }

@@ -217,7 +217,7 @@ impl Line {
         self.process(now);
     }
 
-    /// Calls an agent's phone; [`LineEvent::AgentReady`] follows when it answers.
+    /// Calls an agent's phone; [`LineEvent::AgentOnLine`] follows when it answers.
     pub fn login(&mut self, now: Instant, agent: AgentId) {
         if self.phones.contains_key(&agent) {
             return;
@@ -524,11 +524,11 @@ impl Line {
             return;
         };
         match (event, &mut contact.state) {
-            (LegEvent::Progress { status, .. }, ContactState::Dialing { rang }) => {
-                if !*rang && (180..=183).contains(&status) {
-                    *rang = true;
-                    self.events.push_back(LineEvent::Ringing(call));
-                }
+            (LegEvent::Progress { status, .. }, ContactState::Dialing { rang })
+                if !*rang && (180..=183).contains(&status) =>
+            {
+                *rang = true;
+                self.events.push_back(LineEvent::Ringing(call));
             }
             (LegEvent::Answered { sdp, .. }, ContactState::Dialing { .. }) => {
                 if sdp.is_empty() {
@@ -595,7 +595,7 @@ impl Line {
         match (event, phone.state) {
             (LegEvent::Answered { .. }, PhoneState::Calling) => {
                 phone.state = PhoneState::Idle;
-                self.events.push_back(LineEvent::AgentReady(agent));
+                self.events.push_back(LineEvent::AgentOnLine(agent));
             }
             (LegEvent::Failed { leg, status }, _) => {
                 tracing::warn!(agent = agent.0, ?status, "agent's phone did not answer");

@@ -149,13 +149,13 @@ pub trait Fields {
         })
     }
 
-    fn from_tag(&self) -> Option<&str> {
+    fn tag_in_from(&self) -> Option<&str> {
         self.headers()
             .get("From")
             .and_then(|v| header_param(v, "tag"))
     }
 
-    fn to_tag(&self) -> Option<&str> {
+    fn tag_in_to(&self) -> Option<&str> {
         self.headers()
             .get("To")
             .and_then(|v| header_param(v, "tag"))
@@ -413,8 +413,8 @@ mod tests {
         };
         assert_eq!(r.status, 200);
         assert_eq!(r.call_id(), "1234@127.0.0.1");
-        assert_eq!(r.from_tag(), Some("abc"));
-        assert_eq!(r.to_tag(), Some("xyz"));
+        assert_eq!(r.tag_in_from(), Some("abc"));
+        assert_eq!(r.tag_in_to(), Some("xyz"));
         assert_eq!(r.branch().as_deref(), Some("z9hG4bK-1"));
         assert_eq!(r.contact_uri(), Some("sip:127.0.0.1:5070;transport=udp"));
         assert_eq!(
@@ -456,7 +456,7 @@ mod tests {
         let Message::Response(r) = parse(&response.encode()).unwrap() else {
             panic!("a response")
         };
-        assert_eq!((r.status, r.to_tag()), (180, Some("t9")));
+        assert_eq!((r.status, r.tag_in_to()), (180, Some("t9")));
         assert_eq!(r.cseq().number, 1);
     }
 

@@ -99,7 +99,7 @@ fn provisional_stops_retransmissions_and_busy_is_acked() {
         invite.branch(),
         "ACK of a non-2xx is in the INVITE's transaction"
     );
-    assert_eq!(ack[0].to_tag(), Some("far"));
+    assert_eq!(ack[0].tag_in_to(), Some("far"));
     assert_eq!(
         events(&mut ep),
         [LegEvent::Failed {
@@ -219,7 +219,7 @@ fn bye_from_the_far_end_is_answered_and_repeated() {
     bye.headers
         .push("Via", "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKbye");
     bye.headers.push("From", format!("<sip:x@{PEER}>;tag=far"));
-    let local_tag = invite.from_tag().unwrap().to_string();
+    let local_tag = invite.tag_in_from().unwrap().to_string();
     bye.headers
         .push("To", format!("<sip:sanjeevani@127.0.0.1>;tag={local_tag}"));
     bye.headers.push("Call-ID", invite.call_id());
