@@ -454,3 +454,42 @@ async fn dialing_pauses_while_the_trunk_is_down_and_no_contact_is_lost() {
         .count();
     assert!(after > 0, "dialing resumed when the trunk came back");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_call_hears_the_information_message_then_is_hung_up() {
+    let numbers = numbers(2);
+    // Two lines for the one agent: one call reaches the agent, the other finds
+    // nobody within the 2 s connect grace.
+    let settings = once(SETTINGS).replace(
+        "mode = \"progressive\"",
+        "mode = \"power\"\npower_ratio = 2.0",
+    );
+    let test = Test::new(&numbers, &settings).await;
+    let callee = test.sipp("uas_answer_random_ring.xml", &["-m", "2"]);
+    // Answers, "plays" for 1-5 s, hangs up: the information message.
+    let message = test.sipp("uas_hangup_after_talk.xml", &["-m", "1"]);
+    let phones = test.sipp("agent_phone.xml", &[]);
+    let mut config = test.sip_config(callee.port, phones.port);
+    config.line.announcement_uri = Some(format!("sip:abandoned@127.0.0.1:{}", message.port));
+    let desk = Desk {
+        hang_up_after: Some(Duration::from_secs(8)),
+    };
+    let run = test.run(config, &[1], desk, Duration::from_secs(60)).await;
+    let mut outcomes: Vec<_> = run.attempts.iter().map(|a| a[0].outcome.unwrap()).collect();
+    outcomes.sort_by_key(|o| o.name());
+    assert_eq!(
+        outcomes,
+        [AttemptOutcome::Abandoned, AttemptOutcome::Completed]
+    );
+    // The message's call ran to its own BYE; the dropped callee got ours after it.
+    assert!(
+        message.exits_cleanly(Duration::from_secs(10)),
+        "{}",
+        message.traces()
+    );
+    assert!(
+        callee.exits_cleanly(Duration::from_secs(10)),
+        "{}",
+        callee.traces()
+    );
+}

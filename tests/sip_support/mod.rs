@@ -328,6 +328,7 @@ impl Test {
                 trunk: SocketAddr::from(([127, 0, 0, 1], trunk)),
                 agent_uri: format!("sip:agent{{agent}}@127.0.0.1:{phones}"),
                 agent_proxy: None,
+                announcement_uri: None,
             },
             credentials: None,
             calls_per_second: NonZeroU32::new(50).unwrap(),

@@ -240,6 +240,7 @@ fn sip_config(trunk: u16, phones: u16, rate: u32, max_calls: usize) -> SipConfig
             trunk: SocketAddr::from(([127, 0, 0, 1], trunk)),
             agent_uri: format!("sip:agent{{agent}}@127.0.0.1:{phones}"),
             agent_proxy: None,
+            announcement_uri: None,
         },
         credentials: None,
         calls_per_second: NonZeroU32::new(rate.max(1)).expect("not zero"),

@@ -103,6 +103,8 @@ fn sip_config(telephony: &crate::config::TelephonyConfig) -> SipConfig {
             trunk: telephony.trunk,
             agent_uri: telephony.agent_uri.clone(),
             agent_proxy: None,
+            announcement_uri: (!telephony.announcement_uri.is_empty())
+                .then(|| telephony.announcement_uri.clone()),
         },
         credentials,
         calls_per_second: NonZeroU32::new(telephony.calls_per_second).unwrap_or(NonZeroU32::MIN),

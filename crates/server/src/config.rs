@@ -72,6 +72,9 @@ pub struct TelephonyConfig {
     pub contact_uri: String,
     /// SIP: an agent's phone; `{agent}` is the agent's user id.
     pub agent_uri: String,
+    /// SIP: the information message for abandoned calls, a URI that plays it
+    /// and hangs up (empty: the call is ended without one).
+    pub announcement_uri: String,
     /// SIP: digest credentials for the trunk (empty username: none).
     pub sip_username: String,
     pub sip_password: String,
@@ -146,6 +149,7 @@ impl Default for TelephonyConfig {
             trunk: SocketAddr::from(([127, 0, 0, 1], 5060)),
             contact_uri: "sip:{number}@127.0.0.1:5060".into(),
             agent_uri: "sip:agent{agent}@127.0.0.1:5080".into(),
+            announcement_uri: String::new(),
             sip_username: String::new(),
             sip_password: String::new(),
             calls_per_second: 20,

@@ -46,6 +46,7 @@ pub struct SipConfig {
 enum Op {
     Dial(CallId, String),
     Connect(CallId, AgentId),
+    Drop(CallId),
     HangUp(CallId),
     Login(AgentId),
     Logout(AgentId),
@@ -179,7 +180,7 @@ impl Telephony for SipLine {
     }
 
     fn drop_call(&mut self, call: CallId) {
-        self.send(Op::HangUp(call));
+        self.send(Op::Drop(call));
     }
 
     fn cancel(&mut self, call: CallId) {
@@ -270,6 +271,7 @@ impl Driver {
                 }
             }
             Op::Connect(call, agent) => self.line.connect(now, call, agent),
+            Op::Drop(call) => self.line.drop_call(now, call),
             Op::HangUp(call) => {
                 if let Some(i) = self.queue.iter().position(|(c, _)| *c == call) {
                     self.queue.remove(i);

@@ -32,6 +32,10 @@ pub struct LineConfig {
     pub agent_uri: String,
     /// Where calls to agents go; `None`: the address in the agent's URI.
     pub agent_proxy: Option<SocketAddr>,
+    /// The information message for a call dropped for want of an agent: a
+    /// media server or PBX extension that plays it and hangs up. The contact
+    /// is joined to it by 3PCC. `None`: the call is ended at once.
+    pub announcement_uri: Option<String>,
 }
 
 /// The core's cause for a final answer (`None`: no answer at all).
@@ -119,8 +123,11 @@ enum Owner {
     Contact(CallId),
     Agent(AgentId),
     Consult(CallId),
-    /// A contact handed to a consulted party: the call is no longer the dialer's.
+    /// A contact handed to a consulted party or to the information message:
+    /// the call is no longer the dialer's.
     Handed,
+    /// The information message being called for a dropped contact's leg.
+    Announcement(LegId),
 }
 
 /// What a transfer did, reported to whoever asked for it.
@@ -298,6 +305,38 @@ impl Line {
             );
             self.end_contact(now, call);
             self.events.push_back(LineEvent::Hangup(call));
+        }
+        self.process(now);
+    }
+
+    /// Drops an answered call that found no agent: the contact hears the
+    /// information message (if one is configured), then is hung up. No event
+    /// follows.
+    pub fn drop_call(&mut self, now: Instant, call: CallId) {
+        let offer = match self.contacts.get(&call).map(|c| &c.state) {
+            Some(ContactState::Answered { offer, .. }) => offer.clone(),
+            _ => return self.hang_up(now, call),
+        };
+        let Some(uri) = self.config.announcement_uri.clone() else {
+            return self.hang_up(now, call);
+        };
+        let next_hop = crate::endpoint::socket_of(&uri).unwrap_or(self.config.trunk);
+        let invite = Invite {
+            uri,
+            next_hop,
+            offer: Some(offer),
+        };
+        match self.endpoint.invite(now, invite) {
+            Ok(announcement) => {
+                let contact = self.contacts.remove(&call).expect("checked above");
+                self.owners.insert(contact.leg, Owner::Handed);
+                self.owners
+                    .insert(announcement, Owner::Announcement(contact.leg));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot call the information message");
+                self.end_contact(now, call);
+            }
         }
         self.process(now);
     }
@@ -496,6 +535,9 @@ impl Line {
                             self.owners.remove(&leg);
                             self.hand_over_ended(now, leg);
                         }
+                    }
+                    Some(Owner::Announcement(contact)) => {
+                        self.on_announcement(now, leg, contact, event)
                     }
                     None => {}
                 },
@@ -747,6 +789,28 @@ impl Line {
         self.park(now, consult.agent);
         self.transfers.push_back(TransferEvent::Completed(call));
         self.events.push_back(LineEvent::Hangup(call));
+    }
+
+    /// The information message answered (join the contact to it) or failed
+    /// (hang the contact up).
+    fn on_announcement(&mut self, now: Instant, leg: LegId, contact: LegId, event: LegEvent) {
+        match event {
+            LegEvent::Answered { sdp, .. } => {
+                if self.endpoint.ack(contact, sdp).is_ok() {
+                    self.owners.insert(leg, Owner::Handed);
+                    self.handed.push((contact, leg));
+                    return;
+                }
+                self.endpoint.hang_up(now, leg);
+            }
+            LegEvent::Failed { status, .. } => {
+                tracing::warn!(?status, "the information message did not answer");
+            }
+            _ => return,
+        }
+        self.owners.remove(&leg);
+        self.owners.remove(&contact);
+        self.endpoint.hang_up(now, contact);
     }
 
     /// One side of a handed-over call hung up: hang up the other.
