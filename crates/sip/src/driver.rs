@@ -62,6 +62,9 @@ pub struct SipStats {
 }
 
 impl SipStats {
+    /// Latencies kept for [`SipStats::take_latencies`].
+    const KEPT: usize = 100_000;
+
     /// Answer-to-connect times recorded so far (taken).
     pub fn take_latencies(&self) -> Vec<Duration> {
         std::mem::take(&mut self.latencies.lock().expect("not poisoned"))
@@ -328,11 +331,11 @@ impl Driver {
                 metrics::histogram!("sanjeevani_sip_answer_to_connect_seconds")
                     .record(latency.as_secs_f64());
             }
-            self.stats
-                .latencies
-                .lock()
-                .expect("not poisoned")
-                .extend(latencies);
+            let mut kept = self.stats.latencies.lock().expect("not poisoned");
+            kept.extend(latencies);
+            // Nobody may be taking them (the service reads the metric): keep the latest.
+            let excess = kept.len().saturating_sub(SipStats::KEPT);
+            kept.drain(..excess);
         }
     }
 }

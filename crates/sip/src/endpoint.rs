@@ -270,15 +270,21 @@ impl Endpoint {
 
     /// When [`Endpoint::handle_timeout`] is next due.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
+        let mut next_tx = None;
         while let Some(Reverse((at, id))) = self.timers.peek().copied() {
             match self.txs.get(&id) {
-                Some(tx) if tx.scheduled == Some(at) => return Some(at),
+                Some(tx) if tx.scheduled == Some(at) => {
+                    next_tx = Some(at);
+                    break;
+                }
+                // A deadline that has moved or a transaction that is gone.
                 _ => {
                     self.timers.pop();
                 }
             }
         }
-        self.answered_expiry.front().map(|(at, _)| *at)
+        let next_expiry = self.answered_expiry.front().map(|(at, _)| *at);
+        next_tx.into_iter().chain(next_expiry).min()
     }
 
     /// Legs alive (for leak checks and figures).
