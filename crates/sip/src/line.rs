@@ -16,7 +16,7 @@ use crate::endpoint::{Endpoint, Invite, LegEvent, LegId};
 use crate::sdp;
 use sanjeevani_core::{AgentId, CallId, FailCause};
 use sanjeevani_dialer::LineEvent;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -155,6 +155,8 @@ pub struct Line {
     latencies: Vec<Duration>,
     /// Contact and consulted-party legs of calls handed over.
     handed: Vec<(LegId, LegId)>,
+    /// Agents who logged out during a call: their phone is hung up after it.
+    leaving: HashSet<AgentId>,
     /// The latest OPTIONS probe the trunk answered.
     last_answered_probe: u64,
     trunk_up: bool,
@@ -173,6 +175,7 @@ impl Line {
             transfers: VecDeque::new(),
             latencies: Vec::new(),
             handed: Vec::new(),
+            leaving: HashSet::new(),
             last_answered_probe: 0,
             trunk_up: true,
         }
@@ -226,7 +229,12 @@ impl Line {
 
     /// Calls an agent's phone; [`LineEvent::AgentOnLine`] follows when it answers.
     pub fn login(&mut self, now: Instant, agent: AgentId) {
-        if self.phones.contains_key(&agent) {
+        self.leaving.remove(&agent);
+        if let Some(phone) = self.phones.get(&agent) {
+            // Logged in again: the phone is on the line already (or will say so).
+            if phone.state != PhoneState::Calling {
+                self.events.push_back(LineEvent::AgentOnLine(agent));
+            }
             return;
         }
         let uri = self
@@ -265,13 +273,28 @@ impl Line {
         self.process(now);
     }
 
-    /// Hangs up an agent's phone.
+    /// Hangs up an agent's phone, after the call on it if there is one.
     pub fn logout(&mut self, now: Instant, agent: AgentId) {
+        let on_a_call = self.phones.get(&agent).is_some_and(|p| {
+            matches!(
+                p.state,
+                PhoneState::Joining(_) | PhoneState::Busy(_) | PhoneState::Consulting(_)
+            )
+        });
+        if on_a_call {
+            self.leaving.insert(agent);
+        } else {
+            self.hang_up_phone(now, agent);
+        }
+        self.process(now);
+    }
+
+    fn hang_up_phone(&mut self, now: Instant, agent: AgentId) {
+        self.leaving.remove(&agent);
         if let Some(phone) = self.phones.remove(&agent) {
             self.owners.remove(&phone.leg);
             self.endpoint.hang_up(now, phone.leg);
         }
-        self.process(now);
     }
 
     /// Joins an answered contact with an agent's phone.
@@ -366,8 +389,15 @@ impl Line {
         }
     }
 
-    /// Puts an agent's phone back on the parking offer.
+    /// Puts an agent's phone back on the parking offer (or hangs it up if the
+    /// agent logged out during the call).
     fn park(&mut self, now: Instant, agent: AgentId) {
+        let joining = self.phones.get(&agent).is_some_and(|p| {
+            matches!(p.state, PhoneState::Joining(_) | PhoneState::Parking { .. })
+        });
+        if self.leaving.contains(&agent) && !joining {
+            return self.hang_up_phone(now, agent);
+        }
         let Some(phone) = self.phones.get_mut(&agent) else {
             return;
         };
@@ -655,7 +685,7 @@ impl Line {
             }
             (LegEvent::Updated { .. }, PhoneState::Parking { again }) => {
                 phone.state = PhoneState::Idle;
-                if again {
+                if again || self.leaving.contains(&agent) {
                     self.park(now, agent);
                 }
             }
@@ -834,6 +864,7 @@ impl Line {
         self.phones.clear();
         self.consults.clear();
         self.handed.clear();
+        self.leaving.clear();
     }
 }
 
