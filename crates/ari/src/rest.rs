@@ -1,0 +1,250 @@
+//! The REST operations the adapter makes, as data, and the requests built
+//! from them.
+//!
+//! A request can only be built from an [`Operation`] in [`ALL`], and only with
+//! the query parameters that operation lists; the spec check verifies every
+//! entry against Asterisk's declarations, so the adapter cannot send a call
+//! Asterisk does not have.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// One ARI operation: method, path template (`{channelId}`) and the query
+/// parameters the adapter may send with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    pub method: Method,
+    pub path: &'static str,
+    pub query: &'static [&'static str],
+}
+
+/// Originate a contact or an agent's phone into our Stasis app, with our own id.
+pub const ORIGINATE: Operation = Operation {
+    method: Method::Post,
+    path: "/channels",
+    query: &[
+        "endpoint",
+        "app",
+        "appArgs",
+        "callerId",
+        "timeout",
+        "channelId",
+    ],
+};
+pub const GET_CHANNEL: Operation = Operation {
+    method: Method::Get,
+    path: "/channels/{channelId}",
+    query: &[],
+};
+pub const HANGUP: Operation = Operation {
+    method: Method::Delete,
+    path: "/channels/{channelId}",
+    query: &["reason"],
+};
+/// Send a channel into the dialplan (answering-machine detection).
+pub const CONTINUE: Operation = Operation {
+    method: Method::Post,
+    path: "/channels/{channelId}/continue",
+    query: &["context", "extension", "priority"],
+};
+/// Play a sound (the information message) with our own playback id.
+pub const PLAY: Operation = Operation {
+    method: Method::Post,
+    path: "/channels/{channelId}/play",
+    query: &["media", "playbackId"],
+};
+pub const RECORD_CHANNEL: Operation = Operation {
+    method: Method::Post,
+    path: "/channels/{channelId}/record",
+    query: &["name", "format", "ifExists"],
+};
+/// A listen, whisper or barge channel for a supervisor.
+pub const SNOOP: Operation = Operation {
+    method: Method::Post,
+    path: "/channels/{channelId}/snoop",
+    query: &["spy", "whisper", "app", "appArgs", "snoopId"],
+};
+pub const CREATE_BRIDGE: Operation = Operation {
+    method: Method::Post,
+    path: "/bridges",
+    query: &["type", "bridgeId", "name"],
+};
+pub const GET_BRIDGE: Operation = Operation {
+    method: Method::Get,
+    path: "/bridges/{bridgeId}",
+    query: &[],
+};
+pub const DESTROY_BRIDGE: Operation = Operation {
+    method: Method::Delete,
+    path: "/bridges/{bridgeId}",
+    query: &[],
+};
+pub const ADD_CHANNEL: Operation = Operation {
+    method: Method::Post,
+    path: "/bridges/{bridgeId}/addChannel",
+    query: &["channel", "role"],
+};
+pub const REMOVE_CHANNEL: Operation = Operation {
+    method: Method::Post,
+    path: "/bridges/{bridgeId}/removeChannel",
+    query: &["channel"],
+};
+/// Music on hold in a holding bridge.
+pub const START_BRIDGE_MOH: Operation = Operation {
+    method: Method::Post,
+    path: "/bridges/{bridgeId}/moh",
+    query: &["mohClass"],
+};
+pub const STOP_BRIDGE_MOH: Operation = Operation {
+    method: Method::Delete,
+    path: "/bridges/{bridgeId}/moh",
+    query: &[],
+};
+pub const RECORD_BRIDGE: Operation = Operation {
+    method: Method::Post,
+    path: "/bridges/{bridgeId}/record",
+    query: &["name", "format", "ifExists"],
+};
+/// Channels and bridges our app holds, after a reconnect.
+pub const GET_APPLICATION: Operation = Operation {
+    method: Method::Get,
+    path: "/applications/{applicationName}",
+    query: &[],
+};
+pub const SUBSCRIBE: Operation = Operation {
+    method: Method::Post,
+    path: "/applications/{applicationName}/subscription",
+    query: &["eventSource"],
+};
+
+/// Every operation the adapter can make.
+pub const ALL: &[Operation] = &[
+    ORIGINATE,
+    GET_CHANNEL,
+    HANGUP,
+    CONTINUE,
+    PLAY,
+    RECORD_CHANNEL,
+    SNOOP,
+    CREATE_BRIDGE,
+    GET_BRIDGE,
+    DESTROY_BRIDGE,
+    ADD_CHANNEL,
+    REMOVE_CHANNEL,
+    START_BRIDGE_MOH,
+    STOP_BRIDGE_MOH,
+    RECORD_BRIDGE,
+    GET_APPLICATION,
+    SUBSCRIBE,
+];
+
+/// A request ready for an HTTP client: `path` is relative to `/ari`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(&'static str, String)>,
+}
+
+/// A request the operation does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("{0} takes no query parameter {1:?}")]
+    Undeclared(Operation, String),
+    #[error("{0} needs a value for {{{1}}}")]
+    MissingPath(Operation, String),
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method.as_str(), self.path)
+    }
+}
+
+impl Operation {
+    /// The request for this operation with `ids` filling the path and
+    /// `query` as parameters (each must be one the operation lists).
+    pub fn request(
+        &self,
+        ids: &[(&str, &str)],
+        query: &[(&'static str, String)],
+    ) -> Result<Request, RequestError> {
+        let mut path = self.path.to_string();
+        for (name, value) in ids {
+            path = path.replace(&format!("{{{name}}}"), &percent_encode(value));
+        }
+        if let Some(start) = path.find('{') {
+            let name = path[start + 1..].split('}').next().unwrap_or_default();
+            return Err(RequestError::MissingPath(*self, name.to_string()));
+        }
+        for (name, _) in query {
+            if !self.query.contains(name) {
+                return Err(RequestError::Undeclared(*self, name.to_string()));
+            }
+        }
+        Ok(Request {
+            method: self.method,
+            path,
+            query: query.to_vec(),
+        })
+    }
+}
+
+/// Escapes what may not stand in a path segment (ids are ours, but a
+/// channel name can hold `/` or `@`).
+fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_take_only_declared_parameters() {
+        let r = ORIGINATE
+            .request(
+                &[],
+                &[
+                    ("endpoint", "PJSIP/919999900010@trunk".into()),
+                    ("channelId", "sj-1-42".into()),
+                ],
+            )
+            .unwrap();
+        assert_eq!((r.method, r.path.as_str()), (Method::Post, "/channels"));
+        let wrong = ORIGINATE.request(&[], &[("number", "1".into())]);
+        assert!(matches!(wrong, Err(RequestError::Undeclared(_, p)) if p == "number"));
+        let r = ADD_CHANNEL
+            .request(&[("bridgeId", "agent/7")], &[("channel", "sj-1-42".into())])
+            .unwrap();
+        assert_eq!(r.path, "/bridges/agent%2F7/addChannel");
+        assert!(matches!(
+            HANGUP.request(&[], &[]),
+            Err(RequestError::MissingPath(_, p)) if p == "channelId"
+        ));
+    }
+}
