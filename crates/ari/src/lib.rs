@@ -3,11 +3,14 @@
 //! - [`rest`]: every REST operation the adapter can make, as data
 //!   (method, path, parameter names), and requests built only from them;
 //! - [`events`]: the WebSocket events the adapter reads, typed; unknown
-//!   event types and fields are tolerated.
+//!   event types and fields are tolerated;
+//! - [`calls`]: call control, sans-io: the core's commands become REST
+//!   requests, events become the dialer's line events.
 //!
 //! Both are checked against Asterisk's own API declarations (ARI 11,
 //! Asterisk 23) by `tests/ari_spec.rs`: a call or a field that Asterisk does not
 //! declare fails the build's tests.
 
+pub mod calls;
 pub mod events;
 pub mod rest;
