@@ -285,17 +285,15 @@ impl Calls {
     pub fn response(&mut self, now: Instant, tag: Tag, status: u16) {
         let ok = (200..300).contains(&status);
         match tag {
-            Tag::Originate(call) if !ok => {
-                if self.contacts.remove(&call).is_some() {
-                    // 400: bad endpoint; 409: our id in use; 500: no channel.
-                    let cause = if status == 400 {
-                        FailCause::Invalid
-                    } else {
-                        FailCause::Congestion
-                    };
-                    tracing::warn!(call = call.0, status, "originate refused");
-                    self.events.push_back(LineEvent::Failed(call, cause));
-                }
+            // 400: bad endpoint; 409: our id in use; 500: no channel.
+            Tag::Originate(call) if !ok && self.contacts.remove(&call).is_some() => {
+                let cause = if status == 400 {
+                    FailCause::Invalid
+                } else {
+                    FailCause::Congestion
+                };
+                tracing::warn!(call = call.0, status, "originate refused");
+                self.events.push_back(LineEvent::Failed(call, cause));
             }
             Tag::Join(call) => match self.contacts.get(&call).copied() {
                 Some(ContactState::Joining { answered_at, .. }) if ok => {
@@ -316,11 +314,9 @@ impl Calls {
                 self.logout(agent);
                 self.events.push_back(LineEvent::AgentGone(agent));
             }
-            Tag::AgentJoin(agent) => {
-                if self.phones.get(&agent) == Some(&PhoneState::Bridging) {
-                    self.phones.insert(agent, PhoneState::OnLine);
-                    self.events.push_back(LineEvent::AgentOnLine(agent));
-                }
+            Tag::AgentJoin(agent) if self.phones.get(&agent) == Some(&PhoneState::Bridging) => {
+                self.phones.insert(agent, PhoneState::OnLine);
+                self.events.push_back(LineEvent::AgentOnLine(agent));
             }
             _ => {}
         }
