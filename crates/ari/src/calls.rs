@@ -285,16 +285,7 @@ impl Calls {
     pub fn response(&mut self, now: Instant, tag: Tag, status: u16) {
         let ok = (200..300).contains(&status);
         match tag {
-            // 400: bad endpoint; 409: our id in use; 500: no channel.
-            Tag::Originate(call) if !ok && self.contacts.remove(&call).is_some() => {
-                let cause = if status == 400 {
-                    FailCause::Invalid
-                } else {
-                    FailCause::Congestion
-                };
-                tracing::warn!(call = call.0, status, "originate refused");
-                self.events.push_back(LineEvent::Failed(call, cause));
-            }
+            Tag::Originate(call) if !ok => self.originate_refused(call, status),
             Tag::Join(call) => match self.contacts.get(&call).copied() {
                 Some(ContactState::Joining { answered_at, .. }) if ok => {
                     self.contacts.insert(call, ContactState::Connected);
@@ -320,6 +311,20 @@ impl Calls {
             }
             _ => {}
         }
+    }
+
+    /// 400: a bad endpoint; 409: our id in use; 500: no channel.
+    fn originate_refused(&mut self, call: CallId, status: u16) {
+        if self.contacts.remove(&call).is_none() {
+            return;
+        }
+        let cause = if status == 400 {
+            FailCause::Invalid
+        } else {
+            FailCause::Congestion
+        };
+        tracing::warn!(call = call.0, status, "originate refused");
+        self.events.push_back(LineEvent::Failed(call, cause));
     }
 
     /// An event from the WebSocket.
