@@ -377,6 +377,35 @@ impl Calls {
         }
     }
 
+    /// After a reconnect: `live` are the channels Asterisk still holds for
+    /// our app. Calls whose channel vanished while we were not listening are
+    /// closed (a contact that had not answered as congestion, one that had as
+    /// hung up); agents whose phone vanished are gone. Live ones go on.
+    pub fn reconcile(&mut self, live: &std::collections::HashSet<String>) {
+        let mut vanished: Vec<CallId> = self
+            .contacts
+            .keys()
+            .copied()
+            .filter(|call| !live.contains(&self.contact_channel(*call)))
+            .collect();
+        vanished.sort();
+        for call in vanished {
+            let channel = self.contact_channel(call);
+            self.destroyed(&channel, 0);
+        }
+        let mut gone: Vec<AgentId> = self
+            .phones
+            .keys()
+            .copied()
+            .filter(|agent| !live.contains(&self.agent_channel(*agent)))
+            .collect();
+        gone.sort();
+        for agent in gone {
+            let channel = self.agent_channel(agent);
+            self.destroyed(&channel, 0);
+        }
+    }
+
     fn phone_answered(&mut self, agent: AgentId) {
         if self.phones.get(&agent) != Some(&PhoneState::Calling) {
             return;

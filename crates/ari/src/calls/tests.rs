@@ -295,3 +295,46 @@ fn refused_requests_end_what_they_were_for() {
     let sent = requests(&mut calls);
     assert_eq!(sent.last().unwrap().1, "DELETE /channels/n1-c3 ");
 }
+
+#[test]
+fn after_a_reconnect_vanished_calls_are_closed_and_live_ones_go_on() {
+    let t0 = Instant::now();
+    let mut calls = Calls::new(config());
+    let agent = AgentId(7);
+    agent_on_line(&mut calls, t0, agent);
+    for call in [1, 2, 3] {
+        calls.dial(CallId(call), "919999900016");
+    }
+    feed(
+        &mut calls,
+        t0,
+        &format!(
+            r#"{{"type":"StasisStart","args":["contact","2"],"channel":{}}}"#,
+            channel("n1-c2", "Up")
+        ),
+    );
+    calls.connect(CallId(2), agent);
+    calls.response(t0, Tag::Join(CallId(2)), 204);
+    line_events(&mut calls);
+    requests(&mut calls);
+    // Asterisk still holds the agent's phone and call 3; calls 1 and 2 ended unseen.
+    let live = ["n1-a7", "n1-c3"].map(String::from).into_iter().collect();
+    calls.reconcile(&live);
+    assert_eq!(
+        line_events(&mut calls),
+        [
+            LineEvent::Failed(CallId(1), FailCause::Congestion),
+            LineEvent::Hangup(CallId(2))
+        ]
+    );
+    // Call 3 answers later as usual.
+    feed(
+        &mut calls,
+        t0,
+        &format!(
+            r#"{{"type":"StasisStart","args":["contact","3"],"channel":{}}}"#,
+            channel("n1-c3", "Up")
+        ),
+    );
+    assert_eq!(line_events(&mut calls), [LineEvent::Answered(CallId(3))]);
+}
