@@ -8,7 +8,7 @@
 
 use sanjeevani_contacts::{Category, NewContact, Phone, Region};
 use sanjeevani_core::AgentId;
-use sanjeevani_dialer::{Control, Dialer, DialerLinks, DialerOptions, LiveView, Notice};
+use sanjeevani_dialer::{Control, Dialer, DialerLinks, DialerOptions, LiveView, Notice, Telephony};
 use sanjeevani_sip::{LineConfig, SipConfig, SipLine, Transport};
 use sanjeevani_store::{Attempt, CampaignId, CampaignSettings, CampaignState, Store};
 use std::collections::BTreeMap;
@@ -339,7 +339,7 @@ impl Test {
         }
     }
 
-    /// Runs the campaign to the end of its list (or panics after `deadline`).
+    /// Runs the campaign over SIP to the end of its list (or panics after `deadline`).
     pub async fn run(
         &self,
         config: SipConfig,
@@ -352,6 +352,23 @@ impl Test {
             .await
             .expect("the adapter binds");
         let stats = line.stats();
+        let attempts = self.run_with(line, events, agents, desk, deadline).await;
+        Run {
+            attempts,
+            latencies: stats.take_latencies(),
+        }
+    }
+
+    /// Runs the campaign with any telephony to the end of its list; each
+    /// contact's attempts.
+    pub async fn run_with<T: Telephony>(
+        &self,
+        line: T,
+        events: mpsc::UnboundedReceiver<sanjeevani_dialer::LineEvent>,
+        agents: &[u64],
+        desk: Desk,
+        deadline: Duration,
+    ) -> Vec<Vec<Attempt>> {
         let (controls_tx, controls) = mpsc::channel(64);
         let campaign = self.store.campaign(self.campaign).await.unwrap();
         let (view, _watching) = watch::channel(LiveView::empty(
@@ -404,10 +421,7 @@ impl Test {
             Ok(result) => result.expect("the dialer runs"),
             Err(_) => panic!("the campaign did not finish in {deadline:?}: {attempts:#?}"),
         }
-        Run {
-            attempts,
-            latencies: stats.take_latencies(),
-        }
+        attempts
     }
 
     /// Each contact's attempts in dialing order, contacts in id order.

@@ -1,0 +1,295 @@
+//! The tokio side: the event WebSocket, REST over HTTP, reconnection; and
+//! [`AriLine`], the dialer's [`Telephony`] over Asterisk.
+//!
+//! The WebSocket is read continuously and pinged; a connection that is
+//! silent past the deadline, closes or fails is dropped and opened again
+//! with capped backoff. While it is down the dialer hears that the line is
+//! down (pacing pauses); on reconnect the channels Asterisk still holds for
+//! our app are fetched and [`Calls::reconcile`] closes the calls that
+//! vanished. REST requests go one after another in the order they were made;
+//! their status comes back to the call control with the request's tag.
+
+use crate::calls::{AriConfig, Calls, Tag};
+use crate::events::{self, Application};
+use crate::rest::{self, Method, Request};
+use futures_util::{SinkExt, StreamExt};
+use sanjeevani_contacts::Phone;
+use sanjeevani_core::{AgentId, CallId};
+use sanjeevani_dialer::{LineEvent, Telephony};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Where Asterisk is and how to reach it.
+#[derive(Debug, Clone)]
+pub struct AriSettings {
+    /// `http://host:8088` (ARI is under `/ari`).
+    pub base: String,
+    pub username: String,
+    pub password: String,
+    pub calls: AriConfig,
+    /// Ping the WebSocket this often; drop it after twice this without a word.
+    pub ping: Duration,
+}
+
+enum Op {
+    Dial(CallId, String),
+    Connect(CallId, AgentId),
+    Drop(CallId),
+    HangUp(CallId),
+    Login(AgentId),
+    Logout(AgentId),
+}
+
+/// The dialer's handle on Asterisk. Dropping it stops the adapter.
+pub struct AriLine {
+    ops: mpsc::UnboundedSender<Op>,
+    latencies: Arc<Mutex<Vec<Duration>>>,
+}
+
+impl AriLine {
+    pub fn start(settings: AriSettings, events: mpsc::UnboundedSender<LineEvent>) -> AriLine {
+        let (ops_tx, ops) = mpsc::unbounded_channel();
+        let latencies = Arc::new(Mutex::new(Vec::new()));
+        tokio::spawn(run(settings, ops, events, latencies.clone()));
+        AriLine {
+            ops: ops_tx,
+            latencies,
+        }
+    }
+
+    /// Answer-to-connect times so far (taken).
+    pub fn take_latencies(&self) -> Vec<Duration> {
+        std::mem::take(&mut self.latencies.lock().expect("not poisoned"))
+    }
+
+    fn send(&self, op: Op) {
+        let _ = self.ops.send(op);
+    }
+}
+
+impl Telephony for AriLine {
+    fn dial(&mut self, call: CallId, phone: &Phone) {
+        let number = phone.as_str().trim_start_matches('+').to_string();
+        self.send(Op::Dial(call, number));
+    }
+    fn connect(&mut self, call: CallId, agent: AgentId) {
+        self.send(Op::Connect(call, agent));
+    }
+    fn drop_call(&mut self, call: CallId) {
+        self.send(Op::Drop(call));
+    }
+    fn cancel(&mut self, call: CallId) {
+        self.send(Op::HangUp(call));
+    }
+    fn hangup(&mut self, call: CallId) {
+        self.send(Op::HangUp(call));
+    }
+    fn login(&mut self, agent: AgentId) -> bool {
+        self.send(Op::Login(agent));
+        false
+    }
+    fn logout(&mut self, agent: AgentId) {
+        self.send(Op::Logout(agent));
+    }
+}
+
+struct Rest {
+    client: reqwest::Client,
+    settings: AriSettings,
+    answers: mpsc::UnboundedSender<(Tag, u16)>,
+}
+
+impl Rest {
+    fn url(&self, path: &str) -> String {
+        format!("{}/ari{path}", self.settings.base.trim_end_matches('/'))
+    }
+
+    fn builder(&self, request: &Request) -> reqwest::RequestBuilder {
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        self.client
+            .request(method, self.url(&request.path))
+            .query(&request.query)
+            .basic_auth(&self.settings.username, Some(&self.settings.password))
+            .timeout(Duration::from_secs(10))
+    }
+
+    /// Sends requests one after another, in the order the call control made
+    /// them (a bridge must exist before a channel is added to it); each
+    /// status (0: no answer) goes back on `answers`.
+    async fn send_in_order(self: Arc<Self>, mut queue: mpsc::UnboundedReceiver<(Tag, Request)>) {
+        while let Some((tag, request)) = queue.recv().await {
+            let status = match self.builder(&request).send().await {
+                Ok(response) => response.status().as_u16(),
+                Err(e) => {
+                    tracing::warn!(error = %e, path = %request.path, "ARI request failed");
+                    0
+                }
+            };
+            let _ = self.answers.send((tag, status));
+        }
+    }
+
+    /// The channels Asterisk holds for our app.
+    async fn live_channels(&self) -> Result<HashSet<String>, reqwest::Error> {
+        let app = self.settings.calls.app.clone();
+        let request = rest::GET_APPLICATION
+            .request(&[("applicationName", &app)], &[])
+            .expect("a declared operation");
+        let application: Application = self
+            .builder(&request)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(application.channel_ids.into_iter().collect())
+    }
+}
+
+async fn run(
+    settings: AriSettings,
+    mut ops: mpsc::UnboundedReceiver<Op>,
+    events: mpsc::UnboundedSender<LineEvent>,
+    latencies: Arc<Mutex<Vec<Duration>>>,
+) {
+    let (answers_tx, mut answers) = mpsc::unbounded_channel();
+    let rest = Arc::new(Rest {
+        client: reqwest::Client::new(),
+        settings: settings.clone(),
+        answers: answers_tx,
+    });
+    let (queue, queued) = mpsc::unbounded_channel();
+    let sender = tokio::spawn(rest.clone().send_in_order(queued));
+    let _stop_sender = AbortOnDrop(sender);
+    let mut calls = Calls::new(settings.calls.clone());
+    let ws_url = format!(
+        "{}/ari/events?app={}&api_key={}:{}",
+        settings
+            .base
+            .trim_end_matches('/')
+            .replacen("http", "ws", 1),
+        settings.calls.app,
+        settings.username,
+        settings.password
+    );
+    let mut backoff = Duration::from_millis(250);
+    let mut up = true;
+    'connect: loop {
+        let socket = match tokio_tungstenite::connect_async(ws_url.as_str()).await {
+            Ok((socket, _)) => socket,
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in = ?backoff, "ARI WebSocket unavailable");
+                if up {
+                    up = false;
+                    let _ = events.send(LineEvent::Trunk { up: false });
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    op = ops.recv() => match op {
+                        Some(op) => apply(&mut calls, op),
+                        None => return,
+                    },
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+                flush(&mut calls, &queue, &events, &latencies);
+                continue;
+            }
+        };
+        backoff = Duration::from_millis(250);
+        match rest.live_channels().await {
+            Ok(live) => calls.reconcile(&live),
+            Err(e) => tracing::warn!(error = %e, "could not list the app's channels"),
+        }
+        if !up {
+            up = true;
+            let _ = events.send(LineEvent::Trunk { up: true });
+        }
+        flush(&mut calls, &queue, &events, &latencies);
+        let (mut sink, mut stream) = socket.split();
+        let mut ping = tokio::time::interval(settings.ping);
+        let mut heard = Instant::now();
+        loop {
+            tokio::select! {
+                message = stream.next() => match message {
+                    Some(Ok(Message::Text(text))) => {
+                        heard = Instant::now();
+                        match events::parse(&text) {
+                            Ok(event) => calls.event(Instant::now(), event),
+                            Err(e) => tracing::warn!(error = %e, "ignored an ARI event"),
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                        tracing::warn!("ARI WebSocket closed: reconnecting");
+                        continue 'connect;
+                    }
+                    Some(Ok(_)) => heard = Instant::now(),
+                },
+                op = ops.recv() => match op {
+                    Some(op) => apply(&mut calls, op),
+                    None => return,
+                },
+                Some((tag, status)) = answers.recv() => calls.response(Instant::now(), tag, status),
+                _ = ping.tick() => {
+                    if heard.elapsed() > settings.ping * 2 {
+                        tracing::warn!("ARI WebSocket silent past its deadline: reconnecting");
+                        continue 'connect;
+                    }
+                    if sink.send(Message::Ping(Vec::new().into())).await.is_err() {
+                        continue 'connect;
+                    }
+                }
+            }
+            flush(&mut calls, &queue, &events, &latencies);
+        }
+    }
+}
+
+/// Stops a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn apply(calls: &mut Calls, op: Op) {
+    match op {
+        Op::Dial(call, number) => calls.dial(call, &number),
+        Op::Connect(call, agent) => calls.connect(call, agent),
+        Op::Drop(call) => calls.drop_call(call),
+        Op::HangUp(call) => calls.hang_up(call),
+        Op::Login(agent) => calls.login(agent),
+        Op::Logout(agent) => calls.logout(agent),
+    }
+}
+
+fn flush(
+    calls: &mut Calls,
+    queue: &mpsc::UnboundedSender<(Tag, Request)>,
+    events: &mpsc::UnboundedSender<LineEvent>,
+    latencies: &Mutex<Vec<Duration>>,
+) {
+    while let Some(request) = calls.poll_request() {
+        let _ = queue.send(request);
+    }
+    while let Some(event) = calls.poll_event() {
+        let _ = events.send(event);
+    }
+    let taken = calls.take_latencies();
+    for latency in &taken {
+        metrics::histogram!("sanjeevani_ari_answer_to_connect_seconds")
+            .record(latency.as_secs_f64());
+    }
+    let mut kept = latencies.lock().expect("not poisoned");
+    kept.extend(taken);
+    let excess = kept.len().saturating_sub(100_000);
+    kept.drain(..excess);
+}
