@@ -162,3 +162,49 @@ async fn a_websocket_cut_mid_call_loses_nothing() {
         .count();
     assert!(reconnects >= 2, "the adapter resynchronised after the cut");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_200_originates_ends_every_call_once_and_leaks_nothing() {
+    let server = AriServer::start().await;
+    // Numbers the test server answers (not ending in 017 or 019).
+    let answering: Vec<String> = numbers(220)
+        .into_iter()
+        .filter(|n| !n.ends_with("017") && !n.ends_with("019"))
+        .take(200)
+        .collect();
+    let test = Test::new(&answering, SETTINGS).await;
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let line = AriLine::start(settings(&server), events_tx);
+    let desk = Desk {
+        hang_up_after: Some(Duration::from_millis(100)),
+    };
+    let agents: Vec<u64> = (1..=200).collect();
+    let attempts = test
+        .run_with(line, events, &agents, desk, Duration::from_secs(60))
+        .await;
+    assert_eq!(attempts.len(), 200);
+    for attempts in &attempts {
+        assert_eq!(attempts.len(), 1, "{attempts:?}");
+        assert_eq!(
+            attempts[0].outcome,
+            Some(AttemptOutcome::Completed),
+            "{attempts:?}"
+        );
+    }
+    let originates = server
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("POST /channels ") && r.contains("appArgs=contact,"))
+        .count();
+    assert_eq!(originates, 200);
+    // Once the dialer has stopped, every channel and bridge is gone.
+    let mut live = server.live();
+    for _ in 0..50 {
+        if live == (0, 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        live = server.live();
+    }
+    assert_eq!(live, (0, 0), "channels and bridges left behind");
+}

@@ -377,6 +377,21 @@ impl Calls {
         }
     }
 
+    /// Hangs up every contact and agent's phone and removes the agents'
+    /// bridges (the dialer is stopping).
+    pub fn close(&mut self) {
+        let mut contacts: Vec<CallId> = self.contacts.keys().copied().collect();
+        contacts.sort();
+        for call in contacts {
+            self.hang_up(call);
+        }
+        let mut agents: Vec<AgentId> = self.phones.keys().copied().collect();
+        agents.sort();
+        for agent in agents {
+            self.logout(agent);
+        }
+    }
+
     /// After a reconnect: `live` are the channels Asterisk still holds for
     /// our app. Calls whose channel vanished while we were not listening are
     /// closed (a contact that had not answered as congestion, one that had as

@@ -166,8 +166,7 @@ async fn run(
         answers: answers_tx,
     });
     let (queue, queued) = mpsc::unbounded_channel();
-    let sender = tokio::spawn(rest.clone().send_in_order(queued));
-    let _stop_sender = AbortOnDrop(sender);
+    let mut sender = AbortOnDrop(Some(tokio::spawn(rest.clone().send_in_order(queued))));
     let mut calls = Calls::new(settings.calls.clone());
     let ws_url = format!(
         "{}/ari/events?app={}&api_key={}:{}",
@@ -194,7 +193,7 @@ async fn run(
                     _ = tokio::time::sleep(backoff) => {}
                     op = ops.recv() => match op {
                         Some(op) => apply(&mut calls, op),
-                        None => return,
+                        None => return close(calls, queue, &mut sender, &events, &latencies).await,
                     },
                 }
                 backoff = (backoff * 2).min(Duration::from_secs(10));
@@ -233,7 +232,7 @@ async fn run(
                 },
                 op = ops.recv() => match op {
                     Some(op) => apply(&mut calls, op),
-                    None => return,
+                    None => return close(calls, queue, &mut sender, &events, &latencies).await,
                 },
                 Some((tag, status)) = answers.recv() => calls.response(Instant::now(), tag, status),
                 _ = ping.tick() => {
@@ -251,12 +250,31 @@ async fn run(
     }
 }
 
+/// The dialer is gone: hang up everything and wait (up to 5 s) until the
+/// requests are sent.
+async fn close(
+    mut calls: Calls,
+    queue: mpsc::UnboundedSender<(Tag, Request)>,
+    sender: &mut AbortOnDrop,
+    events: &mpsc::UnboundedSender<LineEvent>,
+    latencies: &Mutex<Vec<Duration>>,
+) {
+    calls.close();
+    flush(&mut calls, &queue, events, latencies);
+    drop(queue);
+    if let Some(task) = sender.0.take() {
+        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+    }
+}
+
 /// Stops a task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        self.0.abort();
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
     }
 }
 
