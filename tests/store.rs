@@ -622,14 +622,12 @@ async fn four_postgres_workers_never_share_a_contact_and_a_killed_ones_leases_re
         .collect();
     assert!(!held.is_empty(), "worker-3 died holding leases");
 
-    let mut completed = victim_log.lock().unwrap().completed;
     for (task, log) in workers {
         task.await.unwrap();
-        let done = log.lock().unwrap().completed;
-        assert!(done > 0, "every worker took part");
-        completed += done;
+        assert!(log.lock().unwrap().completed > 0, "every worker took part");
     }
-    assert_eq!(completed, CONTACTS);
+    // Counted in the database: a worker killed between its write and its own
+    // tally would make the workers' tallies one short.
     let counts = store.contact_counts(campaign, wall_clock()).await.unwrap();
     assert_eq!((counts.done, counts.pending), (CONTACTS as u64, 0));
 
