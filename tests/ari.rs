@@ -1,15 +1,20 @@
 //! The ARI adapter and the dialer against the ARI test server
 //! (`tests/ari_server`): originate, agents in bridges, outcomes from
-//! `ChannelDestroyed`, the information message, a WebSocket cut mid-call, and
-//! a burst of originates that must each end exactly once with nothing leaked.
+//! `ChannelDestroyed`, the information message, answering-machine detection,
+//! warm transfer, supervisors' snoop sessions, recording, a WebSocket cut
+//! mid-call, and a burst of originates that must each end exactly once with
+//! nothing leaked.
 
 mod ari_server;
 mod sip_support;
 
 use ari_server::{AriServer, PASSWORD, USER};
+use sanjeevani_ari::calls::supervise::{SpyMode, SupervisionEvent};
 use sanjeevani_ari::calls::AriConfig;
 use sanjeevani_ari::driver::{AriLine, AriSettings};
-use sanjeevani_contacts::AttemptOutcome;
+use sanjeevani_contacts::{AttemptOutcome, Phone, Region};
+use sanjeevani_core::{AgentId, CallId};
+use sanjeevani_dialer::{LineEvent, Telephony, TransferEvent};
 use sip_support::{numbers, Desk, Test};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -40,6 +45,11 @@ fn settings(server: &AriServer) -> AriSettings {
             caller_id: "District Health <1075>".into(),
             originate_timeout: 30,
             message: "sound:sanjeevani-abandoned".into(),
+            amd_context: None,
+            moh_class: "default".into(),
+            consult_timeout: 20,
+            record_calls: false,
+            recording_prefix: "sanjeevani-n1-1764380000".into(),
         },
         ping: Duration::from_secs(1),
     }
@@ -207,4 +217,249 @@ async fn a_burst_of_200_originates_ends_every_call_once_and_leaks_nothing() {
         live = server.live();
     }
     assert_eq!(live, (0, 0), "channels and bridges left behind");
+}
+
+/// Waits for the next line event that is not `Ringing`.
+async fn next_event(events: &mut mpsc::UnboundedReceiver<LineEvent>) -> LineEvent {
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("an event in time")
+            .expect("the adapter runs");
+        if !matches!(event, LineEvent::Ringing(_)) {
+            return event;
+        }
+    }
+}
+
+async fn next<T>(reports: &mut mpsc::UnboundedReceiver<T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), reports.recv())
+        .await
+        .expect("a report in time")
+        .expect("the adapter runs")
+}
+
+/// Waits (up to 5 s) until `condition` holds.
+async fn eventually(what: &str, condition: impl Fn() -> bool) {
+    for _ in 0..100 {
+        if condition() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never: {what}");
+}
+
+fn strings(items: &[&str]) -> Option<Vec<String>> {
+    Some(items.iter().map(|s| s.to_string()).collect())
+}
+
+/// Agent 1's phone on the line and call 1 (a number the server answers)
+/// connected to it: both in the agent's bridge.
+async fn connected_call(
+    server: &AriServer,
+    settings: AriSettings,
+) -> (AriLine, mpsc::UnboundedReceiver<LineEvent>) {
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let mut line = AriLine::start(settings, events_tx);
+    let (agent, call) = (AgentId(1), CallId(1));
+    assert!(!line.login(agent), "ready only once the phone is bridged");
+    assert_eq!(next_event(&mut events).await, LineEvent::AgentOnLine(agent));
+    let number = Phone::parse("+91 99999 00010", Region::default()).unwrap();
+    line.dial(call, &number);
+    assert_eq!(next_event(&mut events).await, LineEvent::Answered(call));
+    line.connect(call, agent);
+    eventually("contact and agent bridged", || {
+        server.members("n1-b1") == strings(&["n1-a1", "n1-c1"])
+    })
+    .await;
+    (line, events)
+}
+
+/// The channel the adapter originated for `number`.
+fn channel_for(requests: &[String], number: &str) -> String {
+    let originate = requests
+        .iter()
+        .find(|r| r.contains(&format!("endpoint=PJSIP/{number}@trunk")))
+        .expect("originated");
+    let id = originate.split("channelId=").nth(1).unwrap();
+    id.split('&').next().unwrap().to_string()
+}
+
+/// The requests naming `id` (a channel or bridge), in order.
+fn naming(requests: &[String], id: &str) -> Vec<String> {
+    requests
+        .iter()
+        .filter(|r| {
+            r.split(['/', '=', '&', ' ', ','])
+                .any(|part| part == id)
+        })
+        .cloned()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answering_machines_are_detected_in_the_dialplan_and_recorded_as_such() {
+    let server = AriServer::start().await;
+    // A person answers the first; the test server's AMD() hears a machine on the second.
+    let contacts = ["+91 99999 00010", "+91 99999 00066"].map(String::from);
+    let test = Test::new(&contacts, SETTINGS).await;
+    let mut settings = settings(&server);
+    settings.calls.amd_context = Some("dialer-amd".into());
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let line = AriLine::start(settings, events_tx);
+    let desk = Desk {
+        hang_up_after: Some(Duration::from_millis(200)),
+    };
+    let attempts = test
+        .run_with(line, events, &[1], desk, Duration::from_secs(30))
+        .await;
+    let outcomes: Vec<_> = attempts.iter().map(|a| a[0].outcome.unwrap()).collect();
+    assert_eq!(
+        outcomes,
+        [AttemptOutcome::Completed, AttemptOutcome::Machine]
+    );
+    let requests = server.requests();
+    let person = channel_for(&requests, "919999900010");
+    let continue_amd = |id: &str| {
+        format!("POST /channels/{id}/continue context=dialer-amd&extension=s&priority=1")
+    };
+    let calls = naming(&requests, &person);
+    assert_eq!(
+        calls[1..],
+        [
+            continue_amd(&person),
+            format!("POST /bridges/n1-b1/addChannel channel={person}"),
+            format!("DELETE /channels/{person}"),
+        ]
+    );
+    let machine = channel_for(&requests, "919999900066");
+    let calls = naming(&requests, &machine);
+    assert_eq!(
+        calls[1..],
+        [continue_amd(&machine), format!("DELETE /channels/{machine}")]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warm_transfer_holds_the_contact_consults_the_desk_and_hands_over() {
+    let server = AriServer::start().await;
+    let (mut line, mut events) = connected_call(&server, settings(&server)).await;
+    let mut transfers = line.take_transfer_events().unwrap();
+    let call = CallId(1);
+
+    // The desk is busy (cause 17): music stops and the agent is back with the contact.
+    let before = server.requests().len();
+    line.consult(call, "PJSIP/017@desk");
+    assert_eq!(next(&mut transfers).await, TransferEvent::Failed(call));
+    eventually("the contact back with the agent", || {
+        server.members("n1-b1") == strings(&["n1-a1", "n1-c1"])
+    })
+    .await;
+    assert_eq!(
+        server.requests()[before..],
+        [
+            "POST /bridges bridgeId=n1-h1&name=n1-h1&type=holding",
+            "POST /bridges/n1-h1/addChannel channel=n1-c1",
+            "POST /bridges/n1-h1/moh mohClass=default",
+            "POST /channels app=sanjeevani&appArgs=consult,1&callerId=District Health <1075>&channelId=n1-d1&endpoint=PJSIP/017@desk&timeout=20",
+            "DELETE /bridges/n1-h1/moh",
+            "DELETE /bridges/n1-h1",
+            "POST /bridges/n1-b1/addChannel channel=n1-c1",
+        ]
+    );
+    assert!(server.on_hold().is_empty() && server.members("n1-h1").is_none());
+
+    // The doctor answers: agent and doctor talk while the contact hears music.
+    let before = server.requests().len();
+    line.consult(call, "PJSIP/doctor@desk");
+    assert_eq!(next(&mut transfers).await, TransferEvent::Consulting(call));
+    assert_eq!(server.members("n1-b1"), strings(&["n1-a1", "n1-d1"]));
+    assert_eq!(server.members("n1-h1"), strings(&["n1-c1"]));
+    assert_eq!(server.on_hold(), ["n1-h1"]);
+
+    // Complete: contact and doctor together, the agent free at once.
+    line.complete_transfer(call);
+    assert_eq!(next(&mut transfers).await, TransferEvent::Completed(call));
+    assert_eq!(next_event(&mut events).await, LineEvent::Hangup(call));
+    eventually("contact and doctor joined", || {
+        server.members("n1-x1") == strings(&["n1-c1", "n1-d1"])
+    })
+    .await;
+    assert_eq!(server.members("n1-b1"), strings(&["n1-a1"]));
+    assert!(server.on_hold().is_empty() && server.members("n1-h1").is_none());
+    assert_eq!(
+        server.requests()[before..],
+        [
+            "POST /bridges bridgeId=n1-h1&name=n1-h1&type=holding",
+            "POST /bridges/n1-h1/addChannel channel=n1-c1",
+            "POST /bridges/n1-h1/moh mohClass=default",
+            "POST /channels app=sanjeevani&appArgs=consult,1&callerId=District Health <1075>&channelId=n1-d1&endpoint=PJSIP/doctor@desk&timeout=20",
+            "POST /bridges/n1-b1/addChannel channel=n1-d1",
+            "POST /bridges bridgeId=n1-x1&name=n1-x1&type=mixing",
+            "POST /bridges/n1-x1/addChannel channel=n1-d1",
+            "DELETE /bridges/n1-h1/moh",
+            "POST /bridges/n1-x1/addChannel channel=n1-c1",
+            "DELETE /bridges/n1-h1",
+        ]
+    );
+
+    // The doctor hangs up: the contact is hung up and the bridge removed;
+    // only the agent's phone and bridge are left, and they go with the adapter.
+    server.remote_hangup("n1-d1");
+    eventually("the handed-over call torn down", || server.live() == (1, 1)).await;
+    drop(line);
+    eventually("nothing left", || server.live() == (0, 0)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_whispers_to_an_agent_on_a_recorded_call() {
+    let server = AriServer::start().await;
+    let mut settings = settings(&server);
+    settings.calls.record_calls = true;
+    let (mut line, mut events) = connected_call(&server, settings).await;
+    let mut supervision = line.take_supervision_events().unwrap();
+    let recording = "sanjeevani-n1-1764380000-1";
+    eventually("the call is recorded", || {
+        server.recordings().0.get(recording).map(String::as_str) == Some("n1-b1")
+    })
+    .await;
+
+    let before = server.requests().len();
+    line.supervise(1, AgentId(1), "PJSIP/supervisor1", SpyMode::Whisper);
+    assert_eq!(next(&mut supervision).await, SupervisionEvent::Started(1));
+    assert_eq!(server.members("n1-m1"), strings(&["n1-s1", "n1-v1"]));
+    line.stop_supervising(1);
+    assert_eq!(next(&mut supervision).await, SupervisionEvent::Ended(1));
+    eventually("the session's legs and bridge gone", || {
+        server.members("n1-m1").is_none() && server.live() == (2, 1)
+    })
+    .await;
+    assert_eq!(
+        server.requests()[before..],
+        [
+            "POST /channels/n1-a1/snoop app=sanjeevani&appArgs=snoop,1&snoopId=n1-s1&spy=both&whisper=out",
+            "POST /channels app=sanjeevani&appArgs=supervisor,1&callerId=District Health <1075>&channelId=n1-v1&endpoint=PJSIP/supervisor1&timeout=30",
+            "POST /bridges bridgeId=n1-m1&name=n1-m1&type=mixing",
+            "POST /bridges/n1-m1/addChannel channel=n1-s1",
+            "POST /bridges/n1-m1/addChannel channel=n1-v1",
+            "DELETE /channels/n1-s1",
+            "DELETE /channels/n1-v1",
+            "DELETE /bridges/n1-m1",
+        ]
+    );
+    assert_eq!(server.members("n1-b1"), strings(&["n1-a1", "n1-c1"]));
+
+    // The contact hangs up: the recording stops with the call.
+    let before = server.requests().len();
+    server.remote_hangup("n1-c1");
+    assert_eq!(next_event(&mut events).await, LineEvent::Hangup(CallId(1)));
+    eventually("the recording stopped", || {
+        server.recordings() == (Default::default(), vec![recording.to_string()])
+    })
+    .await;
+    assert_eq!(
+        server.requests()[before..],
+        [format!("POST /recordings/live/{recording}/stop")]
+    );
 }

@@ -12,6 +12,15 @@
 //! - hang-up: `ChannelHangupRequest`, `ChannelLeftBridge` if bridged,
 //!   `StasisEnd`, `ChannelDestroyed` cause 16;
 //! - play: 201, `PlaybackStarted`, then `PlaybackFinished`.
+//! - continue into `dialer-amd` (the shipped `extensions.conf`): `StasisEnd`,
+//!   then `StasisStart` with `amd,{AMDSTATUS},{AMDCAUSE}`: MACHINE for a
+//!   number ending in 066, HUMAN otherwise; any other context has no such
+//!   extension and the channel is hung up;
+//! - addChannel moves a channel out of its bridge (`ChannelLeftBridge`)
+//!   into the new one (`ChannelEnteredBridge`); holding bridges take music
+//!   on hold (no events);
+//! - snoop: a new channel with the given id enters Stasis with the args;
+//! - bridge recording: 201 and `RecordingStarted`; stop: `RecordingFinished`.
 //!
 //! Every request is recorded (`METHOD path query`) for the tests to assert.
 
@@ -33,11 +42,24 @@ use tokio::sync::{broadcast, watch};
 pub const USER: &str = "sanjeevani";
 pub const PASSWORD: &str = "s3cret";
 
+#[derive(Clone, Default)]
+struct Channel {
+    state: String,
+    stasis: bool,
+    bridge: Option<String>,
+    endpoint: String,
+}
+
 #[derive(Default)]
 struct World {
-    /// Live channels: id → (state, in Stasis, bridge).
-    channels: HashMap<String, (String, bool, Option<String>)>,
+    channels: HashMap<String, Channel>,
     bridges: HashMap<String, Vec<String>>,
+    /// Bridges with music on hold.
+    moh: Vec<String>,
+    /// Live recordings: name → bridge.
+    recordings: HashMap<String, String>,
+    /// Recordings stopped, in order.
+    finished: Vec<String>,
 }
 
 struct Inner {
@@ -88,9 +110,14 @@ impl AriServer {
                 axum::routing::delete(hangup).get(get_channel),
             )
             .route("/ari/channels/{id}/play", post(play))
+            .route("/ari/channels/{id}/continue", post(continue_in_dialplan))
+            .route("/ari/channels/{id}/snoop", post(snoop))
             .route("/ari/bridges", post(create_bridge))
             .route("/ari/bridges/{id}", axum::routing::delete(destroy_bridge))
             .route("/ari/bridges/{id}/addChannel", post(add_channel))
+            .route("/ari/bridges/{id}/moh", post(start_moh).delete(stop_moh))
+            .route("/ari/bridges/{id}/record", post(record_bridge))
+            .route("/ari/recordings/live/{name}/stop", post(stop_recording))
             .route("/ari/applications/{app}", get(application))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -124,6 +151,29 @@ impl AriServer {
     pub fn remote_hangup(&self, channel: &str) {
         end_channel(&self.inner, channel);
     }
+
+    /// The channels in `bridge`, sorted (None: no such bridge).
+    pub fn members(&self, bridge: &str) -> Option<Vec<String>> {
+        let world = self.inner.world.lock().unwrap();
+        let mut members = world.bridges.get(bridge)?.clone();
+        members.sort();
+        Some(members)
+    }
+
+    /// Bridges playing music on hold.
+    pub fn on_hold(&self) -> Vec<String> {
+        self.inner.world.lock().unwrap().moh.clone()
+    }
+
+    /// Live recordings (name → bridge) and those stopped.
+    pub fn recordings(&self) -> (HashMap<String, String>, Vec<String>) {
+        let world = self.inner.world.lock().unwrap();
+        (world.recordings.clone(), world.finished.clone())
+    }
+}
+
+fn not_found(what: &str) -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({"message": format!("{what} not found")}))).into_response()
 }
 
 fn auth_ok(params: &BTreeMap<String, String>, headers: &axum::http::HeaderMap) -> bool {
@@ -212,12 +262,14 @@ async fn originate(State(inner): State<Arc<Inner>>, Query(params): Params) -> Re
         )
             .into_response();
     }
-    inner
-        .world
-        .lock()
-        .unwrap()
-        .channels
-        .insert(id.clone(), ("Down".into(), false, None));
+    inner.world.lock().unwrap().channels.insert(
+        id.clone(),
+        Channel {
+            state: "Down".into(),
+            endpoint: endpoint.clone(),
+            ..Channel::default()
+        },
+    );
     let args: Vec<String> = params
         .get("appArgs")
         .map(|a| a.split(',').map(String::from).collect())
@@ -280,7 +332,8 @@ async fn call_script(inner: Arc<Inner>, endpoint: String, id: String, args: Vec<
 
 fn start_stasis(inner: &Inner, id: &str, args: Vec<String>) {
     if let Some(channel) = inner.world.lock().unwrap().channels.get_mut(id) {
-        *channel = ("Up".into(), true, None);
+        channel.state = "Up".into();
+        channel.stasis = true;
     } else {
         return;
     }
@@ -302,7 +355,12 @@ fn destroy(inner: &Inner, id: &str, cause: i64, text: &str) {
 
 /// Hang-up of a live channel: leaves its bridge and Stasis, then is destroyed.
 fn end_channel(inner: &Inner, id: &str) -> bool {
-    let Some((state, stasis, bridge)) = inner.world.lock().unwrap().channels.get(id).cloned()
+    let Some(Channel {
+        state,
+        stasis,
+        bridge,
+        ..
+    }) = inner.world.lock().unwrap().channels.get(id).cloned()
     else {
         return false;
     };
@@ -347,7 +405,7 @@ async fn hangup(
 
 async fn get_channel(State(inner): State<Arc<Inner>>, Path(id): Path<String>) -> Response {
     match inner.world.lock().unwrap().channels.get(&id) {
-        Some((state, _, _)) => Json(channel_json(&id, state)).into_response(),
+        Some(channel) => Json(channel_json(&id, &channel.state)).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -388,7 +446,8 @@ async fn create_bridge(State(inner): State<Arc<Inner>>, Query(params): Params) -
         .unwrap()
         .bridges
         .insert(id.clone(), Vec::new());
-    Json(json!({"id": id, "technology": "simple_bridge", "bridge_type": "mixing",
+    let kind = params.get("type").cloned().unwrap_or_else(|| "mixing".into());
+    Json(json!({"id": id, "technology": "simple_bridge", "bridge_type": kind,
         "bridge_class": "stasis", "creator": "Stasis", "name": params.get("name").cloned().unwrap_or_default(),
         "channels": [], "creationtime": "2026-11-29T02:00:00.000+0530", "video_mode": "none"}))
     .into_response()
@@ -400,7 +459,20 @@ async fn destroy_bridge(
     Query(params): Params,
 ) -> StatusCode {
     record(&inner, "DELETE", &format!("/bridges/{id}"), &params);
-    if inner.world.lock().unwrap().bridges.remove(&id).is_some() {
+    let removed = {
+        let mut world = inner.world.lock().unwrap();
+        world.moh.retain(|b| *b != id);
+        world.bridges.remove(&id)
+    };
+    if let Some(members) = removed {
+        // Channels still in it are out of any bridge now.
+        let mut world = inner.world.lock().unwrap();
+        for member in members {
+            if let Some(channel) = world.channels.get_mut(&member) {
+                channel.bridge = None;
+            }
+        }
+        drop(world);
         emit(
             &inner,
             "BridgeDestroyed",
@@ -432,14 +504,26 @@ async fn add_channel(
     let Some(entry) = world.channels.get_mut(&channel) else {
         return StatusCode::BAD_REQUEST;
     };
-    if !entry.1 {
+    if !entry.stasis {
         return StatusCode::UNPROCESSABLE_ENTITY;
     }
-    entry.2 = Some(id.clone());
-    let state = entry.0.clone();
+    let left = entry.bridge.replace(id.clone());
+    let state = entry.state.clone();
+    if let Some(left) = &left {
+        if let Some(members) = world.bridges.get_mut(left) {
+            members.retain(|c| *c != channel);
+        }
+    }
     world.bridges.get_mut(&id).unwrap().push(channel.clone());
     let members = world.bridges[&id].clone();
     drop(world);
+    if let Some(left) = left {
+        emit(
+            &inner,
+            "ChannelLeftBridge",
+            json!({"bridge": {"id": left, "channels": []}, "channel": channel_json(&channel, &state)}),
+        );
+    }
     emit(
         &inner,
         "ChannelEnteredBridge",
@@ -466,4 +550,162 @@ async fn application(State(inner): State<Arc<Inner>>, Path(app): Path<String>) -
         "endpoint_ids": [], "device_names": [], "events_allowed": [], "events_disallowed": []
     }))
     .into_response()
+}
+
+/// `continue`: the channel leaves Stasis for the dialplan. In `dialer-amd`
+/// it runs `AMD()` and comes back with the result.
+async fn continue_in_dialplan(
+    State(inner): State<Arc<Inner>>,
+    Path(id): Path<String>,
+    Query(params): Params,
+) -> Response {
+    record(&inner, "POST", &format!("/channels/{id}/continue"), &params);
+    let endpoint = {
+        let mut world = inner.world.lock().unwrap();
+        let Some(channel) = world.channels.get_mut(&id) else {
+            return not_found("Channel");
+        };
+        if !channel.stasis {
+            return (
+                StatusCode::CONFLICT,
+                Json(json!({"message": "Channel not in a Stasis application"})),
+            )
+                .into_response();
+        }
+        channel.stasis = false;
+        channel.endpoint.clone()
+    };
+    emit(&inner, "StasisEnd", json!({"channel": channel_json(&id, "Up")}));
+    let amd = params.get("context").map(String::as_str) == Some("dialer-amd");
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if !amd {
+            destroy(&inner, &id, 1, "Unallocated (unassigned) number");
+            return;
+        }
+        let result = if endpoint.contains("066@") {
+            ["amd", "MACHINE", "INITIALSILENCE-2500-2500"]
+        } else {
+            ["amd", "HUMAN", "HUMAN-300-700"]
+        };
+        start_stasis(&inner, &id, result.map(String::from).to_vec());
+    });
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn snoop(
+    State(inner): State<Arc<Inner>>,
+    Path(id): Path<String>,
+    Query(params): Params,
+) -> Response {
+    record(&inner, "POST", &format!("/channels/{id}/snoop"), &params);
+    let (Some(app), Some(snoop_id)) = (params.get("app"), params.get("snoopId")) else {
+        return (StatusCode::BAD_REQUEST, Json(json!({"message": "app is required"})))
+            .into_response();
+    };
+    if app != &inner.app {
+        return (StatusCode::BAD_REQUEST, Json(json!({"message": "no such app"}))).into_response();
+    }
+    {
+        let mut world = inner.world.lock().unwrap();
+        if !world.channels.contains_key(&id) {
+            return not_found("Channel");
+        }
+        world.channels.insert(
+            snoop_id.clone(),
+            Channel {
+                state: "Up".into(),
+                endpoint: format!("Snoop/{id}"),
+                ..Channel::default()
+            },
+        );
+    }
+    let args: Vec<String> = params
+        .get("appArgs")
+        .map(|a| a.split(',').map(String::from).collect())
+        .unwrap_or_default();
+    let (script_inner, snoop_channel) = (inner.clone(), snoop_id.clone());
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        start_stasis(&script_inner, &snoop_channel, args);
+    });
+    Json(channel_json(snoop_id, "Up")).into_response()
+}
+
+async fn start_moh(
+    State(inner): State<Arc<Inner>>,
+    Path(id): Path<String>,
+    Query(params): Params,
+) -> Response {
+    record(&inner, "POST", &format!("/bridges/{id}/moh"), &params);
+    let mut world = inner.world.lock().unwrap();
+    if !world.bridges.contains_key(&id) {
+        return not_found("Bridge");
+    }
+    world.moh.push(id);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn stop_moh(
+    State(inner): State<Arc<Inner>>,
+    Path(id): Path<String>,
+    Query(params): Params,
+) -> Response {
+    record(&inner, "DELETE", &format!("/bridges/{id}/moh"), &params);
+    let mut world = inner.world.lock().unwrap();
+    if !world.bridges.contains_key(&id) {
+        return not_found("Bridge");
+    }
+    world.moh.retain(|b| *b != id);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+fn live_recording(name: &str, bridge: &str, state: &str) -> Value {
+    json!({"name": name, "format": "wav", "target_uri": format!("bridge:{bridge}"), "state": state})
+}
+
+async fn record_bridge(
+    State(inner): State<Arc<Inner>>,
+    Path(id): Path<String>,
+    Query(params): Params,
+) -> Response {
+    record(&inner, "POST", &format!("/bridges/{id}/record"), &params);
+    let (Some(name), Some(_)) = (params.get("name"), params.get("format")) else {
+        return (StatusCode::BAD_REQUEST, Json(json!({"message": "name and format"})))
+            .into_response();
+    };
+    let mut world = inner.world.lock().unwrap();
+    if !world.bridges.contains_key(&id) {
+        return not_found("Bridge");
+    }
+    let exists = world.recordings.contains_key(name) || world.finished.contains(name);
+    if exists && params.get("ifExists").map(String::as_str) == Some("fail") {
+        return (StatusCode::CONFLICT, Json(json!({"message": "Recording already exists"})))
+            .into_response();
+    }
+    world.recordings.insert(name.clone(), id.clone());
+    drop(world);
+    let recording = live_recording(name, &id, "recording");
+    emit(&inner, "RecordingStarted", json!({"recording": recording}));
+    (StatusCode::CREATED, Json(recording)).into_response()
+}
+
+async fn stop_recording(
+    State(inner): State<Arc<Inner>>,
+    Path(name): Path<String>,
+    Query(params): Params,
+) -> Response {
+    record(&inner, "POST", &format!("/recordings/live/{name}/stop"), &params);
+    let mut world = inner.world.lock().unwrap();
+    let Some(bridge) = world.recordings.remove(&name) else {
+        return not_found("Recording");
+    };
+    world.finished.push(name.clone());
+    drop(world);
+    emit(
+        &inner,
+        "RecordingFinished",
+        json!({"recording": live_recording(&name, &bridge, "done")}),
+    );
+    StatusCode::NO_CONTENT.into_response()
 }

@@ -10,6 +10,19 @@
 //!   joins it with one `addChannel`.
 //! - A dropped call hears the information message (`play`, playback id
 //!   `{prefix}-p{call}`), then is hung up when the playback finishes.
+//! - With answering-machine detection, an answered contact is sent to the
+//!   dialplan (`continue`) and comes back into Stasis with
+//!   `amd,{AMDSTATUS},{AMDCAUSE}`: a machine ends the call as
+//!   [`FailCause::Machine`], anything else is the answer.
+//! - Warm transfer ([`transfer`]), supervisors' listen/whisper/barge
+//!   ([`supervise`]) and call recording (of the agent's bridge, stopped when
+//!   the call ends).
+//!
+//! Channel ids say whose they are: `{prefix}-c{call}` a contact,
+//! `-a{agent}` an agent's phone, `-d{call}` a consulted party, `-s{n}` a
+//! snoop, `-v{n}` a supervisor's phone; bridges `-b{agent}` (the agent's),
+//! `-h{call}` (holding), `-x{call}` (a handed-over call), `-m{n}` (a
+//! supervisor's).
 //!
 //! REST answers come back through [`Calls::response`] with the [`Tag`] of
 //! the request; a refused request ends the call it was for.
@@ -17,8 +30,11 @@
 use crate::events::Event;
 use crate::rest::{self, Request};
 use sanjeevani_core::{AgentId, CallId, FailCause};
-use sanjeevani_dialer::LineEvent;
-use std::collections::{HashMap, VecDeque};
+use sanjeevani_dialer::{LineEvent, TransferEvent};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+pub mod supervise;
+pub mod transfer;
 use std::time::{Duration, Instant};
 
 /// How calls are placed.
@@ -37,6 +53,18 @@ pub struct AriConfig {
     pub originate_timeout: u32,
     /// The information message for abandoned calls (`sound:…`).
     pub message: String,
+    /// Dialplan context running `AMD()` then `Stasis({app},amd,…)`;
+    /// `None`: no answering-machine detection.
+    pub amd_context: Option<String>,
+    /// Music-on-hold class for a held contact.
+    pub moh_class: String,
+    /// Seconds a consulted party may ring.
+    pub consult_timeout: u32,
+    /// Record every connected call (otherwise only when asked).
+    pub record_calls: bool,
+    /// Starts every recording's name, e.g. `sanjeevani-n1-1764380000` (no `/`: it goes in URL paths); must
+    /// differ between runs, since call numbers start again.
+    pub recording_prefix: String,
 }
 
 /// Q.850 cause of `ChannelDestroyed` → the core's cause (Asterisk's mapping
@@ -56,13 +84,37 @@ pub fn fail_cause(cause: i64) -> FailCause {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tag {
     Originate(CallId),
+    Detect(CallId),
     Join(CallId),
     Message(CallId),
     HangUp(CallId),
+    Record(CallId),
     Phone(AgentId),
     AgentBridge(AgentId),
     AgentJoin(AgentId),
     AgentHangUp(AgentId),
+    /// Holding the contact, or calling the consulted party.
+    Consult(CallId),
+    /// The consulted party joining the agent's bridge.
+    ConsultJoin(CallId),
+    /// Contact and consulted party joining their own bridge.
+    HandOver(CallId),
+    /// Setting up supervision session `n`.
+    Supervise(u64),
+    /// Snoop channel and supervisor's phone joining their bridge.
+    SuperviseJoin(u64),
+    /// Tidying up: a failure changes nothing.
+    Cleanup,
+}
+
+/// Whose a channel is, from its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    Contact(CallId),
+    Agent(AgentId),
+    Consulted(CallId),
+    Snoop(u64),
+    Supervisor(u64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +122,8 @@ enum ContactState {
     Dialing {
         rang: bool,
     },
+    /// Answered; in the dialplan's answering-machine detection.
+    Detecting,
     Answered {
         at: Instant,
     },
@@ -77,7 +131,13 @@ enum ContactState {
         agent: AgentId,
         answered_at: Instant,
     },
-    Connected,
+    Connected {
+        agent: AgentId,
+    },
+    /// On hold while its agent consults.
+    Held {
+        agent: AgentId,
+    },
     /// Hearing the information message.
     Dropped,
 }
@@ -95,8 +155,17 @@ pub struct Calls {
     config: AriConfig,
     contacts: HashMap<CallId, ContactState>,
     phones: HashMap<AgentId, PhoneState>,
+    consults: HashMap<CallId, transfer::Consult>,
+    /// Calls handed over to a consulted party: no longer the dialer's, but
+    /// ours to tear down when either side hangs up.
+    handed: HashSet<CallId>,
+    supervisions: HashMap<u64, supervise::Supervision>,
+    /// Live recordings by call.
+    recordings: HashMap<CallId, String>,
     requests: VecDeque<(Tag, Request)>,
     events: VecDeque<LineEvent>,
+    transfers: VecDeque<TransferEvent>,
+    supervision_events: VecDeque<supervise::SupervisionEvent>,
     latencies: Vec<Duration>,
 }
 
@@ -106,8 +175,14 @@ impl Calls {
             config,
             contacts: HashMap::new(),
             phones: HashMap::new(),
+            consults: HashMap::new(),
+            handed: HashSet::new(),
+            supervisions: HashMap::new(),
+            recordings: HashMap::new(),
             requests: VecDeque::new(),
             events: VecDeque::new(),
+            transfers: VecDeque::new(),
+            supervision_events: VecDeque::new(),
             latencies: Vec::new(),
         }
     }
@@ -121,21 +196,74 @@ impl Calls {
         self.events.pop_front()
     }
 
+    pub fn poll_transfer(&mut self) -> Option<TransferEvent> {
+        self.transfers.pop_front()
+    }
+
+    pub fn poll_supervision(&mut self) -> Option<supervise::SupervisionEvent> {
+        self.supervision_events.pop_front()
+    }
+
     /// Answer-to-connect times: from `StasisStart` to `addChannel` answered.
     pub fn take_latencies(&mut self) -> Vec<Duration> {
         std::mem::take(&mut self.latencies)
     }
 
+    /// `{prefix}-{kind}{number}`: see the module documentation.
+    fn id(&self, kind: char, number: u64) -> String {
+        format!("{}-{kind}{number}", self.config.prefix)
+    }
+
     pub fn contact_channel(&self, call: CallId) -> String {
-        format!("{}-c{}", self.config.prefix, call.0)
+        self.id('c', call.0)
     }
 
     pub fn agent_channel(&self, agent: AgentId) -> String {
-        format!("{}-a{}", self.config.prefix, agent.0)
+        self.id('a', agent.0)
     }
 
     pub fn agent_bridge(&self, agent: AgentId) -> String {
-        format!("{}-b{}", self.config.prefix, agent.0)
+        self.id('b', agent.0)
+    }
+
+    fn owner(&self, channel: &str) -> Option<Owner> {
+        let rest = channel.strip_prefix(self.config.prefix.as_str())?;
+        let rest = rest.strip_prefix('-')?;
+        let mut chars = rest.chars();
+        let kind = chars.next()?;
+        let number: u64 = chars.as_str().parse().ok()?;
+        Some(match kind {
+            'c' => Owner::Contact(CallId(number)),
+            'a' => Owner::Agent(AgentId(number)),
+            'd' => Owner::Consulted(CallId(number)),
+            's' => Owner::Snoop(number),
+            'v' => Owner::Supervisor(number),
+            _ => return None,
+        })
+    }
+
+    /// Every channel we hold, for reconciling after a reconnect.
+    fn our_channels(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .contacts
+            .keys()
+            .chain(&self.handed)
+            .map(|call| self.contact_channel(*call))
+            .chain(
+                self.consults
+                    .keys()
+                    .chain(&self.handed)
+                    .map(|call| self.id('d', call.0)),
+            )
+            .chain(self.phones.keys().map(|agent| self.agent_channel(*agent)))
+            .chain(
+                self.supervisions
+                    .keys()
+                    .flat_map(|n| [self.id('s', *n), self.id('v', *n)]),
+            )
+            .collect();
+        ids.sort();
+        ids
     }
 
     fn request(
@@ -268,10 +396,12 @@ impl Calls {
         );
     }
 
-    /// Hangs up a contact (cancel, the agent's hang-up, the end of a message).
-    /// No event follows.
+    /// Hangs up a contact (cancel, the agent's hang-up, the end of a message),
+    /// with a consulted party it was waiting for. No event follows.
     pub fn hang_up(&mut self, call: CallId) {
         self.contacts.remove(&call);
+        self.stop_recording(call);
+        self.end_consult(call, true);
         let channel = self.contact_channel(call);
         self.request(
             Tag::HangUp(call),
@@ -281,16 +411,60 @@ impl Calls {
         );
     }
 
+    /// Records a connected call (its agent's bridge) until it ends.
+    pub fn record(&mut self, call: CallId) {
+        let Some(ContactState::Connected { agent }) = self.contacts.get(&call).copied() else {
+            return;
+        };
+        if self.recordings.contains_key(&call) {
+            return;
+        }
+        let name = format!("{}-{}", self.config.recording_prefix, call.0);
+        let bridge = self.agent_bridge(agent);
+        let query = [
+            ("name", name.clone()),
+            ("format", "wav".to_string()),
+            ("ifExists", "fail".to_string()),
+        ];
+        tracing::info!(call = call.0, recording = %name, "recording");
+        self.recordings.insert(call, name);
+        self.request(
+            Tag::Record(call),
+            rest::RECORD_BRIDGE,
+            &[("bridgeId", &bridge)],
+            &query,
+        );
+    }
+
+    fn stop_recording(&mut self, call: CallId) {
+        if let Some(name) = self.recordings.remove(&call) {
+            self.request(
+                Tag::Cleanup,
+                rest::STOP_RECORDING,
+                &[("recordingName", &name)],
+                &[],
+            );
+        }
+    }
+
     /// A REST answer for the request tagged `tag`.
     pub fn response(&mut self, now: Instant, tag: Tag, status: u16) {
         let ok = (200..300).contains(&status);
         match tag {
             Tag::Originate(call) if !ok => self.originate_refused(call, status),
+            // No detection: better a person than a lost call.
+            Tag::Detect(call) if !ok => {
+                tracing::warn!(call = call.0, status, "answering-machine detection refused");
+                self.answered(now, call);
+            }
             Tag::Join(call) => match self.contacts.get(&call).copied() {
-                Some(ContactState::Joining { answered_at, .. }) if ok => {
-                    self.contacts.insert(call, ContactState::Connected);
+                Some(ContactState::Joining { agent, answered_at }) if ok => {
+                    self.contacts.insert(call, ContactState::Connected { agent });
                     self.latencies
                         .push(now.saturating_duration_since(answered_at));
+                    if self.config.record_calls {
+                        self.record(call);
+                    }
                 }
                 Some(_) if !ok => {
                     tracing::warn!(call = call.0, status, "addChannel refused: call ended");
@@ -300,6 +474,10 @@ impl Calls {
                 _ => {}
             },
             Tag::Message(call) if !ok => self.hang_up(call),
+            Tag::Record(call) if !ok => {
+                tracing::warn!(call = call.0, status, "recording refused");
+                self.recordings.remove(&call);
+            }
             Tag::Phone(agent) | Tag::AgentBridge(agent) | Tag::AgentJoin(agent) if !ok => {
                 tracing::warn!(agent = agent.0, status, "agent's phone could not be set up");
                 self.logout(agent);
@@ -309,6 +487,13 @@ impl Calls {
                 self.phones.insert(agent, PhoneState::OnLine);
                 self.events.push_back(LineEvent::AgentOnLine(agent));
             }
+            Tag::Consult(call) if !ok => self.fail_transfer(call, true),
+            Tag::ConsultJoin(call) => self.consult_joined(call, ok),
+            Tag::HandOver(call) if !ok => self.hand_over_failed(call),
+            Tag::Supervise(session) | Tag::SuperviseJoin(session) if !ok => {
+                self.stop_supervising(session)
+            }
+            Tag::SuperviseJoin(session) => self.supervision_joined(session),
             _ => {}
         }
     }
@@ -330,28 +515,7 @@ impl Calls {
     /// An event from the WebSocket.
     pub fn event(&mut self, now: Instant, event: Event) {
         match event {
-            Event::StasisStart { channel, args } => {
-                let (kind, id) = match args.as_slice() {
-                    [kind, id, ..] => (kind.as_str(), id.parse::<u64>().ok()),
-                    _ => ("", None),
-                };
-                match (kind, id) {
-                    ("contact", Some(call)) if channel.id == self.contact_channel(CallId(call)) => {
-                        let call = CallId(call);
-                        if matches!(self.contacts.get(&call), Some(ContactState::Dialing { .. })) {
-                            self.contacts
-                                .insert(call, ContactState::Answered { at: now });
-                            self.events.push_back(LineEvent::Answered(call));
-                        }
-                    }
-                    ("agent", Some(agent)) if channel.id == self.agent_channel(AgentId(agent)) => {
-                        self.phone_answered(AgentId(agent))
-                    }
-                    _ => {
-                        tracing::debug!(channel = %channel.id, ?args, "a channel not ours entered the app")
-                    }
-                }
-            }
+            Event::StasisStart { channel, args } => self.stasis_start(now, &channel.id, &args),
             Event::ChannelStateChange { channel } if channel.state == "Ringing" => {
                 self.ringing(&channel.id)
             }
@@ -377,13 +541,86 @@ impl Calls {
         }
     }
 
-    /// Hangs up every contact and agent's phone and removes the agents'
-    /// bridges (the dialer is stopping).
+    /// A channel entered our app: `args` say why (`contact,{call}`,
+    /// `amd,{status},{cause}`, `agent,{agent}`, `consult,{call}`,
+    /// `snoop,{n}`, `supervisor,{n}`); the channel id must match.
+    fn stasis_start(&mut self, now: Instant, channel: &str, args: &[String]) {
+        let owner = self.owner(channel);
+        let kind = args.first().map(String::as_str).unwrap_or("");
+        let named = |n: u64| args.get(1).and_then(|a| a.parse::<u64>().ok()) == Some(n);
+        match (kind, owner) {
+            ("contact", Some(Owner::Contact(call))) if named(call.0) => {
+                if !matches!(self.contacts.get(&call), Some(ContactState::Dialing { .. })) {
+                    return;
+                }
+                match self.config.amd_context.clone() {
+                    Some(context) => {
+                        self.contacts.insert(call, ContactState::Detecting);
+                        let query = [
+                            ("context", context),
+                            ("extension", "s".to_string()),
+                            ("priority", "1".to_string()),
+                        ];
+                        self.request(
+                            Tag::Detect(call),
+                            rest::CONTINUE,
+                            &[("channelId", channel)],
+                            &query,
+                        );
+                    }
+                    None => self.answered(now, call),
+                }
+            }
+            ("amd", Some(Owner::Contact(call))) => {
+                if self.contacts.get(&call) != Some(&ContactState::Detecting) {
+                    return;
+                }
+                let status = args.get(1).map(String::as_str).unwrap_or("");
+                tracing::debug!(call = call.0, status, "answering-machine detection");
+                if status == "MACHINE" {
+                    self.hang_up(call);
+                    self.events
+                        .push_back(LineEvent::Failed(call, FailCause::Machine));
+                } else {
+                    self.answered(now, call);
+                }
+            }
+            ("agent", Some(Owner::Agent(agent))) if named(agent.0) => self.phone_answered(agent),
+            ("consult", Some(Owner::Consulted(call))) if named(call.0) => {
+                self.consult_answered(call)
+            }
+            ("snoop", Some(Owner::Snoop(n))) | ("supervisor", Some(Owner::Supervisor(n)))
+                if named(n) =>
+            {
+                self.supervision_leg_up(n, owner == Some(Owner::Snoop(n)))
+            }
+            _ => tracing::debug!(channel, ?args, "a channel not ours entered the app"),
+        }
+    }
+
+    fn answered(&mut self, now: Instant, call: CallId) {
+        self.contacts
+            .insert(call, ContactState::Answered { at: now });
+        self.events.push_back(LineEvent::Answered(call));
+    }
+
+    /// Hangs up every call, consulted party, supervisor and agent's phone
+    /// and removes our bridges (the dialer is stopping).
     pub fn close(&mut self) {
         let mut contacts: Vec<CallId> = self.contacts.keys().copied().collect();
         contacts.sort();
         for call in contacts {
             self.hang_up(call);
+        }
+        let mut handed: Vec<CallId> = self.handed.iter().copied().collect();
+        handed.sort();
+        for call in handed {
+            self.end_handed(call);
+        }
+        let mut sessions: Vec<u64> = self.supervisions.keys().copied().collect();
+        sessions.sort();
+        for session in sessions {
+            self.stop_supervising(session);
         }
         let mut agents: Vec<AgentId> = self.phones.keys().copied().collect();
         agents.sort();
@@ -393,31 +630,15 @@ impl Calls {
     }
 
     /// After a reconnect: `live` are the channels Asterisk still holds for
-    /// our app. Calls whose channel vanished while we were not listening are
-    /// closed (a contact that had not answered as congestion, one that had as
-    /// hung up); agents whose phone vanished are gone. Live ones go on.
-    pub fn reconcile(&mut self, live: &std::collections::HashSet<String>) {
-        let mut vanished: Vec<CallId> = self
-            .contacts
-            .keys()
-            .copied()
-            .filter(|call| !live.contains(&self.contact_channel(*call)))
-            .collect();
-        vanished.sort();
-        for call in vanished {
-            let channel = self.contact_channel(call);
-            self.destroyed(&channel, 0);
-        }
-        let mut gone: Vec<AgentId> = self
-            .phones
-            .keys()
-            .copied()
-            .filter(|agent| !live.contains(&self.agent_channel(*agent)))
-            .collect();
-        gone.sort();
-        for agent in gone {
-            let channel = self.agent_channel(agent);
-            self.destroyed(&channel, 0);
+    /// our app. Every channel of ours that vanished while we were not
+    /// listening is handled as destroyed (a contact that had not answered
+    /// fails as congestion, one that had is hung up; an agent whose phone
+    /// vanished is gone); live ones go on.
+    pub fn reconcile(&mut self, live: &HashSet<String>) {
+        for channel in self.our_channels() {
+            if !live.contains(&channel) {
+                self.destroyed(&channel, 0);
+            }
         }
     }
 
@@ -427,33 +648,51 @@ impl Calls {
         }
         self.phones.insert(agent, PhoneState::Bridging);
         let bridge = self.agent_bridge(agent);
-        let query = [
-            ("type", "mixing".to_string()),
-            ("bridgeId", bridge.clone()),
-            ("name", bridge.clone()),
-        ];
-        self.request(Tag::AgentBridge(agent), rest::CREATE_BRIDGE, &[], &query);
+        self.create_bridge(Tag::AgentBridge(agent), "mixing", &bridge);
         let channel = self.agent_channel(agent);
+        self.add_channel(Tag::AgentJoin(agent), &bridge, channel);
+    }
+
+    fn create_bridge(&mut self, tag: Tag, kind: &str, bridge: &str) {
+        let query = [
+            ("type", kind.to_string()),
+            ("bridgeId", bridge.to_string()),
+            ("name", bridge.to_string()),
+        ];
+        self.request(tag, rest::CREATE_BRIDGE, &[], &query);
+    }
+
+    /// Adds `channel` to `bridge`, moving it out of any other bridge.
+    fn add_channel(&mut self, tag: Tag, bridge: &str, channel: String) {
         self.request(
-            Tag::AgentJoin(agent),
+            tag,
             rest::ADD_CHANNEL,
-            &[("bridgeId", &bridge)],
+            &[("bridgeId", bridge)],
             &[("channel", channel)],
         );
     }
 
-    fn call_of(&self, channel: &str) -> Option<CallId> {
-        let id = channel.strip_prefix(&format!("{}-c", self.config.prefix))?;
-        id.parse().ok().map(CallId)
+    fn destroy_bridge(&mut self, bridge: &str) {
+        self.request(
+            Tag::Cleanup,
+            rest::DESTROY_BRIDGE,
+            &[("bridgeId", bridge)],
+            &[],
+        );
     }
 
-    fn agent_of(&self, channel: &str) -> Option<AgentId> {
-        let id = channel.strip_prefix(&format!("{}-a", self.config.prefix))?;
-        id.parse().ok().map(AgentId)
+    /// Hangs up a channel that is not a contact's (no event follows).
+    fn hang_up_channel(&mut self, channel: &str) {
+        self.request(
+            Tag::Cleanup,
+            rest::HANGUP,
+            &[("channelId", channel)],
+            &[],
+        );
     }
 
     fn ringing(&mut self, channel: &str) {
-        let Some(call) = self.call_of(channel) else {
+        let Some(Owner::Contact(call)) = self.owner(channel) else {
             return;
         };
         if let Some(ContactState::Dialing { rang }) = self.contacts.get_mut(&call) {
@@ -465,25 +704,34 @@ impl Calls {
     }
 
     fn destroyed(&mut self, channel: &str, cause: i64) {
-        if let Some(call) = self.call_of(channel) {
-            match self.contacts.remove(&call) {
-                Some(ContactState::Dialing { .. }) => self
-                    .events
-                    .push_back(LineEvent::Failed(call, fail_cause(cause))),
-                Some(_) => self.events.push_back(LineEvent::Hangup(call)),
-                None => {}
+        match self.owner(channel) {
+            Some(Owner::Contact(call)) if self.handed.contains(&call) => self.end_handed(call),
+            Some(Owner::Contact(call)) => {
+                self.stop_recording(call);
+                self.end_consult(call, true);
+                match self.contacts.remove(&call) {
+                    Some(ContactState::Dialing { .. }) | Some(ContactState::Detecting) => self
+                        .events
+                        .push_back(LineEvent::Failed(call, fail_cause(cause))),
+                    Some(_) => self.events.push_back(LineEvent::Hangup(call)),
+                    None => {}
+                }
             }
-        } else if let Some(agent) = self.agent_of(channel) {
-            if self.phones.remove(&agent).is_some() {
-                let bridge = self.agent_bridge(agent);
-                self.request(
-                    Tag::AgentHangUp(agent),
-                    rest::DESTROY_BRIDGE,
-                    &[("bridgeId", &bridge)],
-                    &[],
-                );
-                self.events.push_back(LineEvent::AgentGone(agent));
+            Some(Owner::Consulted(call)) if self.handed.contains(&call) => self.end_handed(call),
+            Some(Owner::Consulted(call)) => {
+                self.fail_transfer(call, false)
             }
+            Some(Owner::Agent(agent)) => {
+                if self.phones.remove(&agent).is_some() {
+                    let bridge = self.agent_bridge(agent);
+                    self.destroy_bridge(&bridge);
+                    self.events.push_back(LineEvent::AgentGone(agent));
+                }
+            }
+            Some(Owner::Snoop(session)) | Some(Owner::Supervisor(session)) => {
+                self.stop_supervising(session)
+            }
+            None => {}
         }
     }
 }

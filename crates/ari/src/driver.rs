@@ -9,13 +9,14 @@
 //! vanished. REST requests go one after another in the order they were made;
 //! their status comes back to the call control with the request's tag.
 
+use crate::calls::supervise::{SpyMode, SupervisionEvent};
 use crate::calls::{AriConfig, Calls, Tag};
 use crate::events::{self, Application};
 use crate::rest::{self, Method, Request};
 use futures_util::{SinkExt, StreamExt};
 use sanjeevani_contacts::Phone;
 use sanjeevani_core::{AgentId, CallId};
-use sanjeevani_dialer::{LineEvent, Telephony};
+use sanjeevani_dialer::{LineEvent, Telephony, TransferEvent};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -41,23 +42,88 @@ enum Op {
     HangUp(CallId),
     Login(AgentId),
     Logout(AgentId),
+    Record(CallId),
+    Consult(CallId, String),
+    CompleteTransfer(CallId),
+    CancelTransfer(CallId),
+    Supervise(u64, AgentId, String, SpyMode),
+    StopSupervising(u64),
+}
+
+/// Where the adapter reports.
+struct Reports {
+    events: mpsc::UnboundedSender<LineEvent>,
+    transfers: mpsc::UnboundedSender<TransferEvent>,
+    supervision: mpsc::UnboundedSender<SupervisionEvent>,
+    latencies: Arc<Mutex<Vec<Duration>>>,
 }
 
 /// The dialer's handle on Asterisk. Dropping it stops the adapter.
 pub struct AriLine {
     ops: mpsc::UnboundedSender<Op>,
     latencies: Arc<Mutex<Vec<Duration>>>,
+    transfers: Option<mpsc::UnboundedReceiver<TransferEvent>>,
+    supervision: Option<mpsc::UnboundedReceiver<SupervisionEvent>>,
 }
 
 impl AriLine {
     pub fn start(settings: AriSettings, events: mpsc::UnboundedSender<LineEvent>) -> AriLine {
         let (ops_tx, ops) = mpsc::unbounded_channel();
+        let (transfers_tx, transfers) = mpsc::unbounded_channel();
+        let (supervision_tx, supervision) = mpsc::unbounded_channel();
         let latencies = Arc::new(Mutex::new(Vec::new()));
-        tokio::spawn(run(settings, ops, events, latencies.clone()));
+        let reports = Reports {
+            events,
+            transfers: transfers_tx,
+            supervision: supervision_tx,
+            latencies: latencies.clone(),
+        };
+        tokio::spawn(run(settings, ops, reports));
         AriLine {
             ops: ops_tx,
             latencies,
+            transfers: Some(transfers),
+            supervision: Some(supervision),
         }
+    }
+
+    /// How warm transfers go (once: the receiver is handed over).
+    pub fn take_transfer_events(&mut self) -> Option<mpsc::UnboundedReceiver<TransferEvent>> {
+        self.transfers.take()
+    }
+
+    /// How supervision sessions go (once).
+    pub fn take_supervision_events(
+        &mut self,
+    ) -> Option<mpsc::UnboundedReceiver<SupervisionEvent>> {
+        self.supervision.take()
+    }
+
+    /// Records a connected call until it ends.
+    pub fn record(&mut self, call: CallId) {
+        self.send(Op::Record(call));
+    }
+
+    /// Holds the contact of `call` and calls `endpoint` for its agent to consult.
+    pub fn consult(&mut self, call: CallId, endpoint: &str) {
+        self.send(Op::Consult(call, endpoint.to_string()));
+    }
+
+    pub fn complete_transfer(&mut self, call: CallId) {
+        self.send(Op::CompleteTransfer(call));
+    }
+
+    pub fn cancel_transfer(&mut self, call: CallId) {
+        self.send(Op::CancelTransfer(call));
+    }
+
+    /// Session `n`: the supervisor's phone at `endpoint` hears `agent`'s calls.
+    pub fn supervise(&mut self, n: u64, agent: AgentId, endpoint: &str, mode: SpyMode) {
+        self.send(Op::Supervise(n, agent, endpoint.to_string(), mode));
+    }
+
+    pub fn stop_supervising(&mut self, n: u64) {
+        self.send(Op::StopSupervising(n));
     }
 
     /// Answer-to-connect times so far (taken).
@@ -153,12 +219,7 @@ impl Rest {
     }
 }
 
-async fn run(
-    settings: AriSettings,
-    mut ops: mpsc::UnboundedReceiver<Op>,
-    events: mpsc::UnboundedSender<LineEvent>,
-    latencies: Arc<Mutex<Vec<Duration>>>,
-) {
+async fn run(settings: AriSettings, mut ops: mpsc::UnboundedReceiver<Op>, reports: Reports) {
     let (answers_tx, mut answers) = mpsc::unbounded_channel();
     let rest = Arc::new(Rest {
         client: reqwest::Client::new(),
@@ -187,17 +248,17 @@ async fn run(
                 tracing::warn!(error = %e, retry_in = ?backoff, "ARI WebSocket unavailable");
                 if up {
                     up = false;
-                    let _ = events.send(LineEvent::Trunk { up: false });
+                    let _ = reports.events.send(LineEvent::Trunk { up: false });
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}
                     op = ops.recv() => match op {
                         Some(op) => apply(&mut calls, op),
-                        None => return close(calls, queue, &mut sender, &events, &latencies).await,
+                        None => return close(calls, queue, &mut sender, &reports).await,
                     },
                 }
                 backoff = (backoff * 2).min(Duration::from_secs(10));
-                flush(&mut calls, &queue, &events, &latencies);
+                flush(&mut calls, &queue, &reports);
                 continue;
             }
         };
@@ -208,9 +269,9 @@ async fn run(
         }
         if !up {
             up = true;
-            let _ = events.send(LineEvent::Trunk { up: true });
+            let _ = reports.events.send(LineEvent::Trunk { up: true });
         }
-        flush(&mut calls, &queue, &events, &latencies);
+        flush(&mut calls, &queue, &reports);
         let (mut sink, mut stream) = socket.split();
         let mut ping = tokio::time::interval(settings.ping);
         let mut heard = Instant::now();
@@ -232,7 +293,7 @@ async fn run(
                 },
                 op = ops.recv() => match op {
                     Some(op) => apply(&mut calls, op),
-                    None => return close(calls, queue, &mut sender, &events, &latencies).await,
+                    None => return close(calls, queue, &mut sender, &reports).await,
                 },
                 Some((tag, status)) = answers.recv() => calls.response(Instant::now(), tag, status),
                 _ = ping.tick() => {
@@ -245,7 +306,7 @@ async fn run(
                     }
                 }
             }
-            flush(&mut calls, &queue, &events, &latencies);
+            flush(&mut calls, &queue, &reports);
         }
     }
 }
@@ -256,11 +317,10 @@ async fn close(
     mut calls: Calls,
     queue: mpsc::UnboundedSender<(Tag, Request)>,
     sender: &mut AbortOnDrop,
-    events: &mpsc::UnboundedSender<LineEvent>,
-    latencies: &Mutex<Vec<Duration>>,
+    reports: &Reports,
 ) {
     calls.close();
-    flush(&mut calls, &queue, events, latencies);
+    flush(&mut calls, &queue, reports);
     drop(queue);
     if let Some(task) = sender.0.take() {
         let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
@@ -286,27 +346,34 @@ fn apply(calls: &mut Calls, op: Op) {
         Op::HangUp(call) => calls.hang_up(call),
         Op::Login(agent) => calls.login(agent),
         Op::Logout(agent) => calls.logout(agent),
+        Op::Record(call) => calls.record(call),
+        Op::Consult(call, endpoint) => calls.consult(call, &endpoint),
+        Op::CompleteTransfer(call) => calls.complete_transfer(call),
+        Op::CancelTransfer(call) => calls.cancel_transfer(call),
+        Op::Supervise(n, agent, endpoint, mode) => calls.supervise(n, agent, &endpoint, mode),
+        Op::StopSupervising(n) => calls.stop_supervising(n),
     }
 }
 
-fn flush(
-    calls: &mut Calls,
-    queue: &mpsc::UnboundedSender<(Tag, Request)>,
-    events: &mpsc::UnboundedSender<LineEvent>,
-    latencies: &Mutex<Vec<Duration>>,
-) {
+fn flush(calls: &mut Calls, queue: &mpsc::UnboundedSender<(Tag, Request)>, reports: &Reports) {
     while let Some(request) = calls.poll_request() {
         let _ = queue.send(request);
     }
     while let Some(event) = calls.poll_event() {
-        let _ = events.send(event);
+        let _ = reports.events.send(event);
+    }
+    while let Some(event) = calls.poll_transfer() {
+        let _ = reports.transfers.send(event);
+    }
+    while let Some(event) = calls.poll_supervision() {
+        let _ = reports.supervision.send(event);
     }
     let taken = calls.take_latencies();
     for latency in &taken {
         metrics::histogram!("sanjeevani_ari_answer_to_connect_seconds")
             .record(latency.as_secs_f64());
     }
-    let mut kept = latencies.lock().expect("not poisoned");
+    let mut kept = reports.latencies.lock().expect("not poisoned");
     kept.extend(taken);
     let excess = kept.len().saturating_sub(100_000);
     kept.drain(..excess);

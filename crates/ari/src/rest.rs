@@ -47,11 +47,6 @@ pub const ORIGINATE: Operation = Operation {
         "channelId",
     ],
 };
-pub const GET_CHANNEL: Operation = Operation {
-    method: Method::Get,
-    path: "/channels/{channelId}",
-    query: &[],
-};
 pub const HANGUP: Operation = Operation {
     method: Method::Delete,
     path: "/channels/{channelId}",
@@ -69,11 +64,6 @@ pub const PLAY: Operation = Operation {
     path: "/channels/{channelId}/play",
     query: &["media", "playbackId"],
 };
-pub const RECORD_CHANNEL: Operation = Operation {
-    method: Method::Post,
-    path: "/channels/{channelId}/record",
-    query: &["name", "format", "ifExists"],
-};
 /// A listen, whisper or barge channel for a supervisor.
 pub const SNOOP: Operation = Operation {
     method: Method::Post,
@@ -85,11 +75,6 @@ pub const CREATE_BRIDGE: Operation = Operation {
     path: "/bridges",
     query: &["type", "bridgeId", "name"],
 };
-pub const GET_BRIDGE: Operation = Operation {
-    method: Method::Get,
-    path: "/bridges/{bridgeId}",
-    query: &[],
-};
 pub const DESTROY_BRIDGE: Operation = Operation {
     method: Method::Delete,
     path: "/bridges/{bridgeId}",
@@ -99,11 +84,6 @@ pub const ADD_CHANNEL: Operation = Operation {
     method: Method::Post,
     path: "/bridges/{bridgeId}/addChannel",
     query: &["channel", "role"],
-};
-pub const REMOVE_CHANNEL: Operation = Operation {
-    method: Method::Post,
-    path: "/bridges/{bridgeId}/removeChannel",
-    query: &["channel"],
 };
 /// Music on hold in a holding bridge.
 pub const START_BRIDGE_MOH: Operation = Operation {
@@ -116,10 +96,16 @@ pub const STOP_BRIDGE_MOH: Operation = Operation {
     path: "/bridges/{bridgeId}/moh",
     query: &[],
 };
+/// Record a call: a channel in a bridge can only be recorded through its bridge.
 pub const RECORD_BRIDGE: Operation = Operation {
     method: Method::Post,
     path: "/bridges/{bridgeId}/record",
     query: &["name", "format", "ifExists"],
+};
+pub const STOP_RECORDING: Operation = Operation {
+    method: Method::Post,
+    path: "/recordings/live/{recordingName}/stop",
+    query: &[],
 };
 /// Channels and bridges our app holds, after a reconnect.
 pub const GET_APPLICATION: Operation = Operation {
@@ -127,31 +113,22 @@ pub const GET_APPLICATION: Operation = Operation {
     path: "/applications/{applicationName}",
     query: &[],
 };
-pub const SUBSCRIBE: Operation = Operation {
-    method: Method::Post,
-    path: "/applications/{applicationName}/subscription",
-    query: &["eventSource"],
-};
 
 /// Every operation the adapter can make.
 pub const ALL: &[Operation] = &[
     ORIGINATE,
-    GET_CHANNEL,
     HANGUP,
     CONTINUE,
     PLAY,
-    RECORD_CHANNEL,
     SNOOP,
     CREATE_BRIDGE,
-    GET_BRIDGE,
     DESTROY_BRIDGE,
     ADD_CHANNEL,
-    REMOVE_CHANNEL,
     START_BRIDGE_MOH,
     STOP_BRIDGE_MOH,
     RECORD_BRIDGE,
+    STOP_RECORDING,
     GET_APPLICATION,
-    SUBSCRIBE,
 ];
 
 /// A request ready for an HTTP client: `path` is relative to `/ari`.

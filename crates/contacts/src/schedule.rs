@@ -72,6 +72,7 @@ impl From<sanjeevani_core::Outcome> for AttemptOutcome {
             Outcome::Failed(FailCause::Congestion) => AttemptOutcome::Congestion,
             Outcome::Failed(FailCause::Invalid) => AttemptOutcome::Invalid,
             Outcome::Failed(FailCause::Rejected) => AttemptOutcome::Rejected,
+            Outcome::Failed(FailCause::Machine) => AttemptOutcome::Machine,
             Outcome::NoContact => AttemptOutcome::Interrupted,
         }
     }

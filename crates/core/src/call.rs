@@ -20,15 +20,18 @@ pub enum FailCause {
     Congestion,
     Invalid,
     Rejected,
+    /// Answered by a machine (answering-machine detection).
+    Machine,
 }
 
 impl FailCause {
-    pub const ALL: [FailCause; 5] = [
+    pub const ALL: [FailCause; 6] = [
         FailCause::Busy,
         FailCause::NoAnswer,
         FailCause::Congestion,
         FailCause::Invalid,
         FailCause::Rejected,
+        FailCause::Machine,
     ];
 
     pub fn name(self) -> &'static str {
@@ -38,6 +41,7 @@ impl FailCause {
             FailCause::Congestion => "congestion",
             FailCause::Invalid => "invalid",
             FailCause::Rejected => "rejected",
+            FailCause::Machine => "machine",
         }
     }
 

@@ -40,6 +40,7 @@ pub struct CampaignStats {
     pub congestion: u64,
     pub invalid: u64,
     pub rejected: u64,
+    pub machine: u64,
 }
 
 impl CampaignStats {
@@ -54,6 +55,7 @@ impl CampaignStats {
             FailCause::Congestion => self.congestion += 1,
             FailCause::Invalid => self.invalid += 1,
             FailCause::Rejected => self.rejected += 1,
+            FailCause::Machine => self.machine += 1,
         }
     }
 }

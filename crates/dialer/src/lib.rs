@@ -50,6 +50,20 @@ pub enum LineEvent {
     },
 }
 
+/// How a warm transfer (the agent consults a third party while the contact
+/// is held) goes, as an adapter reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferEvent {
+    /// The consulted party answered and talks with the agent.
+    Consulting(CallId),
+    /// The consulted party could not be reached (or hung up, or the agent
+    /// cancelled); the agent is back with the contact.
+    Failed(CallId),
+    /// Contact and consulted party are joined; the agent is free (a
+    /// [`LineEvent::Hangup`] for the call follows).
+    Completed(CallId),
+}
+
 /// The boundary to a PBX or trunk. Commands are fire-and-forget; results come
 /// back as [`LineEvent`]s on the channel the adapter was built with.
 pub trait Telephony: Send {

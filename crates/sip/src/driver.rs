@@ -8,7 +8,8 @@
 
 use crate::digest::Credentials;
 use crate::endpoint::{Endpoint, EndpointConfig, Transport};
-use crate::line::{Line, LineConfig, TransferEvent};
+use crate::line::{Line, LineConfig};
+use sanjeevani_dialer::TransferEvent;
 use crate::transport;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use sanjeevani_contacts::Phone;

@@ -18,4 +18,5 @@ pub mod transport;
 pub use digest::Credentials;
 pub use driver::{SipConfig, SipLine, SipStats};
 pub use endpoint::Transport;
-pub use line::{LineConfig, TransferEvent};
+pub use line::LineConfig;
+pub use sanjeevani_dialer::TransferEvent;

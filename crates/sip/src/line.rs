@@ -15,7 +15,7 @@
 use crate::endpoint::{Endpoint, Invite, LegEvent, LegId};
 use crate::sdp;
 use sanjeevani_core::{AgentId, CallId, FailCause};
-use sanjeevani_dialer::LineEvent;
+use sanjeevani_dialer::{LineEvent, TransferEvent};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -128,18 +128,6 @@ enum Owner {
     Handed,
     /// The information message being called for a dropped contact's leg.
     Announcement(LegId),
-}
-
-/// What a transfer did, reported to whoever asked for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransferEvent {
-    /// The consulted party answered and talks with the agent.
-    Consulting(CallId),
-    /// The consulted party could not be reached (or hung up); the agent is
-    /// back with the contact.
-    Failed(CallId),
-    /// Contact and consulted party are joined; the agent is free.
-    Completed(CallId),
 }
 
 /// The SIP side of the dialer. See the module documentation.

@@ -14,6 +14,11 @@ fn config() -> AriConfig {
         caller_id: "District Health <1075>".into(),
         originate_timeout: 30,
         message: "sound:sanjeevani-abandoned".into(),
+        amd_context: None,
+        moh_class: "default".into(),
+        consult_timeout: 20,
+        record_calls: false,
+        recording_prefix: "sanjeevani-n1-1764380000".into(),
     }
 }
 
@@ -337,4 +342,346 @@ fn after_a_reconnect_vanished_calls_are_closed_and_live_ones_go_on() {
         ),
     );
     assert_eq!(line_events(&mut calls), [LineEvent::Answered(CallId(3))]);
+}
+
+fn stasis_start(calls: &mut Calls, now: Instant, id: &str, args: &[&str]) {
+    let args: Vec<String> = args.iter().map(|a| format!("\"{a}\"")).collect();
+    feed(
+        calls,
+        now,
+        &format!(
+            r#"{{"type":"StasisStart","args":[{}],"channel":{}}}"#,
+            args.join(","),
+            channel(id, "Up")
+        ),
+    );
+}
+
+fn destroyed(calls: &mut Calls, now: Instant, id: &str, cause: i64) {
+    feed(
+        calls,
+        now,
+        &format!(
+            r#"{{"type":"ChannelDestroyed","cause":{cause},"cause_txt":"x","channel":{}}}"#,
+            channel(id, "Up")
+        ),
+    );
+}
+
+fn paths(sent: Vec<(Tag, String)>) -> Vec<String> {
+    sent.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Agent 7 on the line and call 42 connected to it.
+fn connected(config: AriConfig, t0: Instant) -> Calls {
+    let mut calls = Calls::new(config);
+    agent_on_line(&mut calls, t0, AgentId(7));
+    calls.dial(CallId(42), "919999900010");
+    stasis_start(&mut calls, t0, "n1-c42", &["contact", "42"]);
+    calls.connect(CallId(42), AgentId(7));
+    calls.response(t0, Tag::Join(CallId(42)), 204);
+    requests(&mut calls);
+    assert_eq!(line_events(&mut calls), [LineEvent::Answered(CallId(42))]);
+    calls
+}
+
+fn transfers(calls: &mut Calls) -> Vec<TransferEvent> {
+    std::iter::from_fn(|| calls.poll_transfer()).collect()
+}
+
+#[test]
+fn answering_machine_detection_runs_in_the_dialplan_and_a_machine_fails_the_call() {
+    let t0 = Instant::now();
+    let amd = AriConfig {
+        amd_context: Some("dialer-amd".into()),
+        ..config()
+    };
+    for (status, expected) in [
+        ("MACHINE", Some(FailCause::Machine)),
+        ("HUMAN", None),
+        ("NOTSURE", None),
+    ] {
+        let mut calls = Calls::new(amd.clone());
+        let call = CallId(5);
+        calls.dial(call, "919999900010");
+        requests(&mut calls);
+        stasis_start(&mut calls, t0, "n1-c5", &["contact", "5"]);
+        assert_eq!(
+            requests(&mut calls),
+            [(
+                Tag::Detect(call),
+                "POST /channels/n1-c5/continue context=dialer-amd&extension=s&priority=1"
+                    .to_string()
+            )]
+        );
+        assert!(line_events(&mut calls).is_empty(), "not an answer yet");
+        // Leaving Stasis for the dialplan, then back with the result.
+        feed(
+            &mut calls,
+            t0,
+            &format!(r#"{{"type":"StasisEnd","channel":{}}}"#, channel("n1-c5", "Up")),
+        );
+        stasis_start(&mut calls, t0, "n1-c5", &["amd", status, "INITIALSILENCE-2500-2500"]);
+        match expected {
+            Some(cause) => {
+                assert_eq!(line_events(&mut calls), [LineEvent::Failed(call, cause)]);
+                assert_eq!(paths(requests(&mut calls)), ["DELETE /channels/n1-c5 "]);
+            }
+            None => {
+                assert_eq!(line_events(&mut calls), [LineEvent::Answered(call)]);
+                assert!(requests(&mut calls).is_empty());
+            }
+        }
+    }
+    // Hung up during detection: a failure with the channel's cause.
+    let mut calls = Calls::new(amd.clone());
+    calls.dial(CallId(6), "919999900010");
+    stasis_start(&mut calls, t0, "n1-c6", &["contact", "6"]);
+    destroyed(&mut calls, t0, "n1-c6", 16);
+    assert_eq!(
+        line_events(&mut calls),
+        [LineEvent::Failed(CallId(6), FailCause::NoAnswer)]
+    );
+    // Detection refused by Asterisk: the person is not lost.
+    let mut calls = Calls::new(amd);
+    calls.dial(CallId(7), "919999900010");
+    stasis_start(&mut calls, t0, "n1-c7", &["contact", "7"]);
+    calls.response(t0, Tag::Detect(CallId(7)), 404);
+    assert_eq!(line_events(&mut calls), [LineEvent::Answered(CallId(7))]);
+}
+
+#[test]
+fn a_warm_transfer_holds_consults_and_hands_over() {
+    let t0 = Instant::now();
+    let mut calls = connected(config(), t0);
+    let call = CallId(42);
+    calls.consult(call, "PJSIP/desk");
+    let sent = requests(&mut calls);
+    assert_eq!(
+        paths(sent.clone()),
+        [
+            "POST /bridges type=holding&bridgeId=n1-h42&name=n1-h42",
+            "POST /bridges/n1-h42/addChannel channel=n1-c42",
+            "POST /bridges/n1-h42/moh mohClass=default",
+            "POST /channels endpoint=PJSIP/desk&app=sanjeevani&appArgs=consult,42&callerId=District Health <1075>&timeout=20&channelId=n1-d42",
+        ]
+    );
+    assert!(sent.iter().all(|(tag, _)| *tag == Tag::Consult(call)));
+    stasis_start(&mut calls, t0, "n1-d42", &["consult", "42"]);
+    assert_eq!(
+        requests(&mut calls),
+        [(
+            Tag::ConsultJoin(call),
+            "POST /bridges/n1-b7/addChannel channel=n1-d42".to_string()
+        )]
+    );
+    assert!(transfers(&mut calls).is_empty());
+    calls.response(t0, Tag::ConsultJoin(call), 204);
+    assert_eq!(transfers(&mut calls), [TransferEvent::Consulting(call)]);
+    calls.complete_transfer(call);
+    assert_eq!(
+        paths(requests(&mut calls)),
+        [
+            "POST /bridges type=mixing&bridgeId=n1-x42&name=n1-x42",
+            "POST /bridges/n1-x42/addChannel channel=n1-d42",
+            "DELETE /bridges/n1-h42/moh ",
+            "POST /bridges/n1-x42/addChannel channel=n1-c42",
+            "DELETE /bridges/n1-h42 ",
+        ]
+    );
+    assert_eq!(transfers(&mut calls), [TransferEvent::Completed(call)]);
+    assert_eq!(line_events(&mut calls), [LineEvent::Hangup(call)]);
+    // The agent is free; when the doctor hangs up, the contact is hung up too.
+    destroyed(&mut calls, t0, "n1-d42", 16);
+    assert_eq!(
+        paths(requests(&mut calls)),
+        [
+            "DELETE /channels/n1-c42 ",
+            "DELETE /channels/n1-d42 ",
+            "DELETE /bridges/n1-x42 "
+        ]
+    );
+    destroyed(&mut calls, t0, "n1-c42", 16);
+    assert!(requests(&mut calls).is_empty() && line_events(&mut calls).is_empty());
+}
+
+#[test]
+fn every_failed_consult_puts_the_agent_back_with_the_contact() {
+    let t0 = Instant::now();
+    let back = "POST /bridges/n1-b7/addChannel channel=n1-c42";
+    // The desk is busy (or does not answer): destroyed before Stasis.
+    let mut calls = connected(config(), t0);
+    calls.consult(CallId(42), "PJSIP/desk");
+    requests(&mut calls);
+    destroyed(&mut calls, t0, "n1-d42", 17);
+    assert_eq!(
+        paths(requests(&mut calls)),
+        [
+            "DELETE /bridges/n1-h42/moh ",
+            "DELETE /bridges/n1-h42 ",
+            back
+        ]
+    );
+    assert_eq!(transfers(&mut calls), [TransferEvent::Failed(CallId(42))]);
+    assert!(line_events(&mut calls).is_empty(), "the call goes on");
+    // The doctor hangs up during the consult.
+    let mut calls = connected(config(), t0);
+    calls.consult(CallId(42), "PJSIP/desk");
+    stasis_start(&mut calls, t0, "n1-d42", &["consult", "42"]);
+    calls.response(t0, Tag::ConsultJoin(CallId(42)), 204);
+    requests(&mut calls);
+    destroyed(&mut calls, t0, "n1-d42", 16);
+    assert_eq!(requests(&mut calls).last().unwrap().1, back);
+    assert_eq!(
+        transfers(&mut calls),
+        [
+            TransferEvent::Consulting(CallId(42)),
+            TransferEvent::Failed(CallId(42))
+        ]
+    );
+    // The agent cancels: the consulted party is hung up.
+    let mut calls = connected(config(), t0);
+    calls.consult(CallId(42), "PJSIP/desk");
+    requests(&mut calls);
+    calls.cancel_transfer(CallId(42));
+    assert_eq!(
+        paths(requests(&mut calls)),
+        [
+            "DELETE /channels/n1-d42 ",
+            "DELETE /bridges/n1-h42/moh ",
+            "DELETE /bridges/n1-h42 ",
+            back
+        ]
+    );
+    assert_eq!(transfers(&mut calls), [TransferEvent::Failed(CallId(42))]);
+    // Asterisk refuses the originate, or completing before anyone answered.
+    for refuse in [true, false] {
+        let mut calls = connected(config(), t0);
+        calls.consult(CallId(42), "PJSIP/desk");
+        requests(&mut calls);
+        if refuse {
+            calls.response(t0, Tag::Consult(CallId(42)), 500);
+        } else {
+            calls.complete_transfer(CallId(42));
+        }
+        assert_eq!(requests(&mut calls).last().unwrap().1, back);
+        assert_eq!(transfers(&mut calls), [TransferEvent::Failed(CallId(42))]);
+    }
+    // No consult for a call that is not connected.
+    let mut calls = Calls::new(config());
+    calls.consult(CallId(9), "PJSIP/desk");
+    assert!(requests(&mut calls).is_empty());
+    assert_eq!(transfers(&mut calls), [TransferEvent::Failed(CallId(9))]);
+}
+
+#[test]
+fn a_contact_hanging_up_on_hold_ends_the_call_and_the_consult() {
+    let t0 = Instant::now();
+    let mut calls = connected(config(), t0);
+    calls.consult(CallId(42), "PJSIP/desk");
+    requests(&mut calls);
+    destroyed(&mut calls, t0, "n1-c42", 16);
+    assert_eq!(line_events(&mut calls), [LineEvent::Hangup(CallId(42))]);
+    assert_eq!(
+        paths(requests(&mut calls)),
+        [
+            "DELETE /channels/n1-d42 ",
+            "DELETE /bridges/n1-h42/moh ",
+            "DELETE /bridges/n1-h42 "
+        ]
+    );
+    // The doctor answering afterwards is hung up.
+    stasis_start(&mut calls, t0, "n1-d42", &["consult", "42"]);
+    assert_eq!(paths(requests(&mut calls)), ["DELETE /channels/n1-d42 "]);
+    assert!(transfers(&mut calls).is_empty());
+}
+
+#[test]
+fn a_supervisor_hears_the_call_through_a_snoop_channel() {
+    use supervise::{SpyMode, SupervisionEvent};
+    let t0 = Instant::now();
+    for (mode, whisper) in [
+        (SpyMode::Listen, "none"),
+        (SpyMode::Whisper, "out"),
+        (SpyMode::Barge, "both"),
+    ] {
+        let mut calls = connected(config(), t0);
+        calls.supervise(3, AgentId(7), "PJSIP/supervisor1", mode);
+        assert_eq!(
+            paths(requests(&mut calls)),
+            [
+                format!("POST /channels/n1-a7/snoop spy=both&whisper={whisper}&app=sanjeevani&appArgs=snoop,3&snoopId=n1-s3"),
+                "POST /channels endpoint=PJSIP/supervisor1&app=sanjeevani&appArgs=supervisor,3&callerId=District Health <1075>&timeout=30&channelId=n1-v3".to_string(),
+            ]
+        );
+        calls.response(t0, Tag::Supervise(3), 200);
+        stasis_start(&mut calls, t0, "n1-s3", &["snoop", "3"]);
+        assert!(requests(&mut calls).is_empty(), "waits for the supervisor");
+        stasis_start(&mut calls, t0, "n1-v3", &["supervisor", "3"]);
+        calls.response(t0, Tag::Supervise(3), 200);
+        assert_eq!(
+            paths(requests(&mut calls)),
+            [
+                "POST /bridges type=mixing&bridgeId=n1-m3&name=n1-m3",
+                "POST /bridges/n1-m3/addChannel channel=n1-s3",
+                "POST /bridges/n1-m3/addChannel channel=n1-v3",
+            ]
+        );
+        calls.response(t0, Tag::SuperviseJoin(3), 204);
+        assert!(calls.poll_supervision().is_none());
+        calls.response(t0, Tag::SuperviseJoin(3), 204);
+        assert_eq!(calls.poll_supervision(), Some(SupervisionEvent::Started(3)));
+        // The supervisor hangs up: the snoop and the bridge go.
+        destroyed(&mut calls, t0, "n1-v3", 16);
+        assert_eq!(
+            paths(requests(&mut calls)),
+            [
+                "DELETE /channels/n1-s3 ",
+                "DELETE /channels/n1-v3 ",
+                "DELETE /bridges/n1-m3 "
+            ]
+        );
+        assert_eq!(calls.poll_supervision(), Some(SupervisionEvent::Ended(3)));
+        assert!(line_events(&mut calls).is_empty(), "the call is untouched");
+    }
+    // Not for an agent who is not on the line.
+    let mut calls = Calls::new(config());
+    calls.supervise(4, AgentId(8), "PJSIP/supervisor1", SpyMode::Listen);
+    assert!(requests(&mut calls).is_empty());
+    assert_eq!(calls.poll_supervision(), Some(SupervisionEvent::Ended(4)));
+}
+
+#[test]
+fn every_connected_call_is_recorded_until_it_ends() {
+    let t0 = Instant::now();
+    let mut calls = Calls::new(AriConfig {
+        record_calls: true,
+        ..config()
+    });
+    agent_on_line(&mut calls, t0, AgentId(7));
+    calls.dial(CallId(42), "919999900010");
+    stasis_start(&mut calls, t0, "n1-c42", &["contact", "42"]);
+    calls.connect(CallId(42), AgentId(7));
+    requests(&mut calls);
+    calls.response(t0, Tag::Join(CallId(42)), 204);
+    assert_eq!(
+        requests(&mut calls),
+        [(
+            Tag::Record(CallId(42)),
+            "POST /bridges/n1-b7/record name=sanjeevani-n1-1764380000-42&format=wav&ifExists=fail"
+                .to_string()
+        )]
+    );
+    // Asked again (on demand): already recording.
+    calls.record(CallId(42));
+    assert!(requests(&mut calls).is_empty());
+    // The agent hangs up: the recording stops with the call.
+    calls.hang_up(CallId(42));
+    assert_eq!(
+        paths(requests(&mut calls)),
+        [
+            "POST /recordings/live/sanjeevani-n1-1764380000-42/stop ",
+            "DELETE /channels/n1-c42 "
+        ]
+    );
 }
