@@ -290,10 +290,7 @@ fn channel_for(requests: &[String], number: &str) -> String {
 fn naming(requests: &[String], id: &str) -> Vec<String> {
     requests
         .iter()
-        .filter(|r| {
-            r.split(['/', '=', '&', ' ', ','])
-                .any(|part| part == id)
-        })
+        .filter(|r| r.split(['/', '=', '&', ' ', ',']).any(|part| part == id))
         .cloned()
         .collect()
 }
@@ -337,7 +334,10 @@ async fn answering_machines_are_detected_in_the_dialplan_and_recorded_as_such() 
     let calls = naming(&requests, &machine);
     assert_eq!(
         calls[1..],
-        [continue_amd(&machine), format!("DELETE /channels/{machine}")]
+        [
+            continue_amd(&machine),
+            format!("DELETE /channels/{machine}")
+        ]
     );
 }
 
@@ -461,5 +461,19 @@ async fn a_supervisor_whispers_to_an_agent_on_a_recorded_call() {
     assert_eq!(
         server.requests()[before..],
         [format!("POST /recordings/live/{recording}/stop")]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_is_refused_and_pauses_dialing() {
+    let server = AriServer::start().await;
+    let mut settings = settings(&server);
+    settings.password = "wrong".into();
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let _line = AriLine::start(settings, events_tx);
+    assert_eq!(next(&mut events).await, LineEvent::Trunk { up: false });
+    assert!(
+        server.requests().is_empty(),
+        "refused before any resource was reached"
     );
 }

@@ -119,6 +119,7 @@ impl AriServer {
             .route("/ari/bridges/{id}/record", post(record_bridge))
             .route("/ari/recordings/live/{name}/stop", post(stop_recording))
             .route("/ari/applications/{app}", get(application))
+            .layer(axum::middleware::from_fn(require_auth))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -173,15 +174,41 @@ impl AriServer {
 }
 
 fn not_found(what: &str) -> Response {
-    (StatusCode::NOT_FOUND, Json(json!({"message": format!("{what} not found")}))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"message": format!("{what} not found")})),
+    )
+        .into_response()
 }
 
+/// Every resource needs our user's credentials: 401 otherwise.
+async fn require_auth(
+    Query(params): Params,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if auth_ok(&params, request.headers()) {
+        next.run(request).await
+    } else {
+        (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "Authentication required"})),
+        )
+            .into_response()
+    }
+}
+
+/// Basic authentication with our user, or `api_key=user:password`.
 fn auth_ok(params: &BTreeMap<String, String>, headers: &axum::http::HeaderMap) -> bool {
+    use base64::Engine;
+    let expected = format!("{USER}:{PASSWORD}");
     let basic = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("Basic "));
-    basic || params.get("api_key").map(String::as_str) == Some(&format!("{USER}:{PASSWORD}"))
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
+        .is_some_and(|v| v == expected.as_bytes());
+    basic || params.get("api_key") == Some(&expected)
 }
 
 fn record(inner: &Inner, method: &str, path: &str, params: &BTreeMap<String, String>) {
@@ -211,12 +238,8 @@ fn emit(inner: &Inner, kind: &str, mut body: Value) {
 async fn events_socket(
     State(inner): State<Arc<Inner>>,
     Query(params): Params,
-    headers: axum::http::HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if !auth_ok(&params, &headers) {
-        return StatusCode::UNAUTHORIZED.into_response();
-    }
     if params.get("app").map(String::as_str) != Some(inner.app.as_str()) {
         return StatusCode::BAD_REQUEST.into_response();
     }
@@ -446,7 +469,10 @@ async fn create_bridge(State(inner): State<Arc<Inner>>, Query(params): Params) -
         .unwrap()
         .bridges
         .insert(id.clone(), Vec::new());
-    let kind = params.get("type").cloned().unwrap_or_else(|| "mixing".into());
+    let kind = params
+        .get("type")
+        .cloned()
+        .unwrap_or_else(|| "mixing".into());
     Json(json!({"id": id, "technology": "simple_bridge", "bridge_type": kind,
         "bridge_class": "stasis", "creator": "Stasis", "name": params.get("name").cloned().unwrap_or_default(),
         "channels": [], "creationtime": "2026-11-29T02:00:00.000+0530", "video_mode": "none"}))
@@ -575,7 +601,11 @@ async fn continue_in_dialplan(
         channel.stasis = false;
         channel.endpoint.clone()
     };
-    emit(&inner, "StasisEnd", json!({"channel": channel_json(&id, "Up")}));
+    emit(
+        &inner,
+        "StasisEnd",
+        json!({"channel": channel_json(&id, "Up")}),
+    );
     let amd = params.get("context").map(String::as_str) == Some("dialer-amd");
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -600,11 +630,18 @@ async fn snoop(
 ) -> Response {
     record(&inner, "POST", &format!("/channels/{id}/snoop"), &params);
     let (Some(app), Some(snoop_id)) = (params.get("app"), params.get("snoopId")) else {
-        return (StatusCode::BAD_REQUEST, Json(json!({"message": "app is required"})))
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"message": "app is required"})),
+        )
             .into_response();
     };
     if app != &inner.app {
-        return (StatusCode::BAD_REQUEST, Json(json!({"message": "no such app"}))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"message": "no such app"})),
+        )
+            .into_response();
     }
     {
         let mut world = inner.world.lock().unwrap();
@@ -671,7 +708,10 @@ async fn record_bridge(
 ) -> Response {
     record(&inner, "POST", &format!("/bridges/{id}/record"), &params);
     let (Some(name), Some(_)) = (params.get("name"), params.get("format")) else {
-        return (StatusCode::BAD_REQUEST, Json(json!({"message": "name and format"})))
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"message": "name and format"})),
+        )
             .into_response();
     };
     let mut world = inner.world.lock().unwrap();
@@ -680,7 +720,10 @@ async fn record_bridge(
     }
     let exists = world.recordings.contains_key(name) || world.finished.contains(name);
     if exists && params.get("ifExists").map(String::as_str) == Some("fail") {
-        return (StatusCode::CONFLICT, Json(json!({"message": "Recording already exists"})))
+        return (
+            StatusCode::CONFLICT,
+            Json(json!({"message": "Recording already exists"})),
+        )
             .into_response();
     }
     world.recordings.insert(name.clone(), id.clone());
@@ -695,7 +738,12 @@ async fn stop_recording(
     Path(name): Path<String>,
     Query(params): Params,
 ) -> Response {
-    record(&inner, "POST", &format!("/recordings/live/{name}/stop"), &params);
+    record(
+        &inner,
+        "POST",
+        &format!("/recordings/live/{name}/stop"),
+        &params,
+    );
     let mut world = inner.world.lock().unwrap();
     let Some(bridge) = world.recordings.remove(&name) else {
         return not_found("Recording");

@@ -449,7 +449,11 @@ impl Calls {
 
     /// A REST answer for the request tagged `tag`.
     pub fn response(&mut self, now: Instant, tag: Tag, status: u16) {
-        let ok = (200..300).contains(&status);
+        let result = rest::RestError::check(status);
+        if let Err(error) = result {
+            tracing::debug!(?tag, %error, "ARI request refused");
+        }
+        let ok = result.is_ok();
         match tag {
             Tag::Originate(call) if !ok => self.originate_refused(call, status),
             // No detection: better a person than a lost call.
@@ -459,7 +463,8 @@ impl Calls {
             }
             Tag::Join(call) => match self.contacts.get(&call).copied() {
                 Some(ContactState::Joining { agent, answered_at }) if ok => {
-                    self.contacts.insert(call, ContactState::Connected { agent });
+                    self.contacts
+                        .insert(call, ContactState::Connected { agent });
                     self.latencies
                         .push(now.saturating_duration_since(answered_at));
                     if self.config.record_calls {
@@ -503,12 +508,13 @@ impl Calls {
         if self.contacts.remove(&call).is_none() {
             return;
         }
-        let cause = if status == 400 {
+        let error = rest::RestError::check(status).err();
+        let cause = if error == Some(rest::RestError::BadRequest) {
             FailCause::Invalid
         } else {
             FailCause::Congestion
         };
-        tracing::warn!(call = call.0, status, "originate refused");
+        tracing::warn!(call = call.0, error = ?error, "originate refused");
         self.events.push_back(LineEvent::Failed(call, cause));
     }
 
@@ -683,12 +689,7 @@ impl Calls {
 
     /// Hangs up a channel that is not a contact's (no event follows).
     fn hang_up_channel(&mut self, channel: &str) {
-        self.request(
-            Tag::Cleanup,
-            rest::HANGUP,
-            &[("channelId", channel)],
-            &[],
-        );
+        self.request(Tag::Cleanup, rest::HANGUP, &[("channelId", channel)], &[]);
     }
 
     fn ringing(&mut self, channel: &str) {
@@ -718,20 +719,16 @@ impl Calls {
                 }
             }
             Some(Owner::Consulted(call)) if self.handed.contains(&call) => self.end_handed(call),
-            Some(Owner::Consulted(call)) => {
-                self.fail_transfer(call, false)
-            }
-            Some(Owner::Agent(agent)) => {
-                if self.phones.remove(&agent).is_some() {
-                    let bridge = self.agent_bridge(agent);
-                    self.destroy_bridge(&bridge);
-                    self.events.push_back(LineEvent::AgentGone(agent));
-                }
+            Some(Owner::Consulted(call)) => self.fail_transfer(call, false),
+            Some(Owner::Agent(agent)) if self.phones.remove(&agent).is_some() => {
+                let bridge = self.agent_bridge(agent);
+                self.destroy_bridge(&bridge);
+                self.events.push_back(LineEvent::AgentGone(agent));
             }
             Some(Owner::Snoop(session)) | Some(Owner::Supervisor(session)) => {
                 self.stop_supervising(session)
             }
-            None => {}
+            _ => {}
         }
     }
 }

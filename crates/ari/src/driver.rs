@@ -13,6 +13,7 @@ use crate::calls::supervise::{SpyMode, SupervisionEvent};
 use crate::calls::{AriConfig, Calls, Tag};
 use crate::events::{self, Application};
 use crate::rest::{self, Method, Request};
+use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use sanjeevani_contacts::Phone;
 use sanjeevani_core::{AgentId, CallId};
@@ -21,6 +22,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 /// Where Asterisk is and how to reach it.
@@ -93,9 +95,7 @@ impl AriLine {
     }
 
     /// How supervision sessions go (once).
-    pub fn take_supervision_events(
-        &mut self,
-    ) -> Option<mpsc::UnboundedReceiver<SupervisionEvent>> {
+    pub fn take_supervision_events(&mut self) -> Option<mpsc::UnboundedReceiver<SupervisionEvent>> {
         self.supervision.take()
     }
 
@@ -229,20 +229,31 @@ async fn run(settings: AriSettings, mut ops: mpsc::UnboundedReceiver<Op>, report
     let (queue, queued) = mpsc::unbounded_channel();
     let mut sender = AbortOnDrop(Some(tokio::spawn(rest.clone().send_in_order(queued))));
     let mut calls = Calls::new(settings.calls.clone());
+    // Credentials go in a header, never in the URL (URLs end up in logs).
     let ws_url = format!(
-        "{}/ari/events?app={}&api_key={}:{}",
+        "{}/ari/events?app={}",
         settings
             .base
             .trim_end_matches('/')
             .replacen("http", "ws", 1),
         settings.calls.app,
-        settings.username,
-        settings.password
     );
+    let credentials = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{}", settings.username, settings.password));
     let mut backoff = Duration::from_millis(250);
     let mut up = true;
     'connect: loop {
-        let socket = match tokio_tungstenite::connect_async(ws_url.as_str()).await {
+        let mut request = match ws_url.as_str().into_client_request() {
+            Ok(request) => request,
+            Err(e) => {
+                tracing::error!(error = %e, "ARI URL unusable: adapter stopped");
+                return;
+            }
+        };
+        if let Ok(value) = format!("Basic {credentials}").parse() {
+            request.headers_mut().insert("authorization", value);
+        }
+        let socket = match tokio_tungstenite::connect_async(request).await {
             Ok((socket, _)) => socket,
             Err(e) => {
                 tracing::warn!(error = %e, retry_in = ?backoff, "ARI WebSocket unavailable");

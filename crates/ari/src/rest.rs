@@ -139,6 +139,44 @@ pub struct Request {
     pub query: Vec<(&'static str, String)>,
 }
 
+/// A REST answer other than success, as Asterisk's declarations describe them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RestError {
+    #[error("Asterisk did not answer")]
+    Unreachable,
+    #[error("400: invalid parameters")]
+    BadRequest,
+    #[error("401: wrong ARI user or password")]
+    Unauthorized,
+    #[error("404: no such channel, bridge, recording or application")]
+    NotFound,
+    #[error("409: not in our Stasis application, or the id is in use")]
+    Conflict,
+    #[error("{0}: not allowed in its present state")]
+    InvalidState(u16),
+    #[error("{0}: Asterisk failed")]
+    Server(u16),
+    #[error("unexpected status {0}")]
+    Unexpected(u16),
+}
+
+impl RestError {
+    /// `status` 0 means no answer at all.
+    pub fn check(status: u16) -> Result<(), RestError> {
+        Err(match status {
+            200..=299 => return Ok(()),
+            0 => RestError::Unreachable,
+            400 => RestError::BadRequest,
+            401 | 403 => RestError::Unauthorized,
+            404 => RestError::NotFound,
+            409 => RestError::Conflict,
+            412 | 422 => RestError::InvalidState(status),
+            500..=599 => RestError::Server(status),
+            _ => RestError::Unexpected(status),
+        })
+    }
+}
+
 /// A request the operation does not allow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
@@ -200,6 +238,19 @@ fn percent_encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_are_typed_by_status() {
+        assert_eq!(RestError::check(204), Ok(()));
+        assert_eq!(RestError::check(0), Err(RestError::Unreachable));
+        assert_eq!(RestError::check(400), Err(RestError::BadRequest));
+        assert_eq!(RestError::check(401), Err(RestError::Unauthorized));
+        assert_eq!(RestError::check(404), Err(RestError::NotFound));
+        assert_eq!(RestError::check(409), Err(RestError::Conflict));
+        assert_eq!(RestError::check(422), Err(RestError::InvalidState(422)));
+        assert_eq!(RestError::check(500), Err(RestError::Server(500)));
+        assert_eq!(RestError::check(302), Err(RestError::Unexpected(302)));
+    }
 
     #[test]
     fn requests_take_only_declared_parameters() {

@@ -27,7 +27,9 @@ pub enum ProtocolError {
     UnknownEvent(String),
     #[error("event {event:?} needs {field:?}")]
     Missing { event: String, field: &'static str },
-    #[error("unknown cause {0:?} (expected busy, no_answer, congestion, invalid, rejected or machine)")]
+    #[error(
+        "unknown cause {0:?} (expected busy, no_answer, congestion, invalid, rejected or machine)"
+    )]
     UnknownCause(String),
     #[error("call id {0:?} was not issued by this engine (call ids look like \"C7\")")]
     BadCallId(String),

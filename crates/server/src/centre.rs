@@ -4,6 +4,8 @@
 //! dialers themselves hold the business rules.
 
 use crate::config::Config;
+use sanjeevani_ari::calls::AriConfig;
+use sanjeevani_ari::driver::{AriLine, AriSettings};
 use sanjeevani_core::AgentId;
 use sanjeevani_dialer::{
     Control, Dialer, DialerLinks, DialerOptions, LiveView, Notice, SimulatedLine, Telephony,
@@ -116,6 +118,46 @@ fn sip_config(telephony: &crate::config::TelephonyConfig) -> SipConfig {
     }
 }
 
+/// The ARI adapter's settings for one campaign from the `[telephony]`
+/// section. Our ids start with node, campaign and start time, so that neither
+/// another node nor an earlier run of this one can collide with them.
+fn ari_settings(
+    telephony: &crate::config::TelephonyConfig,
+    node: &str,
+    campaign: CampaignId,
+) -> AriSettings {
+    let node: String = node
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let prefix = format!("{node}-{}-{started}", campaign.0);
+    AriSettings {
+        base: telephony.ari_url.clone(),
+        username: telephony.ari_username.clone(),
+        password: telephony.ari_password.clone(),
+        calls: AriConfig {
+            app: telephony.ari_app.clone(),
+            recording_prefix: format!("{}-{prefix}", telephony.ari_app),
+            prefix,
+            contact_endpoint: telephony.ari_contact_endpoint.clone(),
+            agent_endpoint: telephony.ari_agent_endpoint.clone(),
+            caller_id: telephony.ari_caller_id.clone(),
+            originate_timeout: 60,
+            message: telephony.ari_message.clone(),
+            amd_context: (!telephony.ari_amd_context.is_empty())
+                .then(|| telephony.ari_amd_context.clone()),
+            moh_class: telephony.ari_moh_class.clone(),
+            consult_timeout: 30,
+            record_calls: telephony.ari_record_calls,
+        },
+        ping: Duration::from_secs(5),
+    }
+}
+
 impl Centre {
     pub fn new(store: Arc<dyn Store>, config: Config) -> Result<Arc<Centre>, CentreError> {
         let scenario = if config.telephony.scenario.is_empty() {
@@ -166,6 +208,9 @@ impl Centre {
                 )
                 .with_people_below(FIRST_SIMULATED_AGENT),
             )
+        } else if self.config.telephony.kind == crate::config::TelephonyKind::Ari {
+            let settings = ari_settings(&self.config.telephony, &self.config.node, campaign.id);
+            Box::new(AriLine::start(settings, events_tx))
         } else {
             Box::new(
                 SipLine::start(sip_config(&self.config.telephony), events_tx)

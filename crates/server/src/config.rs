@@ -51,6 +51,8 @@ pub enum TelephonyKind {
     /// A SIP trunk or proxy (the `sip_*`, `trunk`, `contact_uri` and
     /// `agent_uri` keys).
     Sip,
+    /// Asterisk through ARI (the `ari_*` keys; see docs/asterisk.md).
+    Ari,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +85,27 @@ pub struct TelephonyConfig {
     pub max_calls: usize,
     /// SIP: seconds between OPTIONS keepalives to the trunk (0: none).
     pub keepalive_secs: u64,
+    /// ARI: Asterisk's HTTP server (ARI is under `/ari`).
+    pub ari_url: String,
+    /// ARI: the user in Asterisk's `ari.conf`.
+    pub ari_username: String,
+    pub ari_password: String,
+    /// ARI: our Stasis application.
+    pub ari_app: String,
+    /// ARI: a contact's endpoint; `{number}` is the E.164 number without `+`.
+    pub ari_contact_endpoint: String,
+    /// ARI: an agent's phone; `{agent}` is the agent's user id.
+    pub ari_agent_endpoint: String,
+    /// ARI: the caller id contacts see.
+    pub ari_caller_id: String,
+    /// ARI: the information message for abandoned calls (`sound:…`).
+    pub ari_message: String,
+    /// ARI: the dialplan context for answering-machine detection (empty: none).
+    pub ari_amd_context: String,
+    /// ARI: music-on-hold class for held contacts.
+    pub ari_moh_class: String,
+    /// ARI: record every connected call.
+    pub ari_record_calls: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +178,17 @@ impl Default for TelephonyConfig {
             calls_per_second: 20,
             max_calls: 200,
             keepalive_secs: 30,
+            ari_url: "http://127.0.0.1:8088".into(),
+            ari_username: "sanjeevani".into(),
+            ari_password: String::new(),
+            ari_app: "sanjeevani".into(),
+            ari_contact_endpoint: "PJSIP/{number}@trunk".into(),
+            ari_agent_endpoint: "PJSIP/agent{agent}".into(),
+            ari_caller_id: String::new(),
+            ari_message: "sound:sanjeevani-abandoned".into(),
+            ari_amd_context: String::new(),
+            ari_moh_class: "default".into(),
+            ari_record_calls: false,
         }
     }
 }
@@ -346,6 +380,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("kind"), "{err}");
+    }
+
+    #[test]
+    fn ari_telephony_is_configured_from_the_environment() {
+        let config = Config::load(
+            None,
+            vars(&[
+                ("SANJEEVANI_TELEPHONY_KIND", "ari"),
+                ("SANJEEVANI_TELEPHONY_ARI_URL", "http://10.0.0.7:8088"),
+                ("SANJEEVANI_TELEPHONY_ARI_PASSWORD", "from-a-secret-store"),
+                ("SANJEEVANI_TELEPHONY_ARI_AMD_CONTEXT", "dialer-amd"),
+                ("SANJEEVANI_TELEPHONY_ARI_RECORD_CALLS", "true"),
+            ]),
+        )
+        .unwrap();
+        let telephony = &config.telephony;
+        assert_eq!(telephony.kind, TelephonyKind::Ari);
+        assert_eq!(telephony.ari_url, "http://10.0.0.7:8088");
+        assert_eq!(telephony.ari_password, "from-a-secret-store");
+        assert_eq!(telephony.ari_amd_context, "dialer-amd");
+        assert!(telephony.ari_record_calls);
     }
 
     #[test]

@@ -9,11 +9,11 @@
 use crate::digest::Credentials;
 use crate::endpoint::{Endpoint, EndpointConfig, Transport};
 use crate::line::{Line, LineConfig};
-use sanjeevani_dialer::TransferEvent;
 use crate::transport;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use sanjeevani_contacts::Phone;
 use sanjeevani_core::{AgentId, CallId, FailCause};
+use sanjeevani_dialer::TransferEvent;
 use sanjeevani_dialer::{LineEvent, Telephony};
 use std::collections::VecDeque;
 use std::io;

@@ -52,7 +52,8 @@ impl Calls {
     /// Session `n`: the supervisor at `endpoint` hears agent `agent`'s calls
     /// in `mode`. The agent's phone must be on the line.
     pub fn supervise(&mut self, n: u64, agent: AgentId, endpoint: &str, mode: SpyMode) {
-        if self.supervisions.contains_key(&n) || self.phones.get(&agent) != Some(&PhoneState::OnLine)
+        if self.supervisions.contains_key(&n)
+            || self.phones.get(&agent) != Some(&PhoneState::OnLine)
         {
             self.supervision_events
                 .push_back(SupervisionEvent::Ended(n));

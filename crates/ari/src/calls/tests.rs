@@ -419,9 +419,17 @@ fn answering_machine_detection_runs_in_the_dialplan_and_a_machine_fails_the_call
         feed(
             &mut calls,
             t0,
-            &format!(r#"{{"type":"StasisEnd","channel":{}}}"#, channel("n1-c5", "Up")),
+            &format!(
+                r#"{{"type":"StasisEnd","channel":{}}}"#,
+                channel("n1-c5", "Up")
+            ),
         );
-        stasis_start(&mut calls, t0, "n1-c5", &["amd", status, "INITIALSILENCE-2500-2500"]);
+        stasis_start(
+            &mut calls,
+            t0,
+            "n1-c5",
+            &["amd", status, "INITIALSILENCE-2500-2500"],
+        );
         match expected {
             Some(cause) => {
                 assert_eq!(line_events(&mut calls), [LineEvent::Failed(call, cause)]);

@@ -133,7 +133,8 @@ impl Calls {
         }
         self.end_consult(call, consulted_alive);
         if let Some(ContactState::Held { agent }) = self.contacts.get(&call).copied() {
-            self.contacts.insert(call, ContactState::Connected { agent });
+            self.contacts
+                .insert(call, ContactState::Connected { agent });
             let bridge = self.agent_bridge(agent);
             let contact = self.contact_channel(call);
             self.add_channel(Tag::Cleanup, &bridge, contact);
