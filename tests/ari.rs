@@ -319,7 +319,7 @@ async fn answering_machines_are_detected_in_the_dialplan_and_recorded_as_such() 
     let requests = server.requests();
     let person = channel_for(&requests, "919999900010");
     let continue_amd = |id: &str| {
-        format!("POST /channels/{id}/continue context=dialer-amd&extension=s&priority=1")
+        format!("POST /channels/{id}/continue context=dialer-amd&extension=sanjeevani&priority=1")
     };
     let calls = naming(&requests, &person);
     assert_eq!(

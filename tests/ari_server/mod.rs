@@ -12,10 +12,11 @@
 //! - hang-up: `ChannelHangupRequest`, `ChannelLeftBridge` if bridged,
 //!   `StasisEnd`, `ChannelDestroyed` cause 16;
 //! - play: 201, `PlaybackStarted`, then `PlaybackFinished`.
-//! - continue into `dialer-amd` (the shipped `extensions.conf`): `StasisEnd`,
-//!   then `StasisStart` with `amd,{AMDSTATUS},{AMDCAUSE}`: MACHINE for a
-//!   number ending in 066, HUMAN otherwise; any other context has no such
-//!   extension and the channel is hung up;
+//! - continue into `dialer-amd` at the extension named after our app (the
+//!   shipped `extensions.conf`): `StasisEnd`, then `StasisStart` with
+//!   `amd,{AMDSTATUS},{AMDCAUSE}`: MACHINE for a number ending in 066, HUMAN
+//!   otherwise; anywhere else the dialplan has nothing for it and the
+//!   channel is hung up;
 //! - addChannel moves a channel out of its bridge (`ChannelLeftBridge`)
 //!   into the new one (`ChannelEnteredBridge`); holding bridges take music
 //!   on hold (no events);
@@ -606,7 +607,8 @@ async fn continue_in_dialplan(
         "StasisEnd",
         json!({"channel": channel_json(&id, "Up")}),
     );
-    let amd = params.get("context").map(String::as_str) == Some("dialer-amd");
+    let amd = params.get("context").map(String::as_str) == Some("dialer-amd")
+        && params.get("extension") == Some(&inner.app);
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(50)).await;
         if !amd {

@@ -53,8 +53,9 @@ pub struct AriConfig {
     pub originate_timeout: u32,
     /// The information message for abandoned calls (`sound:…`).
     pub message: String,
-    /// Dialplan context running `AMD()` then `Stasis({app},amd,…)`;
-    /// `None`: no answering-machine detection.
+    /// Dialplan context running `AMD()` then `Stasis(${EXTEN},amd,…)`: the
+    /// channel continues there at the extension named after our app, so
+    /// that it comes back to this node's app. `None`: no detection.
     pub amd_context: Option<String>,
     /// Music-on-hold class for a held contact.
     pub moh_class: String,
@@ -564,7 +565,7 @@ impl Calls {
                         self.contacts.insert(call, ContactState::Detecting);
                         let query = [
                             ("context", context),
-                            ("extension", "s".to_string()),
+                            ("extension", self.config.app.clone()),
                             ("priority", "1".to_string()),
                         ];
                         self.request(

@@ -410,7 +410,7 @@ fn answering_machine_detection_runs_in_the_dialplan_and_a_machine_fails_the_call
             requests(&mut calls),
             [(
                 Tag::Detect(call),
-                "POST /channels/n1-c5/continue context=dialer-amd&extension=s&priority=1"
+                "POST /channels/n1-c5/continue context=dialer-amd&extension=sanjeevani&priority=1"
                     .to_string()
             )]
         );
