@@ -458,7 +458,9 @@ impl Calls {
         match tag {
             Tag::Originate(call) if !ok => self.originate_refused(call, status),
             // No detection: better a person than a lost call.
-            Tag::Detect(call) if !ok => {
+            Tag::Detect(call)
+                if !ok && self.contacts.get(&call) == Some(&ContactState::Detecting) =>
+            {
                 tracing::warn!(call = call.0, status, "answering-machine detection refused");
                 self.answered(now, call);
             }
@@ -472,14 +474,18 @@ impl Calls {
                         self.record(call);
                     }
                 }
-                Some(_) if !ok => {
+                Some(ContactState::Joining { .. }) => {
                     tracing::warn!(call = call.0, status, "addChannel refused: call ended");
                     self.hang_up(call);
                     self.events.push_back(LineEvent::Hangup(call));
                 }
                 _ => {}
             },
-            Tag::Message(call) if !ok => self.hang_up(call),
+            Tag::Message(call)
+                if !ok && self.contacts.get(&call) == Some(&ContactState::Dropped) =>
+            {
+                self.hang_up(call)
+            }
             Tag::Record(call) if !ok => {
                 tracing::warn!(call = call.0, status, "recording refused");
                 self.recordings.remove(&call);
@@ -506,9 +512,10 @@ impl Calls {
 
     /// 400: a bad endpoint; 409: our id in use; 500: no channel.
     fn originate_refused(&mut self, call: CallId, status: u16) {
-        if self.contacts.remove(&call).is_none() {
+        if !matches!(self.contacts.get(&call), Some(ContactState::Dialing { .. })) {
             return;
         }
+        self.contacts.remove(&call);
         let error = rest::RestError::check(status).err();
         let cause = if error == Some(rest::RestError::BadRequest) {
             FailCause::Invalid
