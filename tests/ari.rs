@@ -477,3 +477,30 @@ async fn a_wrong_password_is_refused_and_pauses_dialing() {
         "refused before any resource was reached"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_call_hears_the_information_message_then_is_hung_up() {
+    let server = AriServer::start().await;
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let mut line = AriLine::start(settings(&server), events_tx);
+    let call = CallId(1);
+    let number = Phone::parse("+91 99999 00010", Region::default()).unwrap();
+    line.dial(call, &number);
+    assert_eq!(next_event(&mut events).await, LineEvent::Answered(call));
+    // No agent within the connect grace: the core drops the call.
+    line.drop_call(call);
+    eventually("the message played and the call hung up", || {
+        server.live() == (0, 0)
+    })
+    .await;
+    assert_eq!(
+        naming(&server.requests(), "n1-c1")[1..],
+        [
+            "POST /channels/n1-c1/play media=sound:sanjeevani-abandoned&playbackId=n1-p1",
+            "DELETE /channels/n1-c1",
+        ]
+    );
+    // The runtime has recorded the abandon itself: no further event for the call.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(events.try_recv().is_err());
+}
