@@ -21,6 +21,7 @@ pub mod agent;
 pub mod call;
 pub mod campaign;
 pub mod config;
+pub mod desk;
 pub mod error;
 pub mod estimate;
 pub mod event;

@@ -1,0 +1,873 @@
+//! The medical desk: warm transfers of escalated callers to the desk's
+//! members (doctors and the action team), and the tickets that follow up
+//! whoever could not be handed over live. Sans-io like the rest of the core:
+//! [`DeskEvent`]s stamped with an [`Instant`] in, [`DeskCommand`]s out.
+//!
+//! An escalation goes:
+//!
+//! ```text
+//!  escalate ─► Waiting (contact on hold) ─► Ringing(member) ─► Consulting(member) ─► complete ─► Handing ─► live
+//!                 ▲        │                    │                  │
+//!                 └────────┴── member fails ────┘                  └── doctor hangs up ─► Waiting (next member)
+//!  wait limit passed, all members tried, contact hangs up, agent cancels, PBX error ─► ticket
+//! ```
+//!
+//! Members are tried one at a time: free members who speak the caller's
+//! language first, then the longest idle; a member is not rung twice for the
+//! same escalation. Urgent escalations are served before routine ones, then
+//! oldest first.
+//!
+//! Every escalation ends in exactly one [`EscalationOutcome`]: handed over
+//! live, or a ticket. Every ticket ends in exactly one [`Resolution`]. A
+//! ticket carries a service-level deadline by urgency, is assigned to the
+//! member with the fewest open tickets, and is offered to a free member as a
+//! callback (preview: the doctor places it) until it is resolved or the
+//! tries run out (resolved as unreachable). Live escalations waiting on hold
+//! come before callbacks.
+
+use crate::{AgentId, CallId, Instant};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct EscalationId(pub u64);
+
+/// A member of the medical desk, as numbered by the driver.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct MemberId(pub u64);
+
+/// A follow-up ticket; it has the number of the escalation it came from.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TicketId(pub u64);
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Urgent,
+    Routine,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeskConfig {
+    /// How long one member may ring.
+    #[serde(with = "secs")]
+    pub ring_timeout: Duration,
+    /// How long a caller may wait on hold for a member before a ticket is
+    /// opened instead.
+    #[serde(with = "secs")]
+    pub wait_limit: Duration,
+    /// Service level: an urgent ticket should be resolved within this.
+    #[serde(with = "secs")]
+    pub urgent_within: Duration,
+    #[serde(with = "secs")]
+    pub routine_within: Duration,
+    /// Callback tries before a ticket is resolved as unreachable.
+    pub callback_tries: u32,
+    /// Between callback tries of one ticket.
+    #[serde(with = "secs")]
+    pub callback_retry: Duration,
+}
+
+impl Default for DeskConfig {
+    fn default() -> Self {
+        DeskConfig {
+            ring_timeout: Duration::from_secs(20),
+            wait_limit: Duration::from_secs(120),
+            urgent_within: Duration::from_secs(30 * 60),
+            routine_within: Duration::from_secs(4 * 3600),
+            callback_tries: 3,
+            callback_retry: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+mod secs {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_secs)
+    }
+}
+
+/// Why an escalation became a ticket.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketReason {
+    /// No member could take it within the wait limit (busy, away or not answering).
+    DeskUnavailable,
+    ContactHungUp,
+    AgentCancelled,
+    PbxError,
+}
+
+/// How a ticket was closed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    TeleconsultationDone,
+    MedicineDelivered,
+    AmbulanceSent,
+    Admitted,
+    NoActionNeeded,
+    /// Not reached after the configured callback tries.
+    Unreachable,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationOutcome {
+    Live { member: MemberId },
+    Ticket { reason: TicketReason },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeskEvent {
+    /// A member starts taking calls (speaks `languages`).
+    MemberIn {
+        member: MemberId,
+        languages: Vec<String>,
+    },
+    /// A member stops taking calls (after the current one, if any).
+    MemberOut(MemberId),
+    /// The agent of `call` escalates: the contact is to be held and a member consulted.
+    Escalate {
+        id: EscalationId,
+        call: CallId,
+        agent: AgentId,
+        urgency: Urgency,
+        language: String,
+    },
+    /// The member rung for the escalation answered and talks with the agent.
+    MemberAnswered(EscalationId),
+    /// The member rung or consulted is gone: busy, no answer, hung up.
+    MemberFailed(EscalationId),
+    /// The agent asks to hand the contact over to the member consulted.
+    AgentCompletes(EscalationId),
+    /// The PBX has joined contact and member.
+    HandedOver(EscalationId),
+    /// The agent gives up the transfer and is back with the contact.
+    AgentCancels(EscalationId),
+    ContactHungUp(EscalationId),
+    /// The PBX failed during the transfer.
+    PbxError(EscalationId),
+    /// A live call handed to `member` ended: the member is free.
+    LiveCallEnded(MemberId),
+    /// The member placed the callback of `ticket` and reached the person.
+    CallbackReached(TicketId),
+    /// The callback was not answered (busy, no answer, failed).
+    CallbackUnreached(TicketId),
+    /// The member closed the ticket.
+    Resolve(TicketId, Resolution),
+    /// Time passed.
+    Tick,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeskCommand {
+    /// Hold the contact of `call` (if not yet held) and ring `member` for its agent to consult.
+    Consult {
+        id: EscalationId,
+        call: CallId,
+        member: MemberId,
+    },
+    /// Stop ringing the member of `id` (the caller waits on hold, or the escalation ended).
+    StopRinging { id: EscalationId, member: MemberId },
+    /// Join contact and member; the agent leaves.
+    CompleteTransfer { id: EscalationId, call: CallId },
+    /// Drop the consult and put the agent back with the contact.
+    CancelTransfer { id: EscalationId, call: CallId },
+    /// The escalation no longer holds the agent: free for the next call, or
+    /// back with the contact (who is told that a doctor will call back).
+    ReleaseAgent {
+        id: EscalationId,
+        agent: AgentId,
+        with_contact: bool,
+    },
+    /// A ticket is opened, due by `due`, assigned to `member` (if any member is in).
+    OpenTicket {
+        ticket: TicketId,
+        urgency: Urgency,
+        reason: TicketReason,
+        due: Instant,
+        member: Option<MemberId>,
+    },
+    /// Offer `member` the callback of `ticket` (preview: the member places it).
+    OfferCallback { ticket: TicketId, member: MemberId },
+    /// An escalation ended.
+    Ended {
+        id: EscalationId,
+        outcome: EscalationOutcome,
+    },
+    /// A ticket was resolved.
+    Resolved {
+        ticket: TicketId,
+        resolution: Resolution,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DeskError {
+    #[error("time went backwards: {now} after {last}")]
+    TimeWentBackwards { now: Instant, last: Instant },
+    #[error("escalation {0:?} already exists")]
+    DuplicateEscalation(EscalationId),
+    #[error("unknown escalation {0:?}")]
+    UnknownEscalation(EscalationId),
+    #[error("unknown ticket {0:?}")]
+    UnknownTicket(TicketId),
+    #[error("unknown member {0:?}")]
+    UnknownMember(MemberId),
+    #[error("member {0:?} has no live call")]
+    MemberNotLive(MemberId),
+    #[error("escalation {id:?} is {state} and cannot {action}")]
+    Transition {
+        id: EscalationId,
+        state: &'static str,
+        action: &'static str,
+    },
+    #[error("ticket {ticket:?} is {state} and cannot {action}")]
+    TicketTransition {
+        ticket: TicketId,
+        state: &'static str,
+        action: &'static str,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MemberState {
+    Free,
+    Ringing(EscalationId),
+    Consulting(EscalationId),
+    /// With a caller handed over live.
+    Live,
+    OnCallback(TicketId),
+}
+
+#[derive(Debug, Clone)]
+struct Member {
+    languages: Vec<String>,
+    state: MemberState,
+    /// When the member last became free.
+    idle_since: Instant,
+    /// Still taking calls (false: leaves when the current one ends).
+    present: bool,
+    open_tickets: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// On hold, waiting for a free member.
+    Waiting,
+    Ringing {
+        member: MemberId,
+        until: Instant,
+    },
+    Consulting {
+        member: MemberId,
+    },
+    /// Hand-over asked of the PBX.
+    Handing {
+        member: MemberId,
+    },
+}
+
+impl Stage {
+    fn name(self) -> &'static str {
+        match self {
+            Stage::Waiting => "waiting",
+            Stage::Ringing { .. } => "ringing",
+            Stage::Consulting { .. } => "consulting",
+            Stage::Handing { .. } => "handing over",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Escalation {
+    call: CallId,
+    agent: AgentId,
+    urgency: Urgency,
+    language: String,
+    at: Instant,
+    stage: Stage,
+    tried: Vec<MemberId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TicketStage {
+    Open { next_try: Instant },
+    Offered(MemberId),
+    Calling(MemberId),
+    Talking(MemberId),
+}
+
+#[derive(Debug, Clone)]
+struct Ticket {
+    urgency: Urgency,
+    language: String,
+    member: Option<MemberId>,
+    tries: u32,
+    stage: TicketStage,
+}
+
+/// What the desk remembers of an escalation once it has ended, for reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EscalationRecord {
+    pub id: EscalationId,
+    pub urgency: Urgency,
+    pub escalated_at: Instant,
+    /// None while the escalation is going on.
+    pub outcome: Option<EscalationOutcome>,
+    /// When a member first talked to the person: live, at the consult's
+    /// answer; by ticket, when a callback reached them (None: not yet, or never).
+    pub doctor_at: Option<Instant>,
+    /// Ticket only: when it was resolved, and how.
+    pub resolved: Option<(Instant, Resolution)>,
+}
+
+/// The medical desk. See the module documentation.
+#[derive(Debug, Clone)]
+pub struct Desk {
+    config: DeskConfig,
+    members: BTreeMap<MemberId, Member>,
+    escalations: BTreeMap<EscalationId, Escalation>,
+    tickets: BTreeMap<TicketId, Ticket>,
+    records: BTreeMap<EscalationId, EscalationRecord>,
+    last: Instant,
+}
+
+impl Desk {
+    pub fn new(config: DeskConfig) -> Desk {
+        Desk {
+            config,
+            members: BTreeMap::new(),
+            escalations: BTreeMap::new(),
+            tickets: BTreeMap::new(),
+            records: BTreeMap::new(),
+            last: Instant::ZERO,
+        }
+    }
+
+    /// Every escalation so far: ended ones with their outcome (tickets with
+    /// their resolution once resolved).
+    pub fn records(&self) -> impl Iterator<Item = &EscalationRecord> {
+        self.records.values()
+    }
+
+    /// Escalations not ended yet, and tickets not resolved yet.
+    pub fn open(&self) -> (usize, usize) {
+        (self.escalations.len(), self.tickets.len())
+    }
+
+    /// When the desk next wants a [`DeskEvent::Tick`].
+    pub fn next_wake(&self) -> Option<Instant> {
+        let rings = self.escalations.values().filter_map(|e| match e.stage {
+            Stage::Ringing { until, .. } => Some(until),
+            _ => None,
+        });
+        let waits = self
+            .escalations
+            .values()
+            .filter(|e| e.stage == Stage::Waiting)
+            .map(|e| e.at + self.config.wait_limit);
+        let tries = self.tickets.values().filter_map(|t| match t.stage {
+            TicketStage::Open { next_try } if next_try > self.last => Some(next_try),
+            _ => None,
+        });
+        rings.chain(waits).chain(tries).min()
+    }
+
+    pub fn handle(
+        &mut self,
+        now: Instant,
+        event: DeskEvent,
+        out: &mut Vec<DeskCommand>,
+    ) -> Result<(), DeskError> {
+        if now < self.last {
+            return Err(DeskError::TimeWentBackwards {
+                now,
+                last: self.last,
+            });
+        }
+        self.check(&event)?;
+        self.last = now;
+        match event {
+            DeskEvent::MemberIn { member, languages } => {
+                let entry = self.members.entry(member).or_insert(Member {
+                    languages: Vec::new(),
+                    state: MemberState::Free,
+                    idle_since: now,
+                    present: true,
+                    open_tickets: 0,
+                });
+                entry.languages = languages;
+                entry.present = true;
+            }
+            DeskEvent::MemberOut(member) => {
+                let m = self.members.get_mut(&member).expect("checked");
+                m.present = false;
+                if m.state == MemberState::Free {
+                    self.free_member(member, now);
+                }
+            }
+            DeskEvent::Escalate {
+                id,
+                call,
+                agent,
+                urgency,
+                language,
+            } => {
+                self.escalations.insert(
+                    id,
+                    Escalation {
+                        call,
+                        agent,
+                        urgency,
+                        language,
+                        at: now,
+                        stage: Stage::Waiting,
+                        tried: Vec::new(),
+                    },
+                );
+                self.records.insert(
+                    id,
+                    EscalationRecord {
+                        id,
+                        urgency,
+                        escalated_at: now,
+                        outcome: None,
+                        doctor_at: None,
+                        resolved: None,
+                    },
+                );
+            }
+            DeskEvent::MemberAnswered(id) => {
+                let e = self.escalations.get_mut(&id).expect("checked");
+                let Stage::Ringing { member, .. } = e.stage else {
+                    unreachable!("checked")
+                };
+                e.stage = Stage::Consulting { member };
+                self.set_member(member, MemberState::Consulting(id), now);
+                if let Some(record) = self.records.get_mut(&id) {
+                    record.doctor_at.get_or_insert(now);
+                }
+            }
+            DeskEvent::MemberFailed(id) => {
+                let e = self.escalations.get_mut(&id).expect("checked");
+                let member = match e.stage {
+                    Stage::Ringing { member, .. } | Stage::Consulting { member } => member,
+                    _ => unreachable!("checked"),
+                };
+                e.stage = Stage::Waiting;
+                self.free_member(member, now);
+            }
+            DeskEvent::AgentCompletes(id) => {
+                let e = self.escalations.get_mut(&id).expect("checked");
+                let Stage::Consulting { member } = e.stage else {
+                    unreachable!("checked")
+                };
+                e.stage = Stage::Handing { member };
+                out.push(DeskCommand::CompleteTransfer { id, call: e.call });
+            }
+            DeskEvent::HandedOver(id) => {
+                let e = self.escalations.remove(&id).expect("checked");
+                let Stage::Handing { member } = e.stage else {
+                    unreachable!("checked")
+                };
+                self.set_member(member, MemberState::Live, now);
+                out.push(DeskCommand::ReleaseAgent {
+                    id,
+                    agent: e.agent,
+                    with_contact: false,
+                });
+                self.end(id, EscalationOutcome::Live { member }, out);
+            }
+            DeskEvent::AgentCancels(id) => {
+                self.make_ticket(now, id, TicketReason::AgentCancelled, true, out)
+            }
+            DeskEvent::ContactHungUp(id) => {
+                self.make_ticket(now, id, TicketReason::ContactHungUp, false, out)
+            }
+            DeskEvent::PbxError(id) => {
+                self.make_ticket(now, id, TicketReason::PbxError, false, out)
+            }
+            DeskEvent::LiveCallEnded(member) => self.free_member(member, now),
+            DeskEvent::CallbackReached(ticket) => {
+                let t = self.tickets.get_mut(&ticket).expect("checked");
+                let TicketStage::Calling(member) = t.stage else {
+                    unreachable!("checked")
+                };
+                t.stage = TicketStage::Talking(member);
+                if let Some(record) = self.records.get_mut(&EscalationId(ticket.0)) {
+                    record.doctor_at.get_or_insert(now);
+                }
+            }
+            DeskEvent::CallbackUnreached(ticket) => {
+                let t = self.tickets.get_mut(&ticket).expect("checked");
+                let TicketStage::Calling(member) = t.stage else {
+                    unreachable!("checked")
+                };
+                t.tries += 1;
+                t.stage = TicketStage::Open {
+                    next_try: now + self.config.callback_retry,
+                };
+                let exhausted = t.tries >= self.config.callback_tries;
+                self.free_member(member, now);
+                if exhausted {
+                    self.resolve(now, ticket, Resolution::Unreachable, out);
+                }
+            }
+            DeskEvent::Resolve(ticket, resolution) => {
+                let member = match self.tickets[&ticket].stage {
+                    TicketStage::Offered(m) | TicketStage::Calling(m) | TicketStage::Talking(m) => {
+                        Some(m)
+                    }
+                    TicketStage::Open { .. } => None,
+                };
+                if let Some(member) = member {
+                    self.free_member(member, now);
+                }
+                self.resolve(now, ticket, resolution, out);
+            }
+            DeskEvent::Tick => {}
+        }
+        self.expire(now, out);
+        self.dispatch(now, out);
+        Ok(())
+    }
+
+    /// The member placed the callback offered (preview): from now on it is
+    /// ringing the person. Separate from [`Desk::handle`] so the driver can
+    /// tell an offer from a call.
+    pub fn callback_placed(&mut self, ticket: TicketId) -> Result<(), DeskError> {
+        let t = self
+            .tickets
+            .get_mut(&ticket)
+            .ok_or(DeskError::UnknownTicket(ticket))?;
+        match t.stage {
+            TicketStage::Offered(member) => {
+                t.stage = TicketStage::Calling(member);
+                Ok(())
+            }
+            _ => Err(DeskError::TicketTransition {
+                ticket,
+                state: "not offered",
+                action: "be placed",
+            }),
+        }
+    }
+
+    /// Refuses events that do not fit the present state, before anything changes.
+    fn check(&self, event: &DeskEvent) -> Result<(), DeskError> {
+        let escalation = |id: &EscalationId| {
+            self.escalations
+                .get(id)
+                .ok_or(DeskError::UnknownEscalation(*id))
+        };
+        let ticket = |id: &TicketId| self.tickets.get(id).ok_or(DeskError::UnknownTicket(*id));
+        let wrong = |id: EscalationId, stage: Stage, action| {
+            Err(DeskError::Transition {
+                id,
+                state: stage.name(),
+                action,
+            })
+        };
+        match event {
+            DeskEvent::MemberOut(member) | DeskEvent::LiveCallEnded(member) => {
+                let m = self
+                    .members
+                    .get(member)
+                    .ok_or(DeskError::UnknownMember(*member))?;
+                if matches!(event, DeskEvent::LiveCallEnded(_)) && m.state != MemberState::Live {
+                    return Err(DeskError::MemberNotLive(*member));
+                }
+            }
+            DeskEvent::Escalate { id, .. } => {
+                if self.records.contains_key(id) {
+                    return Err(DeskError::DuplicateEscalation(*id));
+                }
+            }
+            DeskEvent::MemberAnswered(id) => {
+                let stage = escalation(id)?.stage;
+                if !matches!(stage, Stage::Ringing { .. }) {
+                    return wrong(*id, stage, "have a member answer");
+                }
+            }
+            DeskEvent::MemberFailed(id) => {
+                let stage = escalation(id)?.stage;
+                if !matches!(stage, Stage::Ringing { .. } | Stage::Consulting { .. }) {
+                    return wrong(*id, stage, "lose its member");
+                }
+            }
+            DeskEvent::AgentCompletes(id) => {
+                let stage = escalation(id)?.stage;
+                if !matches!(stage, Stage::Consulting { .. }) {
+                    return wrong(*id, stage, "be completed");
+                }
+            }
+            DeskEvent::HandedOver(id) => {
+                let stage = escalation(id)?.stage;
+                if !matches!(stage, Stage::Handing { .. }) {
+                    return wrong(*id, stage, "be handed over");
+                }
+            }
+            DeskEvent::AgentCancels(id)
+            | DeskEvent::ContactHungUp(id)
+            | DeskEvent::PbxError(id) => {
+                escalation(id)?;
+            }
+            DeskEvent::CallbackReached(id) | DeskEvent::CallbackUnreached(id) => {
+                if !matches!(ticket(id)?.stage, TicketStage::Calling(_)) {
+                    return Err(DeskError::TicketTransition {
+                        ticket: *id,
+                        state: "not being called",
+                        action: "hear how the callback went",
+                    });
+                }
+            }
+            DeskEvent::Resolve(id, _) => {
+                ticket(id)?;
+            }
+            DeskEvent::MemberIn { .. } | DeskEvent::Tick => {}
+        }
+        Ok(())
+    }
+
+    fn set_member(&mut self, member: MemberId, state: MemberState, now: Instant) {
+        if let Some(m) = self.members.get_mut(&member) {
+            m.state = state;
+            if state == MemberState::Free {
+                m.idle_since = now;
+            }
+        }
+    }
+
+    /// The member is free again, or leaves if they asked to.
+    fn free_member(&mut self, member: MemberId, now: Instant) {
+        let leaving = self.members.get(&member).is_some_and(|m| !m.present);
+        if leaving {
+            self.members.remove(&member);
+            for ticket in self.tickets.values_mut() {
+                if ticket.member == Some(member) {
+                    ticket.member = None;
+                }
+            }
+        } else {
+            self.set_member(member, MemberState::Free, now);
+        }
+    }
+
+    fn end(&mut self, id: EscalationId, outcome: EscalationOutcome, out: &mut Vec<DeskCommand>) {
+        if let Some(record) = self.records.get_mut(&id) {
+            record.outcome = Some(outcome);
+        }
+        out.push(DeskCommand::Ended { id, outcome });
+    }
+
+    /// The escalation becomes a ticket: the PBX side is undone, the agent
+    /// released (with the contact if the contact is still there).
+    fn make_ticket(
+        &mut self,
+        now: Instant,
+        id: EscalationId,
+        reason: TicketReason,
+        contact_there: bool,
+        out: &mut Vec<DeskCommand>,
+    ) {
+        let e = self.escalations.remove(&id).expect("checked");
+        match e.stage {
+            Stage::Ringing { member, .. } => {
+                out.push(DeskCommand::StopRinging { id, member });
+                self.free_member(member, now);
+            }
+            Stage::Consulting { member } | Stage::Handing { member } => {
+                self.free_member(member, now)
+            }
+            Stage::Waiting => {}
+        }
+        if contact_there {
+            out.push(DeskCommand::CancelTransfer { id, call: e.call });
+        }
+        out.push(DeskCommand::ReleaseAgent {
+            id,
+            agent: e.agent,
+            with_contact: contact_there,
+        });
+        let ticket = TicketId(id.0);
+        let due = e.at
+            + match e.urgency {
+                Urgency::Urgent => self.config.urgent_within,
+                Urgency::Routine => self.config.routine_within,
+            };
+        let member = self.assignee(&e.language);
+        if let Some(m) = member.and_then(|m| self.members.get_mut(&m)) {
+            m.open_tickets += 1;
+        }
+        self.tickets.insert(
+            ticket,
+            Ticket {
+                urgency: e.urgency,
+                language: e.language,
+                member,
+                tries: 0,
+                stage: TicketStage::Open { next_try: now },
+            },
+        );
+        out.push(DeskCommand::OpenTicket {
+            ticket,
+            urgency: e.urgency,
+            reason,
+            due,
+            member,
+        });
+        self.end(id, EscalationOutcome::Ticket { reason }, out);
+    }
+
+    /// The member present with the fewest open tickets, speakers of the
+    /// caller's language first.
+    fn assignee(&self, language: &str) -> Option<MemberId> {
+        self.members
+            .iter()
+            .filter(|(_, m)| m.present)
+            .min_by_key(|(id, m)| {
+                (
+                    !m.languages.iter().any(|l| l == language),
+                    m.open_tickets,
+                    **id,
+                )
+            })
+            .map(|(id, _)| *id)
+    }
+
+    fn resolve(
+        &mut self,
+        now: Instant,
+        ticket: TicketId,
+        resolution: Resolution,
+        out: &mut Vec<DeskCommand>,
+    ) {
+        let Some(t) = self.tickets.remove(&ticket) else {
+            return;
+        };
+        if let Some(m) = t.member.and_then(|m| self.members.get_mut(&m)) {
+            m.open_tickets = m.open_tickets.saturating_sub(1);
+        }
+        if let Some(record) = self.records.get_mut(&EscalationId(ticket.0)) {
+            record.resolved = Some((now, resolution));
+        }
+        out.push(DeskCommand::Resolved { ticket, resolution });
+    }
+
+    /// Rings that ran out and waits past the limit.
+    fn expire(&mut self, now: Instant, out: &mut Vec<DeskCommand>) {
+        let rung_out: Vec<(EscalationId, MemberId)> = self
+            .escalations
+            .iter()
+            .filter_map(|(id, e)| match e.stage {
+                Stage::Ringing { member, until } if until <= now => Some((*id, member)),
+                _ => None,
+            })
+            .collect();
+        for (id, member) in rung_out {
+            out.push(DeskCommand::StopRinging { id, member });
+            self.escalations.get_mut(&id).expect("listed").stage = Stage::Waiting;
+            self.free_member(member, now);
+        }
+        let too_long: Vec<EscalationId> = self
+            .escalations
+            .iter()
+            .filter(|(_, e)| e.stage == Stage::Waiting && e.at + self.config.wait_limit <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in too_long {
+            self.make_ticket(now, id, TicketReason::DeskUnavailable, true, out);
+        }
+    }
+
+    /// Free members take waiting callers first (urgent, then oldest), then
+    /// callbacks that are due (urgent, then earliest due).
+    fn dispatch(&mut self, now: Instant, out: &mut Vec<DeskCommand>) {
+        let mut waiting: Vec<(Urgency, Instant, EscalationId)> = self
+            .escalations
+            .iter()
+            .filter(|(_, e)| e.stage == Stage::Waiting)
+            .map(|(id, e)| (e.urgency, e.at, *id))
+            .collect();
+        waiting.sort();
+        for (_, _, id) in waiting {
+            let e = &self.escalations[&id];
+            let pick = self
+                .members
+                .iter()
+                .filter(|(m, member)| {
+                    member.present && member.state == MemberState::Free && !e.tried.contains(m)
+                })
+                .min_by_key(|(m, member)| {
+                    (
+                        !member.languages.contains(&e.language),
+                        member.idle_since,
+                        **m,
+                    )
+                })
+                .map(|(m, _)| *m);
+            let Some(member) = pick else {
+                continue;
+            };
+            let e = self.escalations.get_mut(&id).expect("listed");
+            e.tried.push(member);
+            e.stage = Stage::Ringing {
+                member,
+                until: now + self.config.ring_timeout,
+            };
+            out.push(DeskCommand::Consult {
+                id,
+                call: e.call,
+                member,
+            });
+            self.set_member(member, MemberState::Ringing(id), now);
+        }
+        // Callers whom every present member has been tried for wait until
+        // the limit; nothing more to do for them here.
+        let mut due: Vec<(Urgency, TicketId)> = self
+            .tickets
+            .iter()
+            .filter(|(_, t)| matches!(t.stage, TicketStage::Open { next_try } if next_try <= now))
+            .map(|(id, t)| (t.urgency, *id))
+            .collect();
+        due.sort();
+        for (_, ticket) in due {
+            let t = &self.tickets[&ticket];
+            let free = |m: &MemberId| {
+                self.members
+                    .get(m)
+                    .is_some_and(|m| m.present && m.state == MemberState::Free)
+            };
+            let member = match t.member {
+                Some(m) if free(&m) => Some(m),
+                _ => self
+                    .members
+                    .iter()
+                    .filter(|(m, _)| free(m))
+                    .min_by_key(|(m, member)| (!member.languages.contains(&t.language), **m))
+                    .map(|(m, _)| *m),
+            };
+            let Some(member) = member else {
+                continue;
+            };
+            self.tickets.get_mut(&ticket).expect("listed").stage = TicketStage::Offered(member);
+            self.set_member(member, MemberState::OnCallback(ticket), now);
+            out.push(DeskCommand::OfferCallback { ticket, member });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
