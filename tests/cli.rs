@@ -124,6 +124,27 @@ fn hard_scenarios_stay_within_the_cap() {
 }
 
 #[test]
+fn the_district_day_desk_loses_no_escalation() {
+    for seed in 1..=3 {
+        let (r, _) = simulate_json("district-day.toml", "predictive", seed);
+        let desk = &r["desk"];
+        assert_eq!(desk["members"], 6);
+        let escalations = desk["escalations"].as_u64().unwrap();
+        // One connected call in twenty is escalated.
+        let connects = r["connects"].as_u64().unwrap();
+        let share = escalations as f64 / connects as f64;
+        assert!((0.03..0.07).contains(&share), "seed {seed}: {share}");
+        assert_eq!(
+            desk["live"].as_u64().unwrap() + desk["tickets"].as_u64().unwrap(),
+            escalations
+        );
+        assert_eq!(desk["lost"], 0, "seed {seed}: {desk}");
+        let p95 = desk["to_doctor_p95"].as_f64().unwrap();
+        assert!(p95 > 0.0 && p95 < 90.0, "seed {seed}: p95 {p95} s");
+    }
+}
+
+#[test]
 fn bad_scenario_names_the_problem() {
     let scratch = Scratch::new("bad-scenario");
     let path = scratch.edited_scenario(

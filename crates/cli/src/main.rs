@@ -199,4 +199,23 @@ fn print_report(r: &Report) {
     );
     println!("answer-to-agent p95      {:.3} s", r.answer_to_agent_p95);
     println!("dials per connect        {:.2}", r.dials_per_connect);
+    if let Some(d) = &r.desk {
+        println!("medical desk             {} members", d.members);
+        println!(
+            "escalations live/ticket  {} / {} of {} ({} live)",
+            d.live,
+            d.tickets,
+            d.escalations,
+            pct(d.live_share)
+        );
+        println!(
+            "escalation to doctor     p50 {:.0} s, p95 {:.0} s",
+            d.to_doctor_p50, d.to_doctor_p95
+        );
+        println!(
+            "ticket age at resolution p50 {:.0} min, p95 {:.0} min ({} unreachable)",
+            d.ticket_age_p50, d.ticket_age_p95, d.tickets_unreachable
+        );
+        println!("escalations lost         {}", d.lost);
+    }
 }

@@ -114,6 +114,7 @@ pub fn cell_scenario(agents: u32, answer_rate: f64, hours: f64) -> Scenario {
             wrap_up: Dist::constant(0.0),
         },
         campaign,
+        desk: None,
     }
 }
 

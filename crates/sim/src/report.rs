@@ -36,6 +36,74 @@ pub struct Report {
     pub dials_per_connect: f64,
     /// Events the loop processed (core events and its own).
     pub events: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desk: Option<DeskReport>,
+}
+
+/// The medical desk's figures: how escalations ended and how soon a
+/// member of the desk was on the line with the person.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeskReport {
+    pub members: u32,
+    pub escalations: u64,
+    pub live: u64,
+    pub tickets: u64,
+    pub live_share: f64,
+    /// Seconds from escalation to a member on the line (live: the consult
+    /// answered; ticket: the callback reached), over escalations that got one.
+    pub to_doctor_p50: f64,
+    pub to_doctor_p95: f64,
+    /// Minutes from escalation to the ticket's resolution.
+    pub ticket_age_p50: f64,
+    pub ticket_age_p95: f64,
+    pub tickets_unreachable: u64,
+    /// Escalations without an outcome, or whose ticket was never resolved.
+    pub lost: u64,
+}
+
+/// The desk's figures at the end of a run.
+pub fn desk_report(desk: &sanjeevani_core::desk::Desk, members: u32) -> DeskReport {
+    use sanjeevani_core::desk::{EscalationOutcome, Resolution};
+    let (mut live, mut tickets, mut unreachable, mut lost) = (0, 0, 0, 0);
+    let (mut to_doctor, mut ages) = (Vec::new(), Vec::new());
+    let mut escalations = 0;
+    for record in desk.records() {
+        escalations += 1;
+        let at = record.escalated_at;
+        match record.outcome {
+            Some(EscalationOutcome::Live { .. }) => live += 1,
+            Some(EscalationOutcome::Ticket { .. }) => {
+                tickets += 1;
+                match record.resolved {
+                    Some((when, resolution)) => {
+                        ages.push(when.secs_since(at) / 60.0);
+                        if resolution == Resolution::Unreachable {
+                            unreachable += 1;
+                        }
+                    }
+                    None => lost += 1,
+                }
+            }
+            None => lost += 1,
+        }
+        if let Some(t) = record.doctor_at {
+            to_doctor.push(t.secs_since(at));
+        }
+    }
+    let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
+    DeskReport {
+        members,
+        escalations,
+        live,
+        tickets,
+        live_share: r4(ratio(live, escalations)),
+        to_doctor_p50: r4(percentile(&mut to_doctor, 0.5)),
+        to_doctor_p95: r4(percentile(&mut to_doctor, 0.95)),
+        ticket_age_p50: r4(percentile(&mut ages, 0.5)),
+        ticket_age_p95: r4(percentile(&mut ages, 0.95)),
+        tickets_unreachable: unreachable,
+        lost,
+    }
 }
 
 #[derive(Default)]
@@ -223,6 +291,7 @@ impl Recorder {
             answer_to_agent_p95: r4(percentile(&mut self.answer_delays, 0.95)),
             dials_per_connect: r4(ratio(self.dials as f64, connects as f64)),
             events,
+            desk: None,
         }
     }
 }

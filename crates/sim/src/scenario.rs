@@ -31,9 +31,26 @@
 //! no_answer_timeout = 25
 //! [campaign.pacing]
 //! mode = "predictive"
+//!
+//! [desk]                     # the medical desk; omit for none
+//! members = 6
+//! escalation_rate = 0.05     # share of connected calls escalated
+//! urgent_share = 0.3
+//! escalate_after = { dist = "lognormal", mean = 30, cv = 0.3 }
+//! member_answer = 0.9        # a rung member answers (else rings out)
+//! member_ring = { dist = "lognormal", mean = 8, cv = 0.5 }
+//! consult = { dist = "lognormal", mean = 45, cv = 0.5 }
+//! live_talk = { dist = "lognormal", mean = 300, cv = 0.5 }
+//! hold_patience = { dist = "exponential", mean = 240 }
+//! callback_answer = 0.7
+//! callback_ring = { dist = "lognormal", mean = 12, cv = 0.4 }
+//! callback_talk = { dist = "lognormal", mean = 300, cv = 0.5 }
+//! preview = { dist = "constant", value = 20 }
+//! [desk.config]              # the core's DeskConfig (ring_timeout, wait_limit, ...)
 //! ```
 
 use crate::dist::Dist;
+use sanjeevani_core::desk::DeskConfig;
 use sanjeevani_core::CampaignConfig;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -72,6 +89,81 @@ pub struct Scenario {
     pub handling: Handling,
     #[serde(default)]
     pub campaign: CampaignConfig,
+    #[serde(default)]
+    pub desk: Option<DeskScenario>,
+}
+
+/// The medical desk: its members, how often agents escalate, and how long
+/// each part of an escalation and a callback takes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskScenario {
+    pub members: u32,
+    /// Share of connected calls the agent escalates.
+    pub escalation_rate: f64,
+    #[serde(default)]
+    pub urgent_share: f64,
+    /// Seconds into the talk when the agent escalates.
+    pub escalate_after: Dist,
+    /// Probability that a rung member answers (otherwise the ring times out).
+    pub member_answer: f64,
+    pub member_ring: Dist,
+    /// Agent and member talking before the hand-over.
+    pub consult: Dist,
+    /// Member and caller after the hand-over.
+    pub live_talk: Dist,
+    /// How long a caller stays on hold before hanging up.
+    pub hold_patience: Dist,
+    pub callback_answer: f64,
+    pub callback_ring: Dist,
+    pub callback_talk: Dist,
+    /// The member reading the ticket before placing the callback.
+    #[serde(default = "zero")]
+    pub preview: Dist,
+    /// The agent telling a caller that a doctor will call back.
+    #[serde(default = "default_tell")]
+    pub tell_callback: Dist,
+    #[serde(default)]
+    pub config: DeskConfig,
+}
+
+fn default_tell() -> Dist {
+    Dist::constant(20.0)
+}
+
+impl DeskScenario {
+    fn validate(&self) -> Result<(), String> {
+        if self.members == 0 || self.members > 1000 {
+            return Err("desk.members must be between 1 and 1000".into());
+        }
+        for (field, p) in [
+            ("desk.escalation_rate", self.escalation_rate),
+            ("desk.urgent_share", self.urgent_share),
+            ("desk.member_answer", self.member_answer),
+            ("desk.callback_answer", self.callback_answer),
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(format!("{field} must be in [0, 1], got {p}"));
+            }
+        }
+        for (field, d) in [
+            ("desk.escalate_after", &self.escalate_after),
+            ("desk.member_ring", &self.member_ring),
+            ("desk.consult", &self.consult),
+            ("desk.live_talk", &self.live_talk),
+            ("desk.hold_patience", &self.hold_patience),
+            ("desk.callback_ring", &self.callback_ring),
+            ("desk.callback_talk", &self.callback_talk),
+            ("desk.preview", &self.preview),
+            ("desk.tell_callback", &self.tell_callback),
+        ] {
+            d.validate(field)?;
+        }
+        if self.config.callback_tries == 0 {
+            return Err("desk.config.callback_tries must be at least 1".into());
+        }
+        Ok(())
+    }
 }
 
 fn default_report_window() -> f64 {
@@ -237,6 +329,9 @@ impl Scenario {
                 ));
             }
         }
+        if let Some(desk) = &self.desk {
+            desk.validate()?;
+        }
         self.campaign
             .validate()
             .map_err(|e| format!("campaign: {e}"))
@@ -278,5 +373,23 @@ talk_time = { dist = "lognormal", mean = 60, cv = 1 }
         let bad = MINIMAL.replace("mean = 60", "mean = -60");
         let e = Scenario::parse(&bad, "t.toml").unwrap_err().to_string();
         assert!(e.contains("handling.talk_time"), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_desk_parses_and_desk_errors_name_the_field() {
+        let day = include_str!("../../../config/scenarios/district-day.toml");
+        let s = Scenario::parse(day, "district-day.toml").unwrap();
+        let desk = s.desk.expect("the district day has a desk");
+        assert_eq!(desk.members, 6);
+        assert_eq!(desk.config.wait_limit.as_secs(), 120);
+        let bad = day.replace("member_answer = 0.85", "member_answer = 1.5");
+        let e = Scenario::parse(&bad, "d.toml").unwrap_err().to_string();
+        assert!(e.contains("desk.member_answer"), "{e}");
+        let bad = day.replace(
+            "consult = { dist = \"lognormal\", mean = 45",
+            "consult = { dist = \"lognormal\", mean = -45",
+        );
+        let e = Scenario::parse(&bad, "d.toml").unwrap_err().to_string();
+        assert!(e.contains("desk.consult"), "{e}");
     }
 }

@@ -6,6 +6,10 @@ use crate::report::{Recorder, Report};
 use crate::scenario::Scenario;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
+use sanjeevani_core::desk::{
+    Desk, DeskCommand, DeskEvent, EscalationId, EscalationOutcome, MemberId, Resolution, TicketId,
+    Urgency,
+};
 use sanjeevani_core::{AgentId, CallId, Campaign, Command, CoreError, Event, FailCause, Instant};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -35,6 +39,17 @@ struct Contact {
     busy_time: f64,
     talk: f64,
     wrap: f64,
+    /// Drawn only when the scenario has a desk (after the draws above, so
+    /// the rest of the contact is the same with or without one).
+    escalation: Option<ContactEscalation>,
+}
+
+#[derive(Clone, Debug)]
+struct ContactEscalation {
+    /// Seconds into the talk; None: this call is not escalated.
+    after: Option<f64>,
+    urgent: bool,
+    patience: f64,
 }
 
 fn contact_stream(seed: u64, k: u64) -> Pcg64Mcg {
@@ -54,6 +69,15 @@ fn draw_contact(s: &Scenario, seed: u64, k: u64) -> Contact {
         busy_time: s.callee.busy_time.sample(&mut rng),
         talk: s.handling.talk_time.sample(&mut rng),
         wrap: s.handling.wrap_up.sample(&mut rng),
+        escalation: s.desk.as_ref().map(|d| {
+            let escalated = rng.random::<f64>() < d.escalation_rate;
+            let after = d.escalate_after.sample(&mut rng);
+            ContactEscalation {
+                after: escalated.then_some(after),
+                urgent: rng.random::<f64>() < d.urgent_share,
+                patience: d.hold_patience.sample(&mut rng),
+            }
+        }),
     }
 }
 
@@ -67,6 +91,18 @@ enum SimEvent {
     Core(Event),
     TalkEnded(CallId),
     WrapEnded(AgentId),
+    /// The agent of the call escalates it to the medical desk.
+    Escalate(CallId),
+    /// A desk event, fed as is (the desk refuses stale ones).
+    Desk(DeskEvent),
+    /// The member rung for the escalation answers (if still the one rung).
+    MemberAnswers(EscalationId, MemberId),
+    /// The agent, done consulting that member, completes the transfer.
+    Completes(EscalationId, MemberId),
+    /// The caller's patience on hold runs out.
+    ContactGone(EscalationId),
+    CallbackPlaced(TicketId),
+    DeskWake,
 }
 
 struct Scheduled {
@@ -122,6 +158,20 @@ struct Run<'a> {
     events: u64,
     out: Vec<Command>,
     rec: Recorder,
+    desk: Option<DeskRun>,
+}
+
+/// The medical desk's side of a run.
+struct DeskRun {
+    desk: Desk,
+    rng: Pcg64Mcg,
+    /// Who is rung, and who consulted, for each escalation.
+    ringing: BTreeMap<EscalationId, MemberId>,
+    consulting: BTreeMap<EscalationId, MemberId>,
+    /// Escalations not ended, with their call.
+    open: BTreeMap<EscalationId, CallId>,
+    wake_at: Option<u64>,
+    out: Vec<DeskCommand>,
 }
 
 fn ms(secs: f64) -> u64 {
@@ -148,7 +198,24 @@ pub fn simulate(scenario: &Scenario, seed: u64) -> Result<Report, SimError> {
             ms(scenario.report_window_minutes * 60.0),
             ms(scenario.hours * 3600.0),
         ),
+        desk: scenario.desk.as_ref().map(|d| DeskRun {
+            desk: Desk::new(d.config.clone()),
+            rng: contact_stream(seed ^ 0xDE5C, u64::MAX),
+            ringing: BTreeMap::new(),
+            consulting: BTreeMap::new(),
+            open: BTreeMap::new(),
+            wake_at: None,
+            out: Vec::new(),
+        }),
     };
+    if let Some(d) = &scenario.desk {
+        for m in 1..=d.members as u64 {
+            run.feed_desk(DeskEvent::MemberIn {
+                member: MemberId(m),
+                languages: vec!["hi".into(), "en".into()],
+            });
+        }
+    }
     run.schedule_workforce();
     run.schedule(ms(scenario.hours * 3600.0), SimEvent::StopDialing);
     while let Some(Scheduled { at, event, .. }) = run.queue.pop() {
@@ -162,13 +229,18 @@ pub fn simulate(scenario: &Scenario, seed: u64) -> Result<Report, SimError> {
             break;
         }
     }
-    Ok(run.rec.report(
+    let desk = run.desk.take().map(|d| d.desk);
+    let mut report = run.rec.report(
         scenario,
         seed,
         run.now,
         run.campaign.config().pacing.mode,
         run.events,
-    ))
+    );
+    if let (Some(desk), Some(config)) = (desk, &scenario.desk) {
+        report.desk = Some(crate::report::desk_report(&desk, config.members));
+    }
+    Ok(report)
 }
 
 impl Run<'_> {
@@ -209,6 +281,7 @@ impl Run<'_> {
         (self.stopped || exhausted)
             && self.calls.is_empty()
             && self.campaign.calls().next().is_none()
+            && self.desk.as_ref().is_none_or(|d| d.desk.open() == (0, 0))
     }
 
     fn feed(&mut self, event: Event) -> Result<(), SimError> {
@@ -291,18 +364,70 @@ impl Run<'_> {
                     self.feed(event)?;
                 }
             }
-            SimEvent::TalkEnded(call) => {
-                if let Some(SimCall {
-                    contact,
-                    agent: Some(agent),
-                }) = self.calls.remove(&call)
-                {
-                    if let Some(a) = self.agents.get_mut(&agent) {
-                        a.talking = false;
+            SimEvent::TalkEnded(call) => self.end_talk(call)?,
+            SimEvent::Escalate(call) => self.escalate(call),
+            SimEvent::Desk(event) => {
+                let reached = match event {
+                    DeskEvent::CallbackReached(ticket) => Some(ticket),
+                    _ => None,
+                };
+                if self.feed_desk(event) {
+                    if let (Some(ticket), Some(d)) = (reached, &self.scenario.desk) {
+                        let talk = self.desk_sample(|_| d.callback_talk.clone());
+                        self.schedule(
+                            self.now + ms(talk),
+                            SimEvent::Desk(DeskEvent::Resolve(
+                                ticket,
+                                Resolution::TeleconsultationDone,
+                            )),
+                        );
                     }
-                    self.feed(Event::Hangup(call))?;
-                    self.schedule(self.now + ms(contact.wrap), SimEvent::WrapEnded(agent));
                 }
+            }
+            SimEvent::MemberAnswers(id, member) => {
+                let desk = self.desk.as_mut().expect("desk events need a desk");
+                if desk.ringing.get(&id) == Some(&member) {
+                    desk.ringing.remove(&id);
+                    desk.consulting.insert(id, member);
+                    self.feed_desk(DeskEvent::MemberAnswered(id));
+                    let consult = self.desk_sample(|d| d.consult.clone());
+                    self.schedule(self.now + ms(consult), SimEvent::Completes(id, member));
+                }
+            }
+            SimEvent::Completes(id, member) => {
+                let desk = self.desk.as_ref().expect("desk events need a desk");
+                if desk.consulting.get(&id) == Some(&member) {
+                    self.feed_desk(DeskEvent::AgentCompletes(id));
+                }
+            }
+            SimEvent::ContactGone(id) => {
+                let desk = self.desk.as_ref().expect("desk events need a desk");
+                // Only while nobody from the desk is on the line.
+                if desk.open.contains_key(&id) && !desk.consulting.contains_key(&id) {
+                    self.feed_desk(DeskEvent::ContactHungUp(id));
+                }
+            }
+            SimEvent::CallbackPlaced(ticket) => {
+                let desk = self.desk.as_mut().expect("desk events need a desk");
+                if desk.desk.callback_placed(ticket).is_ok() {
+                    let d = self.scenario.desk.as_ref().expect("a desk");
+                    let answered = desk.rng.random::<f64>() < d.callback_answer;
+                    let ring = d.callback_ring.sample(&mut desk.rng);
+                    let (after, event) = if answered {
+                        (ring, DeskEvent::CallbackReached(ticket))
+                    } else {
+                        (30.0, DeskEvent::CallbackUnreached(ticket))
+                    };
+                    self.schedule(self.now + ms(after), SimEvent::Desk(event));
+                }
+            }
+            SimEvent::DeskWake => {
+                if let Some(desk) = self.desk.as_mut() {
+                    if desk.wake_at == Some(self.now) {
+                        desk.wake_at = None;
+                    }
+                }
+                self.feed_desk(DeskEvent::Tick);
             }
             SimEvent::WrapEnded(id) => {
                 let leaving = self.agents.get(&id).is_some_and(|a| a.leaving);
@@ -319,6 +444,150 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The talk with the contact is over: the agent goes to wrap-up.
+    fn end_talk(&mut self, call: CallId) -> Result<(), SimError> {
+        if let Some(SimCall {
+            contact,
+            agent: Some(agent),
+        }) = self.calls.remove(&call)
+        {
+            if let Some(a) = self.agents.get_mut(&agent) {
+                a.talking = false;
+            }
+            self.feed(Event::Hangup(call))?;
+            self.schedule(self.now + ms(contact.wrap), SimEvent::WrapEnded(agent));
+        }
+        Ok(())
+    }
+
+    /// A sample from one of the desk scenario's distributions, on the desk's stream.
+    fn desk_sample(
+        &mut self,
+        pick: impl Fn(&crate::scenario::DeskScenario) -> crate::dist::Dist,
+    ) -> f64 {
+        let (Some(desk), Some(d)) = (self.desk.as_mut(), &self.scenario.desk) else {
+            return 0.0;
+        };
+        pick(d).sample(&mut desk.rng)
+    }
+
+    fn escalate(&mut self, call: CallId) {
+        let Some(SimCall {
+            contact,
+            agent: Some(agent),
+        }) = self.calls.get(&call)
+        else {
+            return;
+        };
+        let (agent, escalation) = (
+            *agent,
+            contact.escalation.clone().expect("drawn with a desk"),
+        );
+        let id = EscalationId(call.0);
+        if let Some(desk) = self.desk.as_mut() {
+            desk.open.insert(id, call);
+        }
+        self.feed_desk(DeskEvent::Escalate {
+            id,
+            call,
+            agent,
+            urgency: if escalation.urgent {
+                Urgency::Urgent
+            } else {
+                Urgency::Routine
+            },
+            language: "hi".into(),
+        });
+        self.schedule(
+            self.now + ms(escalation.patience),
+            SimEvent::ContactGone(id),
+        );
+    }
+
+    /// Feeds the desk and carries out what it commands; false if it refused
+    /// the event (a stale one: what it was about has moved on).
+    fn feed_desk(&mut self, event: DeskEvent) -> bool {
+        let now = self.now;
+        let Some(desk) = self.desk.as_mut() else {
+            return false;
+        };
+        let mut out = std::mem::take(&mut desk.out);
+        let accepted = desk
+            .desk
+            .handle(Instant::from_millis(now), event, &mut out)
+            .is_ok();
+        for command in out.drain(..) {
+            self.carry_out_desk(command);
+        }
+        let desk = self.desk.as_mut().expect("still there");
+        desk.out = out;
+        if let Some(wake) = desk.desk.next_wake() {
+            let wake = wake.as_millis().max(now + 1);
+            if desk.wake_at.is_none_or(|w| wake < w || w < now) {
+                desk.wake_at = Some(wake);
+                self.schedule(wake, SimEvent::DeskWake);
+            }
+        }
+        accepted
+    }
+
+    fn carry_out_desk(&mut self, command: DeskCommand) {
+        let Some(d) = self.scenario.desk.as_ref() else {
+            return;
+        };
+        let desk = self.desk.as_mut().expect("a desk");
+        match command {
+            DeskCommand::Consult { id, member, .. } => {
+                desk.ringing.insert(id, member);
+                if desk.rng.random::<f64>() < d.member_answer {
+                    let ring = d.member_ring.sample(&mut desk.rng);
+                    self.schedule(self.now + ms(ring), SimEvent::MemberAnswers(id, member));
+                }
+            }
+            DeskCommand::StopRinging { id, .. } => {
+                desk.ringing.remove(&id);
+            }
+            DeskCommand::CompleteTransfer { id, .. } => {
+                self.schedule(self.now + 500, SimEvent::Desk(DeskEvent::HandedOver(id)));
+            }
+            DeskCommand::CancelTransfer { .. }
+            | DeskCommand::OpenTicket { .. }
+            | DeskCommand::Resolved { .. } => {}
+            DeskCommand::ReleaseAgent {
+                id, with_contact, ..
+            } => {
+                desk.consulting.remove(&id);
+                let Some(call) = desk.open.get(&id).copied() else {
+                    return;
+                };
+                if with_contact {
+                    let tell = d.tell_callback.sample(&mut desk.rng);
+                    self.schedule(self.now + ms(tell), SimEvent::TalkEnded(call));
+                } else {
+                    // The sim's own calls cannot refuse a hang-up; the core's
+                    // errors surface on its next event.
+                    self.schedule(self.now, SimEvent::TalkEnded(call));
+                }
+            }
+            DeskCommand::OfferCallback { ticket, .. } => {
+                let preview = d.preview.sample(&mut desk.rng);
+                self.schedule(self.now + ms(preview), SimEvent::CallbackPlaced(ticket));
+            }
+            DeskCommand::Ended { id, outcome } => {
+                desk.open.remove(&id);
+                desk.ringing.remove(&id);
+                desk.consulting.remove(&id);
+                if let EscalationOutcome::Live { member } = outcome {
+                    let talk = d.live_talk.sample(&mut desk.rng);
+                    self.schedule(
+                        self.now + ms(talk),
+                        SimEvent::Desk(DeskEvent::LiveCallEnded(member)),
+                    );
+                }
+            }
+        }
     }
 
     fn logout_request(&mut self, id: AgentId) -> Result<(), SimError> {
@@ -396,10 +665,11 @@ impl Run<'_> {
                 );
             }
             Command::Connect { call, agent } => {
-                let talk = match self.calls.get_mut(&call) {
+                let (talk, escalate_after) = match self.calls.get_mut(&call) {
                     Some(c) => {
                         c.agent = Some(agent);
-                        c.contact.talk
+                        let after = c.contact.escalation.as_ref().and_then(|e| e.after);
+                        (c.contact.talk, after)
                     }
                     None => return,
                 };
@@ -408,7 +678,10 @@ impl Run<'_> {
                     a.talking = true;
                 }
                 self.rec.connected(call, agent, self.now);
-                self.schedule(self.now + ms(talk), SimEvent::TalkEnded(call));
+                match escalate_after {
+                    Some(after) => self.schedule(self.now + ms(after), SimEvent::Escalate(call)),
+                    None => self.schedule(self.now + ms(talk), SimEvent::TalkEnded(call)),
+                }
             }
             Command::Drop { call } => {
                 self.calls.remove(&call);
