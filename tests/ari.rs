@@ -13,7 +13,11 @@ use sanjeevani_ari::calls::supervise::{SpyMode, SupervisionEvent};
 use sanjeevani_ari::calls::AriConfig;
 use sanjeevani_ari::driver::{AriLine, AriSettings};
 use sanjeevani_contacts::{AttemptOutcome, Phone, Region};
+use sanjeevani_core::desk::{
+    DeskCommand, DeskConfig, EscalationId, EscalationOutcome, MemberId, TicketReason, Urgency,
+};
 use sanjeevani_core::{AgentId, CallId};
+use sanjeevani_dialer::desk::{run_desk, DeskMember, DeskRequest};
 use sanjeevani_dialer::{LineEvent, Telephony, TransferEvent};
 use sip_support::{numbers, Desk, Test};
 use std::time::Duration;
@@ -273,6 +277,17 @@ async fn connected_call(
         server.members("n1-b1") == strings(&["n1-a1", "n1-c1"])
     })
     .await;
+    // The answer-to-connect time is measured (and exported as a metric).
+    let mut latencies = Vec::new();
+    for _ in 0..50 {
+        latencies.extend(line.take_latencies());
+        if !latencies.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(latencies.len(), 1, "one connect measured");
+    assert!(latencies[0] < Duration::from_secs(1), "{latencies:?}");
     (line, events)
 }
 
@@ -362,7 +377,7 @@ async fn a_warm_transfer_holds_the_contact_consults_the_desk_and_hands_over() {
             "POST /bridges bridgeId=n1-h1&name=n1-h1&type=holding",
             "POST /bridges/n1-h1/addChannel channel=n1-c1",
             "POST /bridges/n1-h1/moh mohClass=default",
-            "POST /channels app=sanjeevani&appArgs=consult,1&callerId=District Health <1075>&channelId=n1-d1&endpoint=PJSIP/017@desk&timeout=20",
+            "POST /channels app=sanjeevani&appArgs=consult,1&callerId=District Health <1075>&channelId=n1-d1-1&endpoint=PJSIP/017@desk&timeout=20",
             "DELETE /bridges/n1-h1/moh",
             "DELETE /bridges/n1-h1",
             "POST /bridges/n1-b1/addChannel channel=n1-c1",
@@ -374,7 +389,7 @@ async fn a_warm_transfer_holds_the_contact_consults_the_desk_and_hands_over() {
     let before = server.requests().len();
     line.consult(call, "PJSIP/doctor@desk");
     assert_eq!(next(&mut transfers).await, TransferEvent::Consulting(call));
-    assert_eq!(server.members("n1-b1"), strings(&["n1-a1", "n1-d1"]));
+    assert_eq!(server.members("n1-b1"), strings(&["n1-a1", "n1-d1-2"]));
     assert_eq!(server.members("n1-h1"), strings(&["n1-c1"]));
     assert_eq!(server.on_hold(), ["n1-h1"]);
 
@@ -383,7 +398,7 @@ async fn a_warm_transfer_holds_the_contact_consults_the_desk_and_hands_over() {
     assert_eq!(next(&mut transfers).await, TransferEvent::Completed(call));
     assert_eq!(next_event(&mut events).await, LineEvent::Hangup(call));
     eventually("contact and doctor joined", || {
-        server.members("n1-x1") == strings(&["n1-c1", "n1-d1"])
+        server.members("n1-x1") == strings(&["n1-c1", "n1-d1-2"])
     })
     .await;
     assert_eq!(server.members("n1-b1"), strings(&["n1-a1"]));
@@ -394,10 +409,10 @@ async fn a_warm_transfer_holds_the_contact_consults_the_desk_and_hands_over() {
             "POST /bridges bridgeId=n1-h1&name=n1-h1&type=holding",
             "POST /bridges/n1-h1/addChannel channel=n1-c1",
             "POST /bridges/n1-h1/moh mohClass=default",
-            "POST /channels app=sanjeevani&appArgs=consult,1&callerId=District Health <1075>&channelId=n1-d1&endpoint=PJSIP/doctor@desk&timeout=20",
-            "POST /bridges/n1-b1/addChannel channel=n1-d1",
+            "POST /channels app=sanjeevani&appArgs=consult,1&callerId=District Health <1075>&channelId=n1-d1-2&endpoint=PJSIP/doctor@desk&timeout=20",
+            "POST /bridges/n1-b1/addChannel channel=n1-d1-2",
             "POST /bridges bridgeId=n1-x1&name=n1-x1&type=mixing",
-            "POST /bridges/n1-x1/addChannel channel=n1-d1",
+            "POST /bridges/n1-x1/addChannel channel=n1-d1-2",
             "DELETE /bridges/n1-h1/moh",
             "POST /bridges/n1-x1/addChannel channel=n1-c1",
             "DELETE /bridges/n1-h1",
@@ -406,7 +421,7 @@ async fn a_warm_transfer_holds_the_contact_consults_the_desk_and_hands_over() {
 
     // The doctor hangs up: the contact is hung up and the bridge removed;
     // only the agent's phone and bridge are left, and they go with the adapter.
-    server.remote_hangup("n1-d1");
+    server.remote_hangup("n1-d1-2");
     eventually("the handed-over call torn down", || server.live() == (1, 1)).await;
     drop(line);
     eventually("nothing left", || server.live() == (0, 0)).await;
@@ -503,4 +518,200 @@ async fn an_abandoned_call_hears_the_information_message_then_is_hung_up() {
     // The runtime has recorded the abandon itself: no further event for the call.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(events.try_recv().is_err());
+}
+
+/// The medical desk running over this adapter, with members `(id, endpoint)`.
+fn start_desk(
+    line: &mut AriLine,
+    members: &[(u64, &str)],
+    config: DeskConfig,
+) -> (
+    mpsc::Sender<DeskRequest>,
+    mpsc::UnboundedReceiver<DeskCommand>,
+) {
+    let members = members
+        .iter()
+        .map(|(id, target)| DeskMember {
+            id: MemberId(*id),
+            target: target.to_string(),
+            languages: vec!["hi".into()],
+        })
+        .collect();
+    let (requests_tx, requests) = mpsc::channel(16);
+    let (commands_tx, commands) = mpsc::unbounded_channel();
+    tokio::spawn(run_desk(
+        config,
+        members,
+        Box::new(line.transfer_handle()),
+        line.take_transfer_events().unwrap(),
+        requests,
+        commands_tx,
+    ));
+    (requests_tx, commands)
+}
+
+fn escalate(call: CallId) -> DeskRequest {
+    DeskRequest::Escalate {
+        id: EscalationId(1),
+        call,
+        agent: AgentId(1),
+        urgency: Urgency::Urgent,
+        language: "hi".into(),
+    }
+}
+
+/// The desk's commands up to and including the first that `last` accepts.
+async fn commands_until(
+    commands: &mut mpsc::UnboundedReceiver<DeskCommand>,
+    last: impl Fn(&DeskCommand) -> bool,
+) -> Vec<DeskCommand> {
+    let mut seen = Vec::new();
+    loop {
+        let command = next(commands).await;
+        let done = last(&command);
+        seen.push(command);
+        if done {
+            return seen;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escalation_rings_the_desk_in_turn_and_hands_the_caller_over_live() {
+    let server = AriServer::start().await;
+    let (mut line, mut events) = connected_call(&server, settings(&server)).await;
+    // Dr 1 is busy (cause 17); Dr 2 answers.
+    let (requests, mut commands) = start_desk(
+        &mut line,
+        &[(1, "PJSIP/017@desk"), (2, "PJSIP/doctor@desk")],
+        DeskConfig::default(),
+    );
+    let call = CallId(1);
+    let id = EscalationId(1);
+    requests.send(escalate(call)).await.unwrap();
+    let seen = commands_until(
+        &mut commands,
+        |c| matches!(c, DeskCommand::Consult { member, .. } if *member == MemberId(2)),
+    )
+    .await;
+    assert_eq!(
+        seen,
+        [
+            DeskCommand::Consult {
+                id,
+                call,
+                member: MemberId(1)
+            },
+            DeskCommand::Consult {
+                id,
+                call,
+                member: MemberId(2)
+            },
+        ]
+    );
+    // Dr 2 talks with the agent; the caller hears music.
+    assert_eq!(
+        next(&mut commands).await,
+        DeskCommand::Consulting {
+            id,
+            member: MemberId(2)
+        }
+    );
+    eventually("agent and doctor together", || {
+        server.members("n1-b1") == strings(&["n1-a1", "n1-d1-2"])
+    })
+    .await;
+    assert_eq!(server.on_hold(), ["n1-h1"]);
+    requests.send(DeskRequest::Complete(id)).await.unwrap();
+    let seen = commands_until(&mut commands, |c| matches!(c, DeskCommand::Ended { .. })).await;
+    assert_eq!(
+        seen,
+        [
+            DeskCommand::CompleteTransfer { id, call },
+            DeskCommand::ReleaseAgent {
+                id,
+                agent: AgentId(1),
+                with_contact: false
+            },
+            DeskCommand::Ended {
+                id,
+                outcome: EscalationOutcome::Live {
+                    member: MemberId(2)
+                }
+            },
+        ]
+    );
+    // For the dialer the call is over: the agent is free for the next one.
+    assert_eq!(next_event(&mut events).await, LineEvent::Hangup(call));
+    eventually("caller and doctor joined", || {
+        server.members("n1-x1") == strings(&["n1-c1", "n1-d1-2"])
+    })
+    .await;
+    assert_eq!(server.members("n1-b1"), strings(&["n1-a1"]));
+    let consults: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.contains("appArgs=consult,1"))
+        .collect();
+    assert_eq!(consults.len(), 2, "{consults:?}");
+    assert!(consults[0].contains("endpoint=PJSIP/017@desk"));
+    assert!(consults[1].contains("endpoint=PJSIP/doctor@desk"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escalation_nobody_at_the_desk_takes_becomes_a_ticket() {
+    let server = AriServer::start().await;
+    let (mut line, mut events) = connected_call(&server, settings(&server)).await;
+    let config = DeskConfig {
+        wait_limit: Duration::from_secs(1),
+        ..DeskConfig::default()
+    };
+    let (requests, mut commands) = start_desk(&mut line, &[(1, "PJSIP/017@desk")], config);
+    let (call, id) = (CallId(1), EscalationId(1));
+    requests.send(escalate(call)).await.unwrap();
+    let seen = commands_until(&mut commands, |c| matches!(c, DeskCommand::Ended { .. })).await;
+    assert_eq!(
+        seen[0],
+        DeskCommand::Consult {
+            id,
+            call,
+            member: MemberId(1)
+        }
+    );
+    assert!(seen.contains(&DeskCommand::ReleaseAgent {
+        id,
+        agent: AgentId(1),
+        with_contact: true
+    }));
+    assert!(
+        seen.iter().any(|c| matches!(
+            c,
+            DeskCommand::OpenTicket {
+                reason: TicketReason::DeskUnavailable,
+                urgency: Urgency::Urgent,
+                ..
+            }
+        )),
+        "{seen:?}"
+    );
+    // The agent is back with the caller (to say a doctor will call back);
+    // the call goes on for the dialer.
+    eventually("the caller back with the agent", || {
+        server.members("n1-b1") == strings(&["n1-a1", "n1-c1"])
+    })
+    .await;
+    assert!(server.on_hold().is_empty());
+    assert!(
+        events.try_recv().is_err(),
+        "no call event: the call goes on"
+    );
+    // The caller hanging up later changes nothing for the desk: it has ended.
+    requests.send(DeskRequest::CallEnded(call)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let rest: Vec<DeskCommand> = std::iter::from_fn(|| commands.try_recv().ok()).collect();
+    assert!(
+        rest.iter()
+            .all(|c| matches!(c, DeskCommand::OfferCallback { .. })),
+        "{rest:?}"
+    );
 }

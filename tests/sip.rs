@@ -8,7 +8,11 @@
 mod sip_support;
 
 use sanjeevani_contacts::{AttemptOutcome, Phone, Region};
+use sanjeevani_core::desk::{
+    DeskCommand, DeskConfig, EscalationId, EscalationOutcome, MemberId, Urgency,
+};
 use sanjeevani_core::{AgentId, CallId};
+use sanjeevani_dialer::desk::{run_desk, DeskMember, DeskRequest};
 use sanjeevani_dialer::{LineEvent, Telephony};
 use sanjeevani_sip::{Credentials, SipLine, TransferEvent, Transport};
 use sip_support::*;
@@ -492,4 +496,121 @@ async fn an_abandoned_call_hears_the_information_message_then_is_hung_up() {
         "{}",
         callee.traces()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escalation_rings_the_desk_in_turn_and_hands_the_caller_over_live() {
+    let test = Test::new(&numbers(1), SETTINGS).await;
+    let contact = test.sipp("agent_phone.xml", &["-m", "1"]);
+    let phones = test.sipp("agent_phone.xml", &[]);
+    // Dr 1 answers 486 Busy Here; Dr 2 answers and takes the caller.
+    let busy = test.sipp("uas_final_from_number.xml", &[]);
+    let doctor = test.sipp("agent_phone.xml", &["-m", "1"]);
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let mut line = SipLine::start(test.sip_config(contact.port, phones.port), events_tx)
+        .await
+        .unwrap();
+    let members = vec![
+        DeskMember {
+            id: MemberId(1),
+            target: format!("sip:486@127.0.0.1:{}", busy.port),
+            languages: vec!["hi".into()],
+        },
+        DeskMember {
+            id: MemberId(2),
+            target: format!("sip:doctor@127.0.0.1:{}", doctor.port),
+            languages: vec!["hi".into()],
+        },
+    ];
+    let (requests, desk_requests) = mpsc::channel(16);
+    let (commands_tx, mut commands) = mpsc::unbounded_channel();
+    let desk = tokio::spawn(run_desk(
+        DeskConfig::default(),
+        members,
+        Box::new(line.transfer_handle()),
+        line.take_transfer_events().unwrap(),
+        desk_requests,
+        commands_tx,
+    ));
+    let (agent, call, id) = (AgentId(1), CallId(1), EscalationId(1));
+    line.login(agent);
+    assert_eq!(next_event(&mut events).await, LineEvent::AgentOnLine(agent));
+    line.dial(
+        call,
+        &Phone::parse("+91 99999 00010", Region::default()).unwrap(),
+    );
+    assert_eq!(next_event(&mut events).await, LineEvent::Answered(call));
+    line.connect(call, agent);
+    connected(&line).await;
+
+    requests
+        .send(DeskRequest::Escalate {
+            id,
+            call,
+            agent,
+            urgency: Urgency::Urgent,
+            language: "hi".into(),
+        })
+        .await
+        .unwrap();
+    // Dr 1 is busy: Dr 2 is rung, answers and talks with the agent.
+    let consult = |member| DeskCommand::Consult {
+        id,
+        call,
+        member: MemberId(member),
+    };
+    assert_eq!(next_command(&mut commands).await, consult(1));
+    assert_eq!(next_command(&mut commands).await, consult(2));
+    assert_eq!(
+        next_command(&mut commands).await,
+        DeskCommand::Consulting {
+            id,
+            member: MemberId(2)
+        }
+    );
+    requests.send(DeskRequest::Complete(id)).await.unwrap();
+    assert_eq!(
+        next_command(&mut commands).await,
+        DeskCommand::CompleteTransfer { id, call }
+    );
+    assert_eq!(
+        next_command(&mut commands).await,
+        DeskCommand::ReleaseAgent {
+            id,
+            agent,
+            with_contact: false
+        }
+    );
+    assert_eq!(
+        next_command(&mut commands).await,
+        DeskCommand::Ended {
+            id,
+            outcome: EscalationOutcome::Live {
+                member: MemberId(2)
+            }
+        }
+    );
+    // The agent is free: for the dialer the call ended.
+    assert_eq!(next_event(&mut events).await, LineEvent::Hangup(call));
+    drop(requests);
+    let _ = desk.await;
+    // Closing hangs up the handed-over call: caller and doctor each end their one call.
+    line.close().await;
+    assert!(
+        contact.exits_cleanly(Duration::from_secs(10)),
+        "{}",
+        contact.traces()
+    );
+    assert!(
+        doctor.exits_cleanly(Duration::from_secs(10)),
+        "{}",
+        doctor.traces()
+    );
+}
+
+async fn next_command(commands: &mut mpsc::UnboundedReceiver<DeskCommand>) -> DeskCommand {
+    tokio::time::timeout(Duration::from_secs(10), commands.recv())
+        .await
+        .expect("a desk command in time")
+        .expect("the desk runs")
 }

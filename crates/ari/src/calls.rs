@@ -113,7 +113,8 @@ pub enum Tag {
 enum Owner {
     Contact(CallId),
     Agent(AgentId),
-    Consulted(CallId),
+    /// A consulted party: the call, and which consult of it.
+    Consulted(CallId, u64),
     Snoop(u64),
     Supervisor(u64),
 }
@@ -159,7 +160,10 @@ pub struct Calls {
     consults: HashMap<CallId, transfer::Consult>,
     /// Calls handed over to a consulted party: no longer the dialer's, but
     /// ours to tear down when either side hangs up.
-    handed: HashSet<CallId>,
+    handed: HashMap<CallId, u64>,
+    /// Numbers consults, so that a second consult for a call never meets
+    /// the channel of the first.
+    consults_made: u64,
     supervisions: HashMap<u64, supervise::Supervision>,
     /// Live recordings by call.
     recordings: HashMap<CallId, String>,
@@ -177,7 +181,8 @@ impl Calls {
             contacts: HashMap::new(),
             phones: HashMap::new(),
             consults: HashMap::new(),
-            handed: HashSet::new(),
+            handed: HashMap::new(),
+            consults_made: 0,
             supervisions: HashMap::new(),
             recordings: HashMap::new(),
             requests: VecDeque::new(),
@@ -232,11 +237,17 @@ impl Calls {
         let rest = rest.strip_prefix('-')?;
         let mut chars = rest.chars();
         let kind = chars.next()?;
+        if kind == 'd' {
+            let (call, attempt) = chars.as_str().split_once('-')?;
+            return Some(Owner::Consulted(
+                CallId(call.parse().ok()?),
+                attempt.parse().ok()?,
+            ));
+        }
         let number: u64 = chars.as_str().parse().ok()?;
         Some(match kind {
             'c' => Owner::Contact(CallId(number)),
             'a' => Owner::Agent(AgentId(number)),
-            'd' => Owner::Consulted(CallId(number)),
             's' => Owner::Snoop(number),
             'v' => Owner::Supervisor(number),
             _ => return None,
@@ -248,13 +259,14 @@ impl Calls {
         let mut ids: Vec<String> = self
             .contacts
             .keys()
-            .chain(&self.handed)
+            .chain(self.handed.keys())
             .map(|call| self.contact_channel(*call))
             .chain(
                 self.consults
-                    .keys()
-                    .chain(&self.handed)
-                    .map(|call| self.id('d', call.0)),
+                    .iter()
+                    .map(|(call, c)| (call, c.attempt))
+                    .chain(self.handed.iter().map(|(call, a)| (call, *a)))
+                    .map(|(call, attempt)| self.consulted_channel(*call, attempt)),
             )
             .chain(self.phones.keys().map(|agent| self.agent_channel(*agent)))
             .chain(
@@ -600,8 +612,8 @@ impl Calls {
                 }
             }
             ("agent", Some(Owner::Agent(agent))) if named(agent.0) => self.phone_answered(agent),
-            ("consult", Some(Owner::Consulted(call))) if named(call.0) => {
-                self.consult_answered(call)
+            ("consult", Some(Owner::Consulted(call, attempt))) if named(call.0) => {
+                self.consult_answered(call, attempt)
             }
             ("snoop", Some(Owner::Snoop(n))) | ("supervisor", Some(Owner::Supervisor(n)))
                 if named(n) =>
@@ -626,7 +638,7 @@ impl Calls {
         for call in contacts {
             self.hang_up(call);
         }
-        let mut handed: Vec<CallId> = self.handed.iter().copied().collect();
+        let mut handed: Vec<CallId> = self.handed.keys().copied().collect();
         handed.sort();
         for call in handed {
             self.end_handed(call);
@@ -714,7 +726,7 @@ impl Calls {
 
     fn destroyed(&mut self, channel: &str, cause: i64) {
         match self.owner(channel) {
-            Some(Owner::Contact(call)) if self.handed.contains(&call) => self.end_handed(call),
+            Some(Owner::Contact(call)) if self.handed.contains_key(&call) => self.end_handed(call),
             Some(Owner::Contact(call)) => {
                 self.stop_recording(call);
                 self.end_consult(call, true);
@@ -726,8 +738,14 @@ impl Calls {
                     None => {}
                 }
             }
-            Some(Owner::Consulted(call)) if self.handed.contains(&call) => self.end_handed(call),
-            Some(Owner::Consulted(call)) => self.fail_transfer(call, false),
+            Some(Owner::Consulted(call, attempt)) if self.handed.get(&call) == Some(&attempt) => {
+                self.end_handed(call)
+            }
+            Some(Owner::Consulted(call, attempt))
+                if self.consult_attempt(call) == Some(attempt) =>
+            {
+                self.fail_transfer(call, false)
+            }
             Some(Owner::Agent(agent)) if self.phones.remove(&agent).is_some() => {
                 let bridge = self.agent_bridge(agent);
                 self.destroy_bridge(&bridge);

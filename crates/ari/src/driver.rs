@@ -17,7 +17,7 @@ use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use sanjeevani_contacts::Phone;
 use sanjeevani_core::{AgentId, CallId};
-use sanjeevani_dialer::{LineEvent, Telephony, TransferEvent};
+use sanjeevani_dialer::{LineEvent, Telephony, TransferEvent, Transfers};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -87,6 +87,12 @@ impl AriLine {
             transfers: Some(transfers),
             supervision: Some(supervision),
         }
+    }
+
+    /// A handle on the warm-transfer primitive for the medical desk; it does
+    /// not keep the adapter running once this line is dropped.
+    pub fn transfer_handle(&self) -> AriTransfers {
+        AriTransfers(self.ops.downgrade())
     }
 
     /// How warm transfers go (once: the receiver is handed over).
@@ -159,6 +165,29 @@ impl Telephony for AriLine {
     }
     fn logout(&mut self, agent: AgentId) {
         self.send(Op::Logout(agent));
+    }
+}
+
+/// See [`AriLine::transfer_handle`].
+pub struct AriTransfers(mpsc::WeakUnboundedSender<Op>);
+
+impl AriTransfers {
+    fn send(&self, op: Op) {
+        if let Some(ops) = self.0.upgrade() {
+            let _ = ops.send(op);
+        }
+    }
+}
+
+impl Transfers for AriTransfers {
+    fn consult(&self, call: CallId, target: &str) {
+        self.send(Op::Consult(call, target.to_string()));
+    }
+    fn complete_transfer(&self, call: CallId) {
+        self.send(Op::CompleteTransfer(call));
+    }
+    fn cancel_transfer(&self, call: CallId) {
+        self.send(Op::CancelTransfer(call));
     }
 }
 

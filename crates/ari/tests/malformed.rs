@@ -139,11 +139,14 @@ fn fitting_event() -> impl Strategy<Value = String> {
                 )
             }
             2 => start(format!("n1-a{n}"), vec!["agent".into(), n.to_string()]),
-            3 => start(format!("n1-d{n}"), vec!["consult".into(), n.to_string()]),
+            3 => start(
+                format!("n1-d{n}-{}", 1 + cause.rem_euclid(3)),
+                vec!["consult".into(), n.to_string()],
+            ),
             4 if human => start(format!("n1-s{n}"), vec!["snoop".into(), n.to_string()]),
             4 => start(format!("n1-v{n}"), vec!["supervisor".into(), n.to_string()]),
             5 => destroyed(format!("n1-c{n}")),
-            6 => destroyed(format!("n1-d{n}")),
+            6 => destroyed(format!("n1-d{n}-{}", 1 + cause.rem_euclid(3))),
             _ => json!({"type": "PlaybackFinished",
                 "playback": {"id": format!("n1-p{n}"), "state": "done"}}),
         };

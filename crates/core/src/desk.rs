@@ -178,6 +178,9 @@ pub enum DeskCommand {
         call: CallId,
         member: MemberId,
     },
+    /// The member answered and talks with the agent: show them the caller's
+    /// details and answers.
+    Consulting { id: EscalationId, member: MemberId },
     /// Stop ringing the member of `id` (the caller waits on hold, or the escalation ended).
     StopRinging { id: EscalationId, member: MemberId },
     /// Join contact and member; the agent leaves.
@@ -456,6 +459,7 @@ impl Desk {
                 };
                 e.stage = Stage::Consulting { member };
                 self.set_member(member, MemberState::Consulting(id), now);
+                out.push(DeskCommand::Consulting { id, member });
                 if let Some(record) = self.records.get_mut(&id) {
                     record.doctor_at.get_or_insert(now);
                 }

@@ -9,6 +9,7 @@
 //! A service attaches [`DialerLinks`]: agents' and supervisors' [`Control`]s
 //! come in, a [`LiveView`] and [`Notice`]s go out.
 
+pub mod desk;
 mod live;
 mod simulated;
 
@@ -62,6 +63,20 @@ pub enum TransferEvent {
     /// Contact and consulted party are joined; the agent is free (a
     /// [`LineEvent::Hangup`] for the call follows).
     Completed(CallId),
+}
+
+/// The warm-transfer primitive of a PBX adapter, as a handle that can be
+/// used beside the dialer's [`Telephony`] (the medical desk drives it). How
+/// each request goes comes back as [`TransferEvent`]s; `cancel_transfer`
+/// always reports [`TransferEvent::Failed`].
+pub trait Transfers: Send {
+    /// Holds the contact of `call` and calls `target` for its agent to consult.
+    fn consult(&self, call: CallId, target: &str);
+    /// Joins the contact with the party consulted; the agent leaves.
+    fn complete_transfer(&self, call: CallId);
+    /// Drops the party consulted (or being called) and puts the agent back
+    /// with the contact.
+    fn cancel_transfer(&self, call: CallId);
 }
 
 /// The boundary to a PBX or trunk. Commands are fire-and-forget; results come

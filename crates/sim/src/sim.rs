@@ -553,6 +553,7 @@ impl Run<'_> {
                 self.schedule(self.now + 500, SimEvent::Desk(DeskEvent::HandedOver(id)));
             }
             DeskCommand::CancelTransfer { .. }
+            | DeskCommand::Consulting { .. }
             | DeskCommand::OpenTicket { .. }
             | DeskCommand::Resolved { .. } => {}
             DeskCommand::ReleaseAgent {

@@ -13,8 +13,8 @@ use crate::transport;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use sanjeevani_contacts::Phone;
 use sanjeevani_core::{AgentId, CallId, FailCause};
-use sanjeevani_dialer::TransferEvent;
 use sanjeevani_dialer::{LineEvent, Telephony};
+use sanjeevani_dialer::{TransferEvent, Transfers};
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
@@ -69,6 +69,29 @@ impl SipStats {
     /// Answer-to-connect times recorded so far (taken).
     pub fn take_latencies(&self) -> Vec<Duration> {
         std::mem::take(&mut self.latencies.lock().expect("not poisoned"))
+    }
+}
+
+/// See [`SipLine::transfer_handle`].
+pub struct SipTransfers(mpsc::WeakUnboundedSender<Op>);
+
+impl SipTransfers {
+    fn send(&self, op: Op) {
+        if let Some(ops) = self.0.upgrade() {
+            let _ = ops.send(op);
+        }
+    }
+}
+
+impl Transfers for SipTransfers {
+    fn consult(&self, call: CallId, target: &str) {
+        self.send(Op::Consult(call, target.to_string()));
+    }
+    fn complete_transfer(&self, call: CallId) {
+        self.send(Op::CompleteTransfer(call));
+    }
+    fn cancel_transfer(&self, call: CallId) {
+        self.send(Op::CancelTransfer(call));
     }
 }
 
@@ -143,6 +166,12 @@ impl SipLine {
     /// Transfer events (once).
     pub fn take_transfer_events(&mut self) -> Option<mpsc::UnboundedReceiver<TransferEvent>> {
         self.transfers.take()
+    }
+
+    /// A handle on the warm-transfer primitive for the medical desk; it does
+    /// not keep the adapter running once this line is dropped.
+    pub fn transfer_handle(&self) -> SipTransfers {
+        SipTransfers(self.ops.downgrade())
     }
 
     /// Holds the contact of `call` and calls `uri` for its agent to consult.

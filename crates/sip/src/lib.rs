@@ -16,7 +16,7 @@ pub mod sdp;
 pub mod transport;
 
 pub use digest::Credentials;
-pub use driver::{SipConfig, SipLine, SipStats};
+pub use driver::{SipConfig, SipLine, SipStats, SipTransfers};
 pub use endpoint::Transport;
 pub use line::LineConfig;
 pub use sanjeevani_dialer::TransferEvent;

@@ -145,6 +145,9 @@ pub struct Line {
     handed: Vec<(LegId, LegId)>,
     /// Agents who logged out during a call: their phone is hung up after it.
     leaving: HashSet<AgentId>,
+    /// Consults asked for while the agent was being joined back to the
+    /// contact after an earlier one: started once that is done.
+    pending_consults: HashMap<CallId, String>,
     /// The latest OPTIONS probe the trunk answered.
     last_answered_probe: u64,
     trunk_up: bool,
@@ -164,6 +167,7 @@ impl Line {
             latencies: Vec::new(),
             handed: Vec::new(),
             leaving: HashSet::new(),
+            pending_consults: HashMap::new(),
             last_answered_probe: 0,
             trunk_up: true,
         }
@@ -360,6 +364,7 @@ impl Line {
     }
 
     fn end_contact(&mut self, now: Instant, call: CallId) {
+        self.pending_consults.remove(&call);
         let Some(contact) = self.contacts.remove(&call) else {
             return;
         };
@@ -440,6 +445,12 @@ impl Line {
     pub fn consult(&mut self, now: Instant, call: CallId, uri: &str) {
         let agent = match self.contacts.get(&call).map(|c| &c.state) {
             Some(ContactState::Connected { agent }) => *agent,
+            Some(ContactState::Joining {
+                answered_at: None, ..
+            }) if !self.consults.contains_key(&call) => {
+                self.pending_consults.insert(call, uri.to_string());
+                return;
+            }
             _ => {
                 self.transfers.push_back(TransferEvent::Failed(call));
                 return;
@@ -499,6 +510,7 @@ impl Line {
     }
 
     fn fail_transfer(&mut self, now: Instant, call: CallId) {
+        self.pending_consults.remove(&call);
         if let Some(consult) = self.consults.remove(&call) {
             self.owners.remove(&consult.leg);
             self.endpoint.hang_up(now, consult.leg);
@@ -729,6 +741,9 @@ impl Line {
         if let Some(answered_at) = answered_at {
             self.latencies
                 .push(now.saturating_duration_since(answered_at));
+        }
+        if let Some(uri) = self.pending_consults.remove(&call) {
+            self.consult(now, call, &uri);
         }
     }
 

@@ -471,16 +471,16 @@ fn a_warm_transfer_holds_consults_and_hands_over() {
             "POST /bridges type=holding&bridgeId=n1-h42&name=n1-h42",
             "POST /bridges/n1-h42/addChannel channel=n1-c42",
             "POST /bridges/n1-h42/moh mohClass=default",
-            "POST /channels endpoint=PJSIP/desk&app=sanjeevani&appArgs=consult,42&callerId=District Health <1075>&timeout=20&channelId=n1-d42",
+            "POST /channels endpoint=PJSIP/desk&app=sanjeevani&appArgs=consult,42&callerId=District Health <1075>&timeout=20&channelId=n1-d42-1",
         ]
     );
     assert!(sent.iter().all(|(tag, _)| *tag == Tag::Consult(call)));
-    stasis_start(&mut calls, t0, "n1-d42", &["consult", "42"]);
+    stasis_start(&mut calls, t0, "n1-d42-1", &["consult", "42"]);
     assert_eq!(
         requests(&mut calls),
         [(
             Tag::ConsultJoin(call),
-            "POST /bridges/n1-b7/addChannel channel=n1-d42".to_string()
+            "POST /bridges/n1-b7/addChannel channel=n1-d42-1".to_string()
         )]
     );
     assert!(transfers(&mut calls).is_empty());
@@ -491,7 +491,7 @@ fn a_warm_transfer_holds_consults_and_hands_over() {
         paths(requests(&mut calls)),
         [
             "POST /bridges type=mixing&bridgeId=n1-x42&name=n1-x42",
-            "POST /bridges/n1-x42/addChannel channel=n1-d42",
+            "POST /bridges/n1-x42/addChannel channel=n1-d42-1",
             "DELETE /bridges/n1-h42/moh ",
             "POST /bridges/n1-x42/addChannel channel=n1-c42",
             "DELETE /bridges/n1-h42 ",
@@ -500,12 +500,12 @@ fn a_warm_transfer_holds_consults_and_hands_over() {
     assert_eq!(transfers(&mut calls), [TransferEvent::Completed(call)]);
     assert_eq!(line_events(&mut calls), [LineEvent::Hangup(call)]);
     // The agent is free; when the doctor hangs up, the contact is hung up too.
-    destroyed(&mut calls, t0, "n1-d42", 16);
+    destroyed(&mut calls, t0, "n1-d42-1", 16);
     assert_eq!(
         paths(requests(&mut calls)),
         [
             "DELETE /channels/n1-c42 ",
-            "DELETE /channels/n1-d42 ",
+            "DELETE /channels/n1-d42-1 ",
             "DELETE /bridges/n1-x42 "
         ]
     );
@@ -521,7 +521,7 @@ fn every_failed_consult_puts_the_agent_back_with_the_contact() {
     let mut calls = connected(config(), t0);
     calls.consult(CallId(42), "PJSIP/desk");
     requests(&mut calls);
-    destroyed(&mut calls, t0, "n1-d42", 17);
+    destroyed(&mut calls, t0, "n1-d42-1", 17);
     assert_eq!(
         paths(requests(&mut calls)),
         [
@@ -535,10 +535,10 @@ fn every_failed_consult_puts_the_agent_back_with_the_contact() {
     // The doctor hangs up during the consult.
     let mut calls = connected(config(), t0);
     calls.consult(CallId(42), "PJSIP/desk");
-    stasis_start(&mut calls, t0, "n1-d42", &["consult", "42"]);
+    stasis_start(&mut calls, t0, "n1-d42-1", &["consult", "42"]);
     calls.response(t0, Tag::ConsultJoin(CallId(42)), 204);
     requests(&mut calls);
-    destroyed(&mut calls, t0, "n1-d42", 16);
+    destroyed(&mut calls, t0, "n1-d42-1", 16);
     assert_eq!(requests(&mut calls).last().unwrap().1, back);
     assert_eq!(
         transfers(&mut calls),
@@ -555,7 +555,7 @@ fn every_failed_consult_puts_the_agent_back_with_the_contact() {
     assert_eq!(
         paths(requests(&mut calls)),
         [
-            "DELETE /channels/n1-d42 ",
+            "DELETE /channels/n1-d42-1 ",
             "DELETE /bridges/n1-h42/moh ",
             "DELETE /bridges/n1-h42 ",
             back
@@ -593,14 +593,14 @@ fn a_contact_hanging_up_on_hold_ends_the_call_and_the_consult() {
     assert_eq!(
         paths(requests(&mut calls)),
         [
-            "DELETE /channels/n1-d42 ",
+            "DELETE /channels/n1-d42-1 ",
             "DELETE /bridges/n1-h42/moh ",
             "DELETE /bridges/n1-h42 "
         ]
     );
     // The doctor answering afterwards is hung up.
-    stasis_start(&mut calls, t0, "n1-d42", &["consult", "42"]);
-    assert_eq!(paths(requests(&mut calls)), ["DELETE /channels/n1-d42 "]);
+    stasis_start(&mut calls, t0, "n1-d42-1", &["consult", "42"]);
+    assert_eq!(paths(requests(&mut calls)), ["DELETE /channels/n1-d42-1 "]);
     assert!(transfers(&mut calls).is_empty());
 }
 
@@ -692,4 +692,38 @@ fn every_connected_call_is_recorded_until_it_ends() {
             "DELETE /channels/n1-c42 "
         ]
     );
+}
+
+#[test]
+fn a_second_consult_never_meets_the_first_ones_channel() {
+    let t0 = Instant::now();
+    let mut calls = connected(config(), t0);
+    let call = CallId(42);
+    calls.consult(call, "PJSIP/desk1");
+    requests(&mut calls);
+    // Cancelled while ringing; the next member is called at once.
+    calls.cancel_transfer(call);
+    calls.consult(call, "PJSIP/desk2");
+    let sent = paths(requests(&mut calls));
+    assert_eq!(sent[0], "DELETE /channels/n1-d42-1 ");
+    assert!(
+        sent.last().unwrap().ends_with("&channelId=n1-d42-2"),
+        "{sent:?}"
+    );
+    assert_eq!(
+        transfers(&mut calls),
+        [TransferEvent::Failed(call)],
+        "the cancel is reported"
+    );
+    // The first one's hang-up and a late answer change nothing for the second.
+    destroyed(&mut calls, t0, "n1-d42-1", 16);
+    stasis_start(&mut calls, t0, "n1-d42-1", &["consult", "42"]);
+    assert_eq!(paths(requests(&mut calls)), ["DELETE /channels/n1-d42-1 "]);
+    assert!(transfers(&mut calls).is_empty());
+    stasis_start(&mut calls, t0, "n1-d42-2", &["consult", "42"]);
+    calls.response(t0, Tag::ConsultJoin(call), 204);
+    assert_eq!(transfers(&mut calls), [TransferEvent::Consulting(call)]);
+    // Cancelling with no consult going on is still reported.
+    calls.cancel_transfer(CallId(9));
+    assert_eq!(transfers(&mut calls), [TransferEvent::Failed(CallId(9))]);
 }

@@ -3,8 +3,10 @@
 //!
 //! 1. Consult: a holding bridge `{prefix}-h{call}` is created, the contact
 //!    moved into it and music on hold started; the consulted party is
-//!    originated as `{prefix}-d{call}` with `appArgs=consult,{call}`, and on
-//!    its `StasisStart` added to `B`, where agent and consulted party talk.
+//!    originated as `{prefix}-d{call}-{n}` (`n` numbers consults, so a later
+//!    consult never meets an earlier one's channel) with
+//!    `appArgs=consult,{call}`, and on its `StasisStart` added to `B`, where
+//!    agent and consulted party talk.
 //! 2. Complete: a mixing bridge `{prefix}-x{call}` is created and the
 //!    consulted party and the contact are moved into it; the holding bridge
 //!    goes. The agent is alone in `B` again: free for the next call.
@@ -25,6 +27,7 @@ use sanjeevani_dialer::{LineEvent, TransferEvent};
 pub(super) struct Consult {
     agent: AgentId,
     state: ConsultState,
+    pub(super) attempt: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,8 +43,12 @@ impl Calls {
         self.id('h', call.0)
     }
 
-    fn consulted_channel(&self, call: CallId) -> String {
-        self.id('d', call.0)
+    pub(super) fn consulted_channel(&self, call: CallId, attempt: u64) -> String {
+        format!("{}-{attempt}", self.id('d', call.0))
+    }
+
+    pub(super) fn consult_attempt(&self, call: CallId) -> Option<u64> {
+        self.consults.get(&call).map(|c| c.attempt)
     }
 
     fn handed_bridge(&self, call: CallId) -> String {
@@ -60,11 +67,14 @@ impl Calls {
             }
         };
         self.contacts.insert(call, ContactState::Held { agent });
+        self.consults_made += 1;
+        let attempt = self.consults_made;
         self.consults.insert(
             call,
             Consult {
                 agent,
                 state: ConsultState::Calling,
+                attempt,
             },
         );
         let holding = self.holding_bridge(call);
@@ -84,28 +94,28 @@ impl Calls {
             ("appArgs", format!("consult,{}", call.0)),
             ("callerId", self.config.caller_id.clone()),
             ("timeout", self.config.consult_timeout.to_string()),
-            ("channelId", self.consulted_channel(call)),
+            ("channelId", self.consulted_channel(call, attempt)),
         ];
         self.request(Tag::Consult(call), rest::ORIGINATE, &[], &query);
     }
 
     /// Joins the contact with the consulted party and frees the agent.
     pub fn complete_transfer(&mut self, call: CallId) {
-        let talking = self
-            .consults
-            .get(&call)
-            .is_some_and(|c| c.state == ConsultState::Talking);
-        if !talking || !matches!(self.contacts.get(&call), Some(ContactState::Held { .. })) {
+        let attempt = match self.consults.get(&call) {
+            Some(c) if c.state == ConsultState::Talking => c.attempt,
+            _ => return self.fail_transfer(call, true),
+        };
+        if !matches!(self.contacts.get(&call), Some(ContactState::Held { .. })) {
             return self.fail_transfer(call, true);
         }
         self.consults.remove(&call);
         self.contacts.remove(&call);
         self.stop_recording(call);
-        self.handed.insert(call);
+        self.handed.insert(call, attempt);
         let handed = self.handed_bridge(call);
         let holding = self.holding_bridge(call);
         self.create_bridge(Tag::HandOver(call), "mixing", &handed);
-        let consulted = self.consulted_channel(call);
+        let consulted = self.consulted_channel(call, attempt);
         self.add_channel(Tag::HandOver(call), &handed, consulted);
         self.request(
             Tag::Cleanup,
@@ -121,8 +131,13 @@ impl Calls {
     }
 
     /// Drops the consulted party and puts the agent back with the contact.
+    /// Always reported as [`TransferEvent::Failed`], even with no consult.
     pub fn cancel_transfer(&mut self, call: CallId) {
-        self.fail_transfer(call, true);
+        if self.consults.contains_key(&call) {
+            self.fail_transfer(call, true);
+        } else {
+            self.transfers.push_back(TransferEvent::Failed(call));
+        }
     }
 
     /// The consult is over without a hand-over: the consulted party is hung
@@ -145,11 +160,11 @@ impl Calls {
     /// Hangs up the consulted party and removes the holding bridge (music
     /// stops with it); the contact's own state is the caller's business.
     pub(super) fn end_consult(&mut self, call: CallId, consulted_alive: bool) {
-        if self.consults.remove(&call).is_none() {
+        let Some(consult) = self.consults.remove(&call) else {
             return;
-        }
+        };
         if consulted_alive {
-            let consulted = self.consulted_channel(call);
+            let consulted = self.consulted_channel(call, consult.attempt);
             self.hang_up_channel(&consulted);
         }
         let holding = self.holding_bridge(call);
@@ -163,10 +178,14 @@ impl Calls {
     }
 
     /// The consulted party answered: into the agent's bridge.
-    pub(super) fn consult_answered(&mut self, call: CallId) {
-        let Some(consult) = self.consults.get_mut(&call) else {
+    pub(super) fn consult_answered(&mut self, call: CallId, attempt: u64) {
+        let Some(consult) = self
+            .consults
+            .get_mut(&call)
+            .filter(|c| c.attempt == attempt)
+        else {
             // Too late (cancelled, or the contact hung up): not wanted.
-            let consulted = self.consulted_channel(call);
+            let consulted = self.consulted_channel(call, attempt);
             return self.hang_up_channel(&consulted);
         };
         if consult.state != ConsultState::Calling {
@@ -175,7 +194,7 @@ impl Calls {
         consult.state = ConsultState::Joining;
         let agent = consult.agent;
         let bridge = self.agent_bridge(agent);
-        let consulted = self.consulted_channel(call);
+        let consulted = self.consulted_channel(call, attempt);
         self.add_channel(Tag::ConsultJoin(call), &bridge, consulted);
     }
 
@@ -198,11 +217,11 @@ impl Calls {
 
     /// One side of a handed-over call hung up (or we are stopping).
     pub(super) fn end_handed(&mut self, call: CallId) {
-        if !self.handed.remove(&call) {
+        let Some(attempt) = self.handed.remove(&call) else {
             return;
-        }
+        };
         let contact = self.contact_channel(call);
-        let consulted = self.consulted_channel(call);
+        let consulted = self.consulted_channel(call, attempt);
         let bridge = self.handed_bridge(call);
         self.hang_up_channel(&contact);
         self.hang_up_channel(&consulted);

@@ -95,7 +95,13 @@ fn the_desk_answers_and_the_caller_is_handed_over_live() {
         run.escalate(10, E1, Urgency::Urgent, "hi"),
         [consult(E1, DR_A)]
     );
-    assert!(run.ok(14, DeskEvent::MemberAnswered(E1)).is_empty());
+    assert_eq!(
+        run.ok(14, DeskEvent::MemberAnswered(E1)),
+        [DeskCommand::Consulting {
+            id: E1,
+            member: DR_A
+        }]
+    );
     assert_eq!(
         run.ok(50, DeskEvent::AgentCompletes(E1)),
         [DeskCommand::CompleteTransfer { id: E1, call: CALL }]
