@@ -42,18 +42,11 @@ fn settings(server: &AriServer) -> AriSettings {
         username: USER.into(),
         password: PASSWORD.into(),
         calls: AriConfig {
-            app: "sanjeevani".into(),
-            prefix: "n1".into(),
-            contact_endpoint: "PJSIP/{number}@trunk".into(),
-            agent_endpoint: "PJSIP/agent{agent}".into(),
             caller_id: "District Health <1075>".into(),
             originate_timeout: 30,
-            message: "sound:sanjeevani-abandoned".into(),
-            amd_context: None,
-            moh_class: "default".into(),
             consult_timeout: 20,
-            record_calls: false,
             recording_prefix: "sanjeevani-n1-1764380000".into(),
+            ..AriConfig::new("sanjeevani", "n1")
         },
         ping: Duration::from_secs(1),
     }

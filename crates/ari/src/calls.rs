@@ -68,6 +68,29 @@ pub struct AriConfig {
     pub recording_prefix: String,
 }
 
+impl AriConfig {
+    /// Our application and id prefix, with the kit's defaults for the rest
+    /// (`deploy/asterisk`): contacts through `PJSIP/{number}@trunk`, agents
+    /// on `PJSIP/agent{agent}`, the kit's information message and music
+    /// class, no answering-machine detection, recording when asked.
+    pub fn new(app: &str, prefix: &str) -> AriConfig {
+        AriConfig {
+            app: app.to_string(),
+            prefix: prefix.to_string(),
+            contact_endpoint: "PJSIP/{number}@trunk".into(),
+            agent_endpoint: "PJSIP/agent{agent}".into(),
+            caller_id: String::new(),
+            originate_timeout: 60,
+            message: "sound:sanjeevani-abandoned".into(),
+            amd_context: None,
+            moh_class: "default".into(),
+            consult_timeout: 30,
+            record_calls: false,
+            recording_prefix: format!("{app}-{prefix}"),
+        }
+    }
+}
+
 /// Q.850 cause of `ChannelDestroyed` → the core's cause (Asterisk's mapping
 /// of SIP answers: 486/600 → 17, 480 → 19, 408 → 18, 403/603 → 21, 404/604 → 1,
 /// 503 → 34, 502 → 27, 500 → 38, 488/606 → 58).

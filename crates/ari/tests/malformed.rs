@@ -16,18 +16,9 @@ use std::time::Instant;
 
 fn config() -> AriConfig {
     AriConfig {
-        app: "sanjeevani".into(),
-        prefix: "n1".into(),
-        contact_endpoint: "PJSIP/{number}@trunk".into(),
-        agent_endpoint: "PJSIP/agent{agent}".into(),
-        caller_id: "District Health <1075>".into(),
-        originate_timeout: 30,
-        message: "sound:sanjeevani-abandoned".into(),
         amd_context: Some("dialer-amd".into()),
-        moh_class: "default".into(),
-        consult_timeout: 20,
         record_calls: true,
-        recording_prefix: "rec".into(),
+        ..AriConfig::new("sanjeevani", "n1")
     }
 }
 

@@ -42,11 +42,27 @@ pub struct MemberId(pub u64);
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TicketId(pub u64);
 
+/// How soon the medical wing must act on an escalation.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     Urgent,
     Routine,
+}
+
+impl Urgency {
+    pub fn name(self) -> &'static str {
+        match self {
+            Urgency::Urgent => "urgent",
+            Urgency::Routine => "routine",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Urgency> {
+        [Urgency::Urgent, Urgency::Routine]
+            .into_iter()
+            .find(|u| u.name() == s)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +135,32 @@ pub enum Resolution {
     NoActionNeeded,
     /// Not reached after the configured callback tries.
     Unreachable,
+}
+
+impl Resolution {
+    pub const ALL: [Resolution; 6] = [
+        Resolution::TeleconsultationDone,
+        Resolution::MedicineDelivered,
+        Resolution::AmbulanceSent,
+        Resolution::Admitted,
+        Resolution::NoActionNeeded,
+        Resolution::Unreachable,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Resolution::TeleconsultationDone => "teleconsultation_done",
+            Resolution::MedicineDelivered => "medicine_delivered",
+            Resolution::AmbulanceSent => "ambulance_sent",
+            Resolution::Admitted => "admitted",
+            Resolution::NoActionNeeded => "no_action_needed",
+            Resolution::Unreachable => "unreachable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Resolution> {
+        Resolution::ALL.into_iter().find(|r| r.name() == s)
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

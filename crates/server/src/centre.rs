@@ -140,19 +140,15 @@ fn ari_settings(
         username: telephony.ari_username.clone(),
         password: telephony.ari_password.clone(),
         calls: AriConfig {
-            app: telephony.ari_app.clone(),
-            recording_prefix: format!("{}-{prefix}", telephony.ari_app),
-            prefix,
             contact_endpoint: telephony.ari_contact_endpoint.clone(),
             agent_endpoint: telephony.ari_agent_endpoint.clone(),
             caller_id: telephony.ari_caller_id.clone(),
-            originate_timeout: 60,
             message: telephony.ari_message.clone(),
             amd_context: (!telephony.ari_amd_context.is_empty())
                 .then(|| telephony.ari_amd_context.clone()),
             moh_class: telephony.ari_moh_class.clone(),
-            consult_timeout: 30,
             record_calls: telephony.ari_record_calls,
+            ..AriConfig::new(&telephony.ari_app, &prefix)
         },
         ping: Duration::from_secs(5),
     }

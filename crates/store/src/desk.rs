@@ -65,66 +65,9 @@ pub struct AuditEntry {
     pub at: Millis,
 }
 
-/// How soon the medical wing must act on an escalation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Urgency {
-    Urgent,
-    Routine,
-}
-
-impl Urgency {
-    pub fn name(self) -> &'static str {
-        match self {
-            Urgency::Urgent => "urgent",
-            Urgency::Routine => "routine",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Urgency> {
-        [Urgency::Urgent, Urgency::Routine]
-            .into_iter()
-            .find(|u| u.name() == s)
-    }
-}
-
-/// How a ticket was closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Resolution {
-    TeleconsultationDone,
-    MedicineDelivered,
-    AmbulanceSent,
-    Admitted,
-    NoActionNeeded,
-    Unreachable,
-}
-
-impl Resolution {
-    pub const ALL: [Resolution; 6] = [
-        Resolution::TeleconsultationDone,
-        Resolution::MedicineDelivered,
-        Resolution::AmbulanceSent,
-        Resolution::Admitted,
-        Resolution::NoActionNeeded,
-        Resolution::Unreachable,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Resolution::TeleconsultationDone => "teleconsultation_done",
-            Resolution::MedicineDelivered => "medicine_delivered",
-            Resolution::AmbulanceSent => "ambulance_sent",
-            Resolution::Admitted => "admitted",
-            Resolution::NoActionNeeded => "no_action_needed",
-            Resolution::Unreachable => "unreachable",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Resolution> {
-        Resolution::ALL.into_iter().find(|r| r.name() == s)
-    }
-}
+/// How soon the medical wing must act, and how a ticket was closed: the
+/// core's desk machine and the store speak of the same things.
+pub use sanjeevani_core::desk::{Resolution, Urgency};
 
 /// An escalation to the medical wing, to be followed up.
 #[derive(Debug, Clone)]

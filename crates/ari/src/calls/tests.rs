@@ -7,18 +7,11 @@ use crate::events;
 
 fn config() -> AriConfig {
     AriConfig {
-        app: "sanjeevani".into(),
-        prefix: "n1".into(),
-        contact_endpoint: "PJSIP/{number}@trunk".into(),
-        agent_endpoint: "PJSIP/agent{agent}".into(),
         caller_id: "District Health <1075>".into(),
         originate_timeout: 30,
-        message: "sound:sanjeevani-abandoned".into(),
-        amd_context: None,
-        moh_class: "default".into(),
         consult_timeout: 20,
-        record_calls: false,
         recording_prefix: "sanjeevani-n1-1764380000".into(),
+        ..AriConfig::new("sanjeevani", "n1")
     }
 }
 

@@ -6,7 +6,7 @@ use super::{Json, Path, Query};
 use crate::auth::Caller;
 use crate::centre::DeskEvent;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::questionnaire::Questionnaire;
+use crate::questionnaire::RuleUrgency;
 use crate::{now_ms, AppState};
 use axum::extract::State;
 use sanjeevani_dialer::Control;
@@ -285,13 +285,28 @@ pub async fn escalate(
         .questionnaire
         .check(&request.answers)
         .map_err(ApiError::invalid)?;
-    let urgency = match request.urgency.as_deref() {
-        Some(u) => Urgency::parse(u)
-            .ok_or_else(|| ApiError::invalid(format!("urgency: {u:?} is not urgent or routine")))?,
-        None if Questionnaire::looks_urgent(&request.answers) => Urgency::Urgent,
-        None => Urgency::Routine,
-    };
+    let judged = request
+        .urgency
+        .as_deref()
+        .map(|u| {
+            Urgency::parse(u).ok_or_else(|| {
+                ApiError::invalid(format!("urgency: {u:?} is not urgent or routine"))
+            })
+        })
+        .transpose()?;
     let attempt = own_call(&state, &caller, id).await?;
+    // The agent's judgement first; otherwise the questionnaire's rules over
+    // the answers and the contact's risk flags.
+    let urgency = match judged {
+        Some(urgency) => urgency,
+        None => {
+            let contact = state.store.contact(attempt.contact).await?;
+            match state.questionnaire.triage(&request.answers, &contact.risk) {
+                Some(rule) if rule.urgency == RuleUrgency::Urgent => Urgency::Urgent,
+                _ => Urgency::Routine,
+            }
+        }
+    };
     let ticket = NewTicket {
         contact: attempt.contact,
         campaign: attempt.campaign,
