@@ -24,25 +24,7 @@ async fn an_agent_takes_a_call_through_asterisk() {
     telephony.ari_username = USER.into();
     telephony.ari_password = PASSWORD.into();
     let server = Server::start_with(config, dir).await;
-    let agent = server.login("agent1").await;
-    let mut ws = server.ws(&agent).await;
-    let hello = next_message(&mut ws, "hello", 5).await;
-    assert_eq!(hello["simulated_telephony"], false, "no SIMULATION banner");
-
-    let status = server
-        .ok(
-            &agent,
-            Method::POST,
-            "/api/agent/login",
-            Some(serde_json::json!({"campaign": 1})),
-        )
-        .await;
-    assert_eq!(status["state"], "paused");
-    server
-        .ok(&agent, Method::POST, "/api/agent/ready", None)
-        .await;
-    let pop = next_message(&mut ws, "screen_pop", 30).await;
-    assert!(pop["contact"]["name"].is_string(), "{pop}");
+    let (agent, mut ws, _pop) = server.agent_takes_a_call("agent1").await;
 
     // The agent's phone and the contact share the agent's bridge.
     let requests = asterisk.requests();

@@ -31,26 +31,7 @@ async fn an_agent_on_a_sip_phone_takes_a_call_from_the_trunk() {
     telephony.agent_uri = format!("sip:agent{{agent}}@127.0.0.1:{}", phones.port);
     telephony.keepalive_secs = 0;
     let server = Server::start_with(config, dir).await;
-    let agent = server.login("agent1").await;
-    let mut ws = server.ws(&agent).await;
-    let hello = next_message(&mut ws, "hello", 5).await;
-    assert_eq!(hello["simulated_telephony"], false, "no SIMULATION banner");
-
-    let status = server
-        .ok(
-            &agent,
-            Method::POST,
-            "/api/agent/login",
-            Some(serde_json::json!({"campaign": 1})),
-        )
-        .await;
-    assert_eq!(status["state"], "paused");
-    server
-        .ok(&agent, Method::POST, "/api/agent/ready", None)
-        .await;
-    // Ready once the phone has answered; then the dialer calls for the agent.
-    let pop = next_message(&mut ws, "screen_pop", 30).await;
-    assert!(pop["contact"]["name"].is_string(), "{pop}");
+    let (agent, mut ws, _pop) = server.agent_takes_a_call("agent1").await;
     let status = server.ok(&agent, Method::GET, "/api/agent", None).await;
     assert_eq!(status["state"], "on call");
 

@@ -305,8 +305,21 @@ async fn next_event(events: &mut mpsc::UnboundedReceiver<LineEvent>) -> LineEven
     }
 }
 
-/// Waits until the adapter has joined one call to its agent.
-async fn connected(line: &SipLine) {
+/// Agent 1's phone on the line, and call 1 to a contact answered and
+/// joined to it (waits until the adapter has measured the connect).
+async fn connected_call(line: &mut SipLine, events: &mut mpsc::UnboundedReceiver<LineEvent>) {
+    let (agent, call) = (AgentId(1), CallId(1));
+    assert!(
+        !line.login(agent),
+        "a SIP agent is ready only once the phone answers"
+    );
+    assert_eq!(next_event(events).await, LineEvent::AgentOnLine(agent));
+    line.dial(
+        call,
+        &Phone::parse("+91 99999 00010", Region::default()).unwrap(),
+    );
+    assert_eq!(next_event(events).await, LineEvent::Answered(call));
+    line.connect(call, agent);
     for _ in 0..100 {
         if line.stats().take_latencies().len() == 1 {
             return;
@@ -328,19 +341,8 @@ async fn warm_transfer_consults_a_third_party_then_hands_the_contact_over() {
         .await
         .unwrap();
     let mut transfers = line.take_transfer_events().unwrap();
-    let (agent, call) = (AgentId(1), CallId(1));
-    assert!(
-        !line.login(agent),
-        "a SIP agent is ready only once the phone answers"
-    );
-    assert_eq!(next_event(&mut events).await, LineEvent::AgentOnLine(agent));
-    line.dial(
-        call,
-        &Phone::parse("+91 99999 00010", Region::default()).unwrap(),
-    );
-    assert_eq!(next_event(&mut events).await, LineEvent::Answered(call));
-    line.connect(call, agent);
-    connected(&line).await;
+    let call = CallId(1);
+    connected_call(&mut line, &mut events).await;
 
     line.consult(call, &format!("sip:wing@127.0.0.1:{}", wing.port));
     let consulting = tokio::time::timeout(Duration::from_secs(10), transfers.recv()).await;
@@ -376,16 +378,8 @@ async fn a_consult_nobody_answers_puts_the_agent_back_with_the_contact() {
     config.t1 = Duration::from_millis(20);
     let mut line = SipLine::start(config, events_tx).await.unwrap();
     let mut transfers = line.take_transfer_events().unwrap();
-    let (agent, call) = (AgentId(1), CallId(1));
-    line.login(agent);
-    assert_eq!(next_event(&mut events).await, LineEvent::AgentOnLine(agent));
-    line.dial(
-        call,
-        &Phone::parse("+91 99999 00010", Region::default()).unwrap(),
-    );
-    assert_eq!(next_event(&mut events).await, LineEvent::Answered(call));
-    line.connect(call, agent);
-    connected(&line).await;
+    let call = CallId(1);
+    connected_call(&mut line, &mut events).await;
     // Nothing listens there: the consult times out (64 × T1).
     line.consult(call, &format!("sip:wing@127.0.0.1:{}", free_port()));
     let failed = tokio::time::timeout(Duration::from_secs(10), transfers.recv()).await;
@@ -533,15 +527,7 @@ async fn an_escalation_rings_the_desk_in_turn_and_hands_the_caller_over_live() {
         commands_tx,
     ));
     let (agent, call, id) = (AgentId(1), CallId(1), EscalationId(1));
-    line.login(agent);
-    assert_eq!(next_event(&mut events).await, LineEvent::AgentOnLine(agent));
-    line.dial(
-        call,
-        &Phone::parse("+91 99999 00010", Region::default()).unwrap(),
-    );
-    assert_eq!(next_event(&mut events).await, LineEvent::Answered(call));
-    line.connect(call, agent);
-    connected(&line).await;
+    connected_call(&mut line, &mut events).await;
 
     requests
         .send(DeskRequest::Escalate {

@@ -120,6 +120,40 @@ impl Server {
         tokio_tungstenite::connect_async(request).await.unwrap().0
     }
 
+    /// Agent `username` on a real PBX: logs in, joins campaign 1 (paused until
+    /// the phone answers), asks to be ready and waits for the first screen
+    /// pop. Returns the token, the agent's socket and the pop.
+    pub async fn agent_takes_a_call(
+        &self,
+        username: &str,
+    ) -> (
+        String,
+        tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+        Value,
+    ) {
+        let agent = self.login(username).await;
+        let mut ws = self.ws(&agent).await;
+        let hello = next_message(&mut ws, "hello", 5).await;
+        assert_eq!(hello["simulated_telephony"], false, "no SIMULATION banner");
+        let status = self
+            .ok(
+                &agent,
+                Method::POST,
+                "/api/agent/login",
+                Some(serde_json::json!({"campaign": 1})),
+            )
+            .await;
+        assert_eq!(status["state"], "paused");
+        self.ok(&agent, Method::POST, "/api/agent/ready", None)
+            .await;
+        // Ready once the phone has answered; then the dialer calls for the agent.
+        let pop = next_message(&mut ws, "screen_pop", 30).await;
+        assert!(pop["contact"]["name"].is_string(), "{pop}");
+        (agent, ws, pop)
+    }
+
     /// Stops the server; returns its data directory, kept until dropped.
     pub async fn stop(mut self) -> tempfile::TempDir {
         self.stop.take().unwrap().send(()).unwrap();
