@@ -430,6 +430,8 @@ impl Desk {
         rings.chain(waits).chain(tries).min()
     }
 
+    /// Takes one event. An event that does not fit the present state is
+    /// refused with a [`DeskError`] before anything changes.
     pub fn handle(
         &mut self,
         now: Instant,
@@ -442,8 +444,6 @@ impl Desk {
                 last: self.last,
             });
         }
-        self.check(&event)?;
-        self.last = now;
         match event {
             DeskEvent::MemberIn { member, languages } => {
                 let entry = self.members.entry(member).or_insert(Member {
@@ -457,7 +457,10 @@ impl Desk {
                 entry.present = true;
             }
             DeskEvent::MemberOut(member) => {
-                let m = self.members.get_mut(&member).expect("checked");
+                let m = self
+                    .members
+                    .get_mut(&member)
+                    .ok_or(DeskError::UnknownMember(member))?;
                 m.present = false;
                 if m.state == MemberState::Free {
                     self.free_member(member, now);
@@ -470,6 +473,9 @@ impl Desk {
                 urgency,
                 language,
             } => {
+                if self.records.contains_key(&id) {
+                    return Err(DeskError::DuplicateEscalation(id));
+                }
                 self.escalations.insert(
                     id,
                     Escalation {
@@ -495,11 +501,11 @@ impl Desk {
                 );
             }
             DeskEvent::MemberAnswered(id) => {
-                let e = self.escalations.get_mut(&id).expect("checked");
-                let Stage::Ringing { member, .. } = e.stage else {
-                    unreachable!("checked")
+                let Stage::Ringing { member, .. } = self.stage(id)? else {
+                    return self.refuse(id, "have a member answer");
                 };
-                e.stage = Stage::Consulting { member };
+                self.escalations.get_mut(&id).expect("found above").stage =
+                    Stage::Consulting { member };
                 self.set_member(member, MemberState::Consulting(id), now);
                 out.push(DeskCommand::Consulting { id, member });
                 if let Some(record) = self.records.get_mut(&id) {
@@ -507,27 +513,27 @@ impl Desk {
                 }
             }
             DeskEvent::MemberFailed(id) => {
-                let e = self.escalations.get_mut(&id).expect("checked");
-                let member = match e.stage {
-                    Stage::Ringing { member, .. } | Stage::Consulting { member } => member,
-                    _ => unreachable!("checked"),
+                let (Stage::Ringing { member, .. } | Stage::Consulting { member }) =
+                    self.stage(id)?
+                else {
+                    return self.refuse(id, "lose its member");
                 };
-                e.stage = Stage::Waiting;
+                self.escalations.get_mut(&id).expect("found above").stage = Stage::Waiting;
                 self.free_member(member, now);
             }
             DeskEvent::AgentCompletes(id) => {
-                let e = self.escalations.get_mut(&id).expect("checked");
-                let Stage::Consulting { member } = e.stage else {
-                    unreachable!("checked")
+                let Stage::Consulting { member } = self.stage(id)? else {
+                    return self.refuse(id, "be completed");
                 };
+                let e = self.escalations.get_mut(&id).expect("found above");
                 e.stage = Stage::Handing { member };
                 out.push(DeskCommand::CompleteTransfer { id, call: e.call });
             }
             DeskEvent::HandedOver(id) => {
-                let e = self.escalations.remove(&id).expect("checked");
-                let Stage::Handing { member } = e.stage else {
-                    unreachable!("checked")
+                let Stage::Handing { member } = self.stage(id)? else {
+                    return self.refuse(id, "be handed over");
                 };
+                let e = self.escalations.remove(&id).expect("found above");
                 self.set_member(member, MemberState::Live, now);
                 out.push(DeskCommand::ReleaseAgent {
                     id,
@@ -537,30 +543,38 @@ impl Desk {
                 self.end(id, EscalationOutcome::Live { member }, out);
             }
             DeskEvent::AgentCancels(id) => {
+                self.stage(id)?;
                 self.make_ticket(now, id, TicketReason::AgentCancelled, true, out)
             }
             DeskEvent::ContactHungUp(id) => {
+                self.stage(id)?;
                 self.make_ticket(now, id, TicketReason::ContactHungUp, false, out)
             }
             DeskEvent::PbxError(id) => {
+                self.stage(id)?;
                 self.make_ticket(now, id, TicketReason::PbxError, false, out)
             }
-            DeskEvent::LiveCallEnded(member) => self.free_member(member, now),
+            DeskEvent::LiveCallEnded(member) => {
+                let m = self
+                    .members
+                    .get(&member)
+                    .ok_or(DeskError::UnknownMember(member))?;
+                if m.state != MemberState::Live {
+                    return Err(DeskError::MemberNotLive(member));
+                }
+                self.free_member(member, now)
+            }
             DeskEvent::CallbackReached(ticket) => {
-                let t = self.tickets.get_mut(&ticket).expect("checked");
-                let TicketStage::Calling(member) = t.stage else {
-                    unreachable!("checked")
-                };
-                t.stage = TicketStage::Talking(member);
+                let member = self.calling(ticket)?;
+                self.tickets.get_mut(&ticket).expect("found above").stage =
+                    TicketStage::Talking(member);
                 if let Some(record) = self.records.get_mut(&EscalationId(ticket.0)) {
                     record.doctor_at.get_or_insert(now);
                 }
             }
             DeskEvent::CallbackUnreached(ticket) => {
-                let t = self.tickets.get_mut(&ticket).expect("checked");
-                let TicketStage::Calling(member) = t.stage else {
-                    unreachable!("checked")
-                };
+                let member = self.calling(ticket)?;
+                let t = self.tickets.get_mut(&ticket).expect("found above");
                 t.tries += 1;
                 t.stage = TicketStage::Open {
                     next_try: now + self.config.callback_retry,
@@ -572,19 +586,20 @@ impl Desk {
                 }
             }
             DeskEvent::Resolve(ticket, resolution) => {
-                let member = match self.tickets[&ticket].stage {
-                    TicketStage::Offered(m) | TicketStage::Calling(m) | TicketStage::Talking(m) => {
-                        Some(m)
-                    }
-                    TicketStage::Open { .. } => None,
-                };
-                if let Some(member) = member {
-                    self.free_member(member, now);
+                let t = self
+                    .tickets
+                    .get(&ticket)
+                    .ok_or(DeskError::UnknownTicket(ticket))?;
+                if let TicketStage::Offered(m) | TicketStage::Calling(m) | TicketStage::Talking(m) =
+                    t.stage
+                {
+                    self.free_member(m, now);
                 }
                 self.resolve(now, ticket, resolution, out);
             }
             DeskEvent::Tick => {}
         }
+        self.last = now;
         self.expire(now, out);
         self.dispatch(now, out);
         Ok(())
@@ -611,80 +626,32 @@ impl Desk {
         }
     }
 
-    /// Refuses events that do not fit the present state, before anything changes.
-    fn check(&self, event: &DeskEvent) -> Result<(), DeskError> {
-        let escalation = |id: &EscalationId| {
-            self.escalations
-                .get(id)
-                .ok_or(DeskError::UnknownEscalation(*id))
-        };
-        let ticket = |id: &TicketId| self.tickets.get(id).ok_or(DeskError::UnknownTicket(*id));
-        let wrong = |id: EscalationId, stage: Stage, action| {
-            Err(DeskError::Transition {
-                id,
-                state: stage.name(),
-                action,
-            })
-        };
-        match event {
-            DeskEvent::MemberOut(member) | DeskEvent::LiveCallEnded(member) => {
-                let m = self
-                    .members
-                    .get(member)
-                    .ok_or(DeskError::UnknownMember(*member))?;
-                if matches!(event, DeskEvent::LiveCallEnded(_)) && m.state != MemberState::Live {
-                    return Err(DeskError::MemberNotLive(*member));
-                }
-            }
-            DeskEvent::Escalate { id, .. } => {
-                if self.records.contains_key(id) {
-                    return Err(DeskError::DuplicateEscalation(*id));
-                }
-            }
-            DeskEvent::MemberAnswered(id) => {
-                let stage = escalation(id)?.stage;
-                if !matches!(stage, Stage::Ringing { .. }) {
-                    return wrong(*id, stage, "have a member answer");
-                }
-            }
-            DeskEvent::MemberFailed(id) => {
-                let stage = escalation(id)?.stage;
-                if !matches!(stage, Stage::Ringing { .. } | Stage::Consulting { .. }) {
-                    return wrong(*id, stage, "lose its member");
-                }
-            }
-            DeskEvent::AgentCompletes(id) => {
-                let stage = escalation(id)?.stage;
-                if !matches!(stage, Stage::Consulting { .. }) {
-                    return wrong(*id, stage, "be completed");
-                }
-            }
-            DeskEvent::HandedOver(id) => {
-                let stage = escalation(id)?.stage;
-                if !matches!(stage, Stage::Handing { .. }) {
-                    return wrong(*id, stage, "be handed over");
-                }
-            }
-            DeskEvent::AgentCancels(id)
-            | DeskEvent::ContactHungUp(id)
-            | DeskEvent::PbxError(id) => {
-                escalation(id)?;
-            }
-            DeskEvent::CallbackReached(id) | DeskEvent::CallbackUnreached(id) => {
-                if !matches!(ticket(id)?.stage, TicketStage::Calling(_)) {
-                    return Err(DeskError::TicketTransition {
-                        ticket: *id,
-                        state: "not being called",
-                        action: "hear how the callback went",
-                    });
-                }
-            }
-            DeskEvent::Resolve(id, _) => {
-                ticket(id)?;
-            }
-            DeskEvent::MemberIn { .. } | DeskEvent::Tick => {}
+    fn stage(&self, id: EscalationId) -> Result<Stage, DeskError> {
+        self.escalations
+            .get(&id)
+            .map(|e| e.stage)
+            .ok_or(DeskError::UnknownEscalation(id))
+    }
+
+    fn refuse(&self, id: EscalationId, action: &'static str) -> Result<(), DeskError> {
+        Err(DeskError::Transition {
+            id,
+            state: self.stage(id)?.name(),
+            action,
+        })
+    }
+
+    /// The member placing the callback of `ticket`.
+    fn calling(&self, ticket: TicketId) -> Result<MemberId, DeskError> {
+        match self.tickets.get(&ticket).map(|t| t.stage) {
+            Some(TicketStage::Calling(member)) => Ok(member),
+            Some(_) => Err(DeskError::TicketTransition {
+                ticket,
+                state: "not being called",
+                action: "hear how the callback went",
+            }),
+            None => Err(DeskError::UnknownTicket(ticket)),
         }
-        Ok(())
     }
 
     fn set_member(&mut self, member: MemberId, state: MemberState, now: Instant) {
@@ -728,7 +695,10 @@ impl Desk {
         contact_there: bool,
         out: &mut Vec<DeskCommand>,
     ) {
-        let e = self.escalations.remove(&id).expect("checked");
+        let e = self
+            .escalations
+            .remove(&id)
+            .expect("callers pass an open escalation");
         match e.stage {
             Stage::Ringing { member, .. } => {
                 out.push(DeskCommand::StopRinging { id, member });
