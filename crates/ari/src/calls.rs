@@ -116,7 +116,6 @@ pub enum Tag {
     Phone(AgentId),
     AgentBridge(AgentId),
     AgentJoin(AgentId),
-    AgentHangUp(AgentId),
     /// Holding the contact, or calling the consulted party.
     Consult(CallId),
     /// The consulted party joining the agent's bridge.
@@ -362,18 +361,8 @@ impl Calls {
         if self.phones.remove(&agent).is_some() {
             let channel = self.agent_channel(agent);
             let bridge = self.agent_bridge(agent);
-            self.request(
-                Tag::AgentHangUp(agent),
-                rest::HANGUP,
-                &[("channelId", &channel)],
-                &[],
-            );
-            self.request(
-                Tag::AgentHangUp(agent),
-                rest::DESTROY_BRIDGE,
-                &[("bridgeId", &bridge)],
-                &[],
-            );
+            self.hang_up_channel(&channel);
+            self.destroy_bridge(&bridge);
         }
     }
 
@@ -586,6 +575,7 @@ impl Calls {
                     }
                 }
             }
+            Event::Other(kind) => tracing::trace!(kind, "ARI event not used"),
             _ => {}
         }
     }
