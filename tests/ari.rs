@@ -18,7 +18,7 @@ use sanjeevani_core::desk::{
 };
 use sanjeevani_core::{AgentId, CallId};
 use sanjeevani_dialer::desk::{run_desk, DeskMember, DeskRequest};
-use sanjeevani_dialer::{LineEvent, Telephony, TransferEvent};
+use sanjeevani_dialer::{LineEvent, Telephony, TransferEvent, Transfers};
 use sip_support::{numbers, Desk, Test};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -358,7 +358,7 @@ async fn a_warm_transfer_holds_the_contact_consults_the_desk_and_hands_over() {
 
     // The desk is busy (cause 17): music stops and the agent is back with the contact.
     let before = server.requests().len();
-    line.consult(call, "PJSIP/017@desk");
+    line.transfer_handle().consult(call, "PJSIP/017@desk");
     assert_eq!(next(&mut transfers).await, TransferEvent::Failed(call));
     eventually("the contact back with the agent", || {
         server.members("n1-b1") == strings(&["n1-a1", "n1-c1"])
@@ -380,14 +380,14 @@ async fn a_warm_transfer_holds_the_contact_consults_the_desk_and_hands_over() {
 
     // The doctor answers: agent and doctor talk while the contact hears music.
     let before = server.requests().len();
-    line.consult(call, "PJSIP/doctor@desk");
+    line.transfer_handle().consult(call, "PJSIP/doctor@desk");
     assert_eq!(next(&mut transfers).await, TransferEvent::Consulting(call));
     assert_eq!(server.members("n1-b1"), strings(&["n1-a1", "n1-d1-2"]));
     assert_eq!(server.members("n1-h1"), strings(&["n1-c1"]));
     assert_eq!(server.on_hold(), ["n1-h1"]);
 
     // Complete: contact and doctor together, the agent free at once.
-    line.complete_transfer(call);
+    line.transfer_handle().complete_transfer(call);
     assert_eq!(next(&mut transfers).await, TransferEvent::Completed(call));
     assert_eq!(next_event(&mut events).await, LineEvent::Hangup(call));
     eventually("contact and doctor joined", || {

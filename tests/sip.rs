@@ -13,7 +13,7 @@ use sanjeevani_core::desk::{
 };
 use sanjeevani_core::{AgentId, CallId};
 use sanjeevani_dialer::desk::{run_desk, DeskMember, DeskRequest};
-use sanjeevani_dialer::{LineEvent, Telephony};
+use sanjeevani_dialer::{LineEvent, Telephony, Transfers};
 use sanjeevani_sip::{Credentials, SipLine, TransferEvent, Transport};
 use sip_support::*;
 use std::time::Duration;
@@ -344,10 +344,11 @@ async fn warm_transfer_consults_a_third_party_then_hands_the_contact_over() {
     let call = CallId(1);
     connected_call(&mut line, &mut events).await;
 
-    line.consult(call, &format!("sip:wing@127.0.0.1:{}", wing.port));
+    line.transfer_handle()
+        .consult(call, &format!("sip:wing@127.0.0.1:{}", wing.port));
     let consulting = tokio::time::timeout(Duration::from_secs(10), transfers.recv()).await;
     assert_eq!(consulting.unwrap(), Some(TransferEvent::Consulting(call)));
-    line.complete_transfer(call);
+    line.transfer_handle().complete_transfer(call);
     let completed = tokio::time::timeout(Duration::from_secs(10), transfers.recv()).await;
     assert_eq!(completed.unwrap(), Some(TransferEvent::Completed(call)));
     // For the dialer the call is over and the agent is free.
@@ -381,7 +382,8 @@ async fn a_consult_nobody_answers_puts_the_agent_back_with_the_contact() {
     let call = CallId(1);
     connected_call(&mut line, &mut events).await;
     // Nothing listens there: the consult times out (64 × T1).
-    line.consult(call, &format!("sip:wing@127.0.0.1:{}", free_port()));
+    line.transfer_handle()
+        .consult(call, &format!("sip:wing@127.0.0.1:{}", free_port()));
     let failed = tokio::time::timeout(Duration::from_secs(10), transfers.recv()).await;
     assert_eq!(failed.unwrap(), Some(TransferEvent::Failed(call)));
     // Agent and contact talk again; the agent hangs up and the contact gets the BYE.

@@ -110,19 +110,6 @@ impl AriLine {
         self.send(Op::Record(call));
     }
 
-    /// Holds the contact of `call` and calls `endpoint` for its agent to consult.
-    pub fn consult(&mut self, call: CallId, endpoint: &str) {
-        self.send(Op::Consult(call, endpoint.to_string()));
-    }
-
-    pub fn complete_transfer(&mut self, call: CallId) {
-        self.send(Op::CompleteTransfer(call));
-    }
-
-    pub fn cancel_transfer(&mut self, call: CallId) {
-        self.send(Op::CancelTransfer(call));
-    }
-
     /// Session `n`: the supervisor's phone at `endpoint` hears `agent`'s calls.
     pub fn supervise(&mut self, n: u64, agent: AgentId, endpoint: &str, mode: SpyMode) {
         self.send(Op::Supervise(n, agent, endpoint.to_string(), mode));

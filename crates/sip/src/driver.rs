@@ -174,19 +174,6 @@ impl SipLine {
         SipTransfers(self.ops.downgrade())
     }
 
-    /// Holds the contact of `call` and calls `uri` for its agent to consult.
-    pub fn consult(&mut self, call: CallId, uri: &str) {
-        self.send(Op::Consult(call, uri.to_string()));
-    }
-
-    pub fn complete_transfer(&mut self, call: CallId) {
-        self.send(Op::CompleteTransfer(call));
-    }
-
-    pub fn cancel_transfer(&mut self, call: CallId) {
-        self.send(Op::CancelTransfer(call));
-    }
-
     /// Stops the adapter after hanging up every leg.
     pub async fn close(mut self) {
         let task = self.task.take();
