@@ -309,6 +309,11 @@ async fn agent_call_reaches_the_medical_desk_and_the_supervisor_steers_pacing() 
     assert_eq!(pushed["ticket"]["id"], ticket);
     assert_eq!(pushed["ticket"]["answers"]["spo2"], 91);
     assert_eq!(pushed["ticket"]["contact_name"], contact["name"]);
+    // Urgent tickets are due 30 minutes after the escalation.
+    let due = pushed["ticket"]["due_at"].as_i64().unwrap()
+        - pushed["ticket"]["created_at"].as_i64().unwrap();
+    assert_eq!(due, 30 * 60 * 1000);
+    assert_eq!(pushed["ticket"]["overdue"], false);
 
     // Saving the disposition hangs up and makes the agent ready again.
     server

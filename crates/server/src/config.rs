@@ -28,6 +28,9 @@ pub struct Config {
     pub telephony: TelephonyConfig,
     pub demo: DemoConfig,
     pub shutdown: ShutdownConfig,
+    /// The medical desk: ring and wait limits, service levels of tickets,
+    /// callback tries (seconds; see docs/desk.md).
+    pub desk: sanjeevani_core::desk::DeskConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,6 +150,7 @@ impl Default for Config {
             telephony: TelephonyConfig::default(),
             demo: DemoConfig::default(),
             shutdown: ShutdownConfig::default(),
+            desk: sanjeevani_core::desk::DeskConfig::default(),
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::centre::DeskEvent;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::{now_ms, AppState};
 use axum::extract::State;
-use sanjeevani_store::{ContactId, Resolution, Role, Ticket};
+use sanjeevani_store::{ContactId, Resolution, Role, Ticket, Urgency};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -140,6 +140,10 @@ pub struct TicketView {
     pub assigned_to: Option<i64>,
     pub created_at: i64,
     pub age_secs: i64,
+    /// When the ticket should be resolved by (service level by urgency).
+    pub due_at: i64,
+    /// Not resolved, and past `due_at`.
+    pub overdue: bool,
     pub resolved_at: Option<i64>,
     pub resolution: Option<String>,
     pub notes: String,
@@ -147,6 +151,12 @@ pub struct TicketView {
 
 pub(crate) async fn ticket_view(state: &AppState, t: Ticket) -> ApiResult<TicketView> {
     let contact_name = state.store.contact(t.contact).await?.name;
+    let within = match t.urgency {
+        Urgency::Urgent => state.config.desk.urgent_within,
+        Urgency::Routine => state.config.desk.routine_within,
+    };
+    let due_at = t.created_at + i64::try_from(within.as_millis()).unwrap_or(i64::MAX / 2);
+    let now = now_ms();
     Ok(TicketView {
         id: t.id,
         contact: t.contact.0,
@@ -159,7 +169,9 @@ pub(crate) async fn ticket_view(state: &AppState, t: Ticket) -> ApiResult<Ticket
         raised_by: t.raised_by,
         assigned_to: t.assigned_to,
         created_at: t.created_at,
-        age_secs: (t.resolved_at.unwrap_or_else(now_ms) - t.created_at) / 1000,
+        age_secs: (t.resolved_at.unwrap_or(now) - t.created_at) / 1000,
+        due_at,
+        overdue: t.resolved_at.is_none() && now > due_at,
         resolved_at: t.resolved_at,
         resolution: t.resolution.map(|r| r.name().to_string()),
         notes: t.notes,
