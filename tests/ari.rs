@@ -154,14 +154,7 @@ async fn a_websocket_cut_mid_call_loses_nothing() {
         .run_with(line, events, &[1], Desk::default(), Duration::from_secs(40))
         .await;
     outage.abort();
-    for attempts in &attempts {
-        assert_eq!(attempts.len(), 1, "{attempts:?}");
-        assert_eq!(
-            attempts[0].outcome,
-            Some(AttemptOutcome::Completed),
-            "{attempts:?}"
-        );
-    }
+    each_completed_once(&attempts);
     let reconnects = server
         .requests()
         .iter()
@@ -190,14 +183,7 @@ async fn a_burst_of_200_originates_ends_every_call_once_and_leaks_nothing() {
         .run_with(line, events, &agents, desk, Duration::from_secs(60))
         .await;
     assert_eq!(attempts.len(), 200);
-    for attempts in &attempts {
-        assert_eq!(attempts.len(), 1, "{attempts:?}");
-        assert_eq!(
-            attempts[0].outcome,
-            Some(AttemptOutcome::Completed),
-            "{attempts:?}"
-        );
-    }
+    each_completed_once(&attempts);
     let originates = server
         .requests()
         .iter()
@@ -214,6 +200,18 @@ async fn a_burst_of_200_originates_ends_every_call_once_and_leaks_nothing() {
         live = server.live();
     }
     assert_eq!(live, (0, 0), "channels and bridges left behind");
+}
+
+/// Every contact was called once, and the call was completed.
+fn each_completed_once(attempts: &[Vec<sanjeevani_store::Attempt>]) {
+    for attempts in attempts {
+        assert_eq!(attempts.len(), 1, "{attempts:?}");
+        assert_eq!(
+            attempts[0].outcome,
+            Some(AttemptOutcome::Completed),
+            "{attempts:?}"
+        );
+    }
 }
 
 /// Waits for the next line event that is not `Ringing`.

@@ -50,14 +50,7 @@ fn agent_on_line(calls: &mut Calls, now: Instant, agent: AgentId) {
         "POST /channels endpoint=PJSIP/agent7&app=sanjeevani&appArgs=agent,7&callerId=District Health <1075>&timeout=30&channelId=n1-a7"
     );
     calls.response(now, Tag::Phone(agent), 200);
-    feed(
-        calls,
-        now,
-        &format!(
-            r#"{{"type":"StasisStart","args":["agent","7"],"channel":{}}}"#,
-            channel("n1-a7", "Up")
-        ),
-    );
+    stasis_start(calls, now, "n1-a7", &["agent", "7"]);
     let sent = requests(calls);
     assert_eq!(
         sent.iter().map(|(_, r)| r.as_str()).collect::<Vec<_>>(),
@@ -115,14 +108,7 @@ fn an_answered_contact_joins_the_agents_bridge_with_one_request() {
         ),
     );
     let answered = t0 + Duration::from_millis(3000);
-    feed(
-        &mut calls,
-        answered,
-        &format!(
-            r#"{{"type":"StasisStart","args":["contact","42"],"channel":{}}}"#,
-            channel("n1-c42", "Up")
-        ),
-    );
+    stasis_start(&mut calls, answered, "n1-c42", &["contact", "42"]);
     assert_eq!(
         line_events(&mut calls),
         [LineEvent::Ringing(call), LineEvent::Answered(call)]
@@ -146,14 +132,7 @@ fn an_answered_contact_joins_the_agents_bridge_with_one_request() {
             channel("n1-c42", "Up")
         ),
     );
-    feed(
-        &mut calls,
-        t0,
-        &format!(
-            r#"{{"type":"ChannelDestroyed","cause":16,"cause_txt":"Normal Clearing","channel":{}}}"#,
-            channel("n1-c42", "Up")
-        ),
-    );
+    destroyed(&mut calls, t0, "n1-c42", 16);
     assert_eq!(line_events(&mut calls), [LineEvent::Hangup(call)]);
     assert!(
         requests(&mut calls).is_empty(),
@@ -219,14 +198,7 @@ fn a_dropped_call_hears_the_message_then_is_hung_up() {
     let call = CallId(9);
     calls.dial(call, "919999900012");
     requests(&mut calls);
-    feed(
-        &mut calls,
-        t0,
-        &format!(
-            r#"{{"type":"StasisStart","args":["contact","9"],"channel":{}}}"#,
-            channel("n1-c9", "Up")
-        ),
-    );
+    stasis_start(&mut calls, t0, "n1-c9", &["contact", "9"]);
     line_events(&mut calls);
     calls.drop_call(call);
     assert_eq!(
@@ -246,14 +218,7 @@ fn a_dropped_call_hears_the_message_then_is_hung_up() {
         requests(&mut calls),
         [(Tag::HangUp(call), "DELETE /channels/n1-c9 ".to_string())]
     );
-    feed(
-        &mut calls,
-        t0,
-        &format!(
-            r#"{{"type":"ChannelDestroyed","cause":16,"cause_txt":"x","channel":{}}}"#,
-            channel("n1-c9", "Up")
-        ),
-    );
+    destroyed(&mut calls, t0, "n1-c9", 16);
     assert!(
         line_events(&mut calls).is_empty(),
         "the dialer recorded the drop itself"
@@ -279,14 +244,7 @@ fn refused_requests_end_what_they_were_for() {
     // A contact answered while the agent's phone is gone is ended, not connected to nobody.
     requests(&mut calls);
     calls.dial(CallId(3), "919999900015");
-    feed(
-        &mut calls,
-        t0,
-        &format!(
-            r#"{{"type":"StasisStart","args":["contact","3"],"channel":{}}}"#,
-            channel("n1-c3", "Up")
-        ),
-    );
+    stasis_start(&mut calls, t0, "n1-c3", &["contact", "3"]);
     line_events(&mut calls);
     calls.connect(CallId(3), AgentId(8));
     assert_eq!(line_events(&mut calls), [LineEvent::Hangup(CallId(3))]);
@@ -303,14 +261,7 @@ fn after_a_reconnect_vanished_calls_are_closed_and_live_ones_go_on() {
     for call in [1, 2, 3] {
         calls.dial(CallId(call), "919999900016");
     }
-    feed(
-        &mut calls,
-        t0,
-        &format!(
-            r#"{{"type":"StasisStart","args":["contact","2"],"channel":{}}}"#,
-            channel("n1-c2", "Up")
-        ),
-    );
+    stasis_start(&mut calls, t0, "n1-c2", &["contact", "2"]);
     calls.connect(CallId(2), agent);
     calls.response(t0, Tag::Join(CallId(2)), 204);
     line_events(&mut calls);
@@ -326,14 +277,7 @@ fn after_a_reconnect_vanished_calls_are_closed_and_live_ones_go_on() {
         ]
     );
     // Call 3 answers later as usual.
-    feed(
-        &mut calls,
-        t0,
-        &format!(
-            r#"{{"type":"StasisStart","args":["contact","3"],"channel":{}}}"#,
-            channel("n1-c3", "Up")
-        ),
-    );
+    stasis_start(&mut calls, t0, "n1-c3", &["contact", "3"]);
     assert_eq!(line_events(&mut calls), [LineEvent::Answered(CallId(3))]);
 }
 
