@@ -378,6 +378,14 @@ pub struct EscalationRecord {
     pub resolved: Option<(Instant, Resolution)>,
 }
 
+fn transition(id: EscalationId, stage: Stage, action: &'static str) -> DeskError {
+    DeskError::Transition {
+        id,
+        state: stage.name(),
+        action,
+    }
+}
+
 /// The medical desk. See the module documentation.
 #[derive(Debug, Clone)]
 pub struct Desk {
@@ -501,11 +509,11 @@ impl Desk {
                 );
             }
             DeskEvent::MemberAnswered(id) => {
-                let Stage::Ringing { member, .. } = self.stage(id)? else {
-                    return self.refuse(id, "have a member answer");
+                let e = self.escalation_mut(id)?;
+                let Stage::Ringing { member, .. } = e.stage else {
+                    return Err(transition(id, e.stage, "have a member answer"));
                 };
-                self.escalations.get_mut(&id).expect("found above").stage =
-                    Stage::Consulting { member };
+                e.stage = Stage::Consulting { member };
                 self.set_member(member, MemberState::Consulting(id), now);
                 out.push(DeskCommand::Consulting { id, member });
                 if let Some(record) = self.records.get_mut(&id) {
@@ -513,45 +521,46 @@ impl Desk {
                 }
             }
             DeskEvent::MemberFailed(id) => {
-                let (Stage::Ringing { member, .. } | Stage::Consulting { member }) =
-                    self.stage(id)?
-                else {
-                    return self.refuse(id, "lose its member");
+                let e = self.escalation_mut(id)?;
+                let (Stage::Ringing { member, .. } | Stage::Consulting { member }) = e.stage else {
+                    return Err(transition(id, e.stage, "lose its member"));
                 };
-                self.escalations.get_mut(&id).expect("found above").stage = Stage::Waiting;
+                e.stage = Stage::Waiting;
                 self.free_member(member, now);
             }
             DeskEvent::AgentCompletes(id) => {
-                let Stage::Consulting { member } = self.stage(id)? else {
-                    return self.refuse(id, "be completed");
+                let e = self.escalation_mut(id)?;
+                let Stage::Consulting { member } = e.stage else {
+                    return Err(transition(id, e.stage, "be completed"));
                 };
-                let e = self.escalations.get_mut(&id).expect("found above");
                 e.stage = Stage::Handing { member };
                 out.push(DeskCommand::CompleteTransfer { id, call: e.call });
             }
             DeskEvent::HandedOver(id) => {
-                let Stage::Handing { member } = self.stage(id)? else {
-                    return self.refuse(id, "be handed over");
+                let e = self.escalation_mut(id)?;
+                let Stage::Handing { member } = e.stage else {
+                    return Err(transition(id, e.stage, "be handed over"));
                 };
-                let e = self.escalations.remove(&id).expect("found above");
+                let agent = e.agent;
+                self.escalations.remove(&id);
                 self.set_member(member, MemberState::Live, now);
                 out.push(DeskCommand::ReleaseAgent {
                     id,
-                    agent: e.agent,
+                    agent,
                     with_contact: false,
                 });
                 self.end(id, EscalationOutcome::Live { member }, out);
             }
             DeskEvent::AgentCancels(id) => {
-                self.stage(id)?;
+                self.escalation_mut(id)?;
                 self.make_ticket(now, id, TicketReason::AgentCancelled, true, out)
             }
             DeskEvent::ContactHungUp(id) => {
-                self.stage(id)?;
+                self.escalation_mut(id)?;
                 self.make_ticket(now, id, TicketReason::ContactHungUp, false, out)
             }
             DeskEvent::PbxError(id) => {
-                self.stage(id)?;
+                self.escalation_mut(id)?;
                 self.make_ticket(now, id, TicketReason::PbxError, false, out)
             }
             DeskEvent::LiveCallEnded(member) => {
@@ -565,21 +574,20 @@ impl Desk {
                 self.free_member(member, now)
             }
             DeskEvent::CallbackReached(ticket) => {
-                let member = self.calling(ticket)?;
-                self.tickets.get_mut(&ticket).expect("found above").stage =
-                    TicketStage::Talking(member);
+                let (t, member) = self.calling(ticket)?;
+                t.stage = TicketStage::Talking(member);
                 if let Some(record) = self.records.get_mut(&EscalationId(ticket.0)) {
                     record.doctor_at.get_or_insert(now);
                 }
             }
             DeskEvent::CallbackUnreached(ticket) => {
-                let member = self.calling(ticket)?;
-                let t = self.tickets.get_mut(&ticket).expect("found above");
+                let (retry, tries) = (self.config.callback_retry, self.config.callback_tries);
+                let (t, member) = self.calling(ticket)?;
                 t.tries += 1;
                 t.stage = TicketStage::Open {
-                    next_try: now + self.config.callback_retry,
+                    next_try: now + retry,
                 };
-                let exhausted = t.tries >= self.config.callback_tries;
+                let exhausted = t.tries >= tries;
                 self.free_member(member, now);
                 if exhausted {
                     self.resolve(now, ticket, Resolution::Unreachable, out);
@@ -626,30 +634,23 @@ impl Desk {
         }
     }
 
-    fn stage(&self, id: EscalationId) -> Result<Stage, DeskError> {
+    fn escalation_mut(&mut self, id: EscalationId) -> Result<&mut Escalation, DeskError> {
         self.escalations
-            .get(&id)
-            .map(|e| e.stage)
+            .get_mut(&id)
             .ok_or(DeskError::UnknownEscalation(id))
     }
 
-    fn refuse(&self, id: EscalationId, action: &'static str) -> Result<(), DeskError> {
-        Err(DeskError::Transition {
-            id,
-            state: self.stage(id)?.name(),
-            action,
-        })
-    }
-
-    /// The member placing the callback of `ticket`.
-    fn calling(&self, ticket: TicketId) -> Result<MemberId, DeskError> {
-        match self.tickets.get(&ticket).map(|t| t.stage) {
-            Some(TicketStage::Calling(member)) => Ok(member),
-            Some(_) => Err(DeskError::TicketTransition {
-                ticket,
-                state: "not being called",
-                action: "hear how the callback went",
-            }),
+    /// The ticket being called back and the member calling, or why it is not.
+    fn calling(&mut self, ticket: TicketId) -> Result<(&mut Ticket, MemberId), DeskError> {
+        match self.tickets.get_mut(&ticket) {
+            Some(t) => match t.stage {
+                TicketStage::Calling(member) => Ok((t, member)),
+                _ => Err(DeskError::TicketTransition {
+                    ticket,
+                    state: "not being called",
+                    action: "hear how the callback went",
+                }),
+            },
             None => Err(DeskError::UnknownTicket(ticket)),
         }
     }
@@ -695,10 +696,9 @@ impl Desk {
         contact_there: bool,
         out: &mut Vec<DeskCommand>,
     ) {
-        let e = self
-            .escalations
-            .remove(&id)
-            .expect("callers pass an open escalation");
+        let Some(e) = self.escalations.remove(&id) else {
+            return;
+        };
         match e.stage {
             Stage::Ringing { member, .. } => {
                 out.push(DeskCommand::StopRinging { id, member });
@@ -794,7 +794,9 @@ impl Desk {
             .collect();
         for (id, member) in rung_out {
             out.push(DeskCommand::StopRinging { id, member });
-            self.escalations.get_mut(&id).expect("listed").stage = Stage::Waiting;
+            if let Some(e) = self.escalations.get_mut(&id) {
+                e.stage = Stage::Waiting;
+            }
             self.free_member(member, now);
         }
         let too_long: Vec<EscalationId> = self
@@ -837,7 +839,9 @@ impl Desk {
             let Some(member) = pick else {
                 continue;
             };
-            let e = self.escalations.get_mut(&id).expect("listed");
+            let Some(e) = self.escalations.get_mut(&id) else {
+                continue;
+            };
             e.tried.push(member);
             e.stage = Stage::Ringing {
                 member,
@@ -878,7 +882,9 @@ impl Desk {
             let Some(member) = member else {
                 continue;
             };
-            self.tickets.get_mut(&ticket).expect("listed").stage = TicketStage::Offered(member);
+            if let Some(t) = self.tickets.get_mut(&ticket) {
+                t.stage = TicketStage::Offered(member);
+            }
             self.set_member(member, MemberState::OnCallback(ticket), now);
             out.push(DeskCommand::OfferCallback { ticket, member });
         }

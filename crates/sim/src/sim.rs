@@ -385,7 +385,9 @@ impl Run<'_> {
                 }
             }
             SimEvent::MemberAnswers(id, member) => {
-                let desk = self.desk.as_mut().expect("desk events need a desk");
+                let Some(desk) = self.desk.as_mut() else {
+                    return Ok(());
+                };
                 if desk.ringing.get(&id) == Some(&member) {
                     desk.ringing.remove(&id);
                     desk.consulting.insert(id, member);
@@ -395,22 +397,28 @@ impl Run<'_> {
                 }
             }
             SimEvent::Completes(id, member) => {
-                let desk = self.desk.as_ref().expect("desk events need a desk");
+                let Some(desk) = self.desk.as_ref() else {
+                    return Ok(());
+                };
                 if desk.consulting.get(&id) == Some(&member) {
                     self.feed_desk(DeskEvent::AgentCompletes(id));
                 }
             }
             SimEvent::ContactGone(id) => {
-                let desk = self.desk.as_ref().expect("desk events need a desk");
+                let Some(desk) = self.desk.as_ref() else {
+                    return Ok(());
+                };
                 // Only while nobody from the desk is on the line.
                 if desk.open.contains_key(&id) && !desk.consulting.contains_key(&id) {
                     self.feed_desk(DeskEvent::ContactHungUp(id));
                 }
             }
             SimEvent::CallbackPlaced(ticket) => {
-                let desk = self.desk.as_mut().expect("desk events need a desk");
+                let (Some(desk), Some(d)) = (self.desk.as_mut(), self.scenario.desk.as_ref())
+                else {
+                    return Ok(());
+                };
                 if desk.desk.callback_placed(ticket).is_ok() {
-                    let d = self.scenario.desk.as_ref().expect("a desk");
                     let answered = desk.rng.random::<f64>() < d.callback_answer;
                     let ring = d.callback_ring.sample(&mut desk.rng);
                     let (after, event) = if answered {
@@ -481,10 +489,9 @@ impl Run<'_> {
         else {
             return;
         };
-        let (agent, escalation) = (
-            *agent,
-            contact.escalation.clone().expect("drawn with a desk"),
-        );
+        let (agent, Some(escalation)) = (*agent, contact.escalation.clone()) else {
+            return;
+        };
         let id = EscalationId(call.0);
         if let Some(desk) = self.desk.as_mut() {
             desk.open.insert(id, call);
@@ -521,23 +528,27 @@ impl Run<'_> {
         for command in out.drain(..) {
             self.carry_out_desk(command);
         }
-        let desk = self.desk.as_mut().expect("still there");
-        desk.out = out;
-        if let Some(wake) = desk.desk.next_wake() {
-            let wake = wake.as_millis().max(now + 1);
-            if desk.wake_at.is_none_or(|w| wake < w || w < now) {
-                desk.wake_at = Some(wake);
-                self.schedule(wake, SimEvent::DeskWake);
+        let mut wake_at = None;
+        if let Some(desk) = self.desk.as_mut() {
+            desk.out = out;
+            if let Some(wake) = desk.desk.next_wake() {
+                let wake = wake.as_millis().max(now + 1);
+                if desk.wake_at.is_none_or(|w| wake < w || w < now) {
+                    desk.wake_at = Some(wake);
+                    wake_at = Some(wake);
+                }
             }
+        }
+        if let Some(wake) = wake_at {
+            self.schedule(wake, SimEvent::DeskWake);
         }
         accepted
     }
 
     fn carry_out_desk(&mut self, command: DeskCommand) {
-        let Some(d) = self.scenario.desk.as_ref() else {
+        let (Some(d), Some(desk)) = (self.scenario.desk.as_ref(), self.desk.as_mut()) else {
             return;
         };
-        let desk = self.desk.as_mut().expect("a desk");
         match command {
             DeskCommand::Consult { id, member, .. } => {
                 desk.ringing.insert(id, member);
