@@ -66,6 +66,8 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
         &["agent", "supervisor"],
     ),
     ("POST", "/api/calls/{attempt}/escalate", &["agent"]),
+    ("POST", "/api/escalations/{ticket}/complete", &["agent"]),
+    ("POST", "/api/escalations/{ticket}/cancel", &["agent"]),
     (
         "GET",
         "/api/contacts/{contact}",
@@ -74,6 +76,11 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
     ("GET", "/api/tickets", &["medical", "supervisor"]),
     ("POST", "/api/tickets/{ticket}/assign", &["medical"]),
     ("POST", "/api/tickets/{ticket}/resolve", &["medical"]),
+    ("POST", "/api/tickets/{ticket}/callback", &["medical"]),
+    ("GET", "/api/desk", &["medical", "supervisor"]),
+    ("POST", "/api/desk/in", &["medical"]),
+    ("POST", "/api/desk/out", &["medical"]),
+    ("POST", "/api/desk/done", &["medical"]),
     ("GET", "/api/alerts", &["supervisor", "medical"]),
     ("GET", "/api/users", &["admin"]),
     ("POST", "/api/users", &["admin"]),
@@ -92,7 +99,11 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         "/api/agent/login" => json!({"campaign": 1}),
         "/api/agent/pause" => json!({"reason": "break"}),
         p if p.ends_with("/disposition") => json!({"code": "well"}),
+        p if p.starts_with("/api/tickets") && p.ends_with("/callback") => {
+            json!({"result": "unreached"})
+        }
         p if p.ends_with("/callback") => json!({"in_minutes": 30}),
+        "/api/desk/in" => json!({"languages": ["hi"]}),
         p if p.ends_with("/escalate") => json!({"reason": "fever"}),
         p if p.ends_with("/resolve") => json!({"resolution": "no_action_needed"}),
         "/api/users" => {

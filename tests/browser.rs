@@ -2,9 +2,11 @@
 //! WebDriver (chromedriver). An agent logs in, goes ready, gets a simulated
 //! call's screen pop, answers the questions and escalates; the medical desk
 //! sees the escalation with the answers; a supervisor changes the lines per
-//! agent and sees the wallboard change. Screenshots of each page go to
-//! `target/tmp/browser/`.
+//! agent and sees the wallboard change. Over a PBX (the ARI test server), an
+//! agent hands a caller to the doctor at the desk. Screenshots of each page go
+//! to `target/tmp/browser/`.
 
+mod ari_server;
 mod support;
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -214,6 +216,77 @@ async fn agent_escalates_doctor_sees_it_supervisor_steers_pacing() {
     screenshot(&supervisor, "supervisor-wallboard").await;
 
     for browser in [agent, doctor, supervisor] {
+        browser.close().await.unwrap();
+    }
+    drop(driver);
+    server.stop().await;
+}
+
+/// Over a PBX (the ARI test server): the doctor joins the desk, the agent
+/// escalates a breathless caller, the doctor's screen shows the caller while
+/// the agent briefs them, and the agent hands the caller over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_hands_a_caller_to_the_doctor_live() {
+    let asterisk = ari_server::AriServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = support::test_config(dir.path());
+    config.demo.contacts = 20;
+    let telephony = &mut config.telephony;
+    telephony.kind = sanjeevani_server::config::TelephonyKind::Ari;
+    telephony.ari_url = asterisk.base();
+    telephony.ari_username = ari_server::USER.into();
+    telephony.ari_password = ari_server::PASSWORD.into();
+    telephony.ari_desk_endpoint = "PJSIP/doctor{member}@desk".into();
+    let server = Server::start_with(config, dir).await;
+    let driver = Driver::start();
+    let base = server.base.clone();
+
+    let doctor = driver.browser().await;
+    log_in(&doctor, &base, "doctor", "/medical").await;
+    wait_text(&doctor, "#tickets", 10, |t| t.contains("No open tickets")).await;
+    click(&doctor, "#desk-join").await;
+    wait_text(&doctor, "#desk-state", 10, |t| t == "At the desk").await;
+
+    let agent = driver.browser().await;
+    log_in(&agent, &base, "agent1", "/agent").await;
+    click(&agent, "#join").await;
+    wait_text(&agent, "#state", 10, |t| t == "paused").await;
+    type_into(&agent, "body", "r").await;
+    let name = wait_text(&agent, "#contact-name", 60, |t| !t.is_empty()).await;
+    wait_text(&agent, "#state", 10, |t| t == "on call").await;
+    click(&agent, "input[name='q-breathless'][value='true']").await;
+    type_into(&agent, "#reason", "breathless since morning").await;
+    click(&agent, "#escalate").await;
+
+    // While the caller is on hold, the doctor sees who it is and what they said.
+    wait_text(&agent, "#transfer-stage", 10, |t| {
+        t.contains("doctor is on the line")
+    })
+    .await;
+    wait_text(&doctor, "#consult", 10, |t| t.contains("On the line")).await;
+    let shown = wait_text(&doctor, "#detail-name", 10, |t| t.contains(&name)).await;
+    assert!(
+        shown.contains("urgent"),
+        "breathlessness is urgent: {shown}"
+    );
+    let answers = wait_text(&doctor, "#detail-answers", 5, |t| !t.is_empty()).await;
+    assert!(answers.contains("breathing?: Yes"), "{answers}");
+    let detail = wait_text(&doctor, "#detail", 5, |t| !t.is_empty()).await;
+    assert!(!detail.contains("null"), "{detail}");
+    screenshot(&doctor, "medical-desk-consult").await;
+    screenshot(&agent, "agent-transfer-consulting").await;
+
+    // C hands over; the agent is told, and the ticket leaves the open list.
+    type_into(&agent, "body", "c").await;
+    wait_text(&agent, "#transfer-stage", 10, |t| {
+        t.contains("Handed to the doctor live")
+    })
+    .await;
+    wait_text(&doctor, "#tickets", 10, |t| t.contains("No open tickets")).await;
+    click(&doctor, "#desk-done").await;
+    wait_text(&doctor, "#flash", 5, |t| t.contains("Saved")).await;
+
+    for browser in [agent, doctor] {
         browser.close().await.unwrap();
     }
     drop(driver);

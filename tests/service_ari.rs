@@ -3,6 +3,8 @@
 //! agent's phone into its own bridge, the dialer originates a contact, the
 //! answered contact joins the agent's bridge and pops on the agent's screen,
 //! and the agent's hang-up from the desk hangs the contact's channel up.
+//! Escalations go to the medical desk by warm transfer: handed over live,
+//! cancelled into a ticket the desk calls back, or ended by the caller on hold.
 
 mod ari_server;
 mod support;
@@ -10,6 +12,7 @@ mod support;
 use ari_server::{AriServer, PASSWORD, USER};
 use reqwest::Method;
 use sanjeevani_server::config::TelephonyKind;
+use serde_json::{json, Value};
 use support::{next_message, test_config, Server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,4 +68,281 @@ async fn an_agent_takes_a_call_through_asterisk() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(asterisk.live(), (0, 0), "channels or bridges left behind");
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The service over the ARI test server with the doctor at the desk, and an
+/// agent talking with a contact: the server, the Asterisk double, the
+/// doctor's and the agent's tokens and sockets, the doctor's user id and the
+/// attempt on the agent's screen.
+struct Escalation {
+    server: Server,
+    asterisk: AriServer,
+    doctor: (String, Socket, i64),
+    agent: (String, Socket),
+    attempt: i64,
+}
+
+async fn doctor_at_desk_and_agent_on_a_call(desk: sanjeevani_core::desk::DeskConfig) -> Escalation {
+    let asterisk = AriServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.demo.contacts = 20;
+    config.desk = desk;
+    let telephony = &mut config.telephony;
+    telephony.kind = TelephonyKind::Ari;
+    telephony.ari_url = asterisk.base();
+    telephony.ari_username = USER.into();
+    telephony.ari_password = PASSWORD.into();
+    telephony.ari_desk_endpoint = "PJSIP/doctor{member}@desk".into();
+    let server = Server::start_with(config, dir).await;
+
+    let doctor = server.login("doctor").await;
+    let me = server.ok(&doctor, Method::GET, "/api/me", None).await;
+    let doctor_id = me["user"]["id"].as_i64().unwrap();
+    let mut doctor_ws = server.ws(&doctor).await;
+    next_message(&mut doctor_ws, "tickets", 5).await;
+    let members = server
+        .ok(
+            &doctor,
+            Method::POST,
+            "/api/desk/in",
+            Some(json!({"languages": ["hi", "en"]})),
+        )
+        .await;
+    assert_eq!(members[0]["member"], doctor_id, "{members}");
+
+    let (agent, agent_ws, pop) = server.agent_takes_a_call("agent1").await;
+    let attempt = pop["attempt"].as_i64().unwrap();
+    Escalation {
+        server,
+        asterisk,
+        doctor: (doctor, doctor_ws, doctor_id),
+        agent: (agent, agent_ws),
+        attempt,
+    }
+}
+
+impl Escalation {
+    /// The agent escalates; returns the ticket once the doctor consults.
+    async fn escalate_until_consulting(&mut self) -> i64 {
+        let (agent, agent_ws) = &mut self.agent;
+        let escalated = self
+            .server
+            .ok(
+                agent,
+                Method::POST,
+                &format!("/api/calls/{}/escalate", self.attempt),
+                Some(
+                    json!({"reason": "breathless since morning", "answers": {"breathless": true}}),
+                ),
+            )
+            .await;
+        assert_eq!(escalated["transfer"], "ringing", "{escalated}");
+        assert_eq!(
+            escalated["urgency"], "urgent",
+            "from the rules: {escalated}"
+        );
+        let ticket = escalated["ticket"].as_i64().unwrap();
+        let ringing = next_message(agent_ws, "transfer", 10).await;
+        assert_eq!(
+            (&ringing["stage"], &ringing["ticket"], &ringing["member"]),
+            (&json!("ringing"), &json!(ticket), &json!(self.doctor.2))
+        );
+        let consulting = next_message(agent_ws, "transfer", 10).await;
+        assert_eq!(consulting["stage"], "consulting", "{consulting}");
+        // The doctor's screen shows the caller and what they answered.
+        let consult = next_message(&mut self.doctor.1, "consult", 10).await;
+        assert_eq!(consult["ticket"]["id"], ticket, "{consult}");
+        assert_eq!(consult["ticket"]["transfer"], "ringing");
+        assert_eq!(consult["ticket"]["answers"]["breathless"], true);
+        assert!(consult["contact"]["name"].is_string(), "{consult}");
+        assert_eq!(self.asterisk.on_hold().len(), 1, "the caller hears music");
+        ticket
+    }
+
+    async fn ticket(&self, id: i64) -> Value {
+        let all = self
+            .server
+            .ok(&self.doctor.0, Method::GET, "/api/tickets?all=true", None)
+            .await;
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("ticket {id} in {all}"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escalated_caller_is_handed_to_the_doctor_live() {
+    let mut e = doctor_at_desk_and_agent_on_a_call(Default::default()).await;
+    let ticket = e.escalate_until_consulting().await;
+    // Complete: the caller is with the doctor, the agent is free.
+    let (agent, agent_ws) = &mut e.agent;
+    let (status, body) = e
+        .server
+        .call(
+            Some(agent),
+            Method::POST,
+            &format!("/api/escalations/{ticket}/complete"),
+            None,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{body}");
+    let free = next_message(agent_ws, "transfer", 10).await;
+    assert_eq!(free["stage"], "free", "{free}");
+    let live = next_message(agent_ws, "transfer", 10).await;
+    assert_eq!(
+        (&live["stage"], &live["member"]),
+        (&json!("live"), &json!(e.doctor.2))
+    );
+    let ended = next_message(agent_ws, "call_ended", 10).await;
+    assert_eq!(ended["attempt"], e.attempt);
+    let resolved = next_message(&mut e.doctor.1, "ticket_resolved", 10).await;
+    assert_eq!(resolved["ticket"], ticket);
+
+    let t = e.ticket(ticket).await;
+    assert_eq!(
+        (&t["transfer"], &t["live_to"], &t["overdue"]),
+        (&json!("live"), &json!(e.doctor.2), &json!(false)),
+        "{t}"
+    );
+    assert!(t["resolved_at"].is_i64(), "closed by the hand-over: {t}");
+    let open = e
+        .server
+        .ok(&e.doctor.0, Method::GET, "/api/tickets", None)
+        .await;
+    assert!(open.as_array().unwrap().iter().all(|t| t["id"] != ticket));
+    // A second escalation of the finished call is a ticket without a transfer;
+    // another agent cannot complete this one.
+    let again = e
+        .server
+        .ok(
+            &e.agent.0,
+            Method::POST,
+            &format!("/api/calls/{}/escalate", e.attempt),
+            Some(json!({"urgency": "routine"})),
+        )
+        .await;
+    assert_eq!(again["transfer"], "none", "{again}");
+    let other = e.server.login("agent2").await;
+    let (status, _) = e
+        .server
+        .call(
+            Some(&other),
+            Method::POST,
+            &format!("/api/escalations/{ticket}/complete"),
+            None,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
+    e.server
+        .ok(&e.doctor.0, Method::POST, "/api/desk/done", None)
+        .await;
+    e.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_transfer_becomes_a_ticket_the_desk_calls_back_until_unreachable() {
+    let desk = sanjeevani_core::desk::DeskConfig {
+        callback_tries: 2,
+        callback_retry: std::time::Duration::from_secs(1),
+        ..Default::default()
+    };
+    let mut e = doctor_at_desk_and_agent_on_a_call(desk).await;
+    let ticket = e.escalate_until_consulting().await;
+    let (agent, agent_ws) = &mut e.agent;
+    let (status, _) = e
+        .server
+        .call(
+            Some(agent),
+            Method::POST,
+            &format!("/api/escalations/{ticket}/cancel"),
+            None,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED);
+    let back = next_message(agent_ws, "transfer", 10).await;
+    assert_eq!(back["stage"], "back_with_contact", "{back}");
+    let ended = next_message(agent_ws, "transfer", 10).await;
+    assert_eq!(ended["stage"], "ticket", "{ended}");
+    for _ in 0..50 {
+        if e.asterisk.on_hold().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(e.asterisk.on_hold().is_empty(), "the caller is off hold");
+
+    // The ticket is the doctor's; the desk offers its callback (preview).
+    let doctor_ws = &mut e.doctor.1;
+    let opened = next_message(doctor_ws, "escalation", 10).await;
+    assert_eq!(
+        (
+            &opened["ticket"]["transfer"],
+            &opened["ticket"]["fallback"],
+            &opened["ticket"]["assigned_to"]
+        ),
+        (
+            &json!("fallback"),
+            &json!("agent_cancelled"),
+            &json!(e.doctor.2)
+        ),
+        "{opened}"
+    );
+    for _ in 0..2 {
+        let offered = next_message(doctor_ws, "callback_offered", 10).await;
+        assert_eq!(offered["ticket"], ticket);
+        e.server
+            .ok(
+                &e.doctor.0,
+                Method::POST,
+                &format!("/api/tickets/{ticket}/callback"),
+                Some(json!({"result": "unreached"})),
+            )
+            .await;
+    }
+    // After the last try the desk closes it as unreachable.
+    let resolved = next_message(doctor_ws, "ticket_resolved", 10).await;
+    assert_eq!(resolved["ticket"], ticket);
+    let t = e.ticket(ticket).await;
+    assert_eq!(t["resolution"], "unreachable", "{t}");
+    let (status, _) = e
+        .server
+        .call(
+            Some(&e.doctor.0),
+            Method::POST,
+            &format!("/api/tickets/{ticket}/callback"),
+            Some(json!({"result": "reached"})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::NOT_FOUND, "closed");
+    e.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_who_hangs_up_on_hold_becomes_a_ticket() {
+    let mut e = doctor_at_desk_and_agent_on_a_call(Default::default()).await;
+    let ticket = e.escalate_until_consulting().await;
+    let held = e.asterisk.on_hold()[0].clone();
+    let caller = e
+        .asterisk
+        .members(&held)
+        .and_then(|m| m.first().cloned())
+        .expect("the caller in the holding bridge");
+    e.asterisk.remote_hangup(&caller);
+    let opened = next_message(&mut e.doctor.1, "escalation", 10).await;
+    assert_eq!(opened["ticket"]["id"], ticket);
+    assert_eq!(opened["ticket"]["fallback"], "contact_hung_up", "{opened}");
+    let free = next_message(&mut e.agent.1, "transfer", 10).await;
+    assert_eq!(free["stage"], "free", "no caller to go back to: {free}");
+    let ended = next_message(&mut e.agent.1, "transfer", 10).await;
+    assert_eq!(ended["stage"], "ticket", "{ended}");
+    let t = e.ticket(ticket).await;
+    assert!(t["resolved_at"].is_null(), "open for a callback: {t}");
+    e.server.stop().await;
 }

@@ -448,17 +448,23 @@ async fn accounts_sessions_audit_and_tickets() {
             reason: "breathless".into(),
             answers: serde_json::json!({"spo2": 91}),
             raised_by: Some(id),
+            transfer_node: None,
         };
         let t = store.create_ticket(&ticket, now).await.unwrap();
+        assert_eq!(store.ticket(t).await.unwrap().transfer, TransferState::None);
+        assert!(matches!(
+            store.transfer_went_live(t, id, now).await,
+            Err(StoreError::NotFound { .. })
+        ));
         assert_eq!(store.tickets(false).await.unwrap().len(), 1);
         store.assign_ticket(t, id).await.unwrap();
         store
-            .resolve_ticket(t, Resolution::Admitted, id, "", now + MINUTE)
+            .resolve_ticket(t, Resolution::Admitted, Some(id), "", now + MINUTE)
             .await
             .unwrap();
         assert!(matches!(
             store
-                .resolve_ticket(t, Resolution::Admitted, id, "", now + MINUTE)
+                .resolve_ticket(t, Resolution::Admitted, Some(id), "", now + MINUTE)
                 .await,
             Err(StoreError::NotFound { .. })
         ));
@@ -475,6 +481,80 @@ async fn accounts_sessions_audit_and_tickets() {
         let record = store.contact(contact).await.unwrap();
         assert_eq!(record.phone.as_str(), "+919876543210");
         assert_eq!(record.risk.len(), 1);
+
+        // Warm transfers: ringing tickets are open until they go live (closed
+        // at once) or fall back (open, assigned); each happens once, and what
+        // a stopped node left ringing falls back as interrupted.
+        let on = |node: &str| NewTicket {
+            transfer_node: Some(node.into()),
+            ..ticket.clone()
+        };
+        let live = store.create_ticket(&on("n1"), now).await.unwrap();
+        let fallback = store.create_ticket(&on("n1"), now).await.unwrap();
+        let stranded = store.create_ticket(&on("n1"), now).await.unwrap();
+        let other_node = store.create_ticket(&on("n2"), now).await.unwrap();
+        assert_eq!(store.tickets(false).await.unwrap().len(), 4);
+        store.transfer_went_live(live, 77, now + 5).await.unwrap();
+        store
+            .transfer_fell_back(fallback, TicketReason::ContactHungUp.name(), Some(78))
+            .await
+            .unwrap();
+        for again in [
+            store.transfer_went_live(live, 77, now + 6).await,
+            store.transfer_went_live(fallback, 77, now + 6).await,
+            store.transfer_fell_back(live, "pbx_error", None).await,
+        ] {
+            assert!(
+                matches!(again, Err(StoreError::NotFound { .. })),
+                "{again:?}"
+            );
+        }
+        assert_eq!(store.recover_transfers("n1").await.unwrap(), 1);
+        let states = |t: Ticket| {
+            (
+                t.transfer,
+                t.fallback,
+                t.live_to,
+                t.assigned_to,
+                t.resolved_at,
+            )
+        };
+        assert_eq!(
+            states(store.ticket(live).await.unwrap()),
+            (TransferState::Live, None, Some(77), Some(77), Some(now + 5))
+        );
+        assert_eq!(
+            states(store.ticket(fallback).await.unwrap()),
+            (
+                TransferState::Fallback,
+                Some("contact_hung_up".into()),
+                None,
+                Some(78),
+                None
+            )
+        );
+        assert_eq!(
+            states(store.ticket(stranded).await.unwrap()),
+            (
+                TransferState::Fallback,
+                Some("interrupted".into()),
+                None,
+                None,
+                None
+            )
+        );
+        assert_eq!(
+            store.ticket(other_node).await.unwrap().transfer,
+            TransferState::Ringing
+        );
+        let open: Vec<i64> = store
+            .tickets(false)
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(open, [fallback, stranded, other_node]);
     }
 }
 

@@ -124,6 +124,17 @@ pub enum TicketReason {
     PbxError,
 }
 
+impl TicketReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            TicketReason::DeskUnavailable => "desk_unavailable",
+            TicketReason::ContactHungUp => "contact_hung_up",
+            TicketReason::AgentCancelled => "agent_cancelled",
+            TicketReason::PbxError => "pbx_error",
+        }
+    }
+}
+
 /// How a ticket was closed.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

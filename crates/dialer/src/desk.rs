@@ -29,6 +29,10 @@ pub struct DeskMember {
 /// What agents, members and the dialer tell the desk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeskRequest {
+    /// A member comes to the desk (or changes where to be called).
+    MemberIn(DeskMember),
+    /// A member leaves the desk (after what they are doing).
+    MemberOut(MemberId),
     Escalate {
         id: EscalationId,
         call: CallId,
@@ -120,6 +124,14 @@ impl Running {
 
     fn request(&mut self, request: DeskRequest) {
         let event = match request {
+            DeskRequest::MemberIn(member) => {
+                self.targets.insert(member.id, member.target);
+                DeskEvent::MemberIn {
+                    member: member.id,
+                    languages: member.languages,
+                }
+            }
+            DeskRequest::MemberOut(member) => DeskEvent::MemberOut(member),
             DeskRequest::Escalate {
                 id,
                 call,

@@ -4,6 +4,7 @@
 //! dialers themselves hold the business rules.
 
 use crate::config::Config;
+use crate::desk::DeskLink;
 use sanjeevani_ari::calls::AriConfig;
 use sanjeevani_ari::driver::{AriLine, AriSettings};
 use sanjeevani_core::AgentId;
@@ -47,12 +48,28 @@ pub struct Sample {
     pub calls_connected: u64,
 }
 
-/// What the medical desk is told as it happens.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// What the medical desk and the agents escalating to it are told as it
+/// happens.
+#[derive(Debug, Clone)]
 pub enum DeskEvent {
+    /// A ticket was opened (or a transfer fell back to one).
     Escalation { ticket: Ticket },
+    /// A ticket was closed (resolved, or handed over live).
     TicketResolved { ticket: Ticket },
+    /// How the agent's transfer goes: `ringing` a member, `consulting` with
+    /// them; the agent `free` (handed over, or the caller hung up) or
+    /// `back_with_contact` (to say a doctor will call back); then how it
+    /// ended: `live` (with `member`) or `ticket`.
+    Transfer {
+        agent: u64,
+        ticket: i64,
+        stage: &'static str,
+        member: Option<i64>,
+    },
+    /// The member answered a transfer: their screen shows the caller.
+    Consult { member: i64, ticket: Ticket },
+    /// The member is offered the ticket's callback (preview).
+    CallbackOffered { ticket: i64, member: i64 },
 }
 
 struct Running {
@@ -72,7 +89,8 @@ pub struct Centre {
     agents: Mutex<HashMap<i64, CampaignId>>,
     history: Mutex<HashMap<CampaignId, VecDeque<Sample>>>,
     notices: broadcast::Sender<Notice>,
-    desk: broadcast::Sender<DeskEvent>,
+    desk_events: broadcast::Sender<DeskEvent>,
+    desk: Arc<DeskLink>,
     stopping: watch::Sender<bool>,
 }
 
@@ -161,6 +179,25 @@ impl Centre {
         } else {
             Scenario::load(std::path::Path::new(&config.telephony.scenario))?
         };
+        let stopping = watch::channel(false).0;
+        let desk_events = broadcast::channel(256).0;
+        let target = match config.telephony.kind {
+            crate::config::TelephonyKind::Ari => config.telephony.ari_desk_endpoint.clone(),
+            _ => config.telephony.desk_uri.clone(),
+        };
+        let desk = Arc::new(DeskLink::start(
+            config.desk.clone(),
+            target,
+            store.clone(),
+            desk_events.clone(),
+            stopping.subscribe(),
+        ));
+        let notices = broadcast::channel(1024).0;
+        tokio::spawn(follow_calls(
+            desk.clone(),
+            notices.subscribe(),
+            stopping.subscribe(),
+        ));
         Ok(Arc::new(Centre {
             store,
             config,
@@ -168,10 +205,16 @@ impl Centre {
             running: Mutex::default(),
             agents: Mutex::default(),
             history: Mutex::default(),
-            notices: broadcast::channel(1024).0,
-            desk: broadcast::channel(256).0,
-            stopping: watch::channel(false).0,
+            notices,
+            desk_events,
+            desk,
+            stopping,
         }))
+    }
+
+    /// The medical desk of this node.
+    pub fn desk(&self) -> &DeskLink {
+        &self.desk
     }
 
     pub fn is_simulated(&self) -> bool {
@@ -180,6 +223,13 @@ impl Centre {
 
     /// Starts a dialer for every campaign that is not stopped.
     pub async fn start_all(self: &Arc<Self>) -> Result<(), CentreError> {
+        let interrupted = self.store.recover_transfers(&self.config.node).await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "transfers left ringing by an earlier run are tickets now"
+            );
+        }
         for campaign in self.store.campaigns().await? {
             if campaign.state != CampaignState::Stopped {
                 self.spawn(&campaign).await?;
@@ -206,13 +256,21 @@ impl Centre {
             )
         } else if self.config.telephony.kind == crate::config::TelephonyKind::Ari {
             let settings = ari_settings(&self.config.telephony, &self.config.node, campaign.id);
-            Box::new(AriLine::start(settings, events_tx))
+            let mut line = AriLine::start(settings, events_tx);
+            if let Some(events) = line.take_transfer_events() {
+                self.desk
+                    .attach(campaign.id, Box::new(line.transfer_handle()), events);
+            }
+            Box::new(line)
         } else {
-            Box::new(
-                SipLine::start(sip_config(&self.config.telephony), events_tx)
-                    .await
-                    .map_err(CentreError::Sip)?,
-            )
+            let mut line = SipLine::start(sip_config(&self.config.telephony), events_tx)
+                .await
+                .map_err(CentreError::Sip)?;
+            if let Some(events) = line.take_transfer_events() {
+                self.desk
+                    .attach(campaign.id, Box::new(line.transfer_handle()), events);
+            }
+            Box::new(line)
         };
         let simulated_agents = if campaign.name == DEMO_CAMPAIGN && self.is_simulated() {
             self.config.demo.simulated_agents as u64
@@ -333,11 +391,11 @@ impl Centre {
     }
 
     pub fn desk_events(&self) -> broadcast::Receiver<DeskEvent> {
-        self.desk.subscribe()
+        self.desk_events.subscribe()
     }
 
     pub fn tell_desk(&self, event: DeskEvent) {
-        let _ = self.desk.send(event);
+        let _ = self.desk_events.send(event);
     }
 
     pub fn stopping(&self) -> watch::Receiver<bool> {
@@ -391,6 +449,27 @@ impl Centre {
             .collect();
         for task in tasks {
             let _ = task.await;
+        }
+    }
+}
+
+/// Tells the desk of every call that ends, so that a caller who hangs up on
+/// hold ends their escalation.
+async fn follow_calls(
+    desk: Arc<DeskLink>,
+    mut notices: broadcast::Receiver<Notice>,
+    mut stopping: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            notice = notices.recv() => match notice {
+                Ok(notice) => desk.on_notice(&notice).await,
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "desk: call notices missed");
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            _ = async { drop(stopping.wait_for(|s| *s).await) } => return,
         }
     }
 }

@@ -77,6 +77,9 @@ pub struct TelephonyConfig {
     pub contact_uri: String,
     /// SIP: an agent's phone; `{agent}` is the agent's user id.
     pub agent_uri: String,
+    /// SIP: a medical desk member's phone, called for a warm transfer;
+    /// `{member}` is their user id.
+    pub desk_uri: String,
     /// SIP: the information message for abandoned calls, a URI that plays it
     /// and hangs up (empty: the call is ended without one).
     pub announcement_uri: String,
@@ -99,6 +102,8 @@ pub struct TelephonyConfig {
     pub ari_contact_endpoint: String,
     /// ARI: an agent's phone; `{agent}` is the agent's user id.
     pub ari_agent_endpoint: String,
+    /// ARI: a medical desk member's phone; `{member}` is their user id.
+    pub ari_desk_endpoint: String,
     /// ARI: the caller id contacts see.
     pub ari_caller_id: String,
     /// ARI: the information message for abandoned calls (`sound:…`).
@@ -176,6 +181,7 @@ impl Default for TelephonyConfig {
             trunk: SocketAddr::from(([127, 0, 0, 1], 5060)),
             contact_uri: "sip:{number}@127.0.0.1:5060".into(),
             agent_uri: "sip:agent{agent}@127.0.0.1:5080".into(),
+            desk_uri: "sip:desk{member}@127.0.0.1:5080".into(),
             announcement_uri: String::new(),
             sip_username: String::new(),
             sip_password: String::new(),
@@ -188,6 +194,7 @@ impl Default for TelephonyConfig {
             ari_app: "sanjeevani".into(),
             ari_contact_endpoint: "PJSIP/{number}@trunk".into(),
             ari_agent_endpoint: "PJSIP/agent{agent}".into(),
+            ari_desk_endpoint: "PJSIP/desk{member}".into(),
             ari_caller_id: String::new(),
             ari_message: "sound:sanjeevani-abandoned".into(),
             ari_amd_context: String::new(),

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod centre;
 pub mod config;
 pub mod demo;
+pub mod desk;
 pub mod error;
 pub mod questionnaire;
 mod web;

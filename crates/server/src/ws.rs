@@ -1,9 +1,11 @@
 //! The WebSocket at `/ws`: live screens.
 //!
 //! - agents: their own state when it changes, a screen pop when a call
-//!   reaches them, and the end of that call;
+//!   reaches them, the end of that call, and how their transfers to the
+//!   medical desk go;
 //! - supervisors and admins: the wallboard once a second;
-//! - the medical desk: escalations and resolutions as they happen.
+//! - the medical desk: escalations and resolutions as they happen, the
+//!   caller's details when a member takes a transfer, callbacks offered.
 //!
 //! Each connection has its own task that reads the latest state (watch
 //! channels) rather than a queue, so a slow client only misses intermediate
@@ -134,21 +136,72 @@ async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) -> Result
                 }
                 Err(RecvError::Closed) => break,
             },
-            event = desk.recv(), if role == Role::Medical => match event {
-                Ok(DeskEvent::Escalation { ticket }) => {
-                    let ticket = ticket_view(&state, ticket).await?;
-                    send_json(&mut socket, &json!({"type": "escalation", "ticket": ticket})).await?;
-                }
-                Ok(DeskEvent::TicketResolved { ticket }) => {
-                    send_json(&mut socket, &json!({"type": "ticket_resolved", "ticket": ticket.id})).await?;
-                }
-                Err(RecvError::Lagged(_)) => send_tickets(&state, &mut socket).await?,
+            event = desk.recv(), if matches!(role, Role::Medical | Role::Agent) => match event {
+                Ok(event) => on_desk_event(&state, &caller, &mut socket, event).await?,
+                Err(RecvError::Lagged(_)) if role == Role::Medical => send_tickets(&state, &mut socket).await?,
+                Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => break,
             },
         }
     }
     let _ = socket.send(Message::Close(None)).await;
     Ok(())
+}
+
+/// What a desk event shows this user: agents see their own transfers;
+/// members see the queue, the callers handed to them and their callbacks.
+async fn on_desk_event(
+    state: &AppState,
+    caller: &Caller,
+    socket: &mut WebSocket,
+    event: DeskEvent,
+) -> Result<(), WsError> {
+    let me = caller.id();
+    match (caller.user.role, event) {
+        (
+            Role::Agent,
+            DeskEvent::Transfer {
+                agent,
+                ticket,
+                stage,
+                member,
+            },
+        ) if agent == me as u64 => {
+            send_json(
+                socket,
+                &json!({"type": "transfer", "ticket": ticket, "stage": stage, "member": member}),
+            )
+            .await
+        }
+        (Role::Medical, DeskEvent::Escalation { ticket }) => {
+            let ticket = ticket_view(state, ticket).await?;
+            send_json(socket, &json!({"type": "escalation", "ticket": ticket})).await
+        }
+        (Role::Medical, DeskEvent::TicketResolved { ticket }) => {
+            send_json(
+                socket,
+                &json!({"type": "ticket_resolved", "ticket": ticket.id}),
+            )
+            .await
+        }
+        (Role::Medical, DeskEvent::Consult { member, ticket }) if member == me => {
+            let contact = contact_view(state, caller, ticket.contact).await?;
+            let ticket = ticket_view(state, ticket).await?;
+            send_json(
+                socket,
+                &json!({"type": "consult", "ticket": ticket, "contact": contact}),
+            )
+            .await
+        }
+        (Role::Medical, DeskEvent::CallbackOffered { ticket, member }) if member == me => {
+            send_json(
+                socket,
+                &json!({"type": "callback_offered", "ticket": ticket}),
+            )
+            .await
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Sends the agent's state if it changed; `at` is when the server learnt of it.

@@ -67,7 +67,43 @@ pub struct AuditEntry {
 
 /// How soon the medical wing must act, and how a ticket was closed: the
 /// core's desk machine and the store speak of the same things.
-pub use sanjeevani_core::desk::{Resolution, Urgency};
+pub use sanjeevani_core::desk::{Resolution, TicketReason, Urgency};
+
+/// Where a ticket's warm transfer to the desk stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferState {
+    /// Raised without a transfer (no PBX transfer at hand, or after the call).
+    None,
+    /// The desk is being called, or a member consults with the agent.
+    Ringing,
+    /// Handed over to a member live; the ticket closed with it.
+    Live,
+    /// The transfer did not happen; the ticket is followed up by callback.
+    Fallback,
+}
+
+impl TransferState {
+    pub const ALL: [TransferState; 4] = [
+        TransferState::None,
+        TransferState::Ringing,
+        TransferState::Live,
+        TransferState::Fallback,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TransferState::None => "none",
+            TransferState::Ringing => "ringing",
+            TransferState::Live => "live",
+            TransferState::Fallback => "fallback",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TransferState> {
+        TransferState::ALL.into_iter().find(|t| t.name() == s)
+    }
+}
 
 /// An escalation to the medical wing, to be followed up.
 #[derive(Debug, Clone)]
@@ -79,6 +115,9 @@ pub struct NewTicket {
     pub reason: String,
     pub answers: serde_json::Value,
     pub raised_by: Option<i64>,
+    /// The node whose desk starts a warm transfer for it (state `ringing`);
+    /// `None` for a ticket raised without one.
+    pub transfer_node: Option<String>,
 }
 
 /// A ticket as stored.
@@ -98,6 +137,12 @@ pub struct Ticket {
     pub resolution: Option<Resolution>,
     pub resolved_by: Option<i64>,
     pub notes: String,
+    pub transfer: TransferState,
+    /// Why a transfer fell back to the ticket (`desk_unavailable`,
+    /// `contact_hung_up`, `agent_cancelled`, `pbx_error`, `interrupted`).
+    pub fallback: Option<String>,
+    /// The member a live transfer handed the caller to.
+    pub live_to: Option<i64>,
 }
 
 /// A contact as an agent or doctor sees it.
@@ -170,15 +215,25 @@ pub trait Desk: Send + Sync {
     /// Open tickets, oldest first; with `include_resolved`, the resolved ones too.
     async fn tickets(&self, include_resolved: bool) -> Result<Vec<Ticket>>;
     async fn assign_ticket(&self, id: i64, user: i64) -> Result<()>;
-    /// Fails with `NotFound` unless the ticket is open.
+    /// Fails with `NotFound` unless the ticket is open. `by` is the member
+    /// (none: the desk closed it, e.g. unreachable after its tries).
     async fn resolve_ticket(
         &self,
         id: i64,
         resolution: Resolution,
-        by: i64,
+        by: Option<i64>,
         notes: &str,
         now: Millis,
     ) -> Result<()>;
+    /// A ringing transfer was handed over to `member`: the ticket is closed.
+    /// Fails with `NotFound` unless the ticket's transfer is ringing.
+    async fn transfer_went_live(&self, id: i64, member: i64, now: Millis) -> Result<()>;
+    /// A ringing transfer did not happen: the ticket stays open for a
+    /// callback, assigned to `assign_to` if given. `NotFound` unless ringing.
+    async fn transfer_fell_back(&self, id: i64, why: &str, assign_to: Option<i64>) -> Result<()>;
+    /// The transfers `node` left ringing (it stopped or crashed) fall back as
+    /// `interrupted`; returns how many.
+    async fn recover_transfers(&self, node: &str) -> Result<u64>;
 
     async fn contact(&self, id: ContactId) -> Result<ContactRecord>;
     async fn dispositions_of(&self, contact: ContactId) -> Result<Vec<Disposition>>;
@@ -215,6 +270,7 @@ macro_rules! desk_store {
             fn ticket_from_row(row: &DbRow) -> Result<Ticket> {
                 let urgency: String = row.try_get("urgency")?;
                 let resolution: Option<String> = row.try_get("resolution")?;
+                let transfer: String = row.try_get("transfer")?;
                 Ok(Ticket {
                     id: row.try_get("id")?,
                     contact: ContactId(row.try_get("contact_id")?),
@@ -232,12 +288,15 @@ macro_rules! desk_store {
                         .transpose()?,
                     resolved_by: row.try_get("resolved_by")?,
                     notes: row.try_get("notes")?,
+                    transfer: TransferState::parse(&transfer).ok_or_else(|| corrupt(format!("transfer {transfer:?}")))?,
+                    fallback: row.try_get("fallback")?,
+                    live_to: row.try_get("live_to")?,
                 })
             }
 
             const USER_COLUMNS: &str = "id, username, display_name, role, disabled";
             const TICKET_COLUMNS: &str = "id, contact_id, campaign_id, attempt_id, urgency, reason, answers, raised_by,
-                assigned_to, created_ms, resolved_ms, resolution, resolved_by, notes";
+                assigned_to, created_ms, resolved_ms, resolution, resolved_by, notes, transfer, fallback, live_to";
 
             #[async_trait]
             impl Desk for $store {
@@ -349,8 +408,9 @@ macro_rules! desk_store {
 
                 async fn create_ticket(&self, t: &NewTicket, now: Millis) -> Result<i64> {
                     let row = sqlx::query(
-                        "INSERT INTO tickets (contact_id, campaign_id, attempt_id, urgency, reason, answers, raised_by, created_ms)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                        "INSERT INTO tickets (contact_id, campaign_id, attempt_id, urgency, reason, answers, raised_by, created_ms,
+                                              transfer, transfer_node)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
                     )
                     .bind(t.contact.0)
                     .bind(t.campaign.0)
@@ -360,6 +420,8 @@ macro_rules! desk_store {
                     .bind(t.answers.to_string())
                     .bind(t.raised_by)
                     .bind(now)
+                    .bind(if t.transfer_node.is_some() { "ringing" } else { "none" })
+                    .bind(&t.transfer_node)
                     .fetch_one(&self.pool)
                     .await?;
                     Ok(row.try_get("id")?)
@@ -387,7 +449,7 @@ macro_rules! desk_store {
                     found(done.rows_affected(), "open ticket", id)
                 }
 
-                async fn resolve_ticket(&self, id: i64, resolution: Resolution, by: i64, notes: &str, now: Millis) -> Result<()> {
+                async fn resolve_ticket(&self, id: i64, resolution: Resolution, by: Option<i64>, notes: &str, now: Millis) -> Result<()> {
                     let done = sqlx::query(
                         "UPDATE tickets SET resolved_ms = $2, resolution = $3, resolved_by = $4, notes = $5
                          WHERE id = $1 AND resolved_ms IS NULL",
@@ -400,6 +462,45 @@ macro_rules! desk_store {
                     .execute(&self.pool)
                     .await?;
                     found(done.rows_affected(), "open ticket", id)
+                }
+
+                async fn transfer_went_live(&self, id: i64, member: i64, now: Millis) -> Result<()> {
+                    let done = sqlx::query(
+                        "UPDATE tickets SET transfer = 'live', transfer_node = NULL, live_to = $2, assigned_to = $2,
+                                resolved_ms = $3, resolved_by = $2
+                         WHERE id = $1 AND transfer = 'ringing'",
+                    )
+                    .bind(id)
+                    .bind(member)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                    found(done.rows_affected(), "ringing transfer", id)
+                }
+
+                async fn transfer_fell_back(&self, id: i64, why: &str, assign_to: Option<i64>) -> Result<()> {
+                    let done = sqlx::query(
+                        "UPDATE tickets SET transfer = 'fallback', transfer_node = NULL, fallback = $2,
+                                assigned_to = COALESCE($3, assigned_to)
+                         WHERE id = $1 AND transfer = 'ringing'",
+                    )
+                    .bind(id)
+                    .bind(why)
+                    .bind(assign_to)
+                    .execute(&self.pool)
+                    .await?;
+                    found(done.rows_affected(), "ringing transfer", id)
+                }
+
+                async fn recover_transfers(&self, node: &str) -> Result<u64> {
+                    let done = sqlx::query(
+                        "UPDATE tickets SET transfer = 'fallback', transfer_node = NULL, fallback = 'interrupted'
+                         WHERE transfer = 'ringing' AND transfer_node = $1",
+                    )
+                    .bind(node)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(done.rows_affected())
                 }
 
                 async fn contact(&self, id: ContactId) -> Result<ContactRecord> {

@@ -22,7 +22,7 @@ mod sqlite;
 
 pub use desk::{
     AuditEntry, ContactRecord, Desk, Disposition, NewTicket, NewUser, Resolution, Role, Ticket,
-    Urgency, User,
+    TicketReason, TransferState, Urgency, User,
 };
 pub use import::{import_csv, ImportError, ImportProgress, ImportReport};
 pub use model::*;

@@ -5,12 +5,14 @@
 use super::{Json, Path, Query};
 use crate::auth::Caller;
 use crate::centre::DeskEvent;
+use crate::desk::NotTransferable;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::questionnaire::RuleUrgency;
 use crate::{now_ms, AppState};
 use axum::extract::State;
+use sanjeevani_core::CallId;
 use sanjeevani_dialer::Control;
-use sanjeevani_store::{Attempt, AttemptId, NewTicket, Role, Urgency};
+use sanjeevani_store::{Attempt, AttemptId, CampaignId, NewTicket, Role, Urgency};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -267,13 +269,18 @@ pub struct EscalateRequest {
 pub struct Escalated {
     pub ticket: i64,
     pub urgency: String,
+    /// `ringing`: the caller is held and the medical desk is being called
+    /// (follow it on `/ws`); `none`: the call is not live here or the
+    /// telephony has no warm transfer, so the ticket goes to the desk's queue.
+    pub transfer: String,
 }
 
 #[utoipa::path(post, path = "/api/calls/{id}/escalate", tag = "calls", params(("id" = i64, Path, description = "Attempt id")),
     request_body = EscalateRequest,
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 201, body = Escalated), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, description = "The call is already being transferred", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn escalate(
     State(state): State<AppState>,
     caller: Caller,
@@ -295,17 +302,33 @@ pub async fn escalate(
         })
         .transpose()?;
     let attempt = own_call(&state, &caller, id).await?;
+    let contact = state.store.contact(attempt.contact).await?;
     // The agent's judgement first; otherwise the questionnaire's rules over
     // the answers and the contact's risk flags.
     let urgency = match judged {
         Some(urgency) => urgency,
-        None => {
-            let contact = state.store.contact(attempt.contact).await?;
-            match state.questionnaire.triage(&request.answers, &contact.risk) {
-                Some(rule) if rule.urgency == RuleUrgency::Urgent => Urgency::Urgent,
-                _ => Urgency::Routine,
+        None => match state.questionnaire.triage(&request.answers, &contact.risk) {
+            Some(rule) if rule.urgency == RuleUrgency::Urgent => Urgency::Urgent,
+            _ => Urgency::Routine,
+        },
+    };
+    // A warm transfer when the agent is talking with the caller over a PBX
+    // that can hold and consult; otherwise straight to the desk's queue.
+    let status = super::agent::status_of(&state, caller.id());
+    let live = match (status.campaign, status.call) {
+        (Some(campaign), Some(call)) if call.attempt == attempt.id && status.state == "on call" => {
+            let (campaign, call) = (CampaignId(campaign), CallId(call.call));
+            match state.centre.desk().transferable(campaign, call) {
+                Ok(()) => Some((campaign, call)),
+                Err(NotTransferable::AlreadyEscalated) => {
+                    return Err(ApiError::conflict(format!(
+                        "call {id} is already being transferred to the medical desk"
+                    )))
+                }
+                Err(NotTransferable::NoTransfers) => None,
             }
         }
+        _ => None,
     };
     let ticket = NewTicket {
         contact: attempt.contact,
@@ -315,16 +338,97 @@ pub async fn escalate(
         reason: request.reason,
         answers: request.answers,
         raised_by: Some(caller.id()),
+        transfer_node: live.map(|_| state.config.node.clone()),
     };
-    let id = state.store.create_ticket(&ticket, now_ms()).await?;
-    let ticket = state.store.ticket(id).await?;
-    tracing::info!(ticket = id, urgency = urgency.name(), user = %caller.user.username, "escalated to the medical wing");
+    // Stored before the desk is asked: whatever happens next, it is not lost.
+    let ticket_id = state.store.create_ticket(&ticket, now_ms()).await?;
+    let mut transfer = "none";
+    if let Some((campaign, call)) = live {
+        let language = contact.language.clone().unwrap_or_default();
+        let agent = super::agent::agent_id(&caller);
+        match state
+            .centre
+            .desk()
+            .escalate(ticket_id, campaign, call, agent, urgency, language)
+            .await
+        {
+            Ok(()) => transfer = "ringing",
+            Err(e) => {
+                state
+                    .store
+                    .transfer_fell_back(ticket_id, "pbx_error", None)
+                    .await?;
+                tracing::warn!(ticket = ticket_id, error = %e, "escalation not transferred");
+            }
+        }
+    }
+    let ticket = state.store.ticket(ticket_id).await?;
+    tracing::info!(ticket = ticket_id, urgency = urgency.name(), transfer, user = %caller.user.username, "escalated to the medical wing");
     state.centre.tell_desk(DeskEvent::Escalation { ticket });
     Ok((
         axum::http::StatusCode::CREATED,
         Json(Escalated {
-            ticket: id,
+            ticket: ticket_id,
             urgency: urgency.name().into(),
+            transfer: transfer.into(),
+        }),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferRequested {
+    pub ticket: i64,
+    /// `complete` or `cancel`; how it goes comes on `/ws` as `transfer` messages.
+    pub requested: String,
+}
+
+/// The agent's warm transfer `ticket`, if in progress on this node.
+fn own_transfer(state: &AppState, caller: &Caller, ticket: i64) -> ApiResult<()> {
+    caller.require(&[Role::Agent], "complete or cancel transfers")?;
+    if state.centre.desk().agent_of(ticket) != Some(super::agent::agent_id(caller)) {
+        return Err(ApiError::not_found(format!(
+            "no transfer {ticket} of yours in progress"
+        )));
+    }
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/api/escalations/{id}/complete", tag = "calls", params(("id" = i64, Path, description = "The escalation's ticket id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 202, description = "Asked: the caller is joined with the member consulted, the agent freed", body = TransferRequested),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn complete_transfer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ticket): Path<i64>,
+) -> ApiResult<(axum::http::StatusCode, Json<TransferRequested>)> {
+    own_transfer(&state, &caller, ticket)?;
+    state.centre.desk().complete(ticket).await;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(TransferRequested {
+            ticket,
+            requested: "complete".into(),
+        }),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/escalations/{id}/cancel", tag = "calls", params(("id" = i64, Path, description = "The escalation's ticket id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 202, description = "Asked: the member is dropped, the agent is back with the caller and the escalation becomes a ticket", body = TransferRequested),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn cancel_transfer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ticket): Path<i64>,
+) -> ApiResult<(axum::http::StatusCode, Json<TransferRequested>)> {
+    own_transfer(&state, &caller, ticket)?;
+    state.centre.desk().cancel(ticket).await;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(TransferRequested {
+            ticket,
+            requested: "cancel".into(),
         }),
     ))
 }

@@ -4,6 +4,7 @@
 use super::{Json, Path, Query};
 use crate::auth::Caller;
 use crate::centre::DeskEvent;
+use crate::desk::Presence;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::{now_ms, AppState};
 use axum::extract::State;
@@ -147,6 +148,13 @@ pub struct TicketView {
     pub resolved_at: Option<i64>,
     pub resolution: Option<String>,
     pub notes: String,
+    /// The warm transfer: `none` (raised without one), `ringing` (the desk is
+    /// being called or consulted), `live` (handed to `live_to`; closed) or
+    /// `fallback` (why in `fallback`: desk_unavailable, contact_hung_up,
+    /// agent_cancelled, pbx_error, interrupted).
+    pub transfer: String,
+    pub fallback: Option<String>,
+    pub live_to: Option<i64>,
 }
 
 pub(crate) async fn ticket_view(state: &AppState, t: Ticket) -> ApiResult<TicketView> {
@@ -175,6 +183,9 @@ pub(crate) async fn ticket_view(state: &AppState, t: Ticket) -> ApiResult<Ticket
         resolved_at: t.resolved_at,
         resolution: t.resolution.map(|r| r.name().to_string()),
         notes: t.notes,
+        transfer: t.transfer.name().into(),
+        fallback: t.fallback,
+        live_to: t.live_to,
     })
 }
 
@@ -250,13 +261,134 @@ pub async fn resolve(
     })?;
     state
         .store
-        .resolve_ticket(id, resolution, caller.id(), &request.notes, now_ms())
+        .resolve_ticket(id, resolution, Some(caller.id()), &request.notes, now_ms())
         .await?;
+    state.centre.desk().resolved(id, resolution).await;
     let ticket = state.store.ticket(id).await?;
     state.centre.tell_desk(DeskEvent::TicketResolved {
         ticket: ticket.clone(),
     });
     Ok(Json(ticket_view(&state, ticket).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackResult {
+    /// `reached` (the member talks with the person; resolve the ticket next)
+    /// or `unreached` (busy, no answer: the desk offers it again later, and
+    /// closes it as unreachable after its last try).
+    pub result: String,
+}
+
+#[utoipa::path(post, path = "/api/tickets/{id}/callback", tag = "tickets", params(("id" = i64, Path)),
+    request_body = CallbackResult,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 202, description = "Recorded; the desk's next step comes on /ws", body = TicketView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "The desk does not follow this ticket's callbacks (raised without a transfer, or before a restart): resolve it directly", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn callback(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(request): Json<CallbackResult>,
+) -> ApiResult<(axum::http::StatusCode, Json<TicketView>)> {
+    caller.require(&[Role::Medical], "call back tickets")?;
+    let reached = match request.result.as_str() {
+        "reached" => true,
+        "unreached" => false,
+        other => {
+            return Err(ApiError::invalid(format!(
+                "result: {other:?} is not reached or unreached"
+            )))
+        }
+    };
+    let ticket = state.store.ticket(id).await?;
+    if ticket.resolved_at.is_some() {
+        return Err(ApiError::not_found(format!("no open ticket {id}")));
+    }
+    if !state.centre.desk().follows(id) {
+        return Err(ApiError::conflict(format!(
+            "the desk does not follow ticket {id}'s callbacks; resolve it directly"
+        )));
+    }
+    state.centre.desk().callback(id, reached).await;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(ticket_view(&state, ticket).await?),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeskIn {
+    /// Languages the member speaks (e.g. `hi`, `en`): callers in them are
+    /// offered to this member first.
+    #[serde(default)]
+    pub languages: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/desk", tag = "tickets",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Members at the medical desk on this node", body = [Presence]),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn members(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<Presence>>> {
+    caller.require(&[Role::Medical, Role::Supervisor], "see the desk")?;
+    Ok(Json(state.centre.desk().members()))
+}
+
+#[utoipa::path(post, path = "/api/desk/in", tag = "tickets", request_body = DeskIn,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "At the desk: transfers and callbacks may ring this member's phone", body = [Presence]),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn desk_in(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(request): Json<DeskIn>,
+) -> ApiResult<Json<Vec<Presence>>> {
+    caller.require(&[Role::Medical], "join the desk")?;
+    if let Some(bad) = request.languages.iter().find(|l| {
+        l.is_empty() || l.len() > 16 || !l.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+    }) {
+        return Err(ApiError::invalid(format!(
+            "languages: {bad:?} is not a language code such as hi or en"
+        )));
+    }
+    state
+        .centre
+        .desk()
+        .member_in(caller.id(), request.languages)
+        .await;
+    Ok(Json(state.centre.desk().members()))
+}
+
+#[utoipa::path(post, path = "/api/desk/out", tag = "tickets",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Left the desk (after what the member is doing)", body = [Presence]),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn desk_out(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<Presence>>> {
+    caller.require(&[Role::Medical], "leave the desk")?;
+    state.centre.desk().member_out(caller.id()).await;
+    Ok(Json(state.centre.desk().members()))
+}
+
+#[utoipa::path(post, path = "/api/desk/done", tag = "tickets",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Done with the caller handed over live: free for the next", body = [Presence]),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn desk_done(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<Presence>>> {
+    caller.require(&[Role::Medical], "take the next caller")?;
+    state.centre.desk().live_call_ended(caller.id()).await;
+    Ok(Json(state.centre.desk().members()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

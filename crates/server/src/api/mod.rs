@@ -76,7 +76,9 @@ impl From<QueryRejection> for crate::error::ApiError {
         campaigns::history, campaigns::lists, campaigns::upload,
         agent::status, agent::login, agent::ready, agent::pause, agent::logout, agent::hangup, agent::next,
         calls::list, calls::disposition, calls::callback, calls::escalate,
-        desk::contact, desk::tickets, desk::assign, desk::resolve, desk::alerts,
+        calls::complete_transfer, calls::cancel_transfer,
+        desk::contact, desk::tickets, desk::assign, desk::resolve, desk::callback, desk::alerts,
+        desk::members, desk::desk_in, desk::desk_out, desk::desk_done,
         people::users, people::create_user, people::disable_user, people::audit,
         people::daily_report,
     ),
@@ -181,10 +183,20 @@ pub fn routes() -> Router<AppState> {
         .route("/api/calls/{id}/disposition", post(calls::disposition))
         .route("/api/calls/{id}/callback", post(calls::callback))
         .route("/api/calls/{id}/escalate", post(calls::escalate))
+        .route(
+            "/api/escalations/{id}/complete",
+            post(calls::complete_transfer),
+        )
+        .route("/api/escalations/{id}/cancel", post(calls::cancel_transfer))
         .route("/api/contacts/{id}", get(desk::contact))
         .route("/api/tickets", get(desk::tickets))
         .route("/api/tickets/{id}/assign", post(desk::assign))
         .route("/api/tickets/{id}/resolve", post(desk::resolve))
+        .route("/api/tickets/{id}/callback", post(desk::callback))
+        .route("/api/desk", get(desk::members))
+        .route("/api/desk/in", post(desk::desk_in))
+        .route("/api/desk/out", post(desk::desk_out))
+        .route("/api/desk/done", post(desk::desk_done))
         .route("/api/alerts", get(desk::alerts))
         .route("/api/users", get(people::users).post(people::create_user))
         .route("/api/users/{id}/disable", post(people::disable_user))
