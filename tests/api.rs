@@ -325,6 +325,16 @@ async fn agent_call_reaches_the_medical_desk_and_the_supervisor_steers_pacing() 
         - pushed["ticket"]["created_at"].as_i64().unwrap();
     assert_eq!(due, 30 * 60 * 1000);
     assert_eq!(pushed["ticket"]["overdue"], false);
+    // The caller is held for the desk (simulated transfers); nobody is at the
+    // desk, so it becomes a ticket at once and the agent is back with the caller.
+    assert_eq!(escalated["transfer"], "ringing");
+    let back = next_message(&mut agent_ws, "transfer", 5).await;
+    assert_eq!(back["stage"], "back_with_contact", "{back}");
+    let fallback = next_message(&mut desk_ws, "escalation", 5).await;
+    assert_eq!(
+        (&fallback["ticket"]["id"], &fallback["ticket"]["fallback"]),
+        (&json!(ticket), &json!("desk_unavailable"))
+    );
 
     // Saving the disposition hangs up and makes the agent ready again.
     server

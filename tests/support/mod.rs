@@ -175,16 +175,29 @@ where
             >,
         > + Unpin,
 {
+    next_message_of(ws, &[kind], secs).await
+}
+
+/// Next JSON message of one of `kinds` within `secs`; the others are skipped.
+pub async fn next_message_of<S>(ws: &mut S, kinds: &[&str], secs: u64) -> Value
+where
+    S: futures_util::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
     let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
     loop {
         let message = tokio::time::timeout_at(deadline, ws.next())
             .await
-            .unwrap_or_else(|_| panic!("no {kind} message within {secs} s"))
+            .unwrap_or_else(|_| panic!("no {kinds:?} message within {secs} s"))
             .expect("socket open")
             .unwrap();
         if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
             let value: Value = serde_json::from_str(&text).unwrap();
-            if value["type"] == kind {
+            if kinds.iter().any(|k| value["type"] == *k) {
                 return value;
             }
         }

@@ -865,8 +865,23 @@ impl Desk {
             });
             self.set_member(member, MemberState::Ringing(id), now);
         }
-        // Callers whom every present member has been tried for wait until
-        // the limit; nothing more to do for them here.
+        // Nobody left to ring (nobody at the desk, or every member there has
+        // been tried): holding the caller longer helps nobody.
+        let unstaffed: Vec<EscalationId> = self
+            .escalations
+            .iter()
+            .filter(|(_, e)| {
+                e.stage == Stage::Waiting
+                    && !self
+                        .members
+                        .iter()
+                        .any(|(m, member)| member.present && !e.tried.contains(m))
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in unstaffed {
+            self.make_ticket(now, id, TicketReason::DeskUnavailable, true, out);
+        }
         let mut due: Vec<(Urgency, TicketId)> = self
             .tickets
             .iter()

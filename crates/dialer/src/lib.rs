@@ -14,7 +14,7 @@ mod live;
 mod simulated;
 
 pub use live::{AbandonView, AgentView, CallCounts, CallView, Control, LiveView, Notice, Totals};
-pub use simulated::SimulatedLine;
+pub use simulated::{SimulatedLine, SimulatedTransfers};
 
 use live::Occupancy;
 use sanjeevani_contacts::{AttemptOutcome, Phone};

@@ -5,20 +5,28 @@
 //! Agents are simulated too unless [`SimulatedLine::with_people_below`] says
 //! they are people at a desk: a person's call lasts until they hang up
 //! (or [`PERSON_CALL_LIMIT`]), and their wrap-up until they say they are ready.
+//!
+//! Warm transfers are simulated as well ([`SimulatedTransfers`]): the member
+//! consulted answers after [`MEMBER_ANSWERS_AFTER`], so that the medical desk
+//! can be tried without a PBX.
 
-use crate::{LineEvent, Telephony};
+use crate::{LineEvent, Telephony, TransferEvent, Transfers};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use sanjeevani_contacts::Phone;
 use sanjeevani_core::{AgentId, CallId, FailCause};
 use sanjeevani_sim::{Callee, Handling};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
 /// How long a simulated called party stays on the line with a real person.
 pub const PERSON_CALL_LIMIT: Duration = Duration::from_secs(600);
+
+/// How long a simulated desk member's phone rings before they answer.
+pub const MEMBER_ANSWERS_AFTER: Duration = Duration::from_secs(3);
 
 /// Called parties and agents acting out a scenario's workload.
 pub struct SimulatedLine {
@@ -31,6 +39,8 @@ pub struct SimulatedLine {
     /// The pending next step of each call, aborted on cancel.
     calls: HashMap<CallId, JoinHandle<()>>,
     started: tokio::time::Instant,
+    transfers: SimulatedTransfers,
+    transfer_events: Option<UnboundedReceiver<TransferEvent>>,
 }
 
 impl SimulatedLine {
@@ -40,15 +50,31 @@ impl SimulatedLine {
         seed: u64,
         events: UnboundedSender<LineEvent>,
     ) -> Self {
+        let (transfer_tx, transfer_events) = mpsc::unbounded_channel();
         SimulatedLine {
             callee,
             handling,
             people_below: None,
             rng: Pcg64::seed_from_u64(seed),
+            transfers: SimulatedTransfers {
+                line: events.clone(),
+                events: transfer_tx,
+                ringing: Arc::default(),
+            },
+            transfer_events: Some(transfer_events),
             events,
             calls: HashMap::new(),
             started: tokio::time::Instant::now(),
         }
+    }
+
+    /// The warm-transfer handle; its reports come on [`Self::take_transfer_events`].
+    pub fn transfer_handle(&self) -> SimulatedTransfers {
+        self.transfers.clone()
+    }
+
+    pub fn take_transfer_events(&mut self) -> Option<UnboundedReceiver<TransferEvent>> {
+        self.transfer_events.take()
     }
 
     /// Agents with ids below `first_simulated` are people at a desk.
@@ -131,6 +157,50 @@ impl Telephony for SimulatedLine {
 
     fn hangup(&mut self, call: CallId) {
         self.drop_call(call);
+    }
+}
+
+/// Simulated warm transfers: the member always answers after
+/// [`MEMBER_ANSWERS_AFTER`]; a completed transfer frees the agent at once.
+#[derive(Clone)]
+pub struct SimulatedTransfers {
+    line: UnboundedSender<LineEvent>,
+    events: UnboundedSender<TransferEvent>,
+    /// Members being rung, by call: the answer to come is dropped on cancel.
+    ringing: Arc<Mutex<HashMap<CallId, JoinHandle<()>>>>,
+}
+
+impl SimulatedTransfers {
+    fn stop_ringing(&self, call: CallId) {
+        if let Some(task) = self.ringing.lock().unwrap().remove(&call) {
+            task.abort();
+        }
+    }
+}
+
+impl Transfers for SimulatedTransfers {
+    fn consult(&self, call: CallId, _target: &str) {
+        let events = self.events.clone();
+        let ringing = self.ringing.clone();
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(MEMBER_ANSWERS_AFTER).await;
+            ringing.lock().unwrap().remove(&call);
+            let _ = events.send(TransferEvent::Consulting(call));
+        });
+        if let Some(previous) = self.ringing.lock().unwrap().insert(call, task) {
+            previous.abort();
+        }
+    }
+
+    fn complete_transfer(&self, call: CallId) {
+        self.stop_ringing(call);
+        let _ = self.events.send(TransferEvent::Completed(call));
+        let _ = self.line.send(LineEvent::Hangup(call));
+    }
+
+    fn cancel_transfer(&self, call: CallId) {
+        self.stop_ringing(call);
+        let _ = self.events.send(TransferEvent::Failed(call));
     }
 }
 

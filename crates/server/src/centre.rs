@@ -245,15 +245,18 @@ impl Centre {
         }
         let (events_tx, events) = mpsc::unbounded_channel();
         let line: Box<dyn Telephony> = if self.is_simulated() {
-            Box::new(
-                SimulatedLine::new(
-                    self.scenario.callee.clone(),
-                    self.scenario.handling.clone(),
-                    self.config.telephony.seed ^ campaign.id.0 as u64,
-                    events_tx,
-                )
-                .with_people_below(FIRST_SIMULATED_AGENT),
+            let mut line = SimulatedLine::new(
+                self.scenario.callee.clone(),
+                self.scenario.handling.clone(),
+                self.config.telephony.seed ^ campaign.id.0 as u64,
+                events_tx,
             )
+            .with_people_below(FIRST_SIMULATED_AGENT);
+            if let Some(events) = line.take_transfer_events() {
+                self.desk
+                    .attach(campaign.id, Box::new(line.transfer_handle()), events);
+            }
+            Box::new(line)
         } else if self.config.telephony.kind == crate::config::TelephonyKind::Ari {
             let settings = ari_settings(&self.config.telephony, &self.config.node, campaign.id);
             let mut line = AriLine::start(settings, events_tx);

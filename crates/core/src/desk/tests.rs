@@ -146,22 +146,18 @@ fn a_busy_or_silent_member_is_followed_by_the_next_one() {
         [consult(E1, DR_B)]
     );
     assert_eq!(run.ok(1, DeskEvent::MemberFailed(E1)), [consult(E1, DR_A)]);
-    // Dr A does not answer within the ring timeout (20 s): nobody is left to try.
+    // Dr A does not answer within the ring timeout (20 s): nobody is left to
+    // try, so the caller is not held longer. A ticket; the agent is back with
+    // the caller to say a doctor will call back.
     assert_eq!(run.desk.next_wake(), Some(at(21)));
+    let out = run.ok(21, DeskEvent::Tick);
     assert_eq!(
-        run.ok(21, DeskEvent::Tick),
-        [DeskCommand::StopRinging {
-            id: E1,
-            member: DR_A
-        }]
-    );
-    // Waiting on hold until the wait limit (120 s), then a ticket; the agent
-    // is back with the caller to say a doctor will call back.
-    assert_eq!(run.desk.next_wake(), Some(at(120)));
-    let out = run.ok(120, DeskEvent::Tick);
-    assert_eq!(
-        out[..4],
+        out[..5],
         [
+            DeskCommand::StopRinging {
+                id: E1,
+                member: DR_A
+            },
             DeskCommand::CancelTransfer { id: E1, call: CALL },
             DeskCommand::ReleaseAgent {
                 id: E1,
@@ -180,11 +176,33 @@ fn a_busy_or_silent_member_is_followed_by_the_next_one() {
     );
     // Both members are free: the callback is offered to its assignee at once.
     assert_eq!(
-        out[4..],
+        out[5..],
         [DeskCommand::OfferCallback {
             ticket: TicketId(1),
             member: DR_B
         }]
+    );
+}
+
+#[test]
+fn a_caller_waits_on_hold_for_a_busy_member_up_to_the_wait_limit() {
+    let mut run = Run::new(&[(DR_A, "hi")]);
+    run.escalate(0, E1, Urgency::Urgent, "hi");
+    run.ok(2, DeskEvent::MemberAnswered(E1));
+    // Dr A consults on the first caller; the second waits on hold for them.
+    assert!(run
+        .escalate(5, EscalationId(2), Urgency::Urgent, "hi")
+        .is_empty());
+    assert_eq!(run.desk.next_wake(), Some(at(125)));
+    let out = run.ok(125, DeskEvent::Tick);
+    assert!(
+        out.contains(&DeskCommand::Ended {
+            id: EscalationId(2),
+            outcome: EscalationOutcome::Ticket {
+                reason: TicketReason::DeskUnavailable
+            }
+        }),
+        "{out:?}"
     );
 }
 
@@ -285,17 +303,19 @@ fn a_pbx_error_mid_transfer_ends_in_a_ticket() {
 }
 
 #[test]
-fn with_nobody_at_the_desk_the_escalation_waits_then_becomes_a_ticket() {
+fn with_nobody_at_the_desk_the_escalation_becomes_a_ticket_at_once() {
     let mut run = Run::new(&[]);
-    assert!(run.escalate(0, E1, Urgency::Routine, "hi").is_empty());
-    let out = run.ok(120, DeskEvent::Tick);
-    assert!(out.contains(&DeskCommand::OpenTicket {
-        ticket: TicketId(1),
-        urgency: Urgency::Routine,
-        reason: TicketReason::DeskUnavailable,
-        due: at(4 * 3600),
-        member: None
-    }));
+    let out = run.escalate(0, E1, Urgency::Routine, "hi");
+    assert!(
+        out.contains(&DeskCommand::OpenTicket {
+            ticket: TicketId(1),
+            urgency: Urgency::Routine,
+            reason: TicketReason::DeskUnavailable,
+            due: at(4 * 3600),
+            member: None
+        }),
+        "{out:?}"
+    );
     // A member who comes in is offered the callback.
     let out = run.ok(
         200,

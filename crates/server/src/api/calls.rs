@@ -341,7 +341,12 @@ pub async fn escalate(
         transfer_node: live.map(|_| state.config.node.clone()),
     };
     // Stored before the desk is asked: whatever happens next, it is not lost.
+    // Announced before too, so the desk's own news about it comes after.
     let ticket_id = state.store.create_ticket(&ticket, now_ms()).await?;
+    let announce = |ticket| DeskEvent::Escalation { ticket };
+    state
+        .centre
+        .tell_desk(announce(state.store.ticket(ticket_id).await?));
     let mut transfer = "none";
     if let Some((campaign, call)) = live {
         let language = contact.language.clone().unwrap_or_default();
@@ -354,17 +359,18 @@ pub async fn escalate(
         {
             Ok(()) => transfer = "ringing",
             Err(e) => {
+                tracing::warn!(ticket = ticket_id, error = %e, "escalation not transferred");
                 state
                     .store
                     .transfer_fell_back(ticket_id, "pbx_error", None)
                     .await?;
-                tracing::warn!(ticket = ticket_id, error = %e, "escalation not transferred");
+                state
+                    .centre
+                    .tell_desk(announce(state.store.ticket(ticket_id).await?));
             }
         }
     }
-    let ticket = state.store.ticket(ticket_id).await?;
     tracing::info!(ticket = ticket_id, urgency = urgency.name(), transfer, user = %caller.user.username, "escalated to the medical wing");
-    state.centre.tell_desk(DeskEvent::Escalation { ticket });
     Ok((
         axum::http::StatusCode::CREATED,
         Json(Escalated {
@@ -382,15 +388,34 @@ pub struct TransferRequested {
     pub requested: String,
 }
 
-/// The agent's warm transfer `ticket`, if in progress on this node.
-fn own_transfer(state: &AppState, caller: &Caller, ticket: i64) -> ApiResult<()> {
+/// Asks the desk to complete or cancel the caller's warm transfer `ticket`,
+/// if it is theirs and in progress on this node.
+async fn transfer_request(
+    state: &AppState,
+    caller: &Caller,
+    ticket: i64,
+    complete: bool,
+) -> ApiResult<(axum::http::StatusCode, Json<TransferRequested>)> {
     caller.require(&[Role::Agent], "complete or cancel transfers")?;
-    if state.centre.desk().agent_of(ticket) != Some(super::agent::agent_id(caller)) {
+    let desk = state.centre.desk();
+    if desk.agent_of(ticket) != Some(super::agent::agent_id(caller)) {
         return Err(ApiError::not_found(format!(
             "no transfer {ticket} of yours in progress"
         )));
     }
-    Ok(())
+    if complete {
+        desk.complete(ticket).await;
+    } else {
+        desk.cancel(ticket).await;
+    }
+    let requested = if complete { "complete" } else { "cancel" };
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(TransferRequested {
+            ticket,
+            requested: requested.into(),
+        }),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/escalations/{id}/complete", tag = "calls", params(("id" = i64, Path, description = "The escalation's ticket id")),
@@ -402,15 +427,7 @@ pub async fn complete_transfer(
     caller: Caller,
     Path(ticket): Path<i64>,
 ) -> ApiResult<(axum::http::StatusCode, Json<TransferRequested>)> {
-    own_transfer(&state, &caller, ticket)?;
-    state.centre.desk().complete(ticket).await;
-    Ok((
-        axum::http::StatusCode::ACCEPTED,
-        Json(TransferRequested {
-            ticket,
-            requested: "complete".into(),
-        }),
-    ))
+    transfer_request(&state, &caller, ticket, true).await
 }
 
 #[utoipa::path(post, path = "/api/escalations/{id}/cancel", tag = "calls", params(("id" = i64, Path, description = "The escalation's ticket id")),
@@ -422,13 +439,5 @@ pub async fn cancel_transfer(
     caller: Caller,
     Path(ticket): Path<i64>,
 ) -> ApiResult<(axum::http::StatusCode, Json<TransferRequested>)> {
-    own_transfer(&state, &caller, ticket)?;
-    state.centre.desk().cancel(ticket).await;
-    Ok((
-        axum::http::StatusCode::ACCEPTED,
-        Json(TransferRequested {
-            ticket,
-            requested: "cancel".into(),
-        }),
-    ))
+    transfer_request(&state, &caller, ticket, false).await
 }
