@@ -187,6 +187,21 @@ impl Escalation {
 async fn an_escalated_caller_is_handed_to_the_doctor_live() {
     let mut e = doctor_at_desk_and_agent_on_a_call(Default::default()).await;
     let ticket = e.escalate_until_consulting().await;
+    // The wallboard counts the desk's members and the transfers under way.
+    let supervisor = e.server.login("supervisor").await;
+    let mut board = e.server.ws(&supervisor).await;
+    let mut desk = Value::Null;
+    for _ in 0..5 {
+        desk = next_message(&mut board, "wallboard", 5).await["desk"].clone();
+        if desk["transferring"] == 1 {
+            break;
+        }
+    }
+    assert_eq!(
+        (&desk["transferring"], &desk["members"]),
+        (&json!(1), &json!(1)),
+        "{desk}"
+    );
     // Complete: the caller is with the doctor, the agent is free.
     let (agent, agent_ws) = &mut e.agent;
     let (status, body) = e
@@ -256,9 +271,13 @@ async fn an_escalated_caller_is_handed_to_the_doctor_live() {
         )
         .await;
     assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
+    // Done with the first caller, the doctor is offered the second ticket's
+    // callback: the desk follows tickets raised without a transfer too.
     e.server
         .ok(&e.doctor.0, Method::POST, "/api/desk/done", None)
         .await;
+    let offered = next_message(&mut e.doctor.1, "callback_offered", 10).await;
+    assert_eq!(offered["ticket"], again["ticket"], "{offered}");
     e.server.stop().await;
 }
 

@@ -27,7 +27,7 @@
 
 use crate::{AgentId, CallId, Instant};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use thiserror::Error;
 
@@ -219,6 +219,15 @@ pub enum DeskEvent {
     CallbackUnreached(TicketId),
     /// The member closed the ticket.
     Resolve(TicketId, Resolution),
+    /// A ticket the desk did not open itself (raised without a transfer) is
+    /// followed up from now on like its own: offered as a callback, retried,
+    /// closed as unreachable after the last try. `member` is its assignee.
+    FollowTicket {
+        ticket: TicketId,
+        urgency: Urgency,
+        language: String,
+        member: Option<MemberId>,
+    },
     /// Time passed.
     Tick,
 }
@@ -275,6 +284,8 @@ pub enum DeskError {
     TimeWentBackwards { now: Instant, last: Instant },
     #[error("escalation {0:?} already exists")]
     DuplicateEscalation(EscalationId),
+    #[error("ticket {0:?} is already followed or is an escalation's")]
+    DuplicateTicket(TicketId),
     #[error("unknown escalation {0:?}")]
     UnknownEscalation(EscalationId),
     #[error("unknown ticket {0:?}")]
@@ -405,6 +416,8 @@ pub struct Desk {
     escalations: BTreeMap<EscalationId, Escalation>,
     tickets: BTreeMap<TicketId, Ticket>,
     records: BTreeMap<EscalationId, EscalationRecord>,
+    /// Followed tickets (not escalations) that have been resolved.
+    followed_resolved: BTreeSet<TicketId>,
     last: Instant,
 }
 
@@ -416,6 +429,7 @@ impl Desk {
             escalations: BTreeMap::new(),
             tickets: BTreeMap::new(),
             records: BTreeMap::new(),
+            followed_resolved: BTreeSet::new(),
             last: Instant::ZERO,
         }
     }
@@ -492,7 +506,11 @@ impl Desk {
                 urgency,
                 language,
             } => {
-                if self.records.contains_key(&id) {
+                let ticket = TicketId(id.0);
+                if self.records.contains_key(&id)
+                    || self.tickets.contains_key(&ticket)
+                    || self.followed_resolved.contains(&ticket)
+                {
                     return Err(DeskError::DuplicateEscalation(id));
                 }
                 self.escalations.insert(
@@ -615,6 +633,34 @@ impl Desk {
                     self.free_member(m, now);
                 }
                 self.resolve(now, ticket, resolution, out);
+            }
+            DeskEvent::FollowTicket {
+                ticket,
+                urgency,
+                language,
+                member,
+            } => {
+                let id = EscalationId(ticket.0);
+                if self.tickets.contains_key(&ticket)
+                    || self.escalations.contains_key(&id)
+                    || self.records.contains_key(&id)
+                    || self.followed_resolved.contains(&ticket)
+                {
+                    return Err(DeskError::DuplicateTicket(ticket));
+                }
+                if let Some(m) = member.and_then(|m| self.members.get_mut(&m)) {
+                    m.open_tickets += 1;
+                }
+                self.tickets.insert(
+                    ticket,
+                    Ticket {
+                        urgency,
+                        language,
+                        member,
+                        tries: 0,
+                        stage: TicketStage::Open { next_try: now },
+                    },
+                );
             }
             DeskEvent::Tick => {}
         }
@@ -787,8 +833,11 @@ impl Desk {
         if let Some(m) = t.member.and_then(|m| self.members.get_mut(&m)) {
             m.open_tickets = m.open_tickets.saturating_sub(1);
         }
-        if let Some(record) = self.records.get_mut(&EscalationId(ticket.0)) {
-            record.resolved = Some((now, resolution));
+        match self.records.get_mut(&EscalationId(ticket.0)) {
+            Some(record) => record.resolved = Some((now, resolution)),
+            None => {
+                self.followed_resolved.insert(ticket);
+            }
         }
         out.push(DeskCommand::Resolved { ticket, resolution });
     }

@@ -51,6 +51,13 @@ pub enum DeskRequest {
     CallbackReached(TicketId),
     CallbackUnreached(TicketId),
     Resolve(TicketId, Resolution),
+    /// Follow up a ticket raised without a transfer (see [`DeskEvent::FollowTicket`]).
+    Follow {
+        ticket: TicketId,
+        urgency: Urgency,
+        language: String,
+        member: Option<MemberId>,
+    },
 }
 
 /// The desk's state beside the machine: which call is which escalation.
@@ -165,6 +172,17 @@ impl Running {
             DeskRequest::CallbackReached(ticket) => DeskEvent::CallbackReached(ticket),
             DeskRequest::CallbackUnreached(ticket) => DeskEvent::CallbackUnreached(ticket),
             DeskRequest::Resolve(ticket, resolution) => DeskEvent::Resolve(ticket, resolution),
+            DeskRequest::Follow {
+                ticket,
+                urgency,
+                language,
+                member,
+            } => DeskEvent::FollowTicket {
+                ticket,
+                urgency,
+                language,
+                member,
+            },
         };
         self.feed(event);
     }

@@ -227,6 +227,20 @@ impl DeskLink {
         Ok(())
     }
 
+    /// Follows up a ticket raised without a transfer: callbacks offered,
+    /// retried and closed like the desk's own.
+    pub async fn follow(&self, ticket: i64, urgency: Urgency, language: String) {
+        let id = TicketId(ticket as u64);
+        self.routes.lock().unwrap().followed.insert(id);
+        self.send(DeskRequest::Follow {
+            ticket: id,
+            urgency,
+            language,
+            member: None,
+        })
+        .await
+    }
+
     /// The escalation's agent, if it is in progress on this node.
     pub fn agent_of(&self, ticket: i64) -> Option<AgentId> {
         let routes = self.routes.lock().unwrap();

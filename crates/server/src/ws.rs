@@ -325,6 +325,14 @@ pub async fn wallboard(state: &AppState) -> ApiResult<String> {
         .map(|t| (now - t.created_at) / 1000)
         .collect();
     let bucket = |lo: i64, hi: i64| ages.iter().filter(|a| **a >= lo && **a < hi).count();
+    let overdue = tickets
+        .iter()
+        .filter(|t| now > crate::api::desk::due_at(state, t))
+        .count();
+    let transferring = tickets
+        .iter()
+        .filter(|t| t.transfer == sanjeevani_store::TransferState::Ringing)
+        .count();
     let alerts = state.store.open_alerts().await?.len();
     Ok(json!({
         "type": "wallboard",
@@ -339,6 +347,11 @@ pub async fn wallboard(state: &AppState) -> ApiResult<String> {
                 "1h_to_4h": bucket(3600, 14_400),
                 "over_4h": bucket(14_400, i64::MAX),
             },
+            "overdue": overdue,
+        },
+        "desk": {
+            "members": state.centre.desk().members().len(),
+            "transferring": transferring,
         },
         "alerts": alerts,
     })

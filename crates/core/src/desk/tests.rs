@@ -334,6 +334,44 @@ fn with_nobody_at_the_desk_the_escalation_becomes_a_ticket_at_once() {
 }
 
 #[test]
+fn a_ticket_raised_without_a_transfer_is_followed_up_like_the_desks_own() {
+    let mut run = Run::new(&[(DR_A, "hi"), (DR_B, "en")]);
+    let ticket = TicketId(9);
+    let follow = DeskEvent::FollowTicket {
+        ticket,
+        urgency: Urgency::Urgent,
+        language: "en".into(),
+        member: Some(DR_B),
+    };
+    // Offered to its assignee at once, since both are free.
+    assert_eq!(
+        run.ok(0, follow.clone()),
+        [DeskCommand::OfferCallback {
+            ticket,
+            member: DR_B
+        }]
+    );
+    let mut out = Vec::new();
+    assert_eq!(
+        run.desk.handle(at(1), follow, &mut out),
+        Err(DeskError::DuplicateTicket(ticket))
+    );
+    run.desk.callback_placed(ticket).unwrap();
+    run.ok(30, DeskEvent::CallbackReached(ticket));
+    assert_eq!(
+        run.ok(
+            300,
+            DeskEvent::Resolve(ticket, Resolution::MedicineDelivered)
+        ),
+        [DeskCommand::Resolved {
+            ticket,
+            resolution: Resolution::MedicineDelivered
+        }]
+    );
+    assert_eq!(run.desk.open(), (0, 0));
+}
+
+#[test]
 fn callbacks_are_retried_then_resolved_as_unreachable() {
     let mut run = Run::new(&[(DR_A, "hi")]);
     run.escalate(0, E1, Urgency::Urgent, "hi");
@@ -457,6 +495,7 @@ enum Step {
     Reached(u64),
     Unreached(u64),
     Resolve(u64),
+    Follow(u64),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -478,7 +517,8 @@ fn step() -> impl Strategy<Value = Step> {
         id.clone().prop_map(Step::Place),
         id.clone().prop_map(Step::Reached),
         id.clone().prop_map(Step::Unreached),
-        id.prop_map(Step::Resolve),
+        id.clone().prop_map(Step::Resolve),
+        id.prop_map(Step::Follow),
     ]
 }
 
@@ -563,6 +603,7 @@ proptest! {
         let mut out = Vec::new();
         let mut tally = Tally::default();
         let mut escalated = Vec::new();
+        let mut followed = Vec::new();
         for step in steps {
             let event = match step {
                 Step::Wait(s) => { now += s; DeskEvent::Tick }
@@ -585,6 +626,9 @@ proptest! {
                 Step::Reached(i) => DeskEvent::CallbackReached(TicketId(i)),
                 Step::Unreached(i) => DeskEvent::CallbackUnreached(TicketId(i)),
                 Step::Resolve(i) => DeskEvent::Resolve(TicketId(i), Resolution::TeleconsultationDone),
+                Step::Follow(i) => DeskEvent::FollowTicket {
+                    ticket: TicketId(i), urgency: Urgency::Routine, language: "en".into(), member: Some(MemberId(1 + i % 3)),
+                },
             };
             let before = format!("{desk:?}");
             match desk.handle(at(now), event.clone(), &mut out) {
@@ -592,12 +636,18 @@ proptest! {
                     if let DeskEvent::Escalate { id, .. } = event {
                         escalated.push(id);
                     }
+                    if let DeskEvent::FollowTicket { ticket, .. } = event {
+                        followed.push(ticket);
+                    }
                 }
                 Err(_) => {
                     prop_assert!(out.is_empty(), "a refused event gave commands");
                     prop_assert_eq!(before, format!("{desk:?}"), "a refused event changed the desk");
                     if let DeskEvent::Escalate { id, .. } = &event {
-                        prop_assert!(escalated.contains(id), "a new escalation refused");
+                        prop_assert!(
+                            escalated.contains(id) || followed.contains(&TicketId(id.0)),
+                            "a new escalation refused"
+                        );
                     }
                 }
             }
@@ -621,6 +671,10 @@ proptest! {
         }
         tally.take(&mut out);
         prop_assert_eq!(desk.open(), (0, 0));
+        for ticket in &followed {
+            prop_assert!(!escalated.contains(&EscalationId(ticket.0)), "{:?} followed and escalated", ticket);
+            prop_assert_eq!(tally.resolved.get(ticket), Some(&1), "{:?} followed, not resolved once", ticket);
+        }
         for id in &escalated {
             prop_assert_eq!(tally.ended.get(id), Some(&1), "{:?} did not end exactly once", id);
             prop_assert_eq!(tally.released.get(id), Some(&1), "{:?} released its agent {:?} times", id, tally.released.get(id));

@@ -347,14 +347,13 @@ pub async fn escalate(
     state
         .centre
         .tell_desk(announce(state.store.ticket(ticket_id).await?));
+    let language = contact.language.clone().unwrap_or_default();
+    let desk = state.centre.desk();
     let mut transfer = "none";
     if let Some((campaign, call)) = live {
-        let language = contact.language.clone().unwrap_or_default();
         let agent = super::agent::agent_id(&caller);
-        match state
-            .centre
-            .desk()
-            .escalate(ticket_id, campaign, call, agent, urgency, language)
+        match desk
+            .escalate(ticket_id, campaign, call, agent, urgency, language.clone())
             .await
         {
             Ok(()) => transfer = "ringing",
@@ -369,6 +368,9 @@ pub async fn escalate(
                     .tell_desk(announce(state.store.ticket(ticket_id).await?));
             }
         }
+    }
+    if transfer == "none" {
+        desk.follow(ticket_id, urgency, language).await;
     }
     tracing::info!(ticket = ticket_id, urgency = urgency.name(), transfer, user = %caller.user.username, "escalated to the medical wing");
     Ok((

@@ -157,13 +157,18 @@ pub struct TicketView {
     pub live_to: Option<i64>,
 }
 
-pub(crate) async fn ticket_view(state: &AppState, t: Ticket) -> ApiResult<TicketView> {
-    let contact_name = state.store.contact(t.contact).await?.name;
+/// When a ticket should be resolved by: the service level of its urgency.
+pub(crate) fn due_at(state: &AppState, t: &Ticket) -> i64 {
     let within = match t.urgency {
         Urgency::Urgent => state.config.desk.urgent_within,
         Urgency::Routine => state.config.desk.routine_within,
     };
-    let due_at = t.created_at + i64::try_from(within.as_millis()).unwrap_or(i64::MAX / 2);
+    t.created_at + i64::try_from(within.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
+pub(crate) async fn ticket_view(state: &AppState, t: Ticket) -> ApiResult<TicketView> {
+    let contact_name = state.store.contact(t.contact).await?.name;
+    let due_at = due_at(state, &t);
     let now = now_ms();
     Ok(TicketView {
         id: t.id,
@@ -285,7 +290,7 @@ pub struct CallbackResult {
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 202, description = "Recorded; the desk's next step comes on /ws", body = TicketView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "The desk does not follow this ticket's callbacks (raised without a transfer, or before a restart): resolve it directly", body = ErrorBody),
+        (status = 409, description = "The desk on this node does not follow this ticket's callbacks (opened by another node or an earlier run): resolve it directly", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn callback(
     State(state): State<AppState>,
