@@ -374,5 +374,15 @@ async fn a_caller_who_hangs_up_on_hold_becomes_a_ticket() {
     assert_eq!(ended["stage"], "ticket", "{ended}");
     let t = e.ticket(ticket).await;
     assert!(t["resolved_at"].is_null(), "open for a callback: {t}");
+    // A doctor who logs out leaves the desk.
+    e.server
+        .ok(&e.doctor.0, Method::POST, "/api/logout", None)
+        .await;
+    let supervisor = e.server.login("supervisor").await;
+    let members = e
+        .server
+        .ok(&supervisor, Method::GET, "/api/desk", None)
+        .await;
+    assert_eq!(members, json!([]));
     e.server.stop().await;
 }

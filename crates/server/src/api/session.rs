@@ -8,6 +8,7 @@ use crate::{now_ms, AppState};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
+use sanjeevani_store::Role;
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 use utoipa::ToSchema;
@@ -123,6 +124,10 @@ pub async fn login(
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
     state.store.delete_session(&caller.token_hash).await?;
+    // A member who logs out is not rung any more.
+    if caller.user.role == Role::Medical {
+        state.centre.desk().member_out(caller.id()).await;
+    }
     let mut headers = HeaderMap::new();
     let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     headers.insert(header::SET_COOKIE, cookie.parse().expect("ASCII cookie"));
