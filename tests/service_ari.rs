@@ -66,6 +66,85 @@ async fn an_agent_takes_a_call_through_asterisk() {
     assert_eq!(asterisk.live(), (0, 0), "channels or bridges left behind");
 }
 
+/// Two campaigns at once: each connects to Asterisk as its own application
+/// (Asterisk gives an application one WebSocket), so each gets its events and
+/// both agents get their calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_campaigns_each_get_their_own_events() {
+    let asterisk = AriServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.demo.contacts = 40;
+    let telephony = &mut config.telephony;
+    telephony.kind = TelephonyKind::Ari;
+    telephony.ari_url = asterisk.base();
+    telephony.ari_username = USER.into();
+    telephony.ari_password = PASSWORD.into();
+    let server = Server::start_with(config, dir).await;
+    let supervisor = server.login("supervisor").await;
+    let second = server
+        .ok(
+            &supervisor,
+            Method::POST,
+            "/api/campaigns",
+            Some(json!({"name": "second", "lists": ["demo-contacts"]})),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    server
+        .ok(
+            &supervisor,
+            Method::POST,
+            &format!("/api/campaigns/{second}/start"),
+            None,
+        )
+        .await;
+
+    let (_, _ws, first_pop) = server.agent_takes_a_call("agent1").await;
+    let agent2 = server.login("agent2").await;
+    let mut ws2 = server.ws(&agent2).await;
+    server
+        .ok(
+            &agent2,
+            Method::POST,
+            "/api/agent/login",
+            Some(json!({"campaign": second})),
+        )
+        .await;
+    server
+        .ok(&agent2, Method::POST, "/api/agent/ready", None)
+        .await;
+    let second_pop = next_message(&mut ws2, "screen_pop", 30).await;
+    assert_eq!(
+        (
+            first_pop["campaign"].as_i64(),
+            second_pop["campaign"].as_i64()
+        ),
+        (Some(1), Some(second))
+    );
+    assert_ne!(
+        first_pop["contact"]["id"], second_pop["contact"]["id"],
+        "one person, one call"
+    );
+    let apps: std::collections::BTreeSet<String> = asterisk
+        .requests()
+        .iter()
+        .filter_map(|r| r.strip_prefix("GET /applications/"))
+        .map(|a| a.trim().to_string())
+        .collect();
+    assert_eq!(
+        apps,
+        [
+            "sanjeevani-node-1-1".to_string(),
+            format!("sanjeevani-node-1-{second}")
+        ]
+        .into(),
+        "{apps:?}"
+    );
+    server.stop().await;
+}
+
 /// Waits up to 5 s for `done`; the caller asserts it afterwards.
 async fn within_5_s(done: impl Fn() -> bool) {
     for _ in 0..50 {

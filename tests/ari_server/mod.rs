@@ -23,6 +23,10 @@
 //! - snoop: a new channel with the given id enters Stasis with the args;
 //! - bridge recording: 201 and `RecordingStarted`; stop: `RecordingFinished`.
 //!
+//! As in Asterisk, an application has one WebSocket (a new connection for
+//! the same name replaces the old one) and a channel's events go to the
+//! application it was created for; bridge and recording events go to all.
+//!
 //! Every request is recorded (`METHOD path query`) for the tests to assert.
 
 #![allow(dead_code)]
@@ -49,11 +53,15 @@ struct Channel {
     stasis: bool,
     bridge: Option<String>,
     endpoint: String,
+    app: String,
 }
 
 #[derive(Default)]
 struct World {
     channels: HashMap<String, Channel>,
+    /// The Stasis application each channel was created for (kept after the
+    /// channel is gone, for its last events).
+    channel_apps: HashMap<String, String>,
     bridges: HashMap<String, Vec<String>>,
     /// Bridges with music on hold.
     moh: Vec<String>,
@@ -64,10 +72,15 @@ struct World {
 }
 
 struct Inner {
-    app: String,
     requests: Mutex<Vec<String>>,
     world: Mutex<World>,
-    events: broadcast::Sender<String>,
+    /// Events for one application (by name), or for every one (bridges,
+    /// recordings).
+    events: broadcast::Sender<(Option<String>, String)>,
+    /// Applications with a WebSocket, and which connection is theirs: as in
+    /// Asterisk, one WebSocket per application, a new one replacing the old.
+    apps: Mutex<HashMap<String, u64>>,
+    connections: std::sync::atomic::AtomicU64,
     /// Bumped to close every WebSocket.
     cut: watch::Sender<u64>,
     /// While false, events are dropped (as Asterisk drops them with no socket).
@@ -96,8 +109,9 @@ impl AriServer {
     pub async fn start() -> AriServer {
         let (events, _) = broadcast::channel(4096);
         let inner = Arc::new(Inner {
-            app: "sanjeevani".into(),
             requests: Mutex::default(),
+            apps: Mutex::default(),
+            connections: Default::default(),
             world: Mutex::default(),
             events,
             cut: watch::channel(0).0,
@@ -229,11 +243,16 @@ fn emit(inner: &Inner, kind: &str, mut body: Value) {
     if !*inner.listening.lock().unwrap() {
         return;
     }
+    // Channel events go to the channel's application; others to every one.
+    let app = ["channel", "peer"].iter().find_map(|key| {
+        let id = body[*key]["id"].as_str()?;
+        inner.world.lock().unwrap().channel_apps.get(id).cloned()
+    });
     body["type"] = json!(kind);
-    body["application"] = json!(inner.app);
+    body["application"] = json!(app.clone().unwrap_or_default());
     body["timestamp"] = json!("2026-11-29T02:00:00.000+0530");
     body["asterisk_id"] = json!("00:00:00:00:00:01");
-    let _ = inner.events.send(body.to_string());
+    let _ = inner.events.send((app, body.to_string()));
 }
 
 async fn events_socket(
@@ -241,32 +260,53 @@ async fn events_socket(
     Query(params): Params,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if params.get("app").map(String::as_str) != Some(inner.app.as_str()) {
+    let Some(app) = params.get("app").filter(|a| !a.is_empty()).cloned() else {
         return StatusCode::BAD_REQUEST.into_response();
-    }
+    };
     upgrade
-        .on_upgrade(move |socket| feed(socket, inner))
+        .on_upgrade(move |socket| feed(socket, inner, app))
         .into_response()
 }
 
-async fn feed(mut socket: WebSocket, inner: Arc<Inner>) {
+async fn feed(mut socket: WebSocket, inner: Arc<Inner>, app: String) {
     let mut events = inner.events.subscribe();
     let mut cut = inner.cut.subscribe();
     cut.borrow_and_update();
+    let me = 1 + inner
+        .connections
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    inner.apps.lock().unwrap().insert(app.clone(), me);
     *inner.listening.lock().unwrap() = true;
+    let replaced = || inner.apps.lock().unwrap().get(&app) != Some(&me);
+    let mut check = tokio::time::interval(Duration::from_millis(20));
     loop {
         tokio::select! {
             event = events.recv() => match event {
-                Ok(text) => if socket.send(Message::Text(text.into())).await.is_err() { return },
+                Ok((to, text)) => {
+                    if replaced() {
+                        return;
+                    }
+                    if to.as_ref().is_none_or(|to| *to == app)
+                        && socket.send(Message::Text(text.into())).await.is_err()
+                    {
+                        return;
+                    }
+                }
                 Err(_) => return,
             },
-            _ = cut.changed() => return,
+            _ = check.tick() => if replaced() { return },
+            _ = cut.changed() => break,
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Ping(data))) => { let _ = socket.send(Message::Pong(data)).await; }
                 Some(Ok(_)) => {}
-                _ => return,
+                _ => break,
             },
         }
+    }
+    // Gone: the application has no WebSocket until it connects again.
+    let mut apps = inner.apps.lock().unwrap();
+    if apps.get(&app) == Some(&me) {
+        apps.remove(&app);
     }
 }
 
@@ -286,14 +326,19 @@ async fn originate(State(inner): State<Arc<Inner>>, Query(params): Params) -> Re
         )
             .into_response();
     }
-    inner.world.lock().unwrap().channels.insert(
+    let app = params.get("app").cloned().unwrap_or_default();
+    let mut world = inner.world.lock().unwrap();
+    world.channel_apps.insert(id.clone(), app.clone());
+    world.channels.insert(
         id.clone(),
         Channel {
             state: "Down".into(),
             endpoint: endpoint.clone(),
+            app,
             ..Channel::default()
         },
     );
+    drop(world);
     let args: Vec<String> = params
         .get("appArgs")
         .map(|a| a.split(',').map(String::from).collect())
@@ -566,7 +611,7 @@ async fn application(State(inner): State<Arc<Inner>>, Path(app): Path<String>) -
         &format!("/applications/{app}"),
         &BTreeMap::new(),
     );
-    if app != inner.app {
+    if !inner.apps.lock().unwrap().contains_key(&app) {
         return StatusCode::NOT_FOUND.into_response();
     }
     let world = inner.world.lock().unwrap();
@@ -587,7 +632,7 @@ async fn continue_in_dialplan(
     Query(params): Params,
 ) -> Response {
     record(&inner, "POST", &format!("/channels/{id}/continue"), &params);
-    let endpoint = {
+    let (endpoint, app) = {
         let mut world = inner.world.lock().unwrap();
         let Some(channel) = world.channels.get_mut(&id) else {
             return not_found("Channel");
@@ -600,7 +645,7 @@ async fn continue_in_dialplan(
                 .into_response();
         }
         channel.stasis = false;
-        channel.endpoint.clone()
+        (channel.endpoint.clone(), channel.app.clone())
     };
     emit(
         &inner,
@@ -608,7 +653,7 @@ async fn continue_in_dialplan(
         json!({"channel": channel_json(&id, "Up")}),
     );
     let amd = params.get("context").map(String::as_str) == Some("dialer-amd")
-        && params.get("extension") == Some(&inner.app);
+        && params.get("extension") == Some(&app);
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(50)).await;
         if !amd {
@@ -638,7 +683,7 @@ async fn snoop(
         )
             .into_response();
     };
-    if app != &inner.app {
+    if !inner.apps.lock().unwrap().contains_key(app) {
         return (
             StatusCode::BAD_REQUEST,
             Json(json!({"message": "no such app"})),
@@ -650,11 +695,13 @@ async fn snoop(
         if !world.channels.contains_key(&id) {
             return not_found("Channel");
         }
+        world.channel_apps.insert(snoop_id.clone(), app.clone());
         world.channels.insert(
             snoop_id.clone(),
             Channel {
                 state: "Up".into(),
                 endpoint: format!("Snoop/{id}"),
+                app: app.clone(),
                 ..Channel::default()
             },
         );

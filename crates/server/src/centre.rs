@@ -153,6 +153,9 @@ fn ari_settings(
         .map(|d| d.as_secs())
         .unwrap_or_default();
     let prefix = format!("{node}-{}-{started}", campaign.0);
+    // Asterisk gives an application one WebSocket (a second connection takes
+    // the events from the first), so each campaign on each node is its own.
+    let app = format!("{}-{node}-{}", telephony.ari_app, campaign.0);
     AriSettings {
         base: telephony.ari_url.clone(),
         username: telephony.ari_username.clone(),
@@ -166,7 +169,7 @@ fn ari_settings(
                 .then(|| telephony.ari_amd_context.clone()),
             moh_class: telephony.ari_moh_class.clone(),
             record_calls: telephony.ari_record_calls,
-            ..AriConfig::new(&telephony.ari_app, &prefix)
+            ..AriConfig::new(&app, &prefix)
         },
         ping: Duration::from_secs(5),
     }

@@ -96,7 +96,8 @@ pub struct TelephonyConfig {
     /// ARI: the user in Asterisk's `ari.conf`.
     pub ari_username: String,
     pub ari_password: String,
-    /// ARI: our Stasis application.
+    /// ARI: our Stasis applications' name; each campaign on each node
+    /// connects as `{ari_app}-{node}-{campaign}`.
     pub ari_app: String,
     /// ARI: a contact's endpoint; `{number}` is the E.164 number without `+`.
     pub ari_contact_endpoint: String,
