@@ -170,10 +170,13 @@ struct Escalation {
     attempt: i64,
 }
 
-async fn doctor_at_desk_and_agent_on_a_call(desk: sanjeevani_core::desk::DeskConfig) -> Escalation {
-    let asterisk = AriServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(dir.path());
+/// The service over `asterisk`, with its data in `dir`.
+fn ari_config(
+    dir: &std::path::Path,
+    asterisk: &AriServer,
+    desk: sanjeevani_core::desk::DeskConfig,
+) -> sanjeevani_server::Config {
+    let mut config = test_config(dir);
     config.demo.contacts = 20;
     config.desk = desk;
     let telephony = &mut config.telephony;
@@ -182,8 +185,11 @@ async fn doctor_at_desk_and_agent_on_a_call(desk: sanjeevani_core::desk::DeskCon
     telephony.ari_username = USER.into();
     telephony.ari_password = PASSWORD.into();
     telephony.ari_desk_endpoint = "PJSIP/doctor{member}@desk".into();
-    let server = Server::start_with(config, dir).await;
+    config
+}
 
+/// The doctor logs in, opens the desk page's socket and joins the desk.
+async fn doctor_joins_the_desk(server: &Server) -> (String, Socket, i64) {
     let doctor = server.login("doctor").await;
     let me = server.ok(&doctor, Method::GET, "/api/me", None).await;
     let doctor_id = me["user"]["id"].as_i64().unwrap();
@@ -198,13 +204,21 @@ async fn doctor_at_desk_and_agent_on_a_call(desk: sanjeevani_core::desk::DeskCon
         )
         .await;
     assert_eq!(members[0]["member"], doctor_id, "{members}");
+    (doctor, doctor_ws, doctor_id)
+}
 
+async fn doctor_at_desk_and_agent_on_a_call(desk: sanjeevani_core::desk::DeskConfig) -> Escalation {
+    let asterisk = AriServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = ari_config(dir.path(), &asterisk, desk);
+    let server = Server::start_with(config, dir).await;
+    let doctor = doctor_joins_the_desk(&server).await;
     let (agent, agent_ws, pop) = server.agent_takes_a_call("agent1").await;
     let attempt = pop["attempt"].as_i64().unwrap();
     Escalation {
         server,
         asterisk,
-        doctor: (doctor, doctor_ws, doctor_id),
+        doctor,
         agent: (agent, agent_ws),
         attempt,
     }
@@ -464,4 +478,66 @@ async fn a_caller_who_hangs_up_on_hold_becomes_a_ticket() {
         .await;
     assert_eq!(members, json!([]));
     e.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_goes_on_following_its_tickets_after_a_restart() {
+    let mut e = doctor_at_desk_and_agent_on_a_call(Default::default()).await;
+    let ticket = e.escalate_until_consulting().await;
+    let (status, _) = e
+        .server
+        .call(
+            Some(&e.agent.0),
+            Method::POST,
+            &format!("/api/escalations/{ticket}/cancel"),
+            None,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED);
+    let offered = next_message(&mut e.doctor.1, "callback_offered", 10).await;
+    assert_eq!(offered["ticket"], ticket);
+    e.server
+        .ok(
+            &e.doctor.0,
+            Method::POST,
+            &format!("/api/tickets/{ticket}/callback"),
+            Some(json!({"result": "unreached"})),
+        )
+        .await;
+    // Only an offered callback can be recorded, once.
+    let (status, _) = e
+        .server
+        .call(
+            Some(&e.doctor.0),
+            Method::POST,
+            &format!("/api/tickets/{ticket}/callback"),
+            Some(json!({"result": "unreached"})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CONFLICT);
+
+    // The service stops and starts again on the same data.
+    let Escalation {
+        server, asterisk, ..
+    } = e;
+    let dir = server.stop().await;
+    let config = ari_config(dir.path(), &asterisk, Default::default());
+    let server = Server::start_with(config, dir).await;
+    let (doctor, mut doctor_ws, _) = doctor_joins_the_desk(&server).await;
+    let offered = next_message(&mut doctor_ws, "callback_offered", 10).await;
+    assert_eq!(offered["ticket"], ticket, "followed up after the restart");
+    let open = server.ok(&doctor, Method::GET, "/api/tickets", None).await;
+    let t = open
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == ticket)
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (&t["callback_tries"], &t["fallback"]),
+        (&json!(1), &json!("agent_cancelled")),
+        "{t}"
+    );
+    server.stop().await;
 }

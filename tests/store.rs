@@ -449,6 +449,7 @@ async fn accounts_sessions_audit_and_tickets() {
             answers: serde_json::json!({"spo2": 91}),
             raised_by: Some(id),
             transfer_node: None,
+            follow_node: Some("n1".into()),
         };
         let t = store.create_ticket(&ticket, now).await.unwrap();
         assert_eq!(store.ticket(t).await.unwrap().transfer, TransferState::None);
@@ -487,6 +488,7 @@ async fn accounts_sessions_audit_and_tickets() {
         // a stopped node left ringing falls back as interrupted.
         let on = |node: &str| NewTicket {
             transfer_node: Some(node.into()),
+            follow_node: Some(node.into()),
             ..ticket.clone()
         };
         let live = store.create_ticket(&on("n1"), now).await.unwrap();
@@ -555,6 +557,27 @@ async fn accounts_sessions_audit_and_tickets() {
             .map(|t| t.id)
             .collect();
         assert_eq!(open, [fallback, stranded, other_node]);
+
+        // Follow-up survives a restart: the open tickets a node follows (not
+        // those still ringing) and the callbacks tried so far.
+        assert_eq!(store.callback_unreached(fallback).await.unwrap(), 1);
+        assert_eq!(store.callback_unreached(fallback).await.unwrap(), 2);
+        assert!(matches!(
+            store.callback_unreached(live).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let followed: Vec<(i64, u32)> = store
+            .followed_tickets("n1")
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| (t.id, t.callback_tries))
+            .collect();
+        assert_eq!(followed, [(fallback, 2), (stranded, 0)]);
+        assert!(
+            store.followed_tickets("n2").await.unwrap().is_empty(),
+            "still ringing"
+        );
     }
 }
 

@@ -219,14 +219,16 @@ pub enum DeskEvent {
     CallbackUnreached(TicketId),
     /// The member closed the ticket.
     Resolve(TicketId, Resolution),
-    /// A ticket the desk did not open itself (raised without a transfer) is
-    /// followed up from now on like its own: offered as a callback, retried,
-    /// closed as unreachable after the last try. `member` is its assignee.
+    /// A ticket the desk did not open itself (raised without a transfer, or
+    /// open before a restart) is followed up from now on like its own:
+    /// offered as a callback, retried, closed as unreachable after the last
+    /// try. `member` is its assignee, `tries` the callbacks already tried.
     FollowTicket {
         ticket: TicketId,
         urgency: Urgency,
         language: String,
         member: Option<MemberId>,
+        tries: u32,
     },
     /// Time passed.
     Tick,
@@ -639,6 +641,7 @@ impl Desk {
                 urgency,
                 language,
                 member,
+                tries,
             } => {
                 let id = EscalationId(ticket.0);
                 if self.tickets.contains_key(&ticket)
@@ -657,7 +660,7 @@ impl Desk {
                         urgency,
                         language,
                         member,
-                        tries: 0,
+                        tries,
                         stage: TicketStage::Open { next_try: now },
                     },
                 );

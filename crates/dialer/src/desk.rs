@@ -57,6 +57,7 @@ pub enum DeskRequest {
         urgency: Urgency,
         language: String,
         member: Option<MemberId>,
+        tries: u32,
     },
 }
 
@@ -177,11 +178,13 @@ impl Running {
                 urgency,
                 language,
                 member,
+                tries,
             } => DeskEvent::FollowTicket {
                 ticket,
                 urgency,
                 language,
                 member,
+                tries,
             },
         };
         self.feed(event);

@@ -233,6 +233,19 @@ impl Centre {
                 "transfers left ringing by an earlier run are tickets now"
             );
         }
+        // The desk goes on following up what this node followed before.
+        for ticket in self.store.followed_tickets(&self.config.node).await? {
+            let language = self.store.contact(ticket.contact).await?.language;
+            self.desk
+                .follow(
+                    ticket.id,
+                    ticket.urgency,
+                    language.unwrap_or_default(),
+                    ticket.assigned_to,
+                    ticket.callback_tries,
+                )
+                .await;
+        }
         for campaign in self.store.campaigns().await? {
             if campaign.state != CampaignState::Stopped {
                 self.spawn(&campaign).await?;

@@ -33,6 +33,8 @@ struct Routes {
     agents: HashMap<EscalationId, (AgentId, CallId)>,
     /// Tickets the machine follows up (callbacks), until resolved.
     followed: HashSet<TicketId>,
+    /// Callbacks offered now, and to whom.
+    offered: HashMap<TicketId, MemberId>,
 }
 
 impl Routes {
@@ -227,16 +229,24 @@ impl DeskLink {
         Ok(())
     }
 
-    /// Follows up a ticket raised without a transfer: callbacks offered,
-    /// retried and closed like the desk's own.
-    pub async fn follow(&self, ticket: i64, urgency: Urgency, language: String) {
+    /// Follows up a ticket raised without a transfer, or open before a
+    /// restart: callbacks offered, retried and closed like the desk's own.
+    pub async fn follow(
+        &self,
+        ticket: i64,
+        urgency: Urgency,
+        language: String,
+        member: Option<i64>,
+        tries: u32,
+    ) {
         let id = TicketId(ticket as u64);
         self.routes.lock().unwrap().followed.insert(id);
         self.send(DeskRequest::Follow {
             ticket: id,
             urgency,
             language,
-            member: None,
+            member: member.map(|m| MemberId(m as u64)),
+            tries,
         })
         .await
     }
@@ -250,10 +260,13 @@ impl DeskLink {
             .map(|(a, _)| *a)
     }
 
-    /// Whether the machine follows up this ticket's callbacks.
-    pub fn follows(&self, ticket: i64) -> bool {
+    /// The member the ticket's callback is offered to now, if any.
+    pub fn offered_to(&self, ticket: i64) -> Option<i64> {
         let routes = self.routes.lock().unwrap();
-        routes.followed.contains(&TicketId(ticket as u64))
+        routes
+            .offered
+            .get(&TicketId(ticket as u64))
+            .map(|m| m.0 as i64)
     }
 
     pub async fn complete(&self, ticket: i64) {
@@ -312,6 +325,7 @@ impl DeskLink {
     /// The member placed the ticket's callback and reached the person or not.
     pub async fn callback(&self, ticket: i64, reached: bool) {
         let ticket = TicketId(ticket as u64);
+        self.routes.lock().unwrap().offered.remove(&ticket);
         self.send(DeskRequest::CallbackPlaced(ticket)).await;
         let result = if reached {
             DeskRequest::CallbackReached(ticket)
@@ -466,6 +480,7 @@ impl Carrier {
                 }
             }
             DeskCommand::OfferCallback { ticket, member } => {
+                self.routes.lock().unwrap().offered.insert(ticket, member);
                 self.tell(DeskEvent::CallbackOffered {
                     ticket: ticket.0 as i64,
                     member: member.0 as i64,
@@ -506,7 +521,11 @@ impl Carrier {
                 }
             }
             DeskCommand::Resolved { ticket, resolution } => {
-                self.routes.lock().unwrap().followed.remove(&ticket);
+                {
+                    let mut routes = self.routes.lock().unwrap();
+                    routes.followed.remove(&ticket);
+                    routes.offered.remove(&ticket);
+                }
                 // Resolutions a member made are stored already; the machine's
                 // own (unreachable after the last try) are stored here.
                 let id = ticket.0 as i64;

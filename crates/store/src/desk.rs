@@ -118,6 +118,8 @@ pub struct NewTicket {
     /// The node whose desk starts a warm transfer for it (state `ringing`);
     /// `None` for a ticket raised without one.
     pub transfer_node: Option<String>,
+    /// The node whose desk follows it up (offers its callbacks).
+    pub follow_node: Option<String>,
 }
 
 /// A ticket as stored.
@@ -143,6 +145,9 @@ pub struct Ticket {
     pub fallback: Option<String>,
     /// The member a live transfer handed the caller to.
     pub live_to: Option<i64>,
+    pub follow_node: Option<String>,
+    /// Callbacks tried without reaching the person.
+    pub callback_tries: u32,
 }
 
 /// A contact as an agent or doctor sees it.
@@ -234,6 +239,11 @@ pub trait Desk: Send + Sync {
     /// The transfers `node` left ringing (it stopped or crashed) fall back as
     /// `interrupted`; returns how many.
     async fn recover_transfers(&self, node: &str) -> Result<u64>;
+    /// Open tickets `node` follows up, not in a transfer, oldest first.
+    async fn followed_tickets(&self, node: &str) -> Result<Vec<Ticket>>;
+    /// A callback of the open ticket did not reach the person; returns the
+    /// tries so far.
+    async fn callback_unreached(&self, id: i64) -> Result<u32>;
 
     async fn contact(&self, id: ContactId) -> Result<ContactRecord>;
     async fn dispositions_of(&self, contact: ContactId) -> Result<Vec<Disposition>>;
@@ -291,12 +301,15 @@ macro_rules! desk_store {
                     transfer: TransferState::parse(&transfer).ok_or_else(|| corrupt(format!("transfer {transfer:?}")))?,
                     fallback: row.try_get("fallback")?,
                     live_to: row.try_get("live_to")?,
+                    follow_node: row.try_get("follow_node")?,
+                    callback_tries: u32::try_from(row.try_get::<i64, _>("callback_tries")?).map_err(corrupt)?,
                 })
             }
 
             const USER_COLUMNS: &str = "id, username, display_name, role, disabled";
             const TICKET_COLUMNS: &str = "id, contact_id, campaign_id, attempt_id, urgency, reason, answers, raised_by,
-                assigned_to, created_ms, resolved_ms, resolution, resolved_by, notes, transfer, fallback, live_to";
+                assigned_to, created_ms, resolved_ms, resolution, resolved_by, notes, transfer, fallback, live_to,
+                follow_node, callback_tries";
 
             #[async_trait]
             impl Desk for $store {
@@ -409,8 +422,8 @@ macro_rules! desk_store {
                 async fn create_ticket(&self, t: &NewTicket, now: Millis) -> Result<i64> {
                     let row = sqlx::query(
                         "INSERT INTO tickets (contact_id, campaign_id, attempt_id, urgency, reason, answers, raised_by, created_ms,
-                                              transfer, transfer_node)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                                              transfer, transfer_node, follow_node)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
                     )
                     .bind(t.contact.0)
                     .bind(t.campaign.0)
@@ -422,6 +435,7 @@ macro_rules! desk_store {
                     .bind(now)
                     .bind(if t.transfer_node.is_some() { "ringing" } else { "none" })
                     .bind(&t.transfer_node)
+                    .bind(&t.follow_node)
                     .fetch_one(&self.pool)
                     .await?;
                     Ok(row.try_get("id")?)
@@ -501,6 +515,27 @@ macro_rules! desk_store {
                     .execute(&self.pool)
                     .await?;
                     Ok(done.rows_affected())
+                }
+
+                async fn followed_tickets(&self, node: &str) -> Result<Vec<Ticket>> {
+                    let sql = format!(
+                        "SELECT {TICKET_COLUMNS} FROM tickets
+                         WHERE resolved_ms IS NULL AND follow_node = $1 AND transfer <> 'ringing'
+                         ORDER BY created_ms, id"
+                    );
+                    sqlx::query(&sql).bind(node).fetch_all(&self.pool).await?.iter().map(ticket_from_row).collect()
+                }
+
+                async fn callback_unreached(&self, id: i64) -> Result<u32> {
+                    let row = sqlx::query(
+                        "UPDATE tickets SET callback_tries = callback_tries + 1
+                         WHERE id = $1 AND resolved_ms IS NULL RETURNING callback_tries",
+                    )
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound { what: "open ticket", id: id.to_string() })?;
+                    u32::try_from(row.try_get::<i64, _>("callback_tries")?).map_err(corrupt)
                 }
 
                 async fn contact(&self, id: ContactId) -> Result<ContactRecord> {

@@ -342,6 +342,7 @@ fn a_ticket_raised_without_a_transfer_is_followed_up_like_the_desks_own() {
         urgency: Urgency::Urgent,
         language: "en".into(),
         member: Some(DR_B),
+        tries: 0,
     };
     // Offered to its assignee at once, since both are free.
     assert_eq!(
@@ -627,7 +628,7 @@ proptest! {
                 Step::Unreached(i) => DeskEvent::CallbackUnreached(TicketId(i)),
                 Step::Resolve(i) => DeskEvent::Resolve(TicketId(i), Resolution::TeleconsultationDone),
                 Step::Follow(i) => DeskEvent::FollowTicket {
-                    ticket: TicketId(i), urgency: Urgency::Routine, language: "en".into(), member: Some(MemberId(1 + i % 3)),
+                    ticket: TicketId(i), urgency: Urgency::Routine, language: "en".into(), member: Some(MemberId(1 + i % 3)), tries: (i % 4) as u32,
                 },
             };
             let before = format!("{desk:?}");

@@ -339,6 +339,7 @@ pub async fn escalate(
         answers: request.answers,
         raised_by: Some(caller.id()),
         transfer_node: live.map(|_| state.config.node.clone()),
+        follow_node: Some(state.config.node.clone()),
     };
     // Stored before the desk is asked: whatever happens next, it is not lost.
     // Announced before too, so the desk's own news about it comes after.
@@ -370,7 +371,7 @@ pub async fn escalate(
         }
     }
     if transfer == "none" {
-        desk.follow(ticket_id, urgency, language).await;
+        desk.follow(ticket_id, urgency, language, None, 0).await;
     }
     tracing::info!(ticket = ticket_id, urgency = urgency.name(), transfer, user = %caller.user.username, "escalated to the medical wing");
     Ok((

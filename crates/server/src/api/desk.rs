@@ -155,6 +155,8 @@ pub struct TicketView {
     pub transfer: String,
     pub fallback: Option<String>,
     pub live_to: Option<i64>,
+    /// Callbacks tried without reaching the person.
+    pub callback_tries: u32,
 }
 
 /// When a ticket should be resolved by: the service level of its urgency.
@@ -191,6 +193,7 @@ pub(crate) async fn ticket_view(state: &AppState, t: Ticket) -> ApiResult<Ticket
         transfer: t.transfer.name().into(),
         fallback: t.fallback,
         live_to: t.live_to,
+        callback_tries: t.callback_tries,
     })
 }
 
@@ -290,7 +293,7 @@ pub struct CallbackResult {
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 202, description = "Recorded; the desk's next step comes on /ws", body = TicketView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "The desk on this node does not follow this ticket's callbacks (opened by another node or an earlier run): resolve it directly", body = ErrorBody),
+        (status = 409, description = "The desk has not offered this ticket's callback to the caller (or it was recorded already)", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn callback(
     State(state): State<AppState>,
@@ -312,10 +315,13 @@ pub async fn callback(
     if ticket.resolved_at.is_some() {
         return Err(ApiError::not_found(format!("no open ticket {id}")));
     }
-    if !state.centre.desk().follows(id) {
+    if state.centre.desk().offered_to(id) != Some(caller.id()) {
         return Err(ApiError::conflict(format!(
-            "the desk does not follow ticket {id}'s callbacks; resolve it directly"
+            "ticket {id}'s callback is not offered to you now"
         )));
+    }
+    if !reached {
+        state.store.callback_unreached(id).await?;
     }
     state.centre.desk().callback(id, reached).await;
     Ok((
