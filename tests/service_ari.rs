@@ -19,13 +19,7 @@ use support::{next_message, next_message_of, test_config, Server};
 async fn an_agent_takes_a_call_through_asterisk() {
     let asterisk = AriServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(dir.path());
-    config.demo.contacts = 20;
-    let telephony = &mut config.telephony;
-    telephony.kind = TelephonyKind::Ari;
-    telephony.ari_url = asterisk.base();
-    telephony.ari_username = USER.into();
-    telephony.ari_password = PASSWORD.into();
+    let config = ari_config(dir.path(), &asterisk, Default::default());
     let server = Server::start_with(config, dir).await;
     let (agent, mut ws, _pop) = server.agent_takes_a_call("agent1").await;
 
@@ -73,13 +67,8 @@ async fn an_agent_takes_a_call_through_asterisk() {
 async fn two_campaigns_each_get_their_own_events() {
     let asterisk = AriServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(dir.path());
+    let mut config = ari_config(dir.path(), &asterisk, Default::default());
     config.demo.contacts = 40;
-    let telephony = &mut config.telephony;
-    telephony.kind = TelephonyKind::Ari;
-    telephony.ari_url = asterisk.base();
-    telephony.ari_username = USER.into();
-    telephony.ari_password = PASSWORD.into();
     let server = Server::start_with(config, dir).await;
     let supervisor = server.login("supervisor").await;
     let second = server
