@@ -1,7 +1,8 @@
 //! The running centre: one dialer task per campaign on this node, which agent
-//! works which campaign, the wallboard's recent history, and the desk's
-//! escalation feed. Routes and WebSocket connections read from here; the
-//! dialers themselves hold the business rules.
+//! works which campaign, the wallboard's recent history, and the node's
+//! medical desk with its feed of news for the screens. Routes and WebSocket
+//! connections read from here; the dialers and the desk machine hold the
+//! business rules.
 
 use crate::config::Config;
 use crate::desk::DeskLink;

@@ -7,7 +7,8 @@
 //! (the escalation's ticket goes live or falls back, an unreachable ticket is
 //! closed) and told to the screens as [`DeskEvent`]s. The escalation is in the
 //! store as a ticket before the desk is asked, so a crash loses nothing: what
-//! a node left ringing falls back to a ticket when it starts again.
+//! a node left ringing falls back to a ticket when it starts again, and the
+//! tickets it follows up (with the callbacks tried) go back to its desk.
 
 use crate::centre::DeskEvent;
 use sanjeevani_core::desk::{
@@ -21,8 +22,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc, watch};
 
-/// Which desk-wide call is which campaign's call, and how to reach each
-/// campaign's adapter.
+/// Which desk-wide call is which campaign's call, how to reach each
+/// campaign's adapter, and what the desk is doing for whom.
 #[derive(Default)]
 struct Routes {
     next: u64,
