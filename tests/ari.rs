@@ -8,7 +8,7 @@
 mod ari_server;
 mod sip_support;
 
-use ari_server::{AriServer, PASSWORD, USER};
+use ari_server::{eventually, AriServer, PASSWORD, USER};
 use sanjeevani_ari::calls::supervise::{SpyMode, SupervisionEvent};
 use sanjeevani_ari::calls::AriConfig;
 use sanjeevani_ari::driver::{AriLine, AriSettings};
@@ -232,17 +232,6 @@ async fn next<T>(reports: &mut mpsc::UnboundedReceiver<T>) -> T {
         .await
         .expect("a report in time")
         .expect("the adapter runs")
-}
-
-/// Waits (up to 5 s) until `condition` holds.
-async fn eventually(what: &str, condition: impl Fn() -> bool) {
-    for _ in 0..100 {
-        if condition() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("never: {what}");
 }
 
 fn strings(items: &[&str]) -> Option<Vec<String>> {

@@ -9,7 +9,7 @@
 mod ari_server;
 mod support;
 
-use ari_server::{AriServer, PASSWORD, USER};
+use ari_server::{eventually, AriServer, PASSWORD, USER};
 use reqwest::Method;
 use sanjeevani_server::config::TelephonyKind;
 use serde_json::{json, Value};
@@ -46,18 +46,19 @@ async fn an_agent_takes_a_call_through_asterisk() {
     assert_eq!(ended["outcome"], "completed", "{ended}");
     // The adapter's request follows the recorded end.
     let hung_up = format!("DELETE /channels/{contact}");
-    within_5_s(|| asterisk.requests().contains(&hung_up)).await;
-    assert!(
-        asterisk.requests().contains(&hung_up),
-        "the contact's channel was hung up"
-    );
+    eventually("the contact's channel was hung up", || {
+        asterisk.requests().contains(&hung_up)
+    })
+    .await;
     server
         .ok(&agent, Method::POST, "/api/agent/logout", None)
         .await;
     server.stop().await;
     // Stopping the service leaves nothing in Asterisk.
-    within_5_s(|| asterisk.live() == (0, 0)).await;
-    assert_eq!(asterisk.live(), (0, 0), "channels or bridges left behind");
+    eventually("nothing left behind in Asterisk", || {
+        asterisk.live() == (0, 0)
+    })
+    .await;
 }
 
 /// Two campaigns at once: each connects to Asterisk as its own application
@@ -132,16 +133,6 @@ async fn two_campaigns_each_get_their_own_events() {
         "{apps:?}"
     );
     server.stop().await;
-}
-
-/// Waits up to 5 s for `done`; the caller asserts it afterwards.
-async fn within_5_s(done: impl Fn() -> bool) {
-    for _ in 0..50 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
 }
 
 type Socket =
@@ -249,6 +240,27 @@ impl Escalation {
         assert!(consult["contact"]["name"].is_string(), "{consult}");
         assert_eq!(self.asterisk.on_hold().len(), 1, "the caller hears music");
         ticket
+    }
+
+    /// The agent cancels the transfer of `ticket`; the reply's status.
+    async fn cancel(&self, ticket: i64) -> reqwest::StatusCode {
+        let path = format!("/api/escalations/{ticket}/cancel");
+        let (status, _) = self
+            .server
+            .call(Some(&self.agent.0), Method::POST, &path, None)
+            .await;
+        status
+    }
+
+    /// The doctor records the callback of `ticket` (`reached`/`unreached`).
+    async fn callback(&self, ticket: i64, result: &str) -> reqwest::StatusCode {
+        let path = format!("/api/tickets/{ticket}/callback");
+        let body = json!({ "result": result });
+        let (status, _) = self
+            .server
+            .call(Some(&self.doctor.0), Method::POST, &path, Some(body))
+            .await;
+        status
     }
 
     async fn ticket(&self, id: i64) -> Value {
@@ -372,27 +384,16 @@ async fn a_cancelled_transfer_becomes_a_ticket_the_desk_calls_back_until_unreach
     };
     let mut e = doctor_at_desk_and_agent_on_a_call(desk).await;
     let ticket = e.escalate_until_consulting().await;
-    let (agent, agent_ws) = &mut e.agent;
-    let (status, _) = e
-        .server
-        .call(
-            Some(agent),
-            Method::POST,
-            &format!("/api/escalations/{ticket}/cancel"),
-            None,
-        )
-        .await;
-    assert_eq!(status, reqwest::StatusCode::ACCEPTED);
+    assert_eq!(e.cancel(ticket).await, reqwest::StatusCode::ACCEPTED);
+    let agent_ws = &mut e.agent.1;
     let back = next_message(agent_ws, "transfer", 10).await;
     assert_eq!(back["stage"], "back_with_contact", "{back}");
     let ended = next_message(agent_ws, "transfer", 10).await;
     assert_eq!(ended["stage"], "ticket", "{ended}");
-    within_5_s(|| e.asterisk.on_hold().is_empty()).await;
-    assert!(e.asterisk.on_hold().is_empty(), "the caller is off hold");
+    eventually("the caller is off hold", || e.asterisk.on_hold().is_empty()).await;
 
     // The ticket is the doctor's; the desk offers its callback (preview).
-    let doctor_ws = &mut e.doctor.1;
-    let opened = next_message(doctor_ws, "escalation", 10).await;
+    let opened = next_message(&mut e.doctor.1, "escalation", 10).await;
     assert_eq!(
         (
             &opened["ticket"]["transfer"],
@@ -407,32 +408,23 @@ async fn a_cancelled_transfer_becomes_a_ticket_the_desk_calls_back_until_unreach
         "{opened}"
     );
     for _ in 0..2 {
-        let offered = next_message(doctor_ws, "callback_offered", 10).await;
+        let offered = next_message(&mut e.doctor.1, "callback_offered", 10).await;
         assert_eq!(offered["ticket"], ticket);
-        e.server
-            .ok(
-                &e.doctor.0,
-                Method::POST,
-                &format!("/api/tickets/{ticket}/callback"),
-                Some(json!({"result": "unreached"})),
-            )
-            .await;
+        assert_eq!(
+            e.callback(ticket, "unreached").await,
+            reqwest::StatusCode::ACCEPTED
+        );
     }
     // After the last try the desk closes it as unreachable.
-    let resolved = next_message(doctor_ws, "ticket_resolved", 10).await;
+    let resolved = next_message(&mut e.doctor.1, "ticket_resolved", 10).await;
     assert_eq!(resolved["ticket"], ticket);
     let t = e.ticket(ticket).await;
     assert_eq!(t["resolution"], "unreachable", "{t}");
-    let (status, _) = e
-        .server
-        .call(
-            Some(&e.doctor.0),
-            Method::POST,
-            &format!("/api/tickets/{ticket}/callback"),
-            Some(json!({"result": "reached"})),
-        )
-        .await;
-    assert_eq!(status, reqwest::StatusCode::NOT_FOUND, "closed");
+    assert_eq!(
+        e.callback(ticket, "reached").await,
+        reqwest::StatusCode::NOT_FOUND,
+        "closed"
+    );
     e.server.stop().await;
 }
 
@@ -473,37 +465,18 @@ async fn a_caller_who_hangs_up_on_hold_becomes_a_ticket() {
 async fn the_desk_goes_on_following_its_tickets_after_a_restart() {
     let mut e = doctor_at_desk_and_agent_on_a_call(Default::default()).await;
     let ticket = e.escalate_until_consulting().await;
-    let (status, _) = e
-        .server
-        .call(
-            Some(&e.agent.0),
-            Method::POST,
-            &format!("/api/escalations/{ticket}/cancel"),
-            None,
-        )
-        .await;
-    assert_eq!(status, reqwest::StatusCode::ACCEPTED);
+    assert_eq!(e.cancel(ticket).await, reqwest::StatusCode::ACCEPTED);
     let offered = next_message(&mut e.doctor.1, "callback_offered", 10).await;
     assert_eq!(offered["ticket"], ticket);
-    e.server
-        .ok(
-            &e.doctor.0,
-            Method::POST,
-            &format!("/api/tickets/{ticket}/callback"),
-            Some(json!({"result": "unreached"})),
-        )
-        .await;
+    assert_eq!(
+        e.callback(ticket, "unreached").await,
+        reqwest::StatusCode::ACCEPTED
+    );
     // Only an offered callback can be recorded, once.
-    let (status, _) = e
-        .server
-        .call(
-            Some(&e.doctor.0),
-            Method::POST,
-            &format!("/api/tickets/{ticket}/callback"),
-            Some(json!({"result": "unreached"})),
-        )
-        .await;
-    assert_eq!(status, reqwest::StatusCode::CONFLICT);
+    assert_eq!(
+        e.callback(ticket, "unreached").await,
+        reqwest::StatusCode::CONFLICT
+    );
 
     // The service stops and starts again on the same data.
     let Escalation {

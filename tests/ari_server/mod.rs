@@ -105,6 +105,17 @@ fn channel_json(id: &str, state: &str) -> Value {
     })
 }
 
+/// Waits up to 5 s for `condition`; panics naming `what` if it never holds.
+pub async fn eventually(what: &str, condition: impl Fn() -> bool) {
+    for _ in 0..100 {
+        if condition() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never: {what}");
+}
+
 impl AriServer {
     pub async fn start() -> AriServer {
         let (events, _) = broadcast::channel(4096);

@@ -290,7 +290,7 @@ impl DeskLink {
             .lock()
             .unwrap()
             .to_desk
-            .get(&(*campaign, sanjeevani_core::CallId(call.call)))
+            .get(&(*campaign, CallId(call.call)))
             .copied();
         if let Some(desk_call) = desk_call {
             self.send(DeskRequest::CallEnded(desk_call)).await;
