@@ -17,6 +17,17 @@ pub enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// Predictive beside the exact optimum of small Markovian cases (5 agents).
+    Optimum {
+        /// Hours simulated per run.
+        #[arg(long, default_value_t = 32.0)]
+        hours: f64,
+        /// Runs per setting.
+        #[arg(long, default_value_t = 4)]
+        seeds: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// CSV import: rows per second and peak memory into SQLite and PostgreSQL.
     Import {
         #[arg(long, default_value_t = 1_000_000)]
@@ -166,6 +177,29 @@ pub fn run(which: Which) -> Result<()> {
                     rows.len(),
                     started.elapsed().as_secs_f64()
                 );
+            }
+        }
+        Which::Optimum { hours, seeds, json } => {
+            let rows = sanjeevani_sim::optimum::run_gap(hours, seeds)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                println!(
+                    "{:>6} {:>5} {:<26} {:>9} {:>8} {:>8} {:>7}",
+                    "agents", "p", "policy", "occupancy", "abandon", "optimum", "gap"
+                );
+                for r in &rows {
+                    println!(
+                        "{:>6} {:>5} {:<26} {:>9.4} {:>8.4} {:>8.4} {:>7.4}",
+                        r.agents,
+                        r.answer_rate,
+                        r.policy,
+                        r.occupancy,
+                        r.abandon_rate,
+                        r.optimum,
+                        r.gap
+                    );
+                }
             }
         }
         Which::Core { json } => {

@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod dist;
+pub mod optimum;
 pub mod report;
 pub mod scenario;
 pub mod sim;
