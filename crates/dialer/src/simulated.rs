@@ -11,13 +11,14 @@
 //! can be tried without a PBX.
 
 use crate::{LineEvent, Telephony, TransferEvent, Transfers};
+use parking_lot::Mutex;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use sanjeevani_contacts::Phone;
 use sanjeevani_core::{AgentId, CallId, FailCause};
 use sanjeevani_sim::{Callee, Handling};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
@@ -172,7 +173,7 @@ pub struct SimulatedTransfers {
 
 impl SimulatedTransfers {
     fn stop_ringing(&self, call: CallId) {
-        if let Some(task) = self.ringing.lock().unwrap().remove(&call) {
+        if let Some(task) = self.ringing.lock().remove(&call) {
             task.abort();
         }
     }
@@ -184,10 +185,10 @@ impl Transfers for SimulatedTransfers {
         let ringing = self.ringing.clone();
         let task = tokio::spawn(async move {
             tokio::time::sleep(MEMBER_ANSWERS_AFTER).await;
-            ringing.lock().unwrap().remove(&call);
+            ringing.lock().remove(&call);
             let _ = events.send(TransferEvent::Consulting(call));
         });
-        if let Some(previous) = self.ringing.lock().unwrap().insert(call, task) {
+        if let Some(previous) = self.ringing.lock().insert(call, task) {
             previous.abort();
         }
     }

@@ -6,6 +6,7 @@
 
 use crate::config::Config;
 use crate::desk::DeskLink;
+use parking_lot::Mutex;
 use sanjeevani_ari::calls::AriConfig;
 use sanjeevani_ari::driver::{AriLine, AriSettings};
 use sanjeevani_core::AgentId;
@@ -19,7 +20,7 @@ use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
@@ -257,7 +258,7 @@ impl Centre {
 
     /// Starts the dialer task of `campaign` on this node.
     pub async fn spawn(self: &Arc<Self>, campaign: &Campaign) -> Result<(), CentreError> {
-        if self.running.lock().unwrap().contains_key(&campaign.id) {
+        if self.running.lock().contains_key(&campaign.id) {
             return Ok(());
         }
         let (events_tx, events) = mpsc::unbounded_channel();
@@ -327,7 +328,7 @@ impl Centre {
                 tracing::error!(campaign = id.0, error = %e, "dialer stopped");
             }
         });
-        self.running.lock().unwrap().insert(
+        self.running.lock().insert(
             campaign.id,
             Running {
                 controls: controls_tx,
@@ -346,7 +347,6 @@ impl Centre {
         let found = self
             .running
             .lock()
-            .unwrap()
             .get(&campaign)
             .map(|r| (r.controls.clone(), r.sent.clone(), r.view.clone()));
         let Some((tx, sent, mut view)) = found else {
@@ -367,25 +367,19 @@ impl Centre {
     pub fn view(&self, campaign: CampaignId) -> Option<LiveView> {
         self.running
             .lock()
-            .unwrap()
             .get(&campaign)
             .map(|r| r.view.borrow().clone())
     }
 
     /// Follows the campaign's view as its dialer publishes it.
     pub fn watch_view(&self, campaign: CampaignId) -> Option<watch::Receiver<LiveView>> {
-        self.running
-            .lock()
-            .unwrap()
-            .get(&campaign)
-            .map(|r| r.view.clone())
+        self.running.lock().get(&campaign).map(|r| r.view.clone())
     }
 
     pub fn views(&self) -> Vec<LiveView> {
         let mut views: Vec<LiveView> = self
             .running
             .lock()
-            .unwrap()
             .values()
             .map(|r| r.view.borrow().clone())
             .collect();
@@ -395,11 +389,11 @@ impl Centre {
 
     /// The campaign an agent works, if logged in.
     pub fn agent_campaign(&self, user: i64) -> Option<CampaignId> {
-        self.agents.lock().unwrap().get(&user).copied()
+        self.agents.lock().get(&user).copied()
     }
 
     pub fn set_agent_campaign(&self, user: i64, campaign: Option<CampaignId>) {
-        let mut agents = self.agents.lock().unwrap();
+        let mut agents = self.agents.lock();
         match campaign {
             Some(c) => agents.insert(user, c),
             None => agents.remove(&user),
@@ -425,7 +419,6 @@ impl Centre {
     pub fn history(&self, campaign: CampaignId) -> Vec<Sample> {
         self.history
             .lock()
-            .unwrap()
             .get(&campaign)
             .map(|h| h.iter().copied().collect())
             .unwrap_or_default()
@@ -434,7 +427,7 @@ impl Centre {
     /// Adds one chart point per running campaign.
     pub fn sample(&self) {
         let views = self.views();
-        let mut history = self.history.lock().unwrap();
+        let mut history = self.history.lock();
         for v in views {
             let points = history.entry(v.campaign).or_default();
             if points.len() == HISTORY_SAMPLES {
@@ -460,13 +453,7 @@ impl Centre {
     /// deadline, and waits for every dialer to write its last records.
     pub async fn shut_down(&self) {
         self.stopping.send_replace(true);
-        let tasks: Vec<JoinHandle<()>> = self
-            .running
-            .lock()
-            .unwrap()
-            .drain()
-            .map(|(_, r)| r.task)
-            .collect();
+        let tasks: Vec<JoinHandle<()>> = self.running.lock().drain().map(|(_, r)| r.task).collect();
         for task in tasks {
             let _ = task.await;
         }

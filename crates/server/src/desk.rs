@@ -11,6 +11,7 @@
 //! tickets it follows up (with the callbacks tried) go back to its desk.
 
 use crate::centre::DeskEvent;
+use parking_lot::Mutex;
 use sanjeevani_core::desk::{
     DeskCommand, DeskConfig, EscalationId, EscalationOutcome, MemberId, TicketId, Urgency,
 };
@@ -19,7 +20,7 @@ use sanjeevani_dialer::desk::{run_desk, DeskMember, DeskRequest};
 use sanjeevani_dialer::{Notice, TransferEvent, Transfers};
 use sanjeevani_store::{CampaignId, Resolution, Store};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, watch};
 
 /// Which desk-wide call is which campaign's call, how to reach each
@@ -68,17 +69,17 @@ struct Routed(Arc<Mutex<Routes>>);
 
 impl Transfers for Routed {
     fn consult(&self, call: CallId, target: &str) {
-        if let Some((adapter, local)) = self.0.lock().unwrap().adapter(call) {
+        if let Some((adapter, local)) = self.0.lock().adapter(call) {
             adapter.consult(local, target);
         }
     }
     fn complete_transfer(&self, call: CallId) {
-        if let Some((adapter, local)) = self.0.lock().unwrap().adapter(call) {
+        if let Some((adapter, local)) = self.0.lock().adapter(call) {
             adapter.complete_transfer(local);
         }
     }
     fn cancel_transfer(&self, call: CallId) {
-        if let Some((adapter, local)) = self.0.lock().unwrap().adapter(call) {
+        if let Some((adapter, local)) = self.0.lock().adapter(call) {
             adapter.cancel_transfer(local);
         }
     }
@@ -161,24 +162,13 @@ impl DeskLink {
         transfers: Box<dyn Transfers>,
         mut events: mpsc::UnboundedReceiver<TransferEvent>,
     ) {
-        self.routes
-            .lock()
-            .unwrap()
-            .adapters
-            .insert(campaign, transfers);
+        self.routes.lock().adapters.insert(campaign, transfers);
         let routes = self.routes.clone();
         let forward = self.transfer_events.clone();
         tokio::spawn(async move {
             // Ends when the adapter stops.
             while let Some(event) = events.recv().await {
-                let to_desk = |local| {
-                    routes
-                        .lock()
-                        .unwrap()
-                        .to_desk
-                        .get(&(campaign, local))
-                        .copied()
-                };
+                let to_desk = |local| routes.lock().to_desk.get(&(campaign, local)).copied();
                 let event = match event {
                     TransferEvent::Consulting(c) => to_desk(c).map(TransferEvent::Consulting),
                     TransferEvent::Failed(c) => to_desk(c).map(TransferEvent::Failed),
@@ -193,7 +183,7 @@ impl DeskLink {
 
     /// Whether the campaign's `call` can be escalated by warm transfer now.
     pub fn transferable(&self, campaign: CampaignId, call: CallId) -> Result<(), NotTransferable> {
-        self.routes.lock().unwrap().transferable(campaign, call)
+        self.routes.lock().transferable(campaign, call)
     }
 
     /// Hands the escalation (already stored as ticket `ticket`) to the desk:
@@ -209,7 +199,7 @@ impl DeskLink {
     ) -> Result<(), NotTransferable> {
         let id = EscalationId(ticket as u64);
         let desk_call = {
-            let mut routes = self.routes.lock().unwrap();
+            let mut routes = self.routes.lock();
             routes.transferable(campaign, call)?;
             routes.next += 1;
             let desk_call = CallId(routes.next);
@@ -241,7 +231,7 @@ impl DeskLink {
         tries: u32,
     ) {
         let id = TicketId(ticket as u64);
-        self.routes.lock().unwrap().followed.insert(id);
+        self.routes.lock().followed.insert(id);
         self.send(DeskRequest::Follow {
             ticket: id,
             urgency,
@@ -254,7 +244,7 @@ impl DeskLink {
 
     /// The escalation's agent, if it is in progress on this node.
     pub fn agent_of(&self, ticket: i64) -> Option<AgentId> {
-        let routes = self.routes.lock().unwrap();
+        let routes = self.routes.lock();
         routes
             .agents
             .get(&EscalationId(ticket as u64))
@@ -263,7 +253,7 @@ impl DeskLink {
 
     /// The member the ticket's callback is offered to now, if any.
     pub fn offered_to(&self, ticket: i64) -> Option<i64> {
-        let routes = self.routes.lock().unwrap();
+        let routes = self.routes.lock();
         routes
             .offered
             .get(&TicketId(ticket as u64))
@@ -288,7 +278,6 @@ impl DeskLink {
         let desk_call = self
             .routes
             .lock()
-            .unwrap()
             .to_desk
             .get(&(*campaign, CallId(call.call)))
             .copied();
@@ -298,10 +287,7 @@ impl DeskLink {
     }
 
     pub async fn member_in(&self, member: i64, languages: Vec<String>) {
-        self.members
-            .lock()
-            .unwrap()
-            .insert(member, languages.clone());
+        self.members.lock().insert(member, languages.clone());
         let target = self.target.replace("{member}", &member.to_string());
         self.send(DeskRequest::MemberIn(DeskMember {
             id: MemberId(member as u64),
@@ -312,7 +298,7 @@ impl DeskLink {
     }
 
     pub async fn member_out(&self, member: i64) {
-        self.members.lock().unwrap().remove(&member);
+        self.members.lock().remove(&member);
         self.send(DeskRequest::MemberOut(MemberId(member as u64)))
             .await
     }
@@ -326,7 +312,7 @@ impl DeskLink {
     /// The member placed the ticket's callback and reached the person or not.
     pub async fn callback(&self, ticket: i64, reached: bool) {
         let ticket = TicketId(ticket as u64);
-        self.routes.lock().unwrap().offered.remove(&ticket);
+        self.routes.lock().offered.remove(&ticket);
         self.send(DeskRequest::CallbackPlaced(ticket)).await;
         let result = if reached {
             DeskRequest::CallbackReached(ticket)
@@ -339,7 +325,7 @@ impl DeskLink {
     /// A member closed the ticket (through the API, already in the store).
     pub async fn resolved(&self, ticket: i64, resolution: Resolution) {
         let ticket = TicketId(ticket as u64);
-        if self.routes.lock().unwrap().followed.remove(&ticket) {
+        if self.routes.lock().followed.remove(&ticket) {
             self.send(DeskRequest::Resolve(ticket, resolution)).await
         }
     }
@@ -348,7 +334,6 @@ impl DeskLink {
         let mut members: Vec<Presence> = self
             .members
             .lock()
-            .unwrap()
             .iter()
             .map(|(m, l)| Presence {
                 member: *m,
@@ -396,12 +381,7 @@ impl Carrier {
     }
 
     fn agent(&self, id: EscalationId) -> Option<u64> {
-        self.routes
-            .lock()
-            .unwrap()
-            .agents
-            .get(&id)
-            .map(|(agent, _)| agent.0)
+        self.routes.lock().agents.get(&id).map(|(agent, _)| agent.0)
     }
 
     async fn ticket_event(&self, ticket: i64, event: fn(sanjeevani_store::Ticket) -> DeskEvent) {
@@ -481,7 +461,7 @@ impl Carrier {
                 }
             }
             DeskCommand::OfferCallback { ticket, member } => {
-                self.routes.lock().unwrap().offered.insert(ticket, member);
+                self.routes.lock().offered.insert(ticket, member);
                 self.tell(DeskEvent::CallbackOffered {
                     ticket: ticket.0 as i64,
                     member: member.0 as i64,
@@ -489,7 +469,7 @@ impl Carrier {
             }
             DeskCommand::Ended { id, outcome } => {
                 let agent = self.agent(id);
-                self.routes.lock().unwrap().forget(id);
+                self.routes.lock().forget(id);
                 let ticket = id.0 as i64;
                 let (stage, member) = match outcome {
                     EscalationOutcome::Live { member } => ("live", Some(member.0 as i64)),
@@ -504,7 +484,7 @@ impl Carrier {
                     });
                 }
                 if let (EscalationOutcome::Live { .. }, Some(member)) = (outcome, member) {
-                    self.routes.lock().unwrap().followed.remove(&TicketId(id.0));
+                    self.routes.lock().followed.remove(&TicketId(id.0));
                     match self
                         .store
                         .transfer_went_live(ticket, member, crate::now_ms())
@@ -523,7 +503,7 @@ impl Carrier {
             }
             DeskCommand::Resolved { ticket, resolution } => {
                 {
-                    let mut routes = self.routes.lock().unwrap();
+                    let mut routes = self.routes.lock();
                     routes.followed.remove(&ticket);
                     routes.offered.remove(&ticket);
                 }
