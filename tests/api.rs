@@ -85,6 +85,7 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
     ("GET", "/api/users", &["admin"]),
     ("POST", "/api/users", &["admin"]),
     ("POST", "/api/users/{user}/disable", &["admin"]),
+    ("POST", "/api/users/{user}/phone", &["admin"]),
     ("GET", "/api/audit", &["admin"]),
     ("GET", "/api/reports/daily", &["admin", "supervisor"]),
 ];
@@ -106,6 +107,7 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         "/api/desk/in" => json!({"languages": ["hi"]}),
         p if p.ends_with("/escalate") => json!({"reason": "fever"}),
         p if p.ends_with("/resolve") => json!({"resolution": "no_action_needed"}),
+        p if p.ends_with("/phone") => json!({"phone": "PJSIP/agent7"}),
         "/api/users" => {
             json!({"username": format!("user{n}"), "display_name": "U", "role": "agent", "password": "long enough"})
         }
@@ -336,7 +338,19 @@ async fn agent_call_reaches_the_medical_desk_and_the_supervisor_steers_pacing() 
         (&json!(ticket), &json!("desk_unavailable"))
     );
 
-    // Saving the disposition hangs up and makes the agent ready again.
+    // The agent hangs up; while wrapping up, the call is still theirs to
+    // dispose of, for a page that reloads too.
+    let status = server
+        .ok(&agent, Method::POST, "/api/agent/hangup", None)
+        .await;
+    assert_eq!(status["state"], "in wrap-up", "{status}");
+    let status = server.ok(&agent, Method::GET, "/api/agent", None).await;
+    assert_eq!(
+        (&status["state"], &status["call"]["attempt"]),
+        (&json!("in wrap-up"), &json!(attempt)),
+        "{status}"
+    );
+    // Saving the disposition ends the wrap-up and pauses the agent.
     server
         .ok(
             &agent,
@@ -524,6 +538,18 @@ async fn bad_requests_get_json_errors_that_name_the_field() {
             "/api/users",
             json!({"username": 5}),
             "username",
+        ),
+        (
+            Method::POST,
+            "/api/users",
+            json!({"username": "abc", "display_name": "A", "role": "agent", "password": "long enough", "phone": "PJSIP/a&app=x"}),
+            "phone",
+        ),
+        (
+            Method::POST,
+            "/api/users/1/phone",
+            json!({"phone": "agent7"}),
+            "phone",
         ),
         (
             Method::POST,
@@ -744,5 +770,26 @@ async fn in_preview_mode_a_call_is_placed_when_the_agent_asks() {
         .ok(&supervisor, Method::GET, "/api/campaigns/1/live", None)
         .await;
     assert_eq!(live["totals"]["dials"], 1, "{live}");
+    server.stop().await;
+}
+
+/// With real telephony a fresh database gets no demo: no well-known
+/// passwords, and no made-up numbers dialled through a real trunk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_telephony_starts_without_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.demo.with_real_telephony = false;
+    config.telephony.kind = sanjeevani_server::config::TelephonyKind::Sip;
+    let server = Server::start_with(config, dir).await;
+    let (status, _) = server
+        .call(
+            None,
+            Method::POST,
+            "/api/login",
+            Some(json!({"username": "admin", "password": "demo"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     server.stop().await;
 }

@@ -247,10 +247,13 @@ async fn connected_call(
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let mut line = AriLine::start(settings, events_tx);
     let (agent, call) = (AgentId(1), CallId(1));
-    assert!(!line.login(agent), "ready only once the phone is bridged");
+    assert!(
+        !line.login(agent, None),
+        "ready only once the phone is bridged"
+    );
     assert_eq!(next_event(&mut events).await, LineEvent::AgentOnLine(agent));
     let number = Phone::parse("+91 99999 00010", Region::default()).unwrap();
-    line.dial(call, &number);
+    line.dial(call, &number, None);
     assert_eq!(next_event(&mut events).await, LineEvent::Answered(call));
     line.connect(call, agent);
     eventually("contact and agent bridged", || {
@@ -480,7 +483,7 @@ async fn an_abandoned_call_hears_the_information_message_then_is_hung_up() {
     let mut line = AriLine::start(settings(&server), events_tx);
     let call = CallId(1);
     let number = Phone::parse("+91 99999 00010", Region::default()).unwrap();
-    line.dial(call, &number);
+    line.dial(call, &number, None);
     assert_eq!(next_event(&mut events).await, LineEvent::Answered(call));
     // No agent within the connect grace: the core drops the call.
     line.drop_call(call);

@@ -2,107 +2,20 @@
 //! service's defaults: the ARI user, port and application, the endpoints the
 //! adapter dials, the dialplan contexts it continues into, the sounds and
 //! music-on-hold class it names, and the modules for every ARI resource it
-//! uses. Asterisk cannot run here; this is what can be checked without it.
+//! uses. These run everywhere; `tests/asterisk.rs` runs the kit itself in a
+//! real Asterisk.
 
 use sanjeevani_ari::rest;
 use sanjeevani_server::config::TelephonyConfig;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-/// A section of an Asterisk `.conf` file: its name, templates it uses, and
-/// its lines as (key, value), in order (`exten =>` gives key `exten`).
-#[derive(Debug, Clone)]
-struct Section {
-    name: String,
-    is_template: bool,
-    parents: Vec<String>,
-    lines: Vec<(String, String)>,
-}
+#[path = "asterisk_support/kit.rs"]
+mod kit;
 
-impl Section {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.lines
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-}
+use kit::Conf;
 
-fn load(file: &str) -> Vec<Section> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../deploy/asterisk")
-        .join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
-    let mut sections: Vec<Section> = Vec::new();
-    for (number, raw) in text.lines().enumerate() {
-        let line = raw.split(';').next().unwrap().trim();
-        if line.is_empty() {
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix('[') {
-            let (name, after) = rest
-                .split_once(']')
-                .unwrap_or_else(|| panic!("{file}:{}: unclosed section", number + 1));
-            let options: Vec<String> = after
-                .trim()
-                .trim_start_matches('(')
-                .trim_end_matches(')')
-                .split(',')
-                .map(|o| o.trim().to_string())
-                .filter(|o| !o.is_empty())
-                .collect();
-            sections.push(Section {
-                name: name.to_string(),
-                is_template: options.iter().any(|o| o == "!"),
-                parents: options.into_iter().filter(|o| o != "!").collect(),
-                lines: Vec::new(),
-            });
-            continue;
-        }
-        let (key, value) = line
-            .split_once("=>")
-            .or_else(|| line.split_once('='))
-            .unwrap_or_else(|| panic!("{file}:{}: not key = value: {raw}", number + 1));
-        let section = sections
-            .last_mut()
-            .unwrap_or_else(|| panic!("{file}:{}: a line before any section", number + 1));
-        section
-            .lines
-            .push((key.trim().to_string(), value.trim().to_string()));
-    }
-    sections
-}
-
-/// The sections named `name`, each with what its templates give it.
-fn resolved(sections: &[Section], name: &str) -> Vec<Section> {
-    sections
-        .iter()
-        .filter(|s| s.name == name && !s.is_template)
-        .map(|s| with_parents(sections, s))
-        .collect()
-}
-
-fn with_parents(sections: &[Section], section: &Section) -> Section {
-    let mut lines = Vec::new();
-    for parent in &section.parents {
-        let template = sections
-            .iter()
-            .find(|t| t.name == *parent && t.is_template)
-            .unwrap_or_else(|| panic!("[{}] uses unknown template {parent}", section.name));
-        lines.extend(with_parents(sections, template).lines);
-    }
-    lines.extend(section.lines.clone());
-    Section {
-        lines,
-        ..section.clone()
-    }
-}
-
-fn of_type(sections: &[Section], name: &str, kind: &str) -> Section {
-    resolved(sections, name)
-        .into_iter()
-        .find(|s| s.get("type") == Some(kind))
-        .unwrap_or_else(|| panic!("no {kind} named {name}"))
+fn load(file: &str) -> Conf {
+    Conf::load(file)
 }
 
 /// Asterisk's extension patterns: `_` then X, Z, N, `[…]` classes, `.` and `!`.
@@ -169,7 +82,7 @@ fn the_extension_pattern_matcher_is_asterisks() {
 fn http_and_ari_let_the_default_user_in_on_the_default_port() {
     let defaults = TelephonyConfig::default();
     let http = load("http.conf");
-    let general = &resolved(&http, "general")[0];
+    let general = &http.resolved("general")[0];
     assert_eq!(general.get("enabled"), Some("yes"));
     let port = general.get("bindport").unwrap();
     assert!(
@@ -178,8 +91,8 @@ fn http_and_ari_let_the_default_user_in_on_the_default_port() {
         defaults.ari_url
     );
     let ari = load("ari.conf");
-    assert_eq!(resolved(&ari, "general")[0].get("enabled"), Some("yes"));
-    let user = of_type(&ari, &defaults.ari_username, "user");
+    assert_eq!(ari.resolved("general")[0].get("enabled"), Some("yes"));
+    let user = ari.of_type(&defaults.ari_username, "user");
     assert_eq!(user.get("read_only"), Some("no"));
     assert!(user.get("password").is_some_and(|p| !p.is_empty()));
 }
@@ -190,24 +103,46 @@ fn the_endpoints_the_adapter_dials_exist() {
     let pjsip = load("pjsip.conf");
     // PJSIP/{number}@trunk: the trunk endpoint, its AOR and outbound auth.
     let trunk_name = defaults.ari_contact_endpoint.rsplit('@').next().unwrap();
-    let trunk = of_type(&pjsip, trunk_name, "endpoint");
-    of_type(&pjsip, trunk.get("aors").unwrap(), "aor");
-    let auth = of_type(&pjsip, trunk.get("outbound_auth").unwrap(), "auth");
+    let trunk = pjsip.of_type(trunk_name, "endpoint");
+    pjsip.of_type(trunk.get("aors").unwrap(), "aor");
+    let auth = pjsip.of_type(trunk.get("outbound_auth").unwrap(), "auth");
     assert!(auth.get("password").is_some());
     let contexts: Vec<String> = load("extensions.conf")
+        .sections()
         .into_iter()
         .map(|s| s.name)
         .collect();
-    // Agents' phones, the medical desk and supervisors, each with its auth and AOR,
-    // and a dialplan context that exists.
-    let agent = defaults
-        .ari_agent_endpoint
-        .replace("{agent}", "1")
-        .replace("PJSIP/", "");
-    for name in [agent.as_str(), "agent2", "desk1", "desk2", "supervisor1"] {
-        let endpoint = of_type(&pjsip, name, "endpoint");
-        of_type(&pjsip, endpoint.get("auth").unwrap(), "auth");
-        of_type(&pjsip, endpoint.get("aors").unwrap(), "aor");
+    // The demo's people's phones, named after their logins as the default
+    // rules say, each with its auth and AOR and a dialplan context that exists.
+    let named =
+        |rule: &str, username: &str| rule.replace("{username}", username).replace("PJSIP/", "");
+    let phones = [
+        named(&defaults.ari_agent_endpoint, "agent1"),
+        named(&defaults.ari_agent_endpoint, "agent2"),
+        named(&defaults.ari_agent_endpoint, "agent3"),
+        named(&defaults.ari_desk_endpoint, "doctor"),
+        named(&defaults.ari_supervisor_endpoint, "supervisor"),
+    ];
+    for (username, _, _) in sanjeevani_server::demo::DEMO_USERS
+        .iter()
+        .filter(|u| u.0 != "admin")
+    {
+        assert!(
+            phones.iter().any(|p| p == username),
+            "a phone for {username}"
+        );
+    }
+    for name in &phones {
+        let endpoint = pjsip.of_type(name, "endpoint");
+        pjsip.of_type(endpoint.get("auth").unwrap(), "auth");
+        pjsip.of_type(endpoint.get("aors").unwrap(), "aor");
+        // Audio on the host's own address only.
+        assert_eq!(
+            endpoint.get("bind_rtp_to_media_address"),
+            Some("yes"),
+            "{name}"
+        );
+        assert!(endpoint.get("media_address").is_some(), "{name}");
         let context = endpoint.get("context").unwrap();
         assert!(contexts.iter().any(|c| c == context), "{name}: {context}");
         assert_eq!(
@@ -216,6 +151,8 @@ fn the_endpoints_the_adapter_dials_exist() {
             "{name}: a REFER from the phone goes to the application"
         );
     }
+    assert_eq!(trunk.get("bind_rtp_to_media_address"), Some("yes"));
+    assert_eq!(trunk.get("send_connected_line"), Some("no"));
     let trunk_context = trunk.get("context").unwrap();
     assert!(contexts.iter().any(|c| c == trunk_context));
 }
@@ -224,9 +161,10 @@ fn the_endpoints_the_adapter_dials_exist() {
 fn the_dialplan_brings_detection_back_to_the_app_and_never_leaves_anyone_in_silence() {
     let defaults = TelephonyConfig::default();
     let dialplan = load("extensions.conf");
-    let names: Vec<&str> = dialplan.iter().map(|s| s.name.as_str()).collect();
+    let sections = dialplan.sections();
+    let names: Vec<&str> = sections.iter().map(|s| s.name.as_str()).collect();
     // Every Goto/GotoIf target context exists.
-    for section in &dialplan {
+    for section in &sections {
         for (key, value) in &section.lines {
             if key != "exten" && key != "same" {
                 continue;
@@ -241,7 +179,7 @@ fn the_dialplan_brings_detection_back_to_the_app_and_never_leaves_anyone_in_sile
     }
     // dialer-amd: an extension for our app, AMD(), then back into Stasis
     // with the result, and the fallback when the app is not there.
-    let amd = &resolved(&dialplan, "dialer-amd")[0];
+    let amd = &dialplan.resolved("dialer-amd")[0];
     let first = amd.get("exten").unwrap();
     let pattern = first.split(',').next().unwrap();
     assert!(matches(pattern, &defaults.ari_app), "{pattern}");
@@ -253,12 +191,12 @@ fn the_dialplan_brings_detection_back_to_the_app_and_never_leaves_anyone_in_sile
     assert!(steps.iter().any(|s| s.contains("STASISSTATUS")));
     // The information message the adapter plays is the sound the dialplan plays.
     let sound = defaults.ari_message.strip_prefix("sound:").unwrap();
-    let message = &resolved(&dialplan, "dialer-information-message")[0];
+    let message = &dialplan.resolved("dialer-information-message")[0];
     assert!(message
         .lines
         .iter()
         .any(|(_, v)| v.contains(&format!("Playback({sound})"))));
-    let fallback = &resolved(&dialplan, "dialer-fallback")[0];
+    let fallback = &dialplan.resolved("dialer-fallback")[0];
     assert!(fallback
         .lines
         .iter()
@@ -270,11 +208,12 @@ fn music_on_hold_and_modules_cover_what_the_adapter_uses() {
     let defaults = TelephonyConfig::default();
     let moh = load("musiconhold.conf");
     assert!(
-        !resolved(&moh, &defaults.ari_moh_class).is_empty(),
+        !moh.resolved(&defaults.ari_moh_class).is_empty(),
         "class {}",
         defaults.ari_moh_class
     );
     let modules = load("modules.conf");
+    let modules = modules.sections();
     let required: Vec<&str> = modules[0]
         .lines
         .iter()

@@ -261,3 +261,66 @@ fn a_team_of_two_is_paced_within_the_cap_and_above_progressive() {
         assert!(predictive["occupancy"].as_f64() > progressive["occupancy"].as_f64());
     }
 }
+
+/// `users add` with the password on standard input; the output and status.
+fn users_add(dir: &std::path::Path, args: &[&str], password: &str) -> (bool, String) {
+    let mut child = bin()
+        .args(["users", "add", "--data-dir", dir.to_str().unwrap()])
+        .args(args)
+        .env_remove("SANJEEVANI_NEW_PASSWORD")
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn the_first_administrator_is_made_on_the_command_line_with_the_rules_of_the_api() {
+    let scratch = Scratch::new("users");
+    let (ok, text) = users_add(
+        &scratch.0,
+        &["--username", "chief", "--role", "admin"],
+        "a long secret",
+    );
+    assert!(ok, "{text}");
+    assert!(text.contains("created chief (admin), user id 1"), "{text}");
+    assert!(
+        !text.contains("a long secret"),
+        "the password is never echoed: {text}"
+    );
+    // The same rules as the API, naming the field; and a username taken.
+    let (ok, text) = users_add(
+        &scratch.0,
+        &["--username", "nurse", "--role", "agent"],
+        "short",
+    );
+    assert!(
+        !ok && text.contains("password: at least 8 characters"),
+        "{text}"
+    );
+    let (ok, text) = users_add(
+        &scratch.0,
+        &["--username", "n", "--role", "agent"],
+        "long enough",
+    );
+    assert!(!ok && text.contains("username"), "{text}");
+    let (ok, text) = users_add(
+        &scratch.0,
+        &["--username", "nurse", "--role", "queen"],
+        "long enough",
+    );
+    assert!(!ok && text.contains("role"), "{text}");
+    let (ok, text) = users_add(
+        &scratch.0,
+        &["--username", "chief", "--role", "admin"],
+        "long enough",
+    );
+    assert!(!ok && text.contains("exists"), "{text}");
+}

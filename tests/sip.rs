@@ -310,13 +310,14 @@ async fn next_event(events: &mut mpsc::UnboundedReceiver<LineEvent>) -> LineEven
 async fn connected_call(line: &mut SipLine, events: &mut mpsc::UnboundedReceiver<LineEvent>) {
     let (agent, call) = (AgentId(1), CallId(1));
     assert!(
-        !line.login(agent),
+        !line.login(agent, None),
         "a SIP agent is ready only once the phone answers"
     );
     assert_eq!(next_event(events).await, LineEvent::AgentOnLine(agent));
     line.dial(
         call,
         &Phone::parse("+91 99999 00010", Region::default()).unwrap(),
+        None,
     );
     assert_eq!(next_event(events).await, LineEvent::Answered(call));
     line.connect(call, agent);

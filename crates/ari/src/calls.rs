@@ -189,6 +189,8 @@ pub struct Calls {
     supervisions: HashMap<u64, supervise::Supervision>,
     /// Live recordings by call.
     recordings: HashMap<CallId, String>,
+    /// The language of each contact's messages, where known.
+    languages: HashMap<CallId, String>,
     requests: VecDeque<(Tag, Request)>,
     events: VecDeque<LineEvent>,
     transfers: VecDeque<TransferEvent>,
@@ -207,6 +209,7 @@ impl Calls {
             consults_made: 0,
             supervisions: HashMap::new(),
             recordings: HashMap::new(),
+            languages: HashMap::new(),
             requests: VecDeque::new(),
             events: VecDeque::new(),
             transfers: VecDeque::new(),
@@ -315,8 +318,8 @@ impl Calls {
         }
     }
 
-    /// Originates a contact.
-    pub fn dial(&mut self, call: CallId, number: &str) {
+    /// Originates a contact, whose messages are in `language` (if known).
+    pub fn dial(&mut self, call: CallId, number: &str, language: Option<&str>) {
         let channel = self.contact_channel(call);
         let query = [
             (
@@ -331,22 +334,28 @@ impl Calls {
         ];
         self.contacts
             .insert(call, ContactState::Dialing { rang: false });
+        if let Some(language) = language {
+            self.languages.insert(call, language.to_string());
+        }
         self.request(Tag::Originate(call), rest::ORIGINATE, &[], &query);
     }
 
-    /// Originates an agent's phone; [`LineEvent::AgentOnLine`] follows once it
-    /// is in its bridge.
-    pub fn login(&mut self, agent: AgentId) {
+    /// Originates an agent's phone (`phone`, else `agent_endpoint` for the
+    /// agent's number); [`LineEvent::AgentOnLine`] follows once it is in
+    /// its bridge.
+    pub fn login(&mut self, agent: AgentId, phone: Option<&str>) {
         if self.phones.contains_key(&agent) {
             return;
         }
+        let endpoint = match phone {
+            Some(phone) => phone.to_string(),
+            None => self
+                .config
+                .agent_endpoint
+                .replace("{agent}", &agent.0.to_string()),
+        };
         let query = [
-            (
-                "endpoint",
-                self.config
-                    .agent_endpoint
-                    .replace("{agent}", &agent.0.to_string()),
-            ),
+            ("endpoint", endpoint),
             ("app", self.config.app.clone()),
             ("appArgs", format!("agent,{}", agent.0)),
             ("callerId", self.config.caller_id.clone()),
@@ -409,10 +418,15 @@ impl Calls {
         self.contacts.insert(call, ContactState::Dropped);
         let channel = self.contact_channel(call);
         let playback = format!("{}-p{}", self.config.prefix, call.0);
-        let query = [
+        let mut query = vec![
             ("media", self.config.message.clone()),
             ("playbackId", playback),
         ];
+        // Asterisk plays the sound recorded in the person's language, or
+        // its default language's where there is none.
+        if let Some(language) = self.languages.get(&call) {
+            query.push(("lang", language.clone()));
+        }
         self.request(
             Tag::Message(call),
             rest::PLAY,
@@ -424,7 +438,7 @@ impl Calls {
     /// Hangs up a contact (cancel, the agent's hang-up, the end of a message),
     /// with a consulted party it was waiting for. No event follows.
     pub fn hang_up(&mut self, call: CallId) {
-        self.contacts.remove(&call);
+        self.forget(call);
         self.stop_recording(call);
         self.end_consult(call, true);
         let channel = self.contact_channel(call);
@@ -539,7 +553,7 @@ impl Calls {
         if !matches!(self.contacts.get(&call), Some(ContactState::Dialing { .. })) {
             return;
         }
-        self.contacts.remove(&call);
+        self.forget(call);
         let error = rest::RestError::check(status).err();
         let cause = if error == Some(rest::RestError::BadRequest) {
             FailCause::Invalid
@@ -635,6 +649,12 @@ impl Calls {
             }
             _ => tracing::debug!(channel, ?args, "a channel not ours entered the app"),
         }
+    }
+
+    /// The contact is no longer one of the dialer's calls.
+    fn forget(&mut self, call: CallId) -> Option<ContactState> {
+        self.languages.remove(&call);
+        self.contacts.remove(&call)
     }
 
     fn answered(&mut self, now: Instant, call: CallId) {
@@ -743,7 +763,7 @@ impl Calls {
             Some(Owner::Contact(call)) => {
                 self.stop_recording(call);
                 self.end_consult(call, true);
-                match self.contacts.remove(&call) {
+                match self.forget(call) {
                     Some(ContactState::Dialing { .. }) | Some(ContactState::Detecting) => self
                         .events
                         .push_back(LineEvent::Failed(call, fail_cause(cause))),

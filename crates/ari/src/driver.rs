@@ -38,11 +38,11 @@ pub struct AriSettings {
 }
 
 enum Op {
-    Dial(CallId, String),
+    Dial(CallId, String, Option<String>),
     Connect(CallId, AgentId),
     Drop(CallId),
     HangUp(CallId),
-    Login(AgentId),
+    Login(AgentId, Option<String>),
     Logout(AgentId),
     Record(CallId),
     Consult(CallId, String),
@@ -60,9 +60,12 @@ struct Reports {
     latencies: Arc<Mutex<Vec<Duration>>>,
 }
 
-/// The dialer's handle on Asterisk. Dropping it stops the adapter.
+/// The dialer's handle on Asterisk. Closing it ([`Telephony::close`]) or
+/// dropping it stops the adapter.
 pub struct AriLine {
-    ops: mpsc::UnboundedSender<Op>,
+    /// `None` once closed.
+    ops: Option<mpsc::UnboundedSender<Op>>,
+    task: Option<tokio::task::JoinHandle<()>>,
     latencies: Arc<Mutex<Vec<Duration>>>,
     transfers: Option<mpsc::UnboundedReceiver<TransferEvent>>,
     supervision: Option<mpsc::UnboundedReceiver<SupervisionEvent>>,
@@ -80,9 +83,10 @@ impl AriLine {
             supervision: supervision_tx,
             latencies: latencies.clone(),
         };
-        tokio::spawn(run(settings, ops, reports));
+        let task = tokio::spawn(run(settings, ops, reports));
         AriLine {
-            ops: ops_tx,
+            ops: Some(ops_tx),
+            task: Some(task),
             latencies,
             transfers: Some(transfers),
             supervision: Some(supervision),
@@ -92,7 +96,10 @@ impl AriLine {
     /// A handle on the warm-transfer primitive for the medical desk; it does
     /// not keep the adapter running once this line is dropped.
     pub fn transfer_handle(&self) -> AriTransfers {
-        AriTransfers(self.ops.downgrade())
+        AriTransfers(match &self.ops {
+            Some(ops) => ops.downgrade(),
+            None => mpsc::unbounded_channel().0.downgrade(),
+        })
     }
 
     /// How warm transfers go (once: the receiver is handed over).
@@ -125,14 +132,16 @@ impl AriLine {
     }
 
     fn send(&self, op: Op) {
-        let _ = self.ops.send(op);
+        if let Some(ops) = &self.ops {
+            let _ = ops.send(op);
+        }
     }
 }
 
 impl Telephony for AriLine {
-    fn dial(&mut self, call: CallId, phone: &Phone) {
+    fn dial(&mut self, call: CallId, phone: &Phone, language: Option<&str>) {
         let number = phone.as_str().trim_start_matches('+').to_string();
-        self.send(Op::Dial(call, number));
+        self.send(Op::Dial(call, number, language.map(str::to_string)));
     }
     fn connect(&mut self, call: CallId, agent: AgentId) {
         self.send(Op::Connect(call, agent));
@@ -146,12 +155,23 @@ impl Telephony for AriLine {
     fn hangup(&mut self, call: CallId) {
         self.send(Op::HangUp(call));
     }
-    fn login(&mut self, agent: AgentId) -> bool {
-        self.send(Op::Login(agent));
+    fn login(&mut self, agent: AgentId, phone: Option<&str>) -> bool {
+        self.send(Op::Login(agent, phone.map(str::to_string)));
         false
     }
     fn logout(&mut self, agent: AgentId) {
         self.send(Op::Logout(agent));
+    }
+    /// Hangs up everything left, removes our bridges, closes the WebSocket
+    /// with a close frame, and ends when that is done.
+    fn close(&mut self) -> sanjeevani_dialer::Closing {
+        self.ops = None;
+        let task = self.task.take();
+        Box::pin(async move {
+            if let Some(task) = task {
+                let _ = task.await;
+            }
+        })
     }
 }
 
@@ -320,7 +340,12 @@ async fn run(settings: AriSettings, mut ops: mpsc::UnboundedReceiver<Op>, report
                 },
                 op = ops.recv() => match op {
                     Some(op) => apply(&mut calls, op),
-                    None => return close(calls, queue, &mut sender, &reports).await,
+                    None => {
+                        close(calls, queue, &mut sender, &reports).await;
+                        // A close frame, so that Asterisk sees a goodbye, not a dropped connection.
+                        let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+                        return;
+                    }
                 },
                 Some((tag, status)) = answers.recv() => calls.response(Instant::now(), tag, status),
                 _ = ping.tick() => {
@@ -367,11 +392,11 @@ impl Drop for AbortOnDrop {
 
 fn apply(calls: &mut Calls, op: Op) {
     match op {
-        Op::Dial(call, number) => calls.dial(call, &number),
+        Op::Dial(call, number, language) => calls.dial(call, &number, language.as_deref()),
         Op::Connect(call, agent) => calls.connect(call, agent),
         Op::Drop(call) => calls.drop_call(call),
         Op::HangUp(call) => calls.hang_up(call),
-        Op::Login(agent) => calls.login(agent),
+        Op::Login(agent, phone) => calls.login(agent, phone.as_deref()),
         Op::Logout(agent) => calls.logout(agent),
         Op::Record(call) => calls.record(call),
         Op::Consult(call, endpoint) => calls.consult(call, &endpoint),

@@ -62,7 +62,7 @@ pub const CONTINUE: Operation = Operation {
 pub const PLAY: Operation = Operation {
     method: Method::Post,
     path: "/channels/{channelId}/play",
-    query: &["media", "playbackId"],
+    query: &["media", "lang", "playbackId"],
 };
 /// A listen, whisper or barge channel for a supervisor.
 pub const SNOOP: Operation = Operation {

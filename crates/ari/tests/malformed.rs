@@ -204,7 +204,7 @@ proptest! {
     fn calls_end_at_most_once_whatever_arrives(steps in prop::collection::vec(step(), 0..60)) {
         let now = Instant::now();
         let mut calls = Calls::new(config());
-        calls.login(AgentId(1));
+        calls.login(AgentId(1), None);
         calls.event(now, events::parse(r#"{"type":"StasisStart","args":["agent","1"],"channel":{"id":"n1-a1","name":"PJSIP/agent1","state":"Up"}}"#).unwrap());
         calls.response(now, Tag::AgentJoin(AgentId(1)), 204);
         let mut dialed: HashSet<u64> = HashSet::new();
@@ -215,7 +215,7 @@ proptest! {
             match step {
                 Step::Dial(n) => {
                     if dialed.insert(n) {
-                        calls.dial(CallId(n), "919999900010");
+                        calls.dial(CallId(n), "919999900010", None);
                     }
                 }
                 Step::Connect(n) => calls.connect(CallId(n), AgentId(1)),

@@ -204,7 +204,7 @@ async fn ours(uas_port: u16, rate: u32, calls: u64) -> Result<RateRun> {
         .collect::<Result<_, _>>()?;
     let started = Instant::now();
     for (i, phone) in phones.iter().enumerate() {
-        line.dial(CallId(i as u64), phone);
+        line.dial(CallId(i as u64), phone, None);
     }
     let (mut completed, mut failed) = (0u64, 0u64);
     let deadline = started + Duration::from_secs(calls / u64::from(rate) * 4 + 30);

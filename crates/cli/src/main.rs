@@ -6,6 +6,7 @@ mod bench_ws;
 mod dial;
 mod import;
 mod serve;
+mod users;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -59,6 +60,11 @@ enum Command {
     Import {
         #[command(subcommand)]
         what: import::What,
+    },
+    /// Accounts.
+    Users {
+        #[command(subcommand)]
+        what: users::Users,
     },
     /// Benchmarks.
     Bench {
@@ -137,6 +143,7 @@ fn main() -> Result<()> {
             runtime()?.block_on(dial::run(args))?
         }
         Command::Bench { which } => bench::run(which)?,
+        Command::Users { what } => runtime()?.block_on(users::run(what))?,
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `sanjeevani serve`: the service with its API, WebSocket and web pages.
 
 use anyhow::{Context, Result};
+use sanjeevani_server::config::TelephonyKind;
 use sanjeevani_server::Config;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,8 +38,13 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
+    let telephony = match config.telephony.kind {
+        TelephonyKind::Simulated => "simulated telephony; demo accounts in the README".to_string(),
+        TelephonyKind::Sip => format!("SIP trunk at {}", config.telephony.trunk),
+        TelephonyKind::Ari => format!("Asterisk ARI at {}", config.telephony.ari_url),
+    };
     let state = sanjeevani_server::prepare(config).await?;
-    eprintln!("Sanjeevani is running: open http://{address}/ (simulated telephony; demo accounts in the README)");
+    eprintln!("Sanjeevani is running: open http://{address}/ ({telephony})");
     sanjeevani_server::run(state, listener, crate::dial::shutdown_signal()).await?;
     Ok(())
 }

@@ -82,7 +82,9 @@ pub trait Transfers: Send {
 /// The boundary to a PBX or trunk. Commands are fire-and-forget; results come
 /// back as [`LineEvent`]s on the channel the adapter was built with.
 pub trait Telephony: Send {
-    fn dial(&mut self, call: CallId, phone: &Phone);
+    /// Calls `phone`; `language` is the one the person's messages are in
+    /// (the information message), if known.
+    fn dial(&mut self, call: CallId, phone: &Phone, language: Option<&str>);
     fn connect(&mut self, call: CallId, agent: AgentId);
     /// Play the information message, then hang up.
     fn drop_call(&mut self, call: CallId);
@@ -90,20 +92,30 @@ pub trait Telephony: Send {
     /// End a connected call from our side (the agent hung up). The runtime
     /// records the end itself; a later `Hangup` for the call is ignored.
     fn hangup(&mut self, call: CallId);
-    /// An agent logs in. Returns `true` if the agent can take calls at once;
-    /// otherwise the adapter reports [`LineEvent::AgentOnLine`] when it can
-    /// (a SIP phone has answered) or [`LineEvent::AgentGone`].
-    fn login(&mut self, _agent: AgentId) -> bool {
+    /// An agent logs in, with their phone (`None`: the adapter's own rule
+    /// from the agent's number). Returns `true` if the agent can take calls
+    /// at once; otherwise the adapter reports [`LineEvent::AgentOnLine`]
+    /// when it can (a SIP phone has answered) or [`LineEvent::AgentGone`].
+    fn login(&mut self, _agent: AgentId, _phone: Option<&str>) -> bool {
         true
     }
     /// An agent logs out: release whatever keeps them on the line.
     fn logout(&mut self, _agent: AgentId) {}
+    /// The dialer is done with the line: whatever the adapter still holds
+    /// (agents' phones, their bridges) is released, and the future ends once
+    /// the adapter has done so, so that a stopping process loses nothing.
+    fn close(&mut self) -> Closing {
+        Box::pin(std::future::ready(()))
+    }
 }
+
+/// What [`Telephony::close`] returns.
+pub type Closing = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 /// A boxed adapter, so a service can choose its telephony at run time.
 impl<T: Telephony + ?Sized> Telephony for Box<T> {
-    fn dial(&mut self, call: CallId, phone: &Phone) {
-        (**self).dial(call, phone)
+    fn dial(&mut self, call: CallId, phone: &Phone, language: Option<&str>) {
+        (**self).dial(call, phone, language)
     }
     fn connect(&mut self, call: CallId, agent: AgentId) {
         (**self).connect(call, agent)
@@ -117,11 +129,14 @@ impl<T: Telephony + ?Sized> Telephony for Box<T> {
     fn hangup(&mut self, call: CallId) {
         (**self).hangup(call)
     }
-    fn login(&mut self, agent: AgentId) -> bool {
-        (**self).login(agent)
+    fn login(&mut self, agent: AgentId, phone: Option<&str>) -> bool {
+        (**self).login(agent, phone)
     }
     fn logout(&mut self, agent: AgentId) {
         (**self).logout(agent)
+    }
+    fn close(&mut self) -> Closing {
+        (**self).close()
     }
 }
 
@@ -186,6 +201,8 @@ pub struct Dialer<T: Telephony> {
     started: tokio::time::Instant,
     hopper: VecDeque<LeasedContact>,
     live: HashMap<CallId, Live>,
+    /// The call each agent talked on last: what they dispose of in wrap-up.
+    last_calls: HashMap<AgentId, CallView>,
     waiting_for_contacts: bool,
     out: Vec<Command>,
     /// The campaign is meant to dial (it is running and not paused).
@@ -229,6 +246,7 @@ impl<T: Telephony> Dialer<T> {
             started: tokio::time::Instant::now(),
             hopper: VecDeque::new(),
             live: HashMap::new(),
+            last_calls: HashMap::new(),
             waiting_for_contacts: false,
             out: Vec::new(),
             start_running: campaign.state == CampaignState::Running,
@@ -274,7 +292,7 @@ impl<T: Telephony> Dialer<T> {
     ) -> Result<(), DialerError> {
         tokio::pin!(shutdown);
         for agent in self.options.agents.clone() {
-            if self.line.login(agent) {
+            if self.line.login(agent, None) {
                 self.feed(Event::AgentReady(agent)).await?;
             } else {
                 self.feed(Event::AgentLogin(agent)).await?;
@@ -362,6 +380,12 @@ impl<T: Telephony> Dialer<T> {
         }
         self.publish();
         self.flush_notices();
+        if tokio::time::timeout(Duration::from_secs(15), self.line.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the telephony adapter did not finish closing in 15 s");
+        }
         Ok(())
     }
 
@@ -375,6 +399,7 @@ impl<T: Telephony> Dialer<T> {
             self.campaign_id,
             &mut self.core,
             &calls,
+            &self.last_calls,
             &self.occupancy,
             now,
             wall_clock_ms(),
@@ -407,8 +432,8 @@ impl<T: Telephony> Dialer<T> {
     async fn on_control(&mut self, control: Control) -> Result<(), DialerError> {
         tracing::debug!(?control, "control");
         match control {
-            Control::AgentLogin(agent) => {
-                if !self.line.login(agent) {
+            Control::AgentLogin { agent, phone } => {
+                if !self.line.login(agent, phone.as_deref()) {
                     self.phones_pending.insert(agent, false);
                 }
                 self.feed(Event::AgentLogin(agent)).await
@@ -529,7 +554,8 @@ impl<T: Telephony> Dialer<T> {
                         connected_at: None,
                     },
                 );
-                self.line.dial(call, &contact.phone);
+                self.line
+                    .dial(call, &contact.phone, contact.language.as_deref());
             }
             Command::Connect { call, agent } => {
                 let now = self.now();
@@ -598,6 +624,9 @@ impl<T: Telephony> Dialer<T> {
             if let Some(connected) = live.connected_at {
                 let talk = self.now().as_millis().saturating_sub(connected.as_millis());
                 self.occupancy.talk_ended(talk);
+            }
+            if let (Some(agent), Some(_)) = (live.agent, live.connected_at) {
+                self.last_calls.insert(agent, live.view(call));
             }
             self.notify(Notice::Ended {
                 campaign: self.campaign_id,

@@ -12,8 +12,12 @@ use std::collections::HashMap;
 /// What agents and supervisors ask a running campaign to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Control {
-    /// The agent logs in, paused.
-    AgentLogin(AgentId),
+    /// The agent logs in, paused, with their phone (`None`: the adapter's
+    /// rule from the agent's number).
+    AgentLogin {
+        agent: AgentId,
+        phone: Option<String>,
+    },
     AgentReady(AgentId),
     AgentPause(AgentId),
     /// Logs out now, or after the current call.
@@ -37,7 +41,7 @@ pub struct AgentView {
     pub state: &'static str,
     /// Seconds in this state.
     pub for_secs: u64,
-    /// The call the agent is reserved for or talking on.
+    /// The call the agent is reserved for, talking on, or wrapping up.
     pub call: Option<CallView>,
 }
 
@@ -178,11 +182,13 @@ impl Occupancy {
     }
 }
 
-/// Builds the view of `core` at `now`; `calls` maps live calls to their records.
+/// Builds the view of `core` at `now`; `calls` maps live calls to their
+/// records, `last_calls` each agent's last call (shown in wrap-up).
 pub(crate) fn view(
     campaign: CampaignId,
     core: &mut Campaign,
     calls: &HashMap<CallId, CallView>,
+    last_calls: &HashMap<sanjeevani_core::AgentId, CallView>,
     occupancy: &Occupancy,
     now: Instant,
     wall: Millis,
@@ -207,6 +213,7 @@ pub(crate) fn view(
                 AgentState::Reserved { call } | AgentState::OnCall { call } => {
                     calls.get(&call).copied()
                 }
+                AgentState::WrapUp => last_calls.get(&a.id).copied(),
                 _ => None,
             },
         })

@@ -110,7 +110,7 @@ impl SimulatedLine {
 }
 
 impl Telephony for SimulatedLine {
-    fn dial(&mut self, call: CallId, _phone: &Phone) {
+    fn dial(&mut self, call: CallId, _phone: &Phone, _language: Option<&str>) {
         let minute = self.started.elapsed().as_secs_f64() / 60.0;
         let setup = Self::seconds(self.callee.setup_time.sample(&mut self.rng));
         let draw: f64 = self.rng.random();

@@ -6,6 +6,7 @@
 
 use crate::config::Config;
 use crate::desk::DeskLink;
+use crate::phones::PhoneUse;
 use parking_lot::Mutex;
 use sanjeevani_ari::calls::AriConfig;
 use sanjeevani_ari::driver::{AriLine, AriSettings};
@@ -186,13 +187,8 @@ impl Centre {
         };
         let stopping = watch::channel(false).0;
         let desk_events = broadcast::channel(256).0;
-        let target = match config.telephony.kind {
-            crate::config::TelephonyKind::Ari => config.telephony.ari_desk_endpoint.clone(),
-            _ => config.telephony.desk_uri.clone(),
-        };
         let desk = Arc::new(DeskLink::start(
             config.desk.clone(),
-            target,
             store.clone(),
             desk_events.clone(),
             stopping.subscribe(),
@@ -220,6 +216,11 @@ impl Centre {
     /// The medical desk of this node.
     pub fn desk(&self) -> &DeskLink {
         &self.desk
+    }
+
+    /// The phone `user`'s calls reach for `purpose` (see [`crate::phones`]).
+    pub fn phone_of(&self, user: &sanjeevani_store::User, purpose: PhoneUse) -> Option<String> {
+        crate::phones::phone_of(&self.config.telephony, user, purpose)
     }
 
     pub fn is_simulated(&self) -> bool {

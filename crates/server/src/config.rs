@@ -75,10 +75,12 @@ pub struct TelephonyConfig {
     pub trunk: SocketAddr,
     /// SIP: a contact's Request-URI; `{number}` is the E.164 number without `+`.
     pub contact_uri: String,
-    /// SIP: an agent's phone; `{agent}` is the agent's user id.
+    /// SIP: an agent's phone, unless their account names one; `{agent}` is
+    /// the agent's user id, `{username}` their login.
     pub agent_uri: String,
-    /// SIP: a medical desk member's phone, called for a warm transfer;
-    /// `{member}` is their user id.
+    /// SIP: a medical desk member's phone, called for a warm transfer,
+    /// unless their account names one; `{member}` is their user id,
+    /// `{username}` their login.
     pub desk_uri: String,
     /// SIP: the information message for abandoned calls, a URI that plays it
     /// and hangs up (empty: the call is ended without one).
@@ -101,10 +103,16 @@ pub struct TelephonyConfig {
     pub ari_app: String,
     /// ARI: a contact's endpoint; `{number}` is the E.164 number without `+`.
     pub ari_contact_endpoint: String,
-    /// ARI: an agent's phone; `{agent}` is the agent's user id.
+    /// ARI: an agent's phone, unless their account names one; `{username}`
+    /// is the agent's login (the kit's endpoints are named after logins),
+    /// `{agent}` their user id.
     pub ari_agent_endpoint: String,
-    /// ARI: a medical desk member's phone; `{member}` is their user id.
+    /// ARI: a medical desk member's phone, unless their account names one;
+    /// `{username}` or `{member}` (user id).
     pub ari_desk_endpoint: String,
+    /// ARI: the phone a supervisor listens, whispers or barges on, unless
+    /// their account names one; `{username}` or `{user}` (user id).
+    pub ari_supervisor_endpoint: String,
     /// ARI: the caller id contacts see.
     pub ari_caller_id: String,
     /// ARI: the information message for abandoned calls (`sound:…`).
@@ -136,6 +144,10 @@ pub struct DemoConfig {
     pub simulated_agents: u32,
     /// Password of the demo accounts.
     pub password: String,
+    /// Seed the demo with SIP or Asterisk telephony too: its made-up numbers
+    /// are then dialled through the real trunk. For test benches only; by
+    /// default the demo exists only with simulated telephony.
+    pub with_real_telephony: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,8 +206,9 @@ impl Default for TelephonyConfig {
             ari_password: String::new(),
             ari_app: "sanjeevani".into(),
             ari_contact_endpoint: "PJSIP/{number}@trunk".into(),
-            ari_agent_endpoint: "PJSIP/agent{agent}".into(),
-            ari_desk_endpoint: "PJSIP/desk{member}".into(),
+            ari_agent_endpoint: "PJSIP/{username}".into(),
+            ari_desk_endpoint: "PJSIP/{username}".into(),
+            ari_supervisor_endpoint: "PJSIP/{username}".into(),
             ari_caller_id: String::new(),
             ari_message: "sound:sanjeevani-abandoned".into(),
             ari_amd_context: String::new(),
@@ -212,6 +225,7 @@ impl Default for DemoConfig {
             contacts: 3000,
             simulated_agents: 6,
             password: "demo".into(),
+            with_real_telephony: false,
         }
     }
 }

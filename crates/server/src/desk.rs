@@ -107,8 +107,6 @@ pub struct DeskLink {
     routes: Arc<Mutex<Routes>>,
     transfer_events: mpsc::UnboundedSender<TransferEvent>,
     members: Mutex<HashMap<i64, Vec<String>>>,
-    /// Where to call a member: `{member}` is their user id.
-    target: String,
 }
 
 impl DeskLink {
@@ -116,7 +114,6 @@ impl DeskLink {
     /// end when `stopping` turns true.
     pub fn start(
         config: DeskConfig,
-        target: String,
         store: Arc<dyn Store>,
         desk_events: broadcast::Sender<DeskEvent>,
         stopping: watch::Receiver<bool>,
@@ -151,7 +148,6 @@ impl DeskLink {
             routes,
             transfer_events: transfer_tx,
             members: Mutex::default(),
-            target,
         }
     }
 
@@ -286,9 +282,9 @@ impl DeskLink {
         }
     }
 
-    pub async fn member_in(&self, member: i64, languages: Vec<String>) {
+    /// The member joins the desk; their phone is `target`.
+    pub async fn member_in(&self, member: i64, target: String, languages: Vec<String>) {
         self.members.lock().insert(member, languages.clone());
-        let target = self.target.replace("{member}", &member.to_string());
         self.send(DeskRequest::MemberIn(DeskMember {
             id: MemberId(member as u64),
             target,

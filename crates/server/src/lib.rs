@@ -9,6 +9,7 @@
 //! [`run`] takes a bound listener and a shutdown future, like mini-redis: the
 //! binary passes a signal, tests pass a channel.
 
+pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod centre;
@@ -16,6 +17,7 @@ pub mod config;
 pub mod demo;
 pub mod desk;
 pub mod error;
+pub mod phones;
 pub mod questionnaire;
 mod web;
 mod ws;
@@ -95,9 +97,19 @@ fn metrics_handle() -> PrometheusHandle {
 pub async fn prepare(config: Config) -> Result<AppState, ServeError> {
     let database = (!config.database.is_empty()).then_some(config.database.as_str());
     let store = sanjeevani_store::open(database, &config.data_dir).await?;
-    if demo::seed(&*store, &config.demo, now_ms()).await? {
+    // Made-up people are never dialled through a real trunk, and real
+    // telephony never starts with the demo's well-known passwords.
+    let simulated = config.telephony.kind == config::TelephonyKind::Simulated;
+    if (simulated || config.demo.with_real_telephony)
+        && demo::seed(&*store, &config.demo, now_ms()).await?
+    {
         tracing::info!(
             "seeded the demo centre: accounts admin, supervisor, agent1-3 and doctor, a demo list and campaign"
+        );
+    }
+    if store.users().await?.is_empty() {
+        tracing::warn!(
+            "no accounts yet: create the first administrator with `sanjeevani users add --username NAME --role admin`"
         );
     }
     let centre = Centre::new(store.clone(), config.clone())?;

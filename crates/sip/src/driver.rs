@@ -49,7 +49,7 @@ enum Op {
     Connect(CallId, AgentId),
     Drop(CallId),
     HangUp(CallId),
-    Login(AgentId),
+    Login(AgentId, Option<String>),
     Logout(AgentId),
     Consult(CallId, String),
     CompleteTransfer(CallId),
@@ -176,11 +176,7 @@ impl SipLine {
 
     /// Stops the adapter after hanging up every leg.
     pub async fn close(mut self) {
-        let task = self.task.take();
-        drop(self);
-        if let Some(task) = task {
-            let _ = task.await;
-        }
+        Telephony::close(&mut self).await
     }
 
     fn send(&self, op: Op) {
@@ -190,7 +186,7 @@ impl SipLine {
 }
 
 impl Telephony for SipLine {
-    fn dial(&mut self, call: CallId, phone: &Phone) {
+    fn dial(&mut self, call: CallId, phone: &Phone, _language: Option<&str>) {
         let number = phone.as_str().trim_start_matches('+').to_string();
         self.send(Op::Dial(call, number));
     }
@@ -211,13 +207,25 @@ impl Telephony for SipLine {
         self.send(Op::HangUp(call));
     }
 
-    fn login(&mut self, agent: AgentId) -> bool {
-        self.send(Op::Login(agent));
+    fn login(&mut self, agent: AgentId, phone: Option<&str>) -> bool {
+        self.send(Op::Login(agent, phone.map(str::to_string)));
         false
     }
 
     fn logout(&mut self, agent: AgentId) {
         self.send(Op::Logout(agent));
+    }
+
+    /// Hangs up every leg and ends when the adapter has stopped.
+    fn close(&mut self) -> sanjeevani_dialer::Closing {
+        // Dropping the only sender of operations stops the driver.
+        self.ops = mpsc::unbounded_channel().0;
+        let task = self.task.take();
+        Box::pin(async move {
+            if let Some(task) = task {
+                let _ = task.await;
+            }
+        })
     }
 }
 
@@ -299,7 +307,7 @@ impl Driver {
                     self.line.hang_up(now, call);
                 }
             }
-            Op::Login(agent) => self.line.login(now, agent),
+            Op::Login(agent, phone) => self.line.login(now, agent, phone.as_deref()),
             Op::Logout(agent) => self.line.logout(now, agent),
             Op::Consult(call, uri) => self.line.consult(now, call, &uri),
             Op::CompleteTransfer(call) => self.line.complete_transfer(now, call),

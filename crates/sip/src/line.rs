@@ -219,8 +219,9 @@ impl Line {
         self.process(now);
     }
 
-    /// Calls an agent's phone; [`LineEvent::AgentOnLine`] follows when it answers.
-    pub fn login(&mut self, now: Instant, agent: AgentId) {
+    /// Calls an agent's phone (`phone`, else `agent_uri` for the agent's
+    /// number); [`LineEvent::AgentOnLine`] follows when it answers.
+    pub fn login(&mut self, now: Instant, agent: AgentId, phone: Option<&str>) {
         self.leaving.remove(&agent);
         if let Some(phone) = self.phones.get(&agent) {
             // Logged in again: the phone is on the line already (or will say so).
@@ -229,10 +230,13 @@ impl Line {
             }
             return;
         }
-        let uri = self
-            .config
-            .agent_uri
-            .replace("{agent}", &agent.0.to_string());
+        let uri = match phone {
+            Some(phone) => phone.to_string(),
+            None => self
+                .config
+                .agent_uri
+                .replace("{agent}", &agent.0.to_string()),
+        };
         let next_hop = self
             .config
             .agent_proxy

@@ -42,6 +42,9 @@ pub struct User {
     pub display_name: String,
     pub role: Role,
     pub disabled: bool,
+    /// The phone their calls reach; `None`: the telephony's rule from the
+    /// username.
+    pub phone: Option<String>,
 }
 
 /// An account to create; the password arrives hashed (argon2 PHC string).
@@ -192,6 +195,7 @@ pub trait Desk: Send + Sync {
     async fn user_for_login(&self, username: &str) -> Result<Option<(User, String)>>;
     async fn users(&self) -> Result<Vec<User>>;
     async fn set_user_disabled(&self, id: i64, disabled: bool) -> Result<()>;
+    async fn set_user_phone(&self, id: i64, phone: Option<&str>) -> Result<()>;
 
     async fn create_session(
         &self,
@@ -270,6 +274,7 @@ macro_rules! desk_store {
                     display_name: row.try_get("display_name")?,
                     role: Role::parse(&role).ok_or_else(|| corrupt(format!("role {role:?}")))?,
                     disabled: row.try_get("disabled")?,
+                    phone: row.try_get("phone")?,
                 })
             }
 
@@ -306,7 +311,7 @@ macro_rules! desk_store {
                 })
             }
 
-            const USER_COLUMNS: &str = "id, username, display_name, role, disabled";
+            const USER_COLUMNS: &str = "id, username, display_name, role, disabled, phone";
             const TICKET_COLUMNS: &str = "id, contact_id, campaign_id, attempt_id, urgency, reason, answers, raised_by,
                 assigned_to, created_ms, resolved_ms, resolution, resolved_by, notes, transfer, fallback, live_to,
                 follow_node, callback_tries";
@@ -351,6 +356,15 @@ macro_rules! desk_store {
                         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&self.pool).await?;
                     }
                     Ok(())
+                }
+
+                async fn set_user_phone(&self, id: i64, phone: Option<&str>) -> Result<()> {
+                    let done = sqlx::query("UPDATE users SET phone = $2 WHERE id = $1")
+                        .bind(id)
+                        .bind(phone)
+                        .execute(&self.pool)
+                        .await?;
+                    found(done.rows_affected(), "user", id)
                 }
 
                 async fn create_session(&self, token_hash: &str, user: i64, now: Millis, expires: Millis) -> Result<()> {

@@ -43,7 +43,7 @@ fn line_events(calls: &mut Calls) -> Vec<LineEvent> {
 
 /// An agent whose phone is in its bridge.
 fn agent_on_line(calls: &mut Calls, now: Instant, agent: AgentId) {
-    calls.login(agent);
+    calls.login(agent, None);
     let sent = requests(calls);
     assert_eq!(
         sent[0].1,
@@ -74,7 +74,7 @@ fn an_answered_contact_joins_the_agents_bridge_with_one_request() {
     let mut calls = Calls::new(config());
     let (agent, call) = (AgentId(7), CallId(42));
     agent_on_line(&mut calls, t0, agent);
-    calls.dial(call, "919999900010");
+    calls.dial(call, "919999900010", None);
     let sent = requests(&mut calls);
     assert_eq!(sent[0].0, Tag::Originate(call));
     assert!(sent[0].1.starts_with(
@@ -156,7 +156,7 @@ fn the_outcome_of_a_failed_originate_comes_from_channel_destroyed() {
     ] {
         let mut calls = Calls::new(config());
         let call = CallId(5);
-        calls.dial(call, "919999900011");
+        calls.dial(call, "919999900011", None);
         requests(&mut calls);
         // Failure: ChannelHangupRequest{cause}, the final Dial, ChannelDestroyed; no StasisStart.
         feed(
@@ -196,7 +196,7 @@ fn a_dropped_call_hears_the_message_then_is_hung_up() {
     let t0 = Instant::now();
     let mut calls = Calls::new(config());
     let call = CallId(9);
-    calls.dial(call, "919999900012");
+    calls.dial(call, "919999900012", None);
     requests(&mut calls);
     stasis_start(&mut calls, t0, "n1-c9", &["contact", "9"]);
     line_events(&mut calls);
@@ -229,13 +229,13 @@ fn a_dropped_call_hears_the_message_then_is_hung_up() {
 fn refused_requests_end_what_they_were_for() {
     let t0 = Instant::now();
     let mut calls = Calls::new(config());
-    calls.dial(CallId(1), "919999900013");
+    calls.dial(CallId(1), "919999900013", None);
     calls.response(t0, Tag::Originate(CallId(1)), 400);
     assert_eq!(
         line_events(&mut calls),
         [LineEvent::Failed(CallId(1), FailCause::Invalid)]
     );
-    calls.dial(CallId(2), "919999900014");
+    calls.dial(CallId(2), "919999900014", None);
     calls.response(t0, Tag::Originate(CallId(2)), 500);
     assert_eq!(
         line_events(&mut calls),
@@ -243,7 +243,7 @@ fn refused_requests_end_what_they_were_for() {
     );
     // A contact answered while the agent's phone is gone is ended, not connected to nobody.
     requests(&mut calls);
-    calls.dial(CallId(3), "919999900015");
+    calls.dial(CallId(3), "919999900015", None);
     stasis_start(&mut calls, t0, "n1-c3", &["contact", "3"]);
     line_events(&mut calls);
     calls.connect(CallId(3), AgentId(8));
@@ -259,7 +259,7 @@ fn after_a_reconnect_vanished_calls_are_closed_and_live_ones_go_on() {
     let agent = AgentId(7);
     agent_on_line(&mut calls, t0, agent);
     for call in [1, 2, 3] {
-        calls.dial(CallId(call), "919999900016");
+        calls.dial(CallId(call), "919999900016", None);
     }
     stasis_start(&mut calls, t0, "n1-c2", &["contact", "2"]);
     calls.connect(CallId(2), agent);
@@ -313,7 +313,7 @@ fn paths(sent: Vec<(Tag, String)>) -> Vec<String> {
 fn connected(config: AriConfig, t0: Instant) -> Calls {
     let mut calls = Calls::new(config);
     agent_on_line(&mut calls, t0, AgentId(7));
-    calls.dial(CallId(42), "919999900010");
+    calls.dial(CallId(42), "919999900010", None);
     stasis_start(&mut calls, t0, "n1-c42", &["contact", "42"]);
     calls.connect(CallId(42), AgentId(7));
     calls.response(t0, Tag::Join(CallId(42)), 204);
@@ -340,7 +340,7 @@ fn answering_machine_detection_runs_in_the_dialplan_and_a_machine_fails_the_call
     ] {
         let mut calls = Calls::new(amd.clone());
         let call = CallId(5);
-        calls.dial(call, "919999900010");
+        calls.dial(call, "919999900010", None);
         requests(&mut calls);
         stasis_start(&mut calls, t0, "n1-c5", &["contact", "5"]);
         assert_eq!(
@@ -380,7 +380,7 @@ fn answering_machine_detection_runs_in_the_dialplan_and_a_machine_fails_the_call
     }
     // Hung up during detection: a failure with the channel's cause.
     let mut calls = Calls::new(amd.clone());
-    calls.dial(CallId(6), "919999900010");
+    calls.dial(CallId(6), "919999900010", None);
     stasis_start(&mut calls, t0, "n1-c6", &["contact", "6"]);
     destroyed(&mut calls, t0, "n1-c6", 16);
     assert_eq!(
@@ -389,7 +389,7 @@ fn answering_machine_detection_runs_in_the_dialplan_and_a_machine_fails_the_call
     );
     // Detection refused by Asterisk: the person is not lost.
     let mut calls = Calls::new(amd);
-    calls.dial(CallId(7), "919999900010");
+    calls.dial(CallId(7), "919999900010", None);
     stasis_start(&mut calls, t0, "n1-c7", &["contact", "7"]);
     calls.response(t0, Tag::Detect(CallId(7)), 404);
     assert_eq!(line_events(&mut calls), [LineEvent::Answered(CallId(7))]);
@@ -604,7 +604,7 @@ fn every_connected_call_is_recorded_until_it_ends() {
         ..config()
     });
     agent_on_line(&mut calls, t0, AgentId(7));
-    calls.dial(CallId(42), "919999900010");
+    calls.dial(CallId(42), "919999900010", None);
     stasis_start(&mut calls, t0, "n1-c42", &["contact", "42"]);
     calls.connect(CallId(42), AgentId(7));
     requests(&mut calls);

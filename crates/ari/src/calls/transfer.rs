@@ -109,7 +109,7 @@ impl Calls {
             return self.fail_transfer(call, true);
         }
         self.consults.remove(&call);
-        self.contacts.remove(&call);
+        self.forget(call);
         self.stop_recording(call);
         self.handed.insert(call, attempt);
         let handed = self.handed_bridge(call);

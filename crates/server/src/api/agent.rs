@@ -4,6 +4,7 @@
 use super::Json;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::phones::PhoneUse;
 use crate::AppState;
 use axum::extract::State;
 use sanjeevani_core::AgentId;
@@ -127,7 +128,11 @@ pub async fn login(
         }
         _ => {}
     }
-    send(&state, campaign, Control::AgentLogin(agent_id(&caller))).await?;
+    let login = Control::AgentLogin {
+        agent: agent_id(&caller),
+        phone: state.centre.phone_of(&caller.user, PhoneUse::Agent),
+    };
+    send(&state, campaign, login).await?;
     state.centre.set_agent_campaign(caller.id(), Some(campaign));
     Ok(Json(status_of(&state, caller.id())))
 }

@@ -6,6 +6,7 @@ use crate::auth::Caller;
 use crate::centre::DeskEvent;
 use crate::desk::Presence;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::phones::PhoneUse;
 use crate::{now_ms, AppState};
 use axum::extract::State;
 use sanjeevani_store::{ContactId, Resolution, Role, Ticket, Urgency};
@@ -368,10 +369,15 @@ pub async fn desk_in(
             "languages: {bad:?} is not a language code such as hi or en"
         )));
     }
+    // Simulated telephony has no phones: its desk member answers by itself.
+    let phone = state
+        .centre
+        .phone_of(&caller.user, PhoneUse::Desk)
+        .unwrap_or_default();
     state
         .centre
         .desk()
-        .member_in(caller.id(), request.languages)
+        .member_in(caller.id(), phone, request.languages)
         .await;
     Ok(Json(state.centre.desk().members()))
 }

@@ -79,7 +79,7 @@ impl From<QueryRejection> for crate::error::ApiError {
         calls::complete_transfer, calls::cancel_transfer,
         desk::contact, desk::tickets, desk::assign, desk::resolve, desk::callback, desk::alerts,
         desk::members, desk::desk_in, desk::desk_out, desk::desk_done,
-        people::users, people::create_user, people::disable_user, people::audit,
+        people::users, people::create_user, people::disable_user, people::set_phone, people::audit,
         people::daily_report,
     ),
     components(schemas(ErrorBody)),
@@ -200,6 +200,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/alerts", get(desk::alerts))
         .route("/api/users", get(people::users).post(people::create_user))
         .route("/api/users/{id}/disable", post(people::disable_user))
+        .route("/api/users/{id}/phone", post(people::set_phone))
         .route("/api/audit", get(people::audit))
         .route("/api/reports/daily", get(people::daily_report))
 }

@@ -1,8 +1,9 @@
 //! Users and roles, the audit log, and the daily report (JSON or CSV).
 
 use super::{Json, Path, Query};
+use crate::accounts::{self, AccountError, AccountRequest};
 use crate::api::session::UserView;
-use crate::auth::{hash_password, Caller};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::{now_ms, AppState};
 use axum::extract::State;
@@ -10,7 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, TimeZone};
 use sanjeevani_contacts::AttemptOutcome;
-use sanjeevani_store::{Attempt, NewUser, Role};
+use sanjeevani_store::{Attempt, Role};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -44,6 +45,27 @@ pub struct CreateUser {
     pub role: String,
     /// At least 8 characters.
     pub password: String,
+    /// The phone their calls reach: an Asterisk endpoint (`PJSIP/agent7`)
+    /// or a SIP URI; absent: the telephony's rule from the username.
+    pub phone: Option<String>,
+}
+
+/// An account's phone.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPhone {
+    /// An Asterisk endpoint (`PJSIP/agent7`) or a SIP URI; `null`: the
+    /// telephony's rule from the username.
+    pub phone: Option<String>,
+}
+
+fn checked_phone(phone: Option<String>) -> ApiResult<Option<String>> {
+    match phone {
+        Some(phone) => crate::phones::check_phone(&phone)
+            .map(|()| Some(phone))
+            .map_err(|why| ApiError::invalid(format!("phone: {why}"))),
+        None => Ok(None),
+    }
 }
 
 #[utoipa::path(post, path = "/api/users", tag = "users", request_body = CreateUser,
@@ -56,57 +78,19 @@ pub async fn create_user(
     Json(request): Json<CreateUser>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
     caller.require(&[Role::Admin], "manage users")?;
-    let username_ok = (3..=40).contains(&request.username.len())
-        && request
-            .username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-    if !username_ok {
-        return Err(ApiError::invalid(
-            "username: 3 to 40 letters, digits, '.', '_' or '-'",
-        ));
-    }
-    let role = Role::parse(&request.role).ok_or_else(|| {
-        ApiError::invalid(format!(
-            "role: {:?} is not admin, supervisor, agent or medical",
-            request.role
-        ))
-    })?;
-    if request.password.chars().count() < 8 {
-        return Err(ApiError::invalid("password: at least 8 characters"));
-    }
-    if request.display_name.trim().is_empty() || request.display_name.len() > 100 {
-        return Err(ApiError::invalid("display_name: 1 to 100 characters"));
-    }
-    let password = request.password;
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| ApiError::unavailable(e.to_string()))?;
-    let new = NewUser {
+    let request = AccountRequest {
         username: request.username,
-        display_name: request.display_name.trim().to_string(),
-        role,
-        password_hash,
+        display_name: request.display_name,
+        role: request.role,
+        password: request.password,
+        phone: request.phone,
     };
-    let now = now_ms();
-    let id = state.store.create_user(&new, now).await?;
-    state
-        .store
-        .audit(
-            &caller.user,
-            "user_create",
-            &format!("user/{id}"),
-            &format!("{} as {}", new.username, role.name()),
-            now,
-        )
-        .await?;
-    let user = state
-        .store
-        .users()
-        .await?
-        .into_iter()
-        .find(|u| u.id == id)
-        .ok_or_else(|| ApiError::not_found("user"))?;
+    let user = accounts::create(&*state.store, request, Some(&caller.user))
+        .await
+        .map_err(|e| match e {
+            AccountError::Invalid(why) => ApiError::invalid(why),
+            AccountError::Store(e) => e.into(),
+        })?;
     Ok((StatusCode::CREATED, Json(UserView::from(&user))))
 }
 
@@ -135,6 +119,39 @@ pub async fn disable_user(
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/users/{id}/phone", tag = "users", params(("id" = i64, Path)), request_body = SetPhone,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_phone(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(request): Json<SetPhone>,
+) -> ApiResult<Json<UserView>> {
+    caller.require(&[Role::Admin], "manage users")?;
+    let phone = checked_phone(request.phone)?;
+    state.store.set_user_phone(id, phone.as_deref()).await?;
+    state
+        .store
+        .audit(
+            &caller.user,
+            "user_phone",
+            &format!("user/{id}"),
+            phone.as_deref().unwrap_or("the telephony's rule"),
+            now_ms(),
+        )
+        .await?;
+    let user = state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .find(|u| u.id == id)
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    Ok(Json(UserView::from(&user)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

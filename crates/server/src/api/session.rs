@@ -29,6 +29,9 @@ pub struct UserView {
     /// admin, supervisor, agent or medical.
     pub role: String,
     pub disabled: bool,
+    /// The phone their calls reach; absent: the telephony's rule from the
+    /// username.
+    pub phone: Option<String>,
 }
 
 impl From<&sanjeevani_store::User> for UserView {
@@ -39,6 +42,7 @@ impl From<&sanjeevani_store::User> for UserView {
             display_name: u.display_name.clone(),
             role: u.role.name().into(),
             disabled: u.disabled,
+            phone: u.phone.clone(),
         }
     }
 }
