@@ -51,7 +51,7 @@ pub struct Peer {
 }
 
 impl Peer {
-    fn spawn(mut command: Command, port: u16, log: PathBuf) -> Peer {
+    pub fn spawn(mut command: Command, port: u16, log: PathBuf) -> Peer {
         let out = std::fs::File::create(&log).expect("log file");
         command
             .stdin(Stdio::null())
@@ -95,10 +95,15 @@ impl Peer {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The directory the peer runs in (its log and traces).
+    pub fn dir(&self) -> &Path {
+        self.log.parent().expect("in a directory")
+    }
+
     /// Every file the peer wrote (its log, sipp's error and message traces),
     /// for failure messages.
     pub fn traces(&self) -> String {
-        let dir = self.log.parent().expect("in a directory");
+        let dir = self.dir();
         let mut out = String::new();
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
