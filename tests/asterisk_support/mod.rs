@@ -343,21 +343,9 @@ impl Asterisk {
         all[all.len().saturating_sub(lines)..].join("\n")
     }
 
-    /// Recordings Asterisk has stored, by file name, with their length.
-    pub fn recordings(&self) -> Vec<(String, Duration)> {
-        let dir = self.dir.join("spool/recording");
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let bytes = std::fs::metadata(entry.path())
-                .map(|m| m.len())
-                .unwrap_or(0);
-            // 8 kHz, 16-bit mono WAV after its 44-byte header.
-            let length = Duration::from_secs_f64(bytes.saturating_sub(44) as f64 / 16_000.0);
-            found.push((name, length));
-        }
-        found.sort();
-        found
+    /// Where Asterisk stores recordings.
+    pub fn recording_dir(&self) -> PathBuf {
+        self.dir.join("spool/recording")
     }
 }
 
@@ -775,4 +763,33 @@ pub fn sipp_calls(peer: &Peer) -> Vec<(String, Vec<String>)> {
         .into_iter()
         .map(|(_, user, seen)| (user, seen))
         .collect()
+}
+
+/// How long a generated sound lasts (8 kHz 16-bit mono WAV): the
+/// information message is `abandoned-en` or `abandoned-hi`.
+pub fn sound_length(name: &str) -> Duration {
+    wav_length(&sounds().join(format!("{name}.wav")))
+}
+
+/// The length of a 16-bit mono 8 kHz WAV file, from its size.
+pub fn wav_length(path: &Path) -> Duration {
+    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    Duration::from_secs_f64(bytes.saturating_sub(44) as f64 / 16_000.0)
+}
+
+/// The loudness (RMS, dB) of `path` between `low` and `high` Hz, as sox
+/// measures it: which of the tones (callee 300 Hz, phone 500 Hz, music
+/// 440 Hz) a recording holds.
+pub fn band_level(path: &Path, low: u32, high: u32) -> f64 {
+    let output = Command::new("sox")
+        .arg(path)
+        .args(["-n", "sinc", &format!("{low}-{high}"), "stats"])
+        .output()
+        .expect("sox runs");
+    let text = String::from_utf8_lossy(&output.stderr);
+    text.lines()
+        .find(|l| l.starts_with("RMS lev dB"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NEG_INFINITY)
 }

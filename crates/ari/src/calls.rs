@@ -12,8 +12,8 @@
 //!   `{prefix}-p{call}`), then is hung up when the playback finishes.
 //! - With answering-machine detection, an answered contact is sent to the
 //!   dialplan (`continue`) and comes back into Stasis with
-//!   `amd,{AMDSTATUS},{AMDCAUSE}`: a machine ends the call as
-//!   [`FailCause::Machine`], anything else is the answer.
+//!   `amd,{AMDSTATUS},{AMDCAUSE}`: a machine's greeting ends the call as
+//!   [`FailCause::Machine`]; anything else, silence included, is the answer.
 //! - Warm transfer ([`transfer`]), supervisors' listen/whisper/barge
 //!   ([`supervise`]) and call recording (of the agent's bridge, stopped when
 //!   the call ends).
@@ -629,8 +629,12 @@ impl Calls {
                     return;
                 }
                 let status = args.get(1).map(String::as_str).unwrap_or("");
-                tracing::debug!(call = call.0, status, "answering-machine detection");
-                if status == "MACHINE" {
+                let cause = args.get(2).map(String::as_str).unwrap_or("");
+                tracing::debug!(call = call.0, status, cause, "answering-machine detection");
+                // A machine is a greeting's talk (LONGGREETING, MAXWORDS…);
+                // silence may be a person who cannot speak, who must reach
+                // an agent rather than be hung up on.
+                if status == "MACHINE" && !cause.starts_with("INITIALSILENCE") {
                     self.hang_up(call);
                     self.events
                         .push_back(LineEvent::Failed(call, FailCause::Machine));

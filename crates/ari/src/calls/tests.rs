@@ -333,10 +333,18 @@ fn answering_machine_detection_runs_in_the_dialplan_and_a_machine_fails_the_call
         amd_context: Some("dialer-amd".into()),
         ..config()
     };
-    for (status, expected) in [
-        ("MACHINE", Some(FailCause::Machine)),
-        ("HUMAN", None),
-        ("NOTSURE", None),
+    // Silence is not a machine: a person too breathless to speak is put
+    // through to an agent, not hung up on.
+    for (status, cause, expected) in [
+        (
+            "MACHINE",
+            "LONGGREETING-1500-1500",
+            Some(FailCause::Machine),
+        ),
+        ("MACHINE", "MAXWORDS-4-3", Some(FailCause::Machine)),
+        ("MACHINE", "INITIALSILENCE-2500-2500", None),
+        ("HUMAN", "HUMAN-800-800", None),
+        ("NOTSURE", "TOOLONG-4000", None),
     ] {
         let mut calls = Calls::new(amd.clone());
         let call = CallId(5);
@@ -361,12 +369,7 @@ fn answering_machine_detection_runs_in_the_dialplan_and_a_machine_fails_the_call
                 channel("n1-c5", "Up")
             ),
         );
-        stasis_start(
-            &mut calls,
-            t0,
-            "n1-c5",
-            &["amd", status, "INITIALSILENCE-2500-2500"],
-        );
+        stasis_start(&mut calls, t0, "n1-c5", &["amd", status, cause]);
         match expected {
             Some(cause) => {
                 assert_eq!(line_events(&mut calls), [LineEvent::Failed(call, cause)]);
