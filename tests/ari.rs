@@ -18,7 +18,7 @@ use sanjeevani_core::desk::{
 };
 use sanjeevani_core::{AgentId, CallId};
 use sanjeevani_dialer::desk::{run_desk, DeskMember, DeskRequest};
-use sanjeevani_dialer::{LineEvent, Telephony, TransferEvent, Transfers};
+use sanjeevani_dialer::{LineEvent, LineProblem, LineStatus, Telephony, TransferEvent, Transfers};
 use sip_support::{numbers, Desk, Test};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -76,17 +76,21 @@ async fn contacts_reach_agents_in_their_bridges_and_failures_keep_their_cause() 
         ]
     );
     let requests = server.requests();
-    let agent: Vec<&String> = requests.iter().take(4).collect();
-    assert_eq!(agent[0], "GET /applications/sanjeevani");
+    let agent: Vec<&String> = requests.iter().take(6).collect();
+    // On connecting: when Asterisk started (a restart loses every channel),
+    // what the app still holds, and whether Asterisk runs the modules needed.
+    assert_eq!(agent[0], "GET /asterisk/info only=status");
+    assert_eq!(agent[1], "GET /applications/sanjeevani");
+    assert_eq!(agent[2], "GET /asterisk/modules");
     assert!(
-        agent[1].starts_with("POST /channels app=sanjeevani&appArgs=agent,1&"),
+        agent[3].starts_with("POST /channels app=sanjeevani&appArgs=agent,1&"),
         "{agent:?}"
     );
     assert_eq!(
-        agent[2],
+        agent[4],
         "POST /bridges bridgeId=n1-b1&name=n1-b1&type=mixing"
     );
-    assert_eq!(agent[3], "POST /bridges/n1-b1/addChannel channel=n1-a1");
+    assert_eq!(agent[5], "POST /bridges/n1-b1/addChannel channel=n1-a1");
     // The answered contact: originate with our id, one addChannel, our hang-up.
     let contact: Vec<&String> = requests.iter().filter(|r| r.contains("n1-c")).collect();
     let answered = contact[0]
@@ -357,24 +361,24 @@ async fn a_warm_transfer_holds_the_contact_consults_the_desk_and_hands_over() {
     assert_eq!(
         server.requests()[before..],
         [
-            "POST /bridges bridgeId=n1-h1&name=n1-h1&type=holding",
-            "POST /bridges/n1-h1/addChannel channel=n1-c1",
-            "POST /bridges/n1-h1/moh mohClass=default",
+            "POST /bridges bridgeId=n1-h1-1&name=n1-h1-1&type=holding",
+            "POST /bridges/n1-h1-1/addChannel channel=n1-c1",
+            "POST /bridges/n1-h1-1/moh mohClass=default",
             "POST /channels app=sanjeevani&appArgs=consult,1&callerId=District Health <1075>&channelId=n1-d1-1&endpoint=PJSIP/017@desk&timeout=20",
-            "DELETE /bridges/n1-h1/moh",
-            "DELETE /bridges/n1-h1",
             "POST /bridges/n1-b1/addChannel channel=n1-c1",
+            "DELETE /bridges/n1-h1-1/moh",
+            "DELETE /bridges/n1-h1-1",
         ]
     );
-    assert!(server.on_hold().is_empty() && server.members("n1-h1").is_none());
+    assert!(server.on_hold().is_empty() && server.members("n1-h1-1").is_none());
 
     // The doctor answers: agent and doctor talk while the contact hears music.
     let before = server.requests().len();
     line.transfer_handle().consult(call, "PJSIP/doctor@desk");
     assert_eq!(next(&mut transfers).await, TransferEvent::Consulting(call));
     assert_eq!(server.members("n1-b1"), strings(&["n1-a1", "n1-d1-2"]));
-    assert_eq!(server.members("n1-h1"), strings(&["n1-c1"]));
-    assert_eq!(server.on_hold(), ["n1-h1"]);
+    assert_eq!(server.members("n1-h1-2"), strings(&["n1-c1"]));
+    assert_eq!(server.on_hold(), ["n1-h1-2"]);
 
     // Complete: contact and doctor together, the agent free at once.
     line.transfer_handle().complete_transfer(call);
@@ -385,20 +389,20 @@ async fn a_warm_transfer_holds_the_contact_consults_the_desk_and_hands_over() {
     })
     .await;
     assert_eq!(server.members("n1-b1"), strings(&["n1-a1"]));
-    assert!(server.on_hold().is_empty() && server.members("n1-h1").is_none());
+    assert!(server.on_hold().is_empty() && server.members("n1-h1-2").is_none());
     assert_eq!(
         server.requests()[before..],
         [
-            "POST /bridges bridgeId=n1-h1&name=n1-h1&type=holding",
-            "POST /bridges/n1-h1/addChannel channel=n1-c1",
-            "POST /bridges/n1-h1/moh mohClass=default",
+            "POST /bridges bridgeId=n1-h1-2&name=n1-h1-2&type=holding",
+            "POST /bridges/n1-h1-2/addChannel channel=n1-c1",
+            "POST /bridges/n1-h1-2/moh mohClass=default",
             "POST /channels app=sanjeevani&appArgs=consult,1&callerId=District Health <1075>&channelId=n1-d1-2&endpoint=PJSIP/doctor@desk&timeout=20",
             "POST /bridges/n1-b1/addChannel channel=n1-d1-2",
             "POST /bridges bridgeId=n1-x1&name=n1-x1&type=mixing",
             "POST /bridges/n1-x1/addChannel channel=n1-d1-2",
-            "DELETE /bridges/n1-h1/moh",
+            "DELETE /bridges/n1-h1-2/moh",
             "POST /bridges/n1-x1/addChannel channel=n1-c1",
-            "DELETE /bridges/n1-h1",
+            "DELETE /bridges/n1-h1-2",
         ]
     );
 
@@ -469,7 +473,10 @@ async fn a_wrong_password_is_refused_and_pauses_dialing() {
     settings.password = "wrong".into();
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let _line = AriLine::start(settings, events_tx);
-    assert_eq!(next(&mut events).await, LineEvent::Trunk { up: false });
+    assert_eq!(
+        next(&mut events).await,
+        LineEvent::Line(LineStatus::Down(LineProblem::Unauthorized))
+    );
     assert!(
         server.requests().is_empty(),
         "refused before any resource was reached"
@@ -604,7 +611,7 @@ async fn an_escalation_rings_the_desk_in_turn_and_hands_the_caller_over_live() {
         server.members("n1-b1") == strings(&["n1-a1", "n1-d1-2"])
     })
     .await;
-    assert_eq!(server.on_hold(), ["n1-h1"]);
+    assert_eq!(server.on_hold(), ["n1-h1-2"]);
     requests.send(DeskRequest::Complete(id)).await.unwrap();
     let seen = commands_until(&mut commands, |c| matches!(c, DeskCommand::Ended { .. })).await;
     assert_eq!(

@@ -56,6 +56,19 @@ fn number(last: &str) -> String {
     format!("+91 99999 00{last}")
 }
 
+/// `n` numbers the network answers and talks on: none ends in the digits of
+/// another behaviour (`uas_network.xml`).
+fn answering_numbers(n: usize) -> Vec<String> {
+    const OTHERS: [&str; 10] = [
+        "486", "404", "503", "480", "019", "183", "077", "066", "055", "044",
+    ];
+    (10_000..)
+        .map(|i| format!("+91 99998 {i:05}"))
+        .filter(|number| !OTHERS.iter().any(|last| number.ends_with(last)))
+        .take(n)
+        .collect()
+}
+
 /// What the network saw of the call to the number ending in `last`.
 fn seen_by_network(pbx: &Pbx, last: &str) -> Vec<String> {
     seen_by(&pbx.network, last)
@@ -94,7 +107,7 @@ async fn asterisk_runs_the_kit_as_it_is() {
     let asterisk = &pbx.asterisk;
     // Every file of the kit, and nothing but addresses, ports, paths and secrets changed.
     for conf in &asterisk.rendered {
-        let kit = asterisk_support::kit::Conf::load(&conf.file);
+        let kit = asterisk_support::kit::Conf::load(&conf.file).unwrap();
         assert_eq!(
             conf.drift(&kit, &asterisk.added_phones),
             Vec::<String>::new()
@@ -129,6 +142,7 @@ async fn asterisk_runs_the_kit_as_it_is() {
         .filter(|l| l.contains("ERROR") || l.contains("WARNING"))
         .filter(|l| {
             asterisk_support::kit::files()
+                .unwrap()
                 .iter()
                 .any(|f| l.contains(f.as_str()))
         })
@@ -459,18 +473,22 @@ async fn a_warm_transfer_holds_the_caller_with_music_consults_and_hands_over() {
         pbx.members("n1-b1").await == strings(&["n1-a1", "n1-c1"])
     })
     .await;
-    assert_eq!(pbx.members("n1-h1").await, None, "the holding bridge gone");
+    assert_eq!(
+        pbx.members("n1-h1-1").await,
+        None,
+        "the holding bridge gone"
+    );
     assert!(seen_by_phone(&pbx, "busy-supervisor")[0].contains(&">486".to_string()));
 
     // The doctor answers; agent and doctor talk while the caller hears music.
     desk.consult(call, "PJSIP/doctor");
     assert_eq!(next(&mut transfers).await, TransferEvent::Consulting(call));
     assert_eq!(pbx.members("n1-b1").await, strings(&["n1-a1", "n1-d1-2"]));
-    assert_eq!(pbx.members("n1-h1").await, strings(&["n1-c1"]));
+    assert_eq!(pbx.members("n1-h1-2").await, strings(&["n1-c1"]));
     // A holding bridge plays its music through an announcer channel of its own.
     let log = pbx.asterisk.log();
     assert!(
-        log.contains("joined 'holding_bridge' stasis-bridge <n1-h1>")
+        log.contains("joined 'holding_bridge' stasis-bridge <n1-h1-2>")
             && log
                 .contains("Started music on hold, class 'default', on channel 'Announcer/ARI_MOH"),
         "the caller hears the kit's music on hold"
@@ -524,7 +542,7 @@ async fn a_caller_who_hangs_up_on_hold_ends_the_consult() {
     let mut transfers = line.take_transfer_events().unwrap();
     line.transfer_handle().consult(CallId(1), "PJSIP/doctor");
     pbx.eventually("the caller on hold", || async {
-        pbx.members("n1-h1").await == strings(&["n1-c1"])
+        pbx.members("n1-h1-1").await == strings(&["n1-c1"])
     })
     .await;
     // The call's end is the news (the desk hears of it from the dialer).
@@ -650,4 +668,175 @@ async fn two_campaigns_at_once_are_two_stasis_applications() {
         );
     }
     pbx.assert_nothing_left(Duration::from_secs(10)).await;
+}
+
+/// Each contact dialled once, its attempt closed with an outcome.
+fn each_closed_once(attempts: &[Vec<sanjeevani_store::Attempt>]) {
+    for attempts in attempts {
+        assert_eq!(attempts.len(), 1, "dialled once: {attempts:?}");
+        assert!(attempts[0].outcome.is_some(), "closed: {attempts:?}");
+    }
+}
+
+/// Waits until some contact is in an agent's bridge.
+async fn until_a_call_is_joined(pbx: &Pbx) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let bridges = pbx.get("/bridges").await;
+        let joined = bridges.as_array().unwrap().iter().any(|b| {
+            b["channels"].as_array().is_some_and(|c| {
+                c.iter()
+                    .any(|c| c.as_str().is_some_and(|c| c.contains("-c")))
+            })
+        });
+        if joined {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no call was joined");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asterisk_killed_mid_campaign_and_started_again_loses_nobody() {
+    let Some(pbx) = Pbx::start(Options {
+        test: "asterisk_killed_mid_campaign_and_started_again_loses_nobody",
+        ..Default::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let contacts = answering_numbers(12);
+    let test = Test::new(&contacts, SETTINGS).await;
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let line = AriLine::start(settings(&pbx, "sanjeevani-crash"), events_tx);
+    let desk = Desk {
+        hang_up_after: Some(Duration::from_secs(2)),
+    };
+    let crash = async {
+        until_a_call_is_joined(&pbx).await;
+        pbx.asterisk.kill();
+        let killed = chrono::Utc::now().timestamp_millis();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        pbx.asterisk.start().await.unwrap();
+        killed
+    };
+    let (attempts, killed) = tokio::join!(
+        test.run_with(line, events, &[1, 2], desk, Duration::from_secs(120)),
+        crash
+    );
+    each_closed_once(&attempts);
+    // Calls cut by the crash ended; dialing resumed on the new Asterisk once
+    // the agents' phones were called again, and those calls were completed.
+    let after: Vec<&sanjeevani_store::Attempt> = attempts
+        .iter()
+        .map(|a| &a[0])
+        .filter(|a| a.dial_at > killed)
+        .collect();
+    assert!(!after.is_empty(), "dialing resumed after the restart");
+    for attempt in &after {
+        assert_eq!(
+            attempt.outcome,
+            Some(AttemptOutcome::Completed),
+            "{attempt:?}"
+        );
+    }
+    let phones = sipp_calls(&pbx.phones);
+    for agent in ["agent1", "agent2"] {
+        let calls = phones.iter().filter(|(u, _)| u == agent).count();
+        assert!(
+            calls >= 2,
+            "{agent}'s phone called again after the restart: {calls}"
+        );
+    }
+    pbx.assert_nothing_left(Duration::from_secs(10)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_websocket_cut_while_asterisk_stays_up_loses_nothing() {
+    let Some(pbx) = Pbx::start(Options {
+        test: "the_websocket_cut_while_asterisk_stays_up_loses_nothing",
+        ..Default::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let proxy = asterisk_support::Proxy::start(pbx.asterisk.http_port).await;
+    let contacts = answering_numbers(8);
+    let test = Test::new(&contacts, SETTINGS).await;
+    let mut settings = settings(&pbx, "sanjeevani-cut");
+    settings.base = proxy.base();
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let line = AriLine::start(settings, events_tx);
+    let desk = Desk {
+        hang_up_after: Some(Duration::from_secs(2)),
+    };
+    let cut = async {
+        until_a_call_is_joined(&pbx).await;
+        proxy.cut();
+    };
+    let (attempts, ()) = tokio::join!(
+        test.run_with(line, events, &[1, 2], desk, Duration::from_secs(90)),
+        cut
+    );
+    each_closed_once(&attempts);
+    // The calls up at the cut went on in Asterisk and were ended by their agents.
+    for attempts in &attempts {
+        assert_eq!(
+            attempts[0].outcome,
+            Some(AttemptOutcome::Completed),
+            "{attempts:?}"
+        );
+    }
+    let log = pbx.asterisk.log();
+    assert!(
+        log.matches("Creating Stasis app 'sanjeevani-cut'").count()
+            + log
+                .matches("Activating Stasis app 'sanjeevani-cut'")
+                .count()
+            >= 2,
+        "the adapter connected again"
+    );
+    pbx.assert_nothing_left(Duration::from_secs(10)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_calls_originated_at_once_are_all_placed_and_all_end_once() {
+    let Some(pbx) = Pbx::start(Options {
+        test: "two_hundred_calls_originated_at_once_are_all_placed_and_all_end_once",
+        more_agents: 197,
+        ..Default::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let contacts = answering_numbers(200);
+    let test = Test::new(&contacts, SETTINGS).await;
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let line = AriLine::start(settings(&pbx, "sanjeevani-burst"), events_tx);
+    let desk = Desk {
+        hang_up_after: Some(Duration::from_secs(3)),
+    };
+    let agents: Vec<u64> = (1..=200).collect();
+    let attempts = test
+        .run_with(line, events, &agents, desk, Duration::from_secs(180))
+        .await;
+    assert_eq!(attempts.len(), 200);
+    each_closed_once(&attempts);
+    let failed: Vec<_> = attempts
+        .iter()
+        .filter(|a| a[0].outcome != Some(AttemptOutcome::Completed))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} not completed, the first: {:?}",
+        failed.len(),
+        failed.first()
+    );
+    let invites = sipp_calls(&pbx.network).len();
+    assert_eq!(invites, 200, "the network saw every call once");
+    pbx.assert_nothing_left(Duration::from_secs(20)).await;
 }

@@ -14,7 +14,8 @@
 //! - play: 201, `PlaybackStarted`, then `PlaybackFinished`.
 //! - continue into `dialer-amd` at the extension named after our app (the
 //!   shipped `extensions.conf`): `StasisEnd`, then `StasisStart` with
-//!   `amd,{AMDSTATUS},{AMDCAUSE}`: MACHINE for a number ending in 066, HUMAN
+//!   `amd,{AMDSTATUS},{AMDCAUSE}`: MACHINE (a long greeting, as the kit's
+//!   Asterisk says of a voicemail) for a number ending in 066, HUMAN
 //!   otherwise; anywhere else the dialplan has nothing for it and the
 //!   channel is hung up;
 //! - addChannel moves a channel out of its bridge (`ChannelLeftBridge`)
@@ -85,6 +86,8 @@ struct Inner {
     cut: watch::Sender<u64>,
     /// While false, events are dropped (as Asterisk drops them with no socket).
     listening: Mutex<bool>,
+    /// A module Asterisk runs without.
+    missing_module: Mutex<Option<String>>,
 }
 
 #[derive(Clone)]
@@ -127,6 +130,7 @@ impl AriServer {
             events,
             cut: watch::channel(0).0,
             listening: Mutex::new(true),
+            missing_module: Mutex::default(),
         });
         let router = Router::new()
             .route("/ari/events", get(events_socket))
@@ -145,6 +149,8 @@ impl AriServer {
             .route("/ari/bridges/{id}/record", post(record_bridge))
             .route("/ari/recordings/live/{name}/stop", post(stop_recording))
             .route("/ari/applications/{app}", get(application))
+            .route("/ari/asterisk/modules", get(modules))
+            .route("/ari/asterisk/info", get(info))
             .layer(axum::middleware::from_fn(require_auth))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -635,6 +641,34 @@ async fn application(State(inner): State<Arc<Inner>>, Path(app): Path<String>) -
     .into_response()
 }
 
+/// When "Asterisk" started.
+async fn info(State(inner): State<Arc<Inner>>, Query(params): Params) -> Response {
+    record(&inner, "GET", "/asterisk/info", &params);
+    Json(json!({"status": {"startup_time": "2026-11-29T02:00:00.000+0530", "last_reload_time": "2026-11-29T02:00:00.000+0530"}}))
+        .into_response()
+}
+
+/// The modules the kit requires, all running (unless one is taken away).
+async fn modules(State(inner): State<Arc<Inner>>) -> Response {
+    record(&inner, "GET", "/asterisk/modules", &BTreeMap::new());
+    let missing = inner.missing_module.lock().unwrap().clone();
+    let names = [
+        "res_stasis.so",
+        "res_stasis_playback.so",
+        "res_stasis_recording.so",
+        "res_stasis_snoop.so",
+        "res_musiconhold.so",
+        "bridge_holding.so",
+        "app_amd.so",
+    ];
+    let modules: Vec<Value> = names
+        .iter()
+        .filter(|n| Some(n.to_string()) != missing)
+        .map(|n| json!({"name": n, "description": "", "use_count": 0, "status": "Running", "support_level": "core"}))
+        .collect();
+    Json(modules).into_response()
+}
+
 /// `continue`: the channel leaves Stasis for the dialplan. In `dialer-amd`
 /// it runs `AMD()` and comes back with the result.
 async fn continue_in_dialplan(
@@ -672,9 +706,9 @@ async fn continue_in_dialplan(
             return;
         }
         let result = if endpoint.contains("066@") {
-            ["amd", "MACHINE", "INITIALSILENCE-2500-2500"]
+            ["amd", "MACHINE", "LONGGREETING-1500-1500"]
         } else {
-            ["amd", "HUMAN", "HUMAN-300-700"]
+            ["amd", "HUMAN", "HUMAN-800-800"]
         };
         start_stasis(&inner, &id, result.map(String::from).to_vec());
     });

@@ -21,7 +21,7 @@
 //! Channel ids say whose they are: `{prefix}-c{call}` a contact,
 //! `-a{agent}` an agent's phone, `-d{call}` a consulted party, `-s{n}` a
 //! snoop, `-v{n}` a supervisor's phone; bridges `-b{agent}` (the agent's),
-//! `-h{call}` (holding), `-x{call}` (a handed-over call), `-m{n}` (a
+//! `-h{call}-{n}` (holding, per consult), `-x{call}` (a handed-over call), `-m{n}` (a
 //! supervisor's).
 //!
 //! REST answers come back through [`Calls::response`] with the [`Tag`] of
@@ -191,6 +191,8 @@ pub struct Calls {
     recordings: HashMap<CallId, String>,
     /// The language of each contact's messages, where known.
     languages: HashMap<CallId, String>,
+    /// Each logged-in agent's phone.
+    endpoints: HashMap<AgentId, String>,
     requests: VecDeque<(Tag, Request)>,
     events: VecDeque<LineEvent>,
     transfers: VecDeque<TransferEvent>,
@@ -210,6 +212,7 @@ impl Calls {
             supervisions: HashMap::new(),
             recordings: HashMap::new(),
             languages: HashMap::new(),
+            endpoints: HashMap::new(),
             requests: VecDeque::new(),
             events: VecDeque::new(),
             transfers: VecDeque::new(),
@@ -354,6 +357,7 @@ impl Calls {
                 .agent_endpoint
                 .replace("{agent}", &agent.0.to_string()),
         };
+        self.endpoints.insert(agent, endpoint.clone());
         let query = [
             ("endpoint", endpoint),
             ("app", self.config.app.clone()),
@@ -367,6 +371,7 @@ impl Calls {
     }
 
     pub fn logout(&mut self, agent: AgentId) {
+        self.endpoints.remove(&agent);
         if self.phones.remove(&agent).is_some() {
             let channel = self.agent_channel(agent);
             let bridge = self.agent_bridge(agent);
@@ -696,13 +701,26 @@ impl Calls {
     /// our app. Every channel of ours that vanished while we were not
     /// listening is handled as destroyed (a contact that had not answered
     /// fails as congestion, one that had is hung up; an agent whose phone
-    /// vanished is gone); live ones go on.
-    pub fn reconcile(&mut self, live: &HashSet<String>) {
+    /// vanished is gone); live ones go on. When Asterisk `restarted`, the
+    /// agents' phones went with it, not with their agents: each is called
+    /// again ([`LineEvent::AgentOffLine`], then `AgentOnLine`).
+    pub fn reconcile(&mut self, live: &HashSet<String>, restarted: bool) {
         for channel in self.our_channels() {
-            if !live.contains(&channel) {
-                self.destroyed(&channel, 0);
+            if live.contains(&channel) {
+                continue;
+            }
+            match self.owner(&channel) {
+                Some(Owner::Agent(agent)) if restarted => self.call_phone_again(agent),
+                _ => self.destroyed(&channel, 0),
             }
         }
+    }
+
+    fn call_phone_again(&mut self, agent: AgentId) {
+        let endpoint = self.endpoints.get(&agent).cloned();
+        self.phones.remove(&agent);
+        self.events.push_back(LineEvent::AgentOffLine(agent));
+        self.login(agent, endpoint.as_deref());
     }
 
     fn phone_answered(&mut self, agent: AgentId) {
@@ -784,6 +802,7 @@ impl Calls {
                 self.fail_transfer(call, false)
             }
             Some(Owner::Agent(agent)) if self.phones.remove(&agent).is_some() => {
+                self.endpoints.remove(&agent);
                 let bridge = self.agent_bridge(agent);
                 self.destroy_bridge(&bridge);
                 self.events.push_back(LineEvent::AgentGone(agent));

@@ -17,7 +17,7 @@ use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use sanjeevani_contacts::Phone;
 use sanjeevani_core::{AgentId, CallId};
-use sanjeevani_dialer::{LineEvent, Telephony, TransferEvent, Transfers};
+use sanjeevani_dialer::{LineEvent, LineProblem, LineStatus, Telephony, TransferEvent, Transfers};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -238,6 +238,43 @@ impl Rest {
         }
     }
 
+    /// When Asterisk started.
+    async fn startup_time(&self) -> Result<String, reqwest::Error> {
+        let request = rest::GET_INFO
+            .request(&[], &[("only", "status".to_string())])
+            .expect("a declared operation");
+        let info: events::AsteriskInfo = self
+            .builder(&request)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(info.status.startup_time)
+    }
+
+    /// The first of `needed` that Asterisk does not run, if any.
+    async fn missing_module(
+        &self,
+        needed: &[&'static str],
+    ) -> Result<Option<&'static str>, reqwest::Error> {
+        let request = rest::GET_MODULES
+            .request(&[], &[])
+            .expect("a declared operation");
+        let modules: Vec<events::Module> = self
+            .builder(&request)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(needed.iter().copied().find(|name| {
+            !modules
+                .iter()
+                .any(|m| m.name == *name && m.status.eq_ignore_ascii_case("running"))
+        }))
+    }
+
     /// The channels Asterisk holds for our app.
     async fn live_channels(&self) -> Result<HashSet<String>, reqwest::Error> {
         let app = self.settings.calls.app.clone();
@@ -277,7 +314,10 @@ async fn run(settings: AriSettings, mut ops: mpsc::UnboundedReceiver<Op>, report
     let credentials = base64::engine::general_purpose::STANDARD
         .encode(format!("{}:{}", settings.username, settings.password));
     let mut backoff = Duration::from_millis(250);
-    let mut up = true;
+    let mut status = Status::new(&reports);
+    let needed = needed_modules(&settings.calls);
+    // When the Asterisk we last spoke to started: a later one is a restart.
+    let mut started: Option<String> = None;
     'connect: loop {
         let mut request = match ws_url.as_str().into_client_request() {
             Ok(request) => request,
@@ -292,11 +332,16 @@ async fn run(settings: AriSettings, mut ops: mpsc::UnboundedReceiver<Op>, report
         let socket = match tokio_tungstenite::connect_async(request).await {
             Ok((socket, _)) => socket,
             Err(e) => {
-                tracing::warn!(error = %e, retry_in = ?backoff, "ARI WebSocket unavailable");
-                if up {
-                    up = false;
-                    let _ = reports.events.send(LineEvent::Trunk { up: false });
-                }
+                let problem = match &e {
+                    tokio_tungstenite::tungstenite::Error::Http(response)
+                        if matches!(response.status().as_u16(), 401 | 403) =>
+                    {
+                        LineProblem::Unauthorized
+                    }
+                    _ => LineProblem::Unreachable,
+                };
+                tracing::warn!(error = %e, %problem, retry_in = ?backoff, "ARI WebSocket unavailable");
+                status.set(LineStatus::Down(problem));
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}
                     op = ops.recv() => match op {
@@ -310,14 +355,27 @@ async fn run(settings: AriSettings, mut ops: mpsc::UnboundedReceiver<Op>, report
             }
         };
         backoff = Duration::from_millis(250);
+        let restarted = match rest.startup_time().await {
+            Ok(now) => {
+                let restarted = started.as_ref().is_some_and(|before| *before != now);
+                started = Some(now);
+                restarted
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not ask Asterisk when it started");
+                false
+            }
+        };
+        if restarted {
+            tracing::warn!(
+                "Asterisk restarted: what it held is gone; agents' phones are called again"
+            );
+        }
         match rest.live_channels().await {
-            Ok(live) => calls.reconcile(&live),
+            Ok(live) => calls.reconcile(&live, restarted),
             Err(e) => tracing::warn!(error = %e, "could not list the app's channels"),
         }
-        if !up {
-            up = true;
-            let _ = reports.events.send(LineEvent::Trunk { up: true });
-        }
+        status.check_modules(&rest, &needed).await;
         flush(&mut calls, &queue, &reports);
         let (mut sink, mut stream) = socket.split();
         let mut ping = tokio::time::interval(settings.ping);
@@ -349,6 +407,10 @@ async fn run(settings: AriSettings, mut ops: mpsc::UnboundedReceiver<Op>, report
                 },
                 Some((tag, status)) = answers.recv() => calls.response(Instant::now(), tag, status),
                 _ = ping.tick() => {
+                    // A module loaded since: dialing goes on by itself.
+                    if matches!(status.now, LineStatus::Down(LineProblem::MissingModule(_))) {
+                        status.check_modules(&rest, &needed).await;
+                    }
                     if heard.elapsed() > settings.ping * 2 {
                         tracing::warn!("ARI WebSocket silent past its deadline: reconnecting");
                         continue 'connect;
@@ -376,6 +438,64 @@ async fn close(
     drop(queue);
     if let Some(task) = sender.0.take() {
         let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+    }
+}
+
+/// The modules the adapter's requests need: playback (the information
+/// message), recording, snoop (supervision), music on hold and holding
+/// bridges (warm transfer), and detection when it is on.
+fn needed_modules(calls: &AriConfig) -> Vec<&'static str> {
+    let mut needed = vec![
+        "res_stasis_playback.so",
+        "res_stasis_recording.so",
+        "res_stasis_snoop.so",
+        "res_musiconhold.so",
+        "bridge_holding.so",
+    ];
+    if calls.amd_context.is_some() {
+        needed.push("app_amd.so");
+    }
+    needed
+}
+
+/// What the dialer was last told of the line; told again only on a change.
+struct Status<'a> {
+    now: LineStatus,
+    reports: &'a Reports,
+}
+
+impl<'a> Status<'a> {
+    fn new(reports: &'a Reports) -> Status<'a> {
+        Status {
+            now: LineStatus::Up,
+            reports,
+        }
+    }
+
+    fn set(&mut self, status: LineStatus) {
+        if status != self.now {
+            self.now = status;
+            let _ = self.reports.events.send(LineEvent::Line(status));
+        }
+    }
+
+    /// Up, unless Asterisk runs without a module the adapter needs (a
+    /// listing that fails says nothing either way).
+    async fn check_modules(&mut self, rest: &Rest, needed: &[&'static str]) {
+        match rest.missing_module(needed).await {
+            Ok(Some(module)) => {
+                let problem = LineProblem::MissingModule(module);
+                if self.now != LineStatus::Down(problem) {
+                    tracing::error!(%problem, "Asterisk lacks a module: dialing paused");
+                }
+                self.set(LineStatus::Down(problem));
+            }
+            Ok(None) => self.set(LineStatus::Up),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not list Asterisk's modules");
+                self.set(LineStatus::Up);
+            }
+        }
     }
 }
 

@@ -35,6 +35,24 @@ pub struct Application {
     pub bridge_ids: Vec<String>,
 }
 
+/// `GET /asterisk/info?only=status`: when Asterisk started.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AsteriskInfo {
+    pub status: StatusInfo,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct StatusInfo {
+    pub startup_time: String,
+}
+
+/// One of Asterisk's modules, from `GET /asterisk/modules`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Module {
+    pub name: String,
+    pub status: String,
+}
+
 /// An event the adapter acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -107,6 +125,9 @@ pub const READS: &[(&str, &[&str])] = &[
     ("Bridge", &["id", "channels"]),
     ("Playback", &["id", "target_uri", "state"]),
     ("Application", &["name", "channel_ids", "bridge_ids"]),
+    ("Module", &["name", "status"]),
+    ("AsteriskInfo", &["status"]),
+    ("StatusInfo", &["startup_time"]),
 ];
 
 #[derive(Deserialize)]

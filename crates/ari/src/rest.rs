@@ -114,6 +114,20 @@ pub const GET_APPLICATION: Operation = Operation {
     query: &[],
 };
 
+/// When Asterisk started: after a reconnect, whether it restarted.
+pub const GET_INFO: Operation = Operation {
+    method: Method::Get,
+    path: "/asterisk/info",
+    query: &["only"],
+};
+
+/// The modules Asterisk runs, checked at every connection.
+pub const GET_MODULES: Operation = Operation {
+    method: Method::Get,
+    path: "/asterisk/modules",
+    query: &[],
+};
+
 /// Every operation the adapter can make.
 pub const ALL: &[Operation] = &[
     ORIGINATE,
@@ -129,6 +143,8 @@ pub const ALL: &[Operation] = &[
     RECORD_BRIDGE,
     STOP_RECORDING,
     GET_APPLICATION,
+    GET_MODULES,
+    GET_INFO,
 ];
 
 /// A request ready for an HTTP client: `path` is relative to `/ari`.

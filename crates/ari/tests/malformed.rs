@@ -35,7 +35,7 @@ enum Step {
     StopSupervising(u64),
     Response(Tag, u16),
     Event(String),
-    Reconcile(Vec<String>),
+    Reconcile(Vec<String>, bool),
 }
 
 fn channel_id() -> impl Strategy<Value = String> {
@@ -188,7 +188,8 @@ fn step() -> impl Strategy<Value = Step> {
         fitting_event().prop_map(Step::Event),
         fitting_event().prop_map(Step::Event),
         ".{0,40}".prop_map(Step::Event),
-        prop::collection::vec(channel_id(), 0..4).prop_map(Step::Reconcile),
+        (prop::collection::vec(channel_id(), 0..4), any::<bool>())
+            .prop_map(|(live, restarted)| Step::Reconcile(live, restarted)),
     ]
 }
 
@@ -237,7 +238,9 @@ proptest! {
                         calls.event(now, event);
                     }
                 }
-                Step::Reconcile(live) => calls.reconcile(&live.into_iter().collect()),
+                Step::Reconcile(live, restarted) => {
+                    calls.reconcile(&live.into_iter().collect(), restarted)
+                }
             }
             while calls.poll_request().is_some() {}
             while calls.poll_transfer().is_some() {}

@@ -13,7 +13,9 @@ pub mod desk;
 mod live;
 mod simulated;
 
-pub use live::{AbandonView, AgentView, CallCounts, CallView, Control, LiveView, Notice, Totals};
+pub use live::{
+    AbandonView, AgentView, CallCounts, CallView, Control, LineView, LiveView, Notice, Totals,
+};
 pub use simulated::{SimulatedLine, SimulatedTransfers};
 
 use live::Occupancy;
@@ -44,11 +46,45 @@ pub enum LineEvent {
     /// The agent's phone hung up or could not be reached: the agent is logged
     /// out (after the current call, if any).
     AgentGone(AgentId),
-    /// The trunk answers its keepalives (`true`) or has stopped (`false`).
-    /// Dialing pauses while it is down.
-    Trunk {
-        up: bool,
-    },
+    /// The agent's phone dropped off the line with the PBX (it restarted):
+    /// the adapter calls it again and reports [`LineEvent::AgentOnLine`]
+    /// once it is back. The agent stays logged in and takes no call meanwhile.
+    AgentOffLine(AgentId),
+    /// The PBX or trunk can place calls, or cannot and why. Dialing pauses
+    /// while it cannot.
+    Line(LineStatus),
+}
+
+/// Whether the PBX or trunk can place calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineStatus {
+    Up,
+    Down(LineProblem),
+}
+
+/// Why the PBX or trunk cannot place calls, for the supervisor and the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LineProblem {
+    /// No answer: connection refused, timed out, keepalives unanswered.
+    #[error("the PBX or trunk does not answer")]
+    Unreachable,
+    /// Our user or password was refused.
+    #[error("the PBX refused our user or password")]
+    Unauthorized,
+    /// The PBX runs without a module the adapter needs.
+    #[error("Asterisk runs without {0}, which the dialer needs: load it (modules.conf)")]
+    MissingModule(&'static str),
+}
+
+impl LineProblem {
+    /// A stable name for pages to translate.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LineProblem::Unreachable => "unreachable",
+            LineProblem::Unauthorized => "unauthorized",
+            LineProblem::MissingModule(_) => "missing_module",
+        }
+    }
 }
 
 /// How a warm transfer (the agent consults a third party while the contact
@@ -207,8 +243,8 @@ pub struct Dialer<T: Telephony> {
     out: Vec<Command>,
     /// The campaign is meant to dial (it is running and not paused).
     start_running: bool,
-    /// The trunk answers (as far as the adapter knows).
-    trunk_up: bool,
+    /// Whether the line can place calls (as far as the adapter knows).
+    line_status: LineStatus,
     draining: bool,
     /// Agents whose phone has not answered yet, and whether they asked to be ready.
     phones_pending: HashMap<AgentId, bool>,
@@ -250,7 +286,7 @@ impl<T: Telephony> Dialer<T> {
             waiting_for_contacts: false,
             out: Vec::new(),
             start_running: campaign.state == CampaignState::Running,
-            trunk_up: true,
+            line_status: LineStatus::Up,
             draining: false,
             phones_pending: HashMap::new(),
             links: None,
@@ -299,7 +335,7 @@ impl<T: Telephony> Dialer<T> {
                 self.phones_pending.insert(agent, true);
             }
         }
-        if self.start_running && self.trunk_up {
+        if self.start_running && self.line_status == LineStatus::Up {
             self.feed(Event::Start).await?;
         }
         self.publish();
@@ -395,15 +431,19 @@ impl<T: Telephony> Dialer<T> {
         let now = self.now();
         self.occupancy.sample(&self.core, now);
         let calls = self.live.iter().map(|(c, l)| (*c, l.view(*c))).collect();
+        let beside = live::Beside {
+            calls: &calls,
+            last_calls: &self.last_calls,
+            line: self.line_status,
+            occupancy: &self.occupancy,
+            controls_handled: self.controls_handled,
+        };
         let view = live::view(
             self.campaign_id,
             &mut self.core,
-            &calls,
-            &self.last_calls,
-            &self.occupancy,
+            beside,
             now,
             wall_clock_ms(),
-            self.controls_handled,
         );
         links.view.send_replace(view);
     }
@@ -466,7 +506,7 @@ impl<T: Telephony> Dialer<T> {
             Control::SetPacing(pacing) => self.feed(Event::SetPacing(pacing)).await,
             Control::Start => {
                 self.start_running = true;
-                if self.trunk_up {
+                if self.line_status == LineStatus::Up {
                     self.feed(Event::Start).await?;
                 }
                 Ok(())
@@ -697,21 +737,49 @@ impl<T: Telephony> Dialer<T> {
                 Some(true) => self.feed(Event::AgentReady(agent)).await,
                 _ => Ok(()),
             },
+            LineEvent::AgentOffLine(agent) => {
+                let Some(state) = self.core.agent(agent).map(|a| a.state) else {
+                    return Ok(());
+                };
+                tracing::warn!(
+                    agent = agent.0,
+                    "agent's phone dropped off with the PBX: calling it again"
+                );
+                match state {
+                    AgentState::LoggedOut => Ok(()),
+                    // Ready again once the phone is back.
+                    AgentState::Ready => {
+                        self.phones_pending.insert(agent, true);
+                        self.feed(Event::AgentPause(agent)).await
+                    }
+                    // Paused, or with a call to finish: ready when they say so
+                    // and the phone is back.
+                    _ => {
+                        self.phones_pending.entry(agent).or_insert(false);
+                        Ok(())
+                    }
+                }
+            }
             LineEvent::AgentGone(agent) => {
                 self.phones_pending.remove(&agent);
                 tracing::warn!(agent = agent.0, "agent's phone is gone: logged out");
                 self.feed(Event::AgentLogout(agent)).await
             }
-            LineEvent::Trunk { up } => {
-                if up == self.trunk_up {
+            LineEvent::Line(status) => {
+                if status == self.line_status {
                     return Ok(());
                 }
-                self.trunk_up = up;
-                if !up {
-                    tracing::warn!("trunk down: dialing paused");
-                    self.feed(Event::Stop).await
+                let was_up = self.line_status == LineStatus::Up;
+                self.line_status = status;
+                if let LineStatus::Down(problem) = status {
+                    tracing::warn!(%problem, "telephony down: dialing paused");
+                    if was_up {
+                        self.feed(Event::Stop).await
+                    } else {
+                        Ok(())
+                    }
                 } else if self.start_running && !self.draining {
-                    tracing::info!("trunk up: dialing resumed");
+                    tracing::info!("telephony up: dialing resumed");
                     self.feed(Event::Start).await
                 } else {
                     Ok(())

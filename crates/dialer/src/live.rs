@@ -3,6 +3,7 @@
 //! call reached an agent, a call ended), and the [`Control`]s it accepts from
 //! agents and supervisors.
 
+use crate::{LineProblem, LineStatus};
 use sanjeevani_contacts::AttemptOutcome;
 use sanjeevani_core::{AgentId, AgentState, CallId, CallPhase, Campaign, Instant, PacingSettings};
 use sanjeevani_store::{AttemptId, CampaignId, ContactId, Millis};
@@ -90,11 +91,47 @@ pub struct AbandonView {
     pub target: f64,
 }
 
+/// Whether the campaign's telephony can place calls, and if not why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LineView {
+    pub up: bool,
+    /// `unreachable`, `unauthorized` or `missing_module`.
+    pub code: Option<&'static str>,
+    /// What is wrong, for the log and the operator.
+    pub problem: Option<String>,
+    /// The module Asterisk lacks, for `missing_module`.
+    pub module: Option<&'static str>,
+}
+
+impl From<LineStatus> for LineView {
+    fn from(status: LineStatus) -> LineView {
+        match status {
+            LineStatus::Up => LineView {
+                up: true,
+                code: None,
+                problem: None,
+                module: None,
+            },
+            LineStatus::Down(problem) => LineView {
+                up: false,
+                code: Some(problem.code()),
+                problem: Some(problem.to_string()),
+                module: match problem {
+                    LineProblem::MissingModule(module) => Some(module),
+                    _ => None,
+                },
+            },
+        }
+    }
+}
+
 /// A running campaign at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LiveView {
     pub campaign: CampaignId,
     pub running: bool,
+    /// The telephony: dialing pauses while it is down.
+    pub line: LineView,
     pub pacing: PacingSettings,
     pub agents: Vec<AgentView>,
     pub calls: CallCounts,
@@ -117,6 +154,7 @@ impl LiveView {
         LiveView {
             campaign,
             running: false,
+            line: LineStatus::Up.into(),
             pacing,
             agents: Vec::new(),
             calls: CallCounts::default(),
@@ -182,18 +220,32 @@ impl Occupancy {
     }
 }
 
-/// Builds the view of `core` at `now`; `calls` maps live calls to their
-/// records, `last_calls` each agent's last call (shown in wrap-up).
+/// What the runtime holds beside the core that the view shows.
+pub(crate) struct Beside<'a> {
+    /// Live calls and their records.
+    pub calls: &'a HashMap<CallId, CallView>,
+    /// Each agent's last call (shown in wrap-up).
+    pub last_calls: &'a HashMap<AgentId, CallView>,
+    pub line: LineStatus,
+    pub occupancy: &'a Occupancy,
+    pub controls_handled: u64,
+}
+
+/// Builds the view of `core` at `now`.
 pub(crate) fn view(
     campaign: CampaignId,
     core: &mut Campaign,
-    calls: &HashMap<CallId, CallView>,
-    last_calls: &HashMap<sanjeevani_core::AgentId, CallView>,
-    occupancy: &Occupancy,
+    beside: Beside<'_>,
     now: Instant,
     wall: Millis,
-    controls_handled: u64,
 ) -> LiveView {
+    let Beside {
+        calls,
+        last_calls,
+        line,
+        occupancy,
+        controls_handled,
+    } = beside;
     let mut counts = CallCounts::default();
     for call in core.calls() {
         match call.phase {
@@ -228,6 +280,7 @@ pub(crate) fn view(
     LiveView {
         campaign,
         running: core.is_running(),
+        line: line.into(),
         pacing,
         agents,
         calls: counts,

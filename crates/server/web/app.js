@@ -29,6 +29,9 @@ const LABELS = {
     at_desk: "At the desk", join_desk: "Join the desk", leave_desk: "Leave the desk", languages: "Languages",
     consulting: "On the line with an agent", done_with_caller: "Done with caller", on_transfer: "on transfer",
     callback_offered: "Call back now", reached: "Reached", not_reached: "Not reached",
+    line_down: "Telephony down, dialing paused", line_unreachable: "the PBX or trunk does not answer",
+    line_unauthorized: "the PBX refused our user or password (ari_username, ari_password)",
+    line_missing_module: "Asterisk runs without a module the dialer needs:",
   },
   hi: {
     title: "संजीवनी", login: "लॉग इन", logout: "लॉग आउट", username: "यूज़रनेम", password: "पासवर्ड",
@@ -56,6 +59,9 @@ const LABELS = {
     at_desk: "डेस्क पर", join_desk: "डेस्क से जुड़ें", leave_desk: "डेस्क छोड़ें", languages: "भाषाएँ",
     consulting: "एजेंट के साथ लाइन पर", done_with_caller: "कॉलर से बात पूरी", on_transfer: "ट्रांसफ़र पर",
     callback_offered: "अभी कॉल करें", reached: "बात हुई", not_reached: "बात नहीं हुई",
+    line_down: "टेलीफ़ोनी बंद, डायलिंग रुकी", line_unreachable: "PBX या ट्रंक जवाब नहीं दे रहा",
+    line_unauthorized: "PBX ने हमारा यूज़र या पासवर्ड अस्वीकार किया (ari_username, ari_password)",
+    line_missing_module: "Asterisk में डायलर के लिए ज़रूरी मॉड्यूल नहीं चल रहा:",
   },
 };
 

@@ -13,7 +13,7 @@ use crate::transport;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use sanjeevani_contacts::Phone;
 use sanjeevani_core::{AgentId, CallId, FailCause};
-use sanjeevani_dialer::{LineEvent, Telephony};
+use sanjeevani_dialer::{LineEvent, LineStatus, Telephony};
 use sanjeevani_dialer::{TransferEvent, Transfers};
 use std::collections::VecDeque;
 use std::io;
@@ -334,7 +334,8 @@ impl Driver {
             self.sender.send(transmit.to, transmit.bytes).await;
         }
         while let Some(event) = self.line.poll_event() {
-            if let LineEvent::Trunk { up } = event {
+            if let LineEvent::Line(status) = event {
+                let up = status == LineStatus::Up;
                 self.trunk_up = up;
                 if !up {
                     // Not placed and will not be soon: back to the list.

@@ -15,7 +15,7 @@
 use crate::endpoint::{Endpoint, Invite, LegEvent, LegId};
 use crate::sdp;
 use sanjeevani_core::{AgentId, CallId, FailCause};
-use sanjeevani_dialer::{LineEvent, TransferEvent};
+use sanjeevani_dialer::{LineEvent, LineProblem, LineStatus, TransferEvent};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -591,7 +591,11 @@ impl Line {
         }
         if up != self.trunk_up {
             self.trunk_up = up;
-            self.events.push_back(LineEvent::Trunk { up });
+            self.events.push_back(LineEvent::Line(if up {
+                LineStatus::Up
+            } else {
+                LineStatus::Down(LineProblem::Unreachable)
+            }));
         }
     }
 

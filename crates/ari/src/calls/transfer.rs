@@ -1,7 +1,7 @@
 //! Warm transfer over ARI, the primitive behind escalation to the medical
 //! desk. The agent's bridge `B` holds agent and contact.
 //!
-//! 1. Consult: a holding bridge `{prefix}-h{call}` is created, the contact
+//! 1. Consult: a holding bridge `{prefix}-h{call}-{n}` is created, the contact
 //!    moved into it and music on hold started; the consulted party is
 //!    originated as `{prefix}-d{call}-{n}` (`n` numbers consults, so a later
 //!    consult never meets an earlier one's channel) with
@@ -39,8 +39,11 @@ enum ConsultState {
 }
 
 impl Calls {
-    fn holding_bridge(&self, call: CallId) -> String {
-        self.id('h', call.0)
+    /// Numbered like the consulted party's channel: Asterisk destroys a
+    /// bridge asynchronously, so a second consult creating the first one's
+    /// id at once can be refused.
+    fn holding_bridge(&self, call: CallId, attempt: u64) -> String {
+        format!("{}-{attempt}", self.id('h', call.0))
     }
 
     pub(super) fn consulted_channel(&self, call: CallId, attempt: u64) -> String {
@@ -77,7 +80,7 @@ impl Calls {
                 attempt,
             },
         );
-        let holding = self.holding_bridge(call);
+        let holding = self.holding_bridge(call, attempt);
         self.create_bridge(Tag::Consult(call), "holding", &holding);
         let contact = self.contact_channel(call);
         self.add_channel(Tag::Consult(call), &holding, contact);
@@ -113,7 +116,7 @@ impl Calls {
         self.stop_recording(call);
         self.handed.insert(call, attempt);
         let handed = self.handed_bridge(call);
-        let holding = self.holding_bridge(call);
+        let holding = self.holding_bridge(call, attempt);
         self.create_bridge(Tag::HandOver(call), "mixing", &handed);
         let consulted = self.consulted_channel(call, attempt);
         self.add_channel(Tag::HandOver(call), &handed, consulted);
@@ -146,20 +149,34 @@ impl Calls {
         if !self.consults.contains_key(&call) {
             return;
         }
-        self.end_consult(call, consulted_alive);
-        if let Some(ContactState::Held { agent }) = self.contacts.get(&call).copied() {
-            self.contacts
-                .insert(call, ContactState::Connected { agent });
-            let bridge = self.agent_bridge(agent);
-            let contact = self.contact_channel(call);
-            self.add_channel(Tag::Cleanup, &bridge, contact);
-        }
+        let back_to = match self.contacts.get(&call).copied() {
+            Some(ContactState::Held { agent }) => {
+                self.contacts
+                    .insert(call, ContactState::Connected { agent });
+                Some(self.agent_bridge(agent))
+            }
+            _ => None,
+        };
+        self.end_consult_back_to(call, consulted_alive, back_to);
         self.transfers.push_back(TransferEvent::Failed(call));
     }
 
     /// Hangs up the consulted party and removes the holding bridge (music
     /// stops with it); the contact's own state is the caller's business.
     pub(super) fn end_consult(&mut self, call: CallId, consulted_alive: bool) {
+        self.end_consult_back_to(call, consulted_alive, None);
+    }
+
+    /// [`Calls::end_consult`], moving the contact into `back_to` first: a
+    /// holding bridge destroyed with the contact still in it can eject the
+    /// contact after it has been moved on (Asterisk dissolves a bridge
+    /// asynchronously), leaving them in no bridge, in silence.
+    fn end_consult_back_to(
+        &mut self,
+        call: CallId,
+        consulted_alive: bool,
+        back_to: Option<String>,
+    ) {
         let Some(consult) = self.consults.remove(&call) else {
             return;
         };
@@ -167,7 +184,11 @@ impl Calls {
             let consulted = self.consulted_channel(call, consult.attempt);
             self.hang_up_channel(&consulted);
         }
-        let holding = self.holding_bridge(call);
+        if let Some(bridge) = back_to {
+            let contact = self.contact_channel(call);
+            self.add_channel(Tag::Cleanup, &bridge, contact);
+        }
+        let holding = self.holding_bridge(call, consult.attempt);
         self.request(
             Tag::Cleanup,
             rest::STOP_BRIDGE_MOH,
