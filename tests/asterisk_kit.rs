@@ -9,13 +9,10 @@ use sanjeevani_ari::rest;
 use sanjeevani_server::config::TelephonyConfig;
 use std::collections::BTreeMap;
 
-#[path = "asterisk_support/kit.rs"]
-mod kit;
-
-use kit::Conf;
+use sanjeevani_asterisk_kit::Conf;
 
 fn load(file: &str) -> Conf {
-    Conf::load(file)
+    Conf::load(file).unwrap()
 }
 
 /// Asterisk's extension patterns: `_` then X, Z, N, `[…]` classes, `.` and `!`.

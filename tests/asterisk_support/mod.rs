@@ -1,6 +1,6 @@
 //! A private, real Asterisk for a test, on loopback, started from the
 //! operator's kit itself (`deploy/asterisk/*.conf`) with only addresses,
-//! ports, paths and secrets changed (see [`kit::EDITABLE`]); the telephone
+//! ports, paths and secrets changed (`sanjeevani_asterisk_kit`); the telephone
 //! network behind its trunk (sipp, `tests/fixtures/sip/uas_network.xml`:
 //! each number behaves as its last digits say) and the centre's phones
 //! (sipp, `uas_phones.xml`).
@@ -10,24 +10,23 @@
 //! error, records the test as skipped and returns `None`; `.ci/run` counts
 //! the tests that ran and were skipped. Everything is stopped (by PID) on
 //! drop; a test that fails keeps Asterisk's log under `target/tmp/asterisk/`
-//! and prints its tail.
+//! and prints its tail (`SANJEEVANI_TEST_KEEP=1`: every test keeps it).
 
 // Shared by several test binaries, each using a part.
 #![allow(dead_code)]
 
-pub mod kit;
-
 use crate::sip_support::{free_port, Peer};
-use kit::Conf;
+#[allow(unused_imports)]
+pub use sanjeevani_asterisk_kit::{conf as kit, Instance as Asterisk, ARI_USER, KIT_PHONES};
+use sanjeevani_asterisk_kit::{Install, Setup};
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// The ARI user of the kit, and the password tests give it.
-pub const ARI_USER: &str = "sanjeevani";
+/// The password tests give the kit's ARI user.
 pub const ARI_PASSWORD: &str = "test-ari-secret";
 
 /// The Asterisk binary to run, if there is one.
@@ -54,55 +53,6 @@ fn record(test: &str, what: &str) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("asterisk-tests");
     let _ = std::fs::create_dir_all(&dir);
     let _ = std::fs::write(dir.join(format!("{test}.{what}")), "");
-}
-
-/// Where a build or a package put modules and read-only data.
-struct Install {
-    binary: PathBuf,
-    modules: PathBuf,
-    data: PathBuf,
-}
-
-impl Install {
-    fn find(binary: PathBuf) -> Install {
-        let prefix = binary
-            .parent()
-            .and_then(Path::parent)
-            .unwrap_or(Path::new("/usr"))
-            .to_path_buf();
-        let first = |candidates: &[PathBuf], what: &str| -> PathBuf {
-            candidates
-                .iter()
-                .find(|c| c.is_dir())
-                .cloned()
-                .unwrap_or_else(|| panic!("no Asterisk {what} in {candidates:?}"))
-        };
-        let modules = first(
-            &[
-                prefix.join("lib/asterisk/modules"),
-                prefix.join("lib64/asterisk/modules"),
-                "/usr/lib/x86_64-linux-gnu/asterisk/modules".into(),
-                "/usr/lib/asterisk/modules".into(),
-            ],
-            "modules",
-        );
-        let data = first(
-            &[
-                prefix.join("var/lib/asterisk/documentation"),
-                "/usr/share/asterisk/documentation".into(),
-                "/var/lib/asterisk/documentation".into(),
-            ],
-            "documentation",
-        )
-        .parent()
-        .unwrap()
-        .to_path_buf();
-        Install {
-            binary,
-            modules,
-            data,
-        }
-    }
 }
 
 /// Sounds made once per test binary with espeak-ng and sox: what Asterisk
@@ -206,155 +156,6 @@ pub struct Options {
     pub without_modules: Vec<&'static str>,
 }
 
-/// The phones the kit has, by the accounts of the demo.
-pub const KIT_PHONES: &[&str] = &["agent1", "agent2", "agent3", "doctor", "supervisor"];
-const KIT_AGENTS: usize = 3;
-
-/// One running Asterisk with every directory of its own.
-pub struct Asterisk {
-    install: Install,
-    /// Where everything of this instance is (kept by its [`Pbx`]).
-    pub dir: PathBuf,
-    pub http_port: u16,
-    pub sip_port: u16,
-    child: Mutex<Option<Child>>,
-    /// The kit's files as this instance runs them, and the phones added.
-    pub rendered: Vec<Conf>,
-    pub added_phones: Vec<String>,
-}
-
-impl Asterisk {
-    fn conf_path(&self) -> PathBuf {
-        self.dir.join("asterisk.conf")
-    }
-
-    /// Starts Asterisk on this instance's files and waits until ARI answers.
-    pub async fn start(&self) {
-        let stdout = std::fs::File::create(self.dir.join("log/stdout.log")).unwrap();
-        let child = Command::new(&self.install.binary)
-            .arg("-C")
-            .arg(self.conf_path())
-            .args(["-f", "-n", "-q"])
-            .stdin(Stdio::null())
-            .stdout(stdout.try_clone().unwrap())
-            .stderr(stdout)
-            .spawn()
-            .expect("asterisk starts");
-        *self.child.lock().unwrap() = Some(child);
-        let socket = self.dir.join("run/asterisk.ctl");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !socket.exists() {
-            assert!(
-                self.running(),
-                "Asterisk exited at start:\n{}",
-                self.tail(40)
-            );
-            assert!(
-                Instant::now() < deadline,
-                "no control socket:\n{}",
-                self.tail(40)
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let booted = self.cli("core waitfullybooted");
-        assert!(
-            booted.contains("fully booted"),
-            "{booted}\n{}",
-            self.tail(40)
-        );
-        let client = reqwest::Client::new();
-        loop {
-            let answer = client
-                .get(format!("{}/ari/asterisk/info", self.base()))
-                .basic_auth(ARI_USER, Some(ARI_PASSWORD))
-                .send()
-                .await;
-            if matches!(&answer, Ok(r) if r.status().is_success()) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "ARI never answered:\n{}",
-                self.tail(40)
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    pub fn running(&self) -> bool {
-        match self.child.lock().unwrap().as_mut() {
-            Some(child) => child.try_wait().ok().flatten().is_none(),
-            None => false,
-        }
-    }
-
-    /// Kills Asterisk at once (SIGKILL), as a crash would.
-    pub fn kill(&self) {
-        if let Some(mut child) = self.child.lock().unwrap().take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_file(self.dir.join("run/asterisk.ctl"));
-    }
-
-    /// Stops Asterisk (SIGTERM, then SIGKILL after 5 s).
-    pub fn stop(&self) {
-        let Some(mut child) = self.child.lock().unwrap().take() else {
-            return;
-        };
-        let _ = Command::new("kill").arg(child.id().to_string()).status();
-        for _ in 0..50 {
-            if child.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-
-    /// A CLI command through this instance's control socket.
-    pub fn cli(&self, command: &str) -> String {
-        let output = Command::new(&self.install.binary)
-            .arg("-C")
-            .arg(self.conf_path())
-            .args(["-rx", command])
-            .output()
-            .expect("asterisk -rx runs");
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-
-    /// `http://127.0.0.1:{port}`: ARI is under `/ari`.
-    pub fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.http_port)
-    }
-
-    /// Asterisk's log so far.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("log/messages.log")).unwrap_or_default()
-    }
-
-    fn tail(&self, lines: usize) -> String {
-        let mut text = self.log();
-        text.push_str(
-            &std::fs::read_to_string(self.dir.join("log/stdout.log")).unwrap_or_default(),
-        );
-        let all: Vec<&str> = text.lines().collect();
-        all[all.len().saturating_sub(lines)..].join("\n")
-    }
-
-    /// Where Asterisk stores recordings.
-    pub fn recording_dir(&self) -> PathBuf {
-        self.dir.join("spool/recording")
-    }
-}
-
-impl Drop for Asterisk {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 /// Asterisk with the network behind its trunk and the centre's phones.
 pub struct Pbx {
     pub asterisk: Asterisk,
@@ -369,7 +170,8 @@ pub struct Pbx {
 impl Drop for Pbx {
     fn drop(&mut self) {
         self.asterisk.stop();
-        if !std::thread::panicking() {
+        // SANJEEVANI_TEST_KEEP=1 keeps them after a test that passed too.
+        if !std::thread::panicking() && std::env::var_os("SANJEEVANI_TEST_KEEP").is_none() {
             return;
         }
         // A failed test keeps what every peer wrote, and shows Asterisk's last words.
@@ -415,167 +217,72 @@ impl Pbx {
             return None;
         };
         record(options.test, "ran");
-        let install = Install::find(binary);
+        let install = Install::find(binary).expect("the Asterisk install");
         let dir = tempfile::Builder::new()
             .prefix("sj-ast")
             .tempdir_in("/tmp")
             .unwrap();
-        for sub in [
-            "cache",
-            "lib/keys",
-            "data/moh",
-            "data/hold",
-            "data/sounds/en",
-            "data/sounds/hi",
-            "data/agi-bin",
-            "spool/recording",
-            "run",
-            "log",
-            "network",
-            "phones",
-        ] {
+        for sub in ["network", "phones"] {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
-        let path = |sub: &str| dir.path().join(sub).to_str().unwrap().to_string();
         let sounds = sounds();
-        let copy = |from: &str, to: &str| {
-            std::fs::copy(sounds.join(from), dir.path().join(to))
-                .unwrap_or_else(|e| panic!("{from}: {e}"));
+        let copy = |from: &str, to: &Path| {
+            std::fs::copy(sounds.join(from), to).unwrap_or_else(|e| panic!("{from}: {e}"));
         };
-        copy(
-            "abandoned-en.wav",
-            "data/sounds/en/sanjeevani-abandoned.wav",
-        );
-        copy(
-            "abandoned-hi.wav",
-            "data/sounds/hi/sanjeevani-abandoned.wav",
-        );
-        copy("callback-en.wav", "data/sounds/en/sanjeevani-callback.wav");
-        copy("moh.wav", "data/moh/hold.wav");
-        copy("moh.wav", "data/hold/hold.wav");
-        copy("voice.wav", "network/voice.wav");
-        copy("machine.wav", "network/machine.wav");
-        copy("hello.wav", "network/hello.wav");
-        copy("phone.wav", "phones/phone.wav");
-        for data in ["documentation", "rest-api"] {
-            let from = install.data.join(data);
-            if from.exists() {
-                std::os::unix::fs::symlink(from, dir.path().join("data").join(data)).unwrap();
-            }
+        // What the far ends play, before they start.
+        for (from, to) in [
+            ("voice.wav", "network/voice.wav"),
+            ("machine.wav", "network/machine.wav"),
+            ("hello.wav", "network/hello.wav"),
+            ("phone.wav", "phones/phone.wav"),
+        ] {
+            copy(from, &dir.path().join(to));
         }
-
         let network = sipp(&dir.path().join("network"), "uas_network.xml");
         let phones = sipp(&dir.path().join("phones"), "uas_phones.xml");
         let http_port = free_port();
-        let sip_port = free_port();
-        let rtp_start = 10_000 + (http_port as u32 * 7919 % 100) * 200;
-
-        // The kit, with addresses, ports, paths and secrets of this instance.
-        let mut rendered: Vec<Conf> = kit::files().iter().map(|f| Conf::load(f)).collect();
-        let mut added_phones = Vec::new();
-        for conf in &mut rendered {
-            match conf.file.as_str() {
-                "http.conf" => {
-                    conf.set("general", None, "bindaddr", "127.0.0.1").set(
-                        "general",
-                        None,
-                        "bindport",
-                        &http_port.to_string(),
-                    );
-                }
-                "ari.conf" => {
-                    conf.set(ARI_USER, Some("user"), "password", ARI_PASSWORD);
-                }
-                "rtp.conf" => {
-                    conf.set("general", None, "rtpstart", &rtp_start.to_string())
-                        .set("general", None, "rtpend", &(rtp_start + 199).to_string());
-                }
-                "musiconhold.conf" => {
-                    conf.set("sanjeevani-hold", None, "directory", &path("data/hold"));
-                }
-                "modules.conf" => {
-                    for module in &options.without_modules {
-                        conf.remove("modules", "require", module)
-                            .add("modules", &format!("noload = {module}"));
-                    }
-                }
-                "pjsip.conf" => {
-                    let trunk = format!("127.0.0.1:{}", network.port);
-                    conf.set(
-                        "transport-udp",
-                        None,
-                        "bind",
-                        &format!("127.0.0.1:{sip_port}"),
-                    )
-                    .set("this-host", None, "media_address", "127.0.0.1")
-                    .set("trunk", Some("aor"), "contact", &format!("sip:{trunk}"))
-                    .set("trunk-identify", None, "match", &trunk)
-                    .set("trunk", Some("endpoint"), "from_domain", "127.0.0.1")
-                    .set("trunk-auth", None, "password", "test-trunk-secret");
-                    for n in 0..options.more_agents {
-                        let name = format!("agent{}", KIT_AGENTS + n + 1);
-                        conf.clone_sections("agent1", &name);
-                        added_phones.push(name);
-                    }
-                    let all: Vec<String> = KIT_PHONES
-                        .iter()
-                        .map(|p| p.to_string())
-                        .chain(added_phones.iter().cloned())
-                        .collect();
-                    for phone in &all {
-                        let user = options
-                            .phone_users
-                            .iter()
-                            .find(|(p, _)| p == phone)
-                            .map(|(_, u)| u.clone())
-                            .unwrap_or_else(|| phone.clone());
-                        let contact = format!("sip:{user}@127.0.0.1:{}", phones.port);
-                        conf.set(phone, Some("aor"), "contact", &contact).set(
-                            phone,
-                            Some("auth"),
-                            "password",
-                            &format!("test-{phone}"),
-                        );
-                    }
-                }
-                _ => {}
-            }
-        }
-        for conf in &rendered {
-            std::fs::write(dir.path().join(&conf.file), conf.text()).unwrap();
-        }
-        std::fs::write(
-            dir.path().join("asterisk.conf"),
-            format!(
-                "[directories]\nastetcdir => {etc}\nastmoddir => {modules}\n\
-                 astcachedir => {etc}/cache\nastvarlibdir => {etc}/lib\nastdbdir => {etc}/lib\n\
-                 astkeydir => {etc}/lib\nastdatadir => {etc}/data\nastagidir => {etc}/data/agi-bin\n\
-                 astspooldir => {etc}/spool\nastrundir => {etc}/run\nastlogdir => {etc}/log\n\
-                 astsbindir => {sbin}\n\n[options]\nverbose = 3\nnocolor = yes\n\
-                 defaultlanguage = en\n",
-                etc = dir.path().display(),
-                modules = install.modules.display(),
-                sbin = install.binary.parent().unwrap().display(),
-            ),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("logger.conf"),
-            "[general]\ndateformat = %F %T.%3q\n\n[logfiles]\n\
-             messages.log => notice,warning,error,verbose\n",
-        )
-        .unwrap();
-
-        let asterisk = Asterisk {
-            install,
-            dir: dir.path().to_path_buf(),
+        let setup = Setup {
             http_port,
-            sip_port,
-            child: Mutex::new(None),
-            rendered,
-            added_phones,
+            sip_port: free_port(),
+            // 2,000 ports (two per call leg: 200 calls and their agents'
+            // phones need 800) below the ephemeral range that sipp's media
+            // ports come from; instances whose ranges meet try the next port.
+            rtp_start: 10_000 + (http_port % 10) * 2_000,
+            rtp_ports: 2_000,
+            ari_password: ARI_PASSWORD.into(),
+            network: ([127, 0, 0, 1], network.port).into(),
+            trunk_password: "test-trunk-secret".into(),
+            phones: ([127, 0, 0, 1], phones.port).into(),
+            phone_users: options
+                .phone_users
+                .iter()
+                .map(|(phone, user)| (phone.to_string(), user.clone()))
+                .collect(),
+            more_agents: options.more_agents,
+            without_modules: options
+                .without_modules
+                .iter()
+                .map(|m| m.to_string())
+                .collect(),
         };
-        asterisk.start().await;
+        let asterisk = Asterisk::create(install, dir.path(), &setup).expect("the kit renders");
+        copy(
+            "abandoned-en.wav",
+            &asterisk.sounds("en").join("sanjeevani-abandoned.wav"),
+        );
+        copy(
+            "abandoned-hi.wav",
+            &asterisk.sounds("hi").join("sanjeevani-abandoned.wav"),
+        );
+        copy(
+            "callback-en.wav",
+            &asterisk.sounds("en").join("sanjeevani-callback.wav"),
+        );
+        copy("moh.wav", &dir.path().join("data/moh/hold.wav"));
+        copy("moh.wav", &dir.path().join("data/hold/hold.wav"));
+        if let Err(e) = asterisk.start().await {
+            panic!("{e}");
+        }
         Some(Pbx {
             asterisk,
             network,
@@ -792,4 +499,60 @@ pub fn band_level(path: &Path, low: u32, high: u32) -> f64 {
         .and_then(|l| l.split_whitespace().nth(3))
         .and_then(|v| v.parse().ok())
         .unwrap_or(f64::NEG_INFINITY)
+}
+
+/// A TCP proxy in front of Asterisk's HTTP server: the adapter reaches ARI
+/// through it, and [`Proxy::cut`] drops every connection at once while
+/// Asterisk stays up, as a broken network would.
+pub struct Proxy {
+    pub port: u16,
+    connections: std::sync::Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    pub async fn start(to: u16) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections: std::sync::Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>> =
+            Default::default();
+        let tracked = connections.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) =
+                        tokio::net::TcpStream::connect(("127.0.0.1", to)).await
+                    {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                let mut tasks = tracked.lock().unwrap();
+                tasks.retain(|t| !t.is_finished());
+                tasks.push(task);
+            }
+        });
+        Proxy {
+            port,
+            connections,
+            accept,
+        }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Drops every connection through the proxy (new ones still pass).
+    pub fn cut(&self) {
+        for task in self.connections.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.cut();
+    }
 }

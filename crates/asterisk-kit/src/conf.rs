@@ -1,15 +1,13 @@
 //! The operator's Asterisk kit (`deploy/asterisk/*.conf`) as data: each
 //! file read into sections (name, templates, `key = value` lines), and
-//! edited in place where a test instance must differ from it — addresses,
-//! ports, paths and secrets only ([`EDITABLE`]); [`Conf::drift`] says what
-//! else differs, so a test copy cannot drift from the kit.
+//! edited in place where a private instance must differ from it —
+//! addresses, ports, paths and secrets only ([`EDITABLE`]); [`Conf::drift`]
+//! says what else differs, so a copy cannot drift from the kit.
 
-// Shared by several test binaries, each using a part.
-#![allow(dead_code)]
-
+use crate::KitError;
 use std::path::PathBuf;
 
-/// The keys a test copy of the kit may change: where things are and the
+/// The keys a copy of the kit may change: where things are and the
 /// secrets, nothing about how calls are handled.
 pub const EDITABLE: &[&str] = &[
     "bind",
@@ -31,15 +29,21 @@ pub fn dir() -> PathBuf {
 }
 
 /// The kit's file names, sorted.
-pub fn files() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir())
-        .expect("deploy/asterisk")
+pub fn files() -> Result<Vec<String>, KitError> {
+    let kit = dir();
+    let entries = std::fs::read_dir(&kit).map_err(|e| KitError::io(&kit, e))?;
+    let mut names: Vec<String> = entries
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".conf"))
         .collect();
     names.sort();
-    names
+    Ok(names)
+}
+
+/// Every file of the kit, read.
+pub fn load_all() -> Result<Vec<Conf>, KitError> {
+    files()?.iter().map(|f| Conf::load(f)).collect()
 }
 
 /// A section of an Asterisk `.conf` file: its name, templates it uses, and
@@ -73,19 +77,22 @@ pub struct Conf {
 }
 
 impl Conf {
-    pub fn load(file: &str) -> Conf {
+    /// The kit's file `file`.
+    pub fn load(file: &str) -> Result<Conf, KitError> {
         let path = dir().join(file);
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let text = std::fs::read_to_string(&path).map_err(|e| KitError::io(&path, e))?;
         Conf::parse(file, &text)
     }
 
-    pub fn parse(file: &str, text: &str) -> Conf {
+    /// `text` as the file `file`, if every line is a section header,
+    /// `key = value` (or `key => value`) or a comment.
+    pub fn parse(file: &str, text: &str) -> Result<Conf, KitError> {
         let conf = Conf {
             file: file.to_string(),
             lines: text.lines().map(str::to_string).collect(),
         };
-        conf.sections();
-        conf
+        conf.try_sections()?;
+        Ok(conf)
     }
 
     pub fn text(&self) -> String {
@@ -96,17 +103,26 @@ impl Conf {
 
     /// Every section, in order.
     pub fn sections(&self) -> Vec<Section> {
-        let file = &self.file;
+        self.try_sections()
+            .expect("checked when parsed, and edits keep the form")
+    }
+
+    fn try_sections(&self) -> Result<Vec<Section>, KitError> {
+        let bad = |number: usize, why: &'static str| KitError::Syntax {
+            file: self.file.clone(),
+            line: number + 1,
+            why,
+        };
         let mut sections: Vec<Section> = Vec::new();
         for (number, raw) in self.lines.iter().enumerate() {
-            let line = raw.split(';').next().unwrap().trim();
+            let line = raw.split(';').next().unwrap_or_default().trim();
             if line.is_empty() {
                 continue;
             }
             if let Some(rest) = line.strip_prefix('[') {
                 let (name, after) = rest
                     .split_once(']')
-                    .unwrap_or_else(|| panic!("{file}:{}: unclosed section", number + 1));
+                    .ok_or_else(|| bad(number, "a section header without its ]"))?;
                 let options: Vec<String> = after
                     .trim()
                     .trim_start_matches('(')
@@ -128,16 +144,16 @@ impl Conf {
             let (key, value) = line
                 .split_once("=>")
                 .or_else(|| line.split_once('='))
-                .unwrap_or_else(|| panic!("{file}:{}: not key = value: {raw}", number + 1));
+                .ok_or_else(|| bad(number, "not key = value"))?;
             let section = sections
                 .last_mut()
-                .unwrap_or_else(|| panic!("{file}:{}: a line before any section", number + 1));
+                .ok_or_else(|| bad(number, "a line before any section"))?;
             section
                 .lines
                 .push((key.trim().to_string(), value.trim().to_string()));
             section.at.push(number);
         }
-        sections
+        Ok(sections)
     }
 
     /// The sections named `name` (not templates), each with what its
@@ -174,10 +190,13 @@ impl Conf {
 
     /// Sets `key` in the section `name` (of type `kind`, if given): the
     /// section's own line for it is changed, or a line is added under its
-    /// header. Only [`EDITABLE`] keys: a test instance differs from the kit
-    /// in where things are and in secrets, nothing else.
+    /// header. Only [`EDITABLE`] keys: a private instance differs from the
+    /// kit in where things are and in secrets, nothing else.
+    ///
+    /// Panics on another key, or a section the kit does not have: a
+    /// mistake in the caller, not in the kit.
     pub fn set(&mut self, name: &str, kind: Option<&str>, key: &str, value: &str) -> &mut Conf {
-        assert!(EDITABLE.contains(&key), "{key} is not for a test to change");
+        assert!(EDITABLE.contains(&key), "{key} is not for a copy to change");
         let section = self
             .find(name, kind)
             .unwrap_or_else(|| panic!("{}: no section [{name}] ({kind:?})", self.file));
@@ -189,8 +208,8 @@ impl Conf {
         self
     }
 
-    /// Removes the line `key = value` of section `name`: only for a test
-    /// that runs Asterisk without something the kit needs, on purpose.
+    /// Removes the line `key = value` of section `name`: only for an
+    /// instance run without something the kit needs, on purpose.
     pub fn remove(&mut self, name: &str, key: &str, value: &str) -> &mut Conf {
         let section = self
             .find(name, None)
@@ -204,8 +223,10 @@ impl Conf {
         self
     }
 
-    /// Adds a line to section `name` (same purpose as [`Conf::remove`]).
+    /// Adds a line `key = value` to section `name` (same purpose as
+    /// [`Conf::remove`]).
     pub fn add(&mut self, name: &str, line: &str) -> &mut Conf {
+        assert!(line.contains('='), "{line}: not key = value");
         let section = self
             .find(name, None)
             .unwrap_or_else(|| panic!("{}: no section [{name}]", self.file));

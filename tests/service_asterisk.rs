@@ -1,0 +1,262 @@
+//! The whole service over a real Asterisk started from the operator's kit
+//! (`tests/asterisk_support`): agents log in through the API and their
+//! phones (sipp, named after their logins as the kit names them) ring; the
+//! wallboard says why dialing stopped when Asterisk refuses the password or
+//! lacks a module, and dialing resumes once the module is loaded; the
+//! medical desk takes an escalated caller live; stopping the service leaves
+//! nothing behind in Asterisk and says goodbye on the WebSocket. Without an
+//! Asterisk on the machine each test says so and is skipped.
+
+mod asterisk_support;
+mod sip_support;
+mod support;
+
+use asterisk_support::{sipp_calls, Options, Pbx, ARI_PASSWORD, ARI_USER};
+use reqwest::Method;
+use sanjeevani_server::config::TelephonyKind;
+use serde_json::{json, Value};
+use std::time::Duration;
+use support::{next_message, next_message_of, test_config, Server};
+
+/// The service over `pbx` with its data in `dir`, the demo's contacts
+/// dialled through the kit's trunk.
+fn asterisk_config(dir: &std::path::Path, pbx: &Pbx, password: &str) -> sanjeevani_server::Config {
+    let mut config = test_config(dir);
+    config.demo.contacts = 20;
+    let telephony = &mut config.telephony;
+    telephony.kind = TelephonyKind::Ari;
+    telephony.ari_url = pbx.base();
+    telephony.ari_username = ARI_USER.into();
+    telephony.ari_password = password.into();
+    config
+}
+
+/// How many calls the phone of `user` was rung with.
+fn rung(pbx: &Pbx, user: &str) -> usize {
+    sipp_calls(&pbx.phones)
+        .iter()
+        .filter(|(u, _)| u == user)
+        .count()
+}
+
+/// The first campaign's line on the wallboard, once `wanted` holds of it.
+async fn wallboard_line<S>(board: &mut S, wanted: impl Fn(&Value) -> bool) -> Value
+where
+    S: futures_util::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
+    let mut line = Value::Null;
+    for _ in 0..30 {
+        let board = next_message(board, "wallboard", 5).await;
+        line = board["campaigns"][0]["live"]["line"].clone();
+        if wanted(&line) {
+            return line;
+        }
+    }
+    panic!("the wallboard never showed the line wanted; last: {line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_takes_a_call_on_their_phone_and_a_stop_leaves_nothing_in_asterisk() {
+    let Some(pbx) = Pbx::start(Options {
+        test: "service_agent_call",
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(asterisk_config(dir.path(), &pbx, ARI_PASSWORD), dir).await;
+    let (agent, mut ws, pop) = server.agent_takes_a_call("agent1").await;
+    assert_eq!(
+        rung(&pbx, "agent1"),
+        1,
+        "the kit's agent1 is the login agent1"
+    );
+    // The contact and the agent's phone share a bridge in Asterisk.
+    let bridges = pbx.get("/bridges").await;
+    assert!(
+        bridges
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["channels"].as_array().unwrap().len() == 2),
+        "{bridges}"
+    );
+    server
+        .ok(&agent, Method::POST, "/api/agent/hangup", None)
+        .await;
+    let ended = next_message(&mut ws, "call_ended", 10).await;
+    assert_eq!(
+        (&ended["attempt"], &ended["outcome"]),
+        (&pop["attempt"], &json!("completed")),
+        "{ended}"
+    );
+    // Stopped with the agent still logged in and their phone up.
+    server.stop().await;
+    pbx.assert_nothing_left(Duration::from_secs(2)).await;
+    let log = pbx.asterisk.log();
+    assert!(
+        !log.contains("closed abruptly"),
+        "the adapter says goodbye on the WebSocket"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_ari_password_shows_on_the_wallboard_and_nothing_is_dialled() {
+    let Some(pbx) = Pbx::start(Options {
+        test: "service_wrong_password",
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(asterisk_config(dir.path(), &pbx, "not-the-secret"), dir).await;
+    let supervisor = server.login("supervisor").await;
+    let mut board = server.ws(&supervisor).await;
+    let line = wallboard_line(&mut board, |l| l["up"] == false).await;
+    assert_eq!(line["code"], "unauthorized", "{line}");
+    assert!(
+        line["problem"].as_str().unwrap().contains("password"),
+        "says what to fix: {line}"
+    );
+    // An agent who asks to be ready is told nothing rings.
+    let agent = server.login("agent1").await;
+    server
+        .ok(
+            &agent,
+            Method::POST,
+            "/api/agent/login",
+            Some(json!({"campaign": 1})),
+        )
+        .await;
+    let _ = server
+        .call(Some(&agent), Method::POST, "/api/agent/ready", None)
+        .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(sipp_calls(&pbx.network).is_empty(), "no contact dialled");
+    assert_eq!(rung(&pbx, "agent1"), 0, "no phone rung");
+    server.stop().await;
+    pbx.assert_nothing_left(Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_module_pauses_dialing_until_it_is_loaded() {
+    let Some(pbx) = Pbx::start(Options {
+        test: "service_missing_module",
+        without_modules: vec!["bridge_holding.so"],
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(asterisk_config(dir.path(), &pbx, ARI_PASSWORD), dir).await;
+    let supervisor = server.login("supervisor").await;
+    let mut board = server.ws(&supervisor).await;
+    let line = wallboard_line(&mut board, |l| l["up"] == false).await;
+    assert_eq!(
+        (&line["code"], &line["module"]),
+        (&json!("missing_module"), &json!("bridge_holding.so")),
+        "{line}"
+    );
+    assert!(sipp_calls(&pbx.network).is_empty(), "no contact dialled");
+
+    // The operator loads it; dialing goes on by itself.
+    let loaded = pbx.asterisk.cli("module load bridge_holding.so");
+    assert!(loaded.contains("Loaded"), "{loaded}");
+    let line = wallboard_line(&mut board, |l| l["up"] == true).await;
+    assert_eq!(line["code"], Value::Null);
+    let (_agent, _ws, _pop) = server.agent_takes_a_call("agent1").await;
+    server.stop().await;
+    pbx.assert_nothing_left(Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escalated_caller_reaches_the_doctors_phone_and_is_handed_over_live() {
+    let Some(pbx) = Pbx::start(Options {
+        test: "service_escalation",
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(asterisk_config(dir.path(), &pbx, ARI_PASSWORD), dir).await;
+    let doctor = server.login("doctor").await;
+    let mut doctor_ws = server.ws(&doctor).await;
+    server
+        .ok(
+            &doctor,
+            Method::POST,
+            "/api/desk/in",
+            Some(json!({"languages": ["hi", "en"]})),
+        )
+        .await;
+    let (agent, mut agent_ws, pop) = server.agent_takes_a_call("agent1").await;
+    let escalated = server
+        .ok(
+            &agent,
+            Method::POST,
+            &format!("/api/calls/{}/escalate", pop["attempt"]),
+            Some(json!({"reason": "breathless since morning", "answers": {"breathless": true}})),
+        )
+        .await;
+    let ticket = escalated["ticket"].as_i64().unwrap();
+    loop {
+        let m = next_message(&mut agent_ws, "transfer", 20).await;
+        if m["stage"] == "consulting" {
+            break;
+        }
+    }
+    next_message(&mut doctor_ws, "consult", 10).await;
+    assert_eq!(rung(&pbx, "doctor"), 1, "the kit's doctor phone rang");
+    // The caller waits in a holding bridge with the music.
+    let holding = pbx.get("/bridges").await;
+    assert!(
+        holding
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["bridge_type"] == "holding"),
+        "{holding}"
+    );
+
+    let (status, body) = server
+        .call(
+            Some(&agent),
+            Method::POST,
+            &format!("/api/escalations/{ticket}/complete"),
+            None,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{body}");
+    loop {
+        let m = next_message_of(&mut agent_ws, &["transfer", "call_ended"], 10).await;
+        if m["type"] == "transfer" && m["stage"] == "live" {
+            break;
+        }
+    }
+    // The caller and the doctor's phone now share a bridge, without the agent.
+    pbx.eventually("the caller with the doctor alone", || async {
+        let bridges = pbx.get("/bridges").await;
+        bridges
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["bridge_type"] == "mixing" && b["channels"].as_array().unwrap().len() == 2)
+    })
+    .await;
+    next_message(&mut doctor_ws, "ticket_resolved", 10).await;
+    server.stop().await;
+    pbx.assert_nothing_left(Duration::from_secs(2)).await;
+}
