@@ -90,7 +90,7 @@ async fn contacts_reach_agents_in_their_bridges_and_failures_keep_their_cause() 
         agent[4],
         "POST /bridges bridgeId=n1-b1&name=n1-b1&type=mixing"
     );
-    assert_eq!(agent[5], "POST /bridges/n1-b1/addChannel channel=n1-a1");
+    assert_eq!(agent[5], "POST /bridges/n1-b1/addChannel channel=n1-a1.");
     // The answered contact: originate with our id, one addChannel, our hang-up.
     let contact: Vec<&String> = requests.iter().filter(|r| r.contains("n1-c")).collect();
     let answered = contact[0]
@@ -144,13 +144,13 @@ async fn a_websocket_cut_mid_call_loses_nothing() {
             .count();
         assert_eq!(live, 1);
         for id in 0..10 {
-            cutter.remote_hangup(&format!("n1-c{id}"));
+            cutter.remote_hangup(&format!("n1-c{id}."));
         }
         // Later calls are hung up by the far end while the socket is up.
         loop {
             tokio::time::sleep(Duration::from_millis(300)).await;
             for id in 0..10 {
-                cutter.remote_hangup(&format!("n1-c{id}"));
+                cutter.remote_hangup(&format!("n1-c{id}."));
             }
         }
     });
@@ -261,7 +261,7 @@ async fn connected_call(
     assert_eq!(next_event(&mut events).await, LineEvent::Answered(call));
     line.connect(call, agent);
     eventually("contact and agent bridged", || {
-        server.members("n1-b1") == strings(&["n1-a1", "n1-c1"])
+        server.members("n1-b1") == strings(&["n1-a1.", "n1-c1."])
     })
     .await;
     // The answer-to-connect time is measured (and exported as a metric).
@@ -276,6 +276,42 @@ async fn connected_call(
     assert_eq!(latencies.len(), 1, "one connect measured");
     assert!(latencies[0] < Duration::from_secs(1), "{latencies:?}");
     (line, events)
+}
+
+/// On a loaded Asterisk originates are slow to be answered: an answered
+/// call's join must not wait behind the originates of the calls placed
+/// after it (it waited for all of them when requests went one by one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answered_call_is_joined_without_waiting_for_later_originates() {
+    let server = AriServer::start().await;
+    server.slow_originates(Duration::from_millis(300));
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let mut line = AriLine::start(settings(&server), events_tx);
+    let agent = AgentId(1);
+    line.login(agent, None);
+    assert_eq!(next_event(&mut events).await, LineEvent::AgentOnLine(agent));
+    for n in 1..=10 {
+        let number = Phone::parse(&format!("+91 99999 01{n:03}"), Region::default()).unwrap();
+        line.dial(CallId(n), &number, None);
+    }
+    let first = loop {
+        if let LineEvent::Answered(call) = next_event(&mut events).await {
+            break call;
+        }
+    };
+    line.connect(first, agent);
+    let mut latencies = Vec::new();
+    for _ in 0..200 {
+        latencies.extend(line.take_latencies());
+        if !latencies.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(latencies.len(), 1, "the first answered call was joined");
+    // Its own originate's reply (300 ms) is all it may wait for; behind
+    // nine more it would wait 2.7 s longer.
+    assert!(latencies[0] < Duration::from_millis(1_000), "{latencies:?}");
 }
 
 /// The channel the adapter originated for `number`.
@@ -355,17 +391,21 @@ async fn a_warm_transfer_holds_the_contact_consults_the_desk_and_hands_over() {
     line.transfer_handle().consult(call, "PJSIP/017@desk");
     assert_eq!(next(&mut transfers).await, TransferEvent::Failed(call));
     eventually("the contact back with the agent", || {
-        server.members("n1-b1") == strings(&["n1-a1", "n1-c1"])
+        server.members("n1-b1") == strings(&["n1-a1.", "n1-c1."])
+    })
+    .await;
+    eventually("the holding bridge removed", || {
+        server.requests().len() >= before + 7
     })
     .await;
     assert_eq!(
         server.requests()[before..],
         [
             "POST /bridges bridgeId=n1-h1-1&name=n1-h1-1&type=holding",
-            "POST /bridges/n1-h1-1/addChannel channel=n1-c1",
+            "POST /bridges/n1-h1-1/addChannel channel=n1-c1.",
             "POST /bridges/n1-h1-1/moh mohClass=default",
-            "POST /channels app=sanjeevani&appArgs=consult,1&callerId=District Health <1075>&channelId=n1-d1-1&endpoint=PJSIP/017@desk&timeout=20",
-            "POST /bridges/n1-b1/addChannel channel=n1-c1",
+            "POST /channels app=sanjeevani&appArgs=consult,1&callerId=District Health <1075>&channelId=n1-d1-1.&endpoint=PJSIP/017@desk&timeout=20",
+            "POST /bridges/n1-b1/addChannel channel=n1-c1.",
             "DELETE /bridges/n1-h1-1/moh",
             "DELETE /bridges/n1-h1-1",
         ]
@@ -376,8 +416,8 @@ async fn a_warm_transfer_holds_the_contact_consults_the_desk_and_hands_over() {
     let before = server.requests().len();
     line.transfer_handle().consult(call, "PJSIP/doctor@desk");
     assert_eq!(next(&mut transfers).await, TransferEvent::Consulting(call));
-    assert_eq!(server.members("n1-b1"), strings(&["n1-a1", "n1-d1-2"]));
-    assert_eq!(server.members("n1-h1-2"), strings(&["n1-c1"]));
+    assert_eq!(server.members("n1-b1"), strings(&["n1-a1.", "n1-d1-2."]));
+    assert_eq!(server.members("n1-h1-2"), strings(&["n1-c1."]));
     assert_eq!(server.on_hold(), ["n1-h1-2"]);
 
     // Complete: contact and doctor together, the agent free at once.
@@ -385,30 +425,30 @@ async fn a_warm_transfer_holds_the_contact_consults_the_desk_and_hands_over() {
     assert_eq!(next(&mut transfers).await, TransferEvent::Completed(call));
     assert_eq!(next_event(&mut events).await, LineEvent::Hangup(call));
     eventually("contact and doctor joined", || {
-        server.members("n1-x1") == strings(&["n1-c1", "n1-d1-2"])
+        server.members("n1-x1") == strings(&["n1-c1.", "n1-d1-2."])
     })
     .await;
-    assert_eq!(server.members("n1-b1"), strings(&["n1-a1"]));
+    assert_eq!(server.members("n1-b1"), strings(&["n1-a1."]));
     assert!(server.on_hold().is_empty() && server.members("n1-h1-2").is_none());
     assert_eq!(
         server.requests()[before..],
         [
             "POST /bridges bridgeId=n1-h1-2&name=n1-h1-2&type=holding",
-            "POST /bridges/n1-h1-2/addChannel channel=n1-c1",
+            "POST /bridges/n1-h1-2/addChannel channel=n1-c1.",
             "POST /bridges/n1-h1-2/moh mohClass=default",
-            "POST /channels app=sanjeevani&appArgs=consult,1&callerId=District Health <1075>&channelId=n1-d1-2&endpoint=PJSIP/doctor@desk&timeout=20",
-            "POST /bridges/n1-b1/addChannel channel=n1-d1-2",
+            "POST /channels app=sanjeevani&appArgs=consult,1&callerId=District Health <1075>&channelId=n1-d1-2.&endpoint=PJSIP/doctor@desk&timeout=20",
+            "POST /bridges/n1-b1/addChannel channel=n1-d1-2.",
             "POST /bridges bridgeId=n1-x1&name=n1-x1&type=mixing",
-            "POST /bridges/n1-x1/addChannel channel=n1-d1-2",
+            "POST /bridges/n1-x1/addChannel channel=n1-d1-2.",
             "DELETE /bridges/n1-h1-2/moh",
-            "POST /bridges/n1-x1/addChannel channel=n1-c1",
+            "POST /bridges/n1-x1/addChannel channel=n1-c1.",
             "DELETE /bridges/n1-h1-2",
         ]
     );
 
     // The doctor hangs up: the contact is hung up and the bridge removed;
     // only the agent's phone and bridge are left, and they go with the adapter.
-    server.remote_hangup("n1-d1-2");
+    server.remote_hangup("n1-d1-2.");
     eventually("the handed-over call torn down", || server.live() == (1, 1)).await;
     drop(line);
     eventually("nothing left", || server.live() == (0, 0)).await;
@@ -426,11 +466,17 @@ async fn a_supervisor_whispers_to_an_agent_on_a_recorded_call() {
         server.recordings().0.get(recording).map(String::as_str) == Some("n1-b1")
     })
     .await;
+    // The runtime is told, to keep the recording's name with the attempt.
+    assert_eq!(
+        next_event(&mut events).await,
+        LineEvent::Recording(CallId(1))
+    );
+    assert_eq!(line.recording_name(CallId(1)).as_deref(), Some(recording));
 
     let before = server.requests().len();
     line.supervise(1, AgentId(1), "PJSIP/supervisor1", SpyMode::Whisper);
     assert_eq!(next(&mut supervision).await, SupervisionEvent::Started(1));
-    assert_eq!(server.members("n1-m1"), strings(&["n1-s1", "n1-v1"]));
+    assert_eq!(server.members("n1-m1"), strings(&["n1-s1.", "n1-v1."]));
     line.stop_supervising(1);
     assert_eq!(next(&mut supervision).await, SupervisionEvent::Ended(1));
     eventually("the session's legs and bridge gone", || {
@@ -440,21 +486,21 @@ async fn a_supervisor_whispers_to_an_agent_on_a_recorded_call() {
     assert_eq!(
         server.requests()[before..],
         [
-            "POST /channels/n1-a1/snoop app=sanjeevani&appArgs=snoop,1&snoopId=n1-s1&spy=both&whisper=out",
-            "POST /channels app=sanjeevani&appArgs=supervisor,1&callerId=District Health <1075>&channelId=n1-v1&endpoint=PJSIP/supervisor1&timeout=30",
+            "POST /channels/n1-a1./snoop app=sanjeevani&appArgs=snoop,1&snoopId=n1-s1.&spy=both&whisper=out",
+            "POST /channels app=sanjeevani&appArgs=supervisor,1&callerId=District Health <1075>&channelId=n1-v1.&endpoint=PJSIP/supervisor1&timeout=30",
             "POST /bridges bridgeId=n1-m1&name=n1-m1&type=mixing",
-            "POST /bridges/n1-m1/addChannel channel=n1-s1",
-            "POST /bridges/n1-m1/addChannel channel=n1-v1",
-            "DELETE /channels/n1-s1",
-            "DELETE /channels/n1-v1",
+            "POST /bridges/n1-m1/addChannel channel=n1-s1.",
+            "POST /bridges/n1-m1/addChannel channel=n1-v1.",
+            "DELETE /channels/n1-s1.",
+            "DELETE /channels/n1-v1.",
             "DELETE /bridges/n1-m1",
         ]
     );
-    assert_eq!(server.members("n1-b1"), strings(&["n1-a1", "n1-c1"]));
+    assert_eq!(server.members("n1-b1"), strings(&["n1-a1.", "n1-c1."]));
 
     // The contact hangs up: the recording stops with the call.
     let before = server.requests().len();
-    server.remote_hangup("n1-c1");
+    server.remote_hangup("n1-c1.");
     assert_eq!(next_event(&mut events).await, LineEvent::Hangup(CallId(1)));
     eventually("the recording stopped", || {
         server.recordings() == (Default::default(), vec![recording.to_string()])
@@ -499,10 +545,10 @@ async fn an_abandoned_call_hears_the_information_message_then_is_hung_up() {
     })
     .await;
     assert_eq!(
-        naming(&server.requests(), "n1-c1")[1..],
+        naming(&server.requests(), "n1-c1.")[1..],
         [
-            "POST /channels/n1-c1/play media=sound:sanjeevani-abandoned&playbackId=n1-p1",
-            "DELETE /channels/n1-c1",
+            "POST /channels/n1-c1./play media=sound:sanjeevani-abandoned&playbackId=n1-p1",
+            "DELETE /channels/n1-c1.",
         ]
     );
     // The runtime has recorded the abandon itself: no further event for the call.
@@ -608,7 +654,7 @@ async fn an_escalation_rings_the_desk_in_turn_and_hands_the_caller_over_live() {
         }
     );
     eventually("agent and doctor together", || {
-        server.members("n1-b1") == strings(&["n1-a1", "n1-d1-2"])
+        server.members("n1-b1") == strings(&["n1-a1.", "n1-d1-2."])
     })
     .await;
     assert_eq!(server.on_hold(), ["n1-h1-2"]);
@@ -634,10 +680,10 @@ async fn an_escalation_rings_the_desk_in_turn_and_hands_the_caller_over_live() {
     // For the dialer the call is over: the agent is free for the next one.
     assert_eq!(next_event(&mut events).await, LineEvent::Hangup(call));
     eventually("caller and doctor joined", || {
-        server.members("n1-x1") == strings(&["n1-c1", "n1-d1-2"])
+        server.members("n1-x1") == strings(&["n1-c1.", "n1-d1-2."])
     })
     .await;
-    assert_eq!(server.members("n1-b1"), strings(&["n1-a1"]));
+    assert_eq!(server.members("n1-b1"), strings(&["n1-a1."]));
     let consults: Vec<String> = server
         .requests()
         .into_iter()
@@ -687,7 +733,7 @@ async fn an_escalation_nobody_at_the_desk_takes_becomes_a_ticket() {
     // The agent is back with the caller (to say a doctor will call back);
     // the call goes on for the dialer.
     eventually("the caller back with the agent", || {
-        server.members("n1-b1") == strings(&["n1-a1", "n1-c1"])
+        server.members("n1-b1") == strings(&["n1-a1.", "n1-c1."])
     })
     .await;
     assert!(server.on_hold().is_empty());

@@ -259,7 +259,7 @@ async fn connected_call(
     assert_eq!(next_event(&mut events).await, LineEvent::Answered(call));
     line.connect(call, agent);
     pbx.eventually("contact and agent bridged", || async {
-        pbx.members("n1-b1").await == strings(&["n1-a1", "n1-c1"])
+        pbx.members("n1-b1").await == strings(&["n1-a1.", "n1-c1."])
     })
     .await;
     let mut latencies = Vec::new();
@@ -362,7 +362,7 @@ async fn an_abandoned_call_hears_the_whole_message_in_its_language_then_is_hung_
         // No agent within the connect grace: the core drops the call.
         let dropped = Instant::now();
         line.drop_call(call);
-        let channel = format!("n1-c{}", call.0);
+        let channel = format!("n1-c{}.", call.0);
         let deadline = dropped + Duration::from_secs(30);
         while pbx.ids("channels").await.contains(&channel) {
             assert!(Instant::now() < deadline, "the call was never hung up");
@@ -414,7 +414,7 @@ async fn a_joined_call_is_recorded_with_both_voices_for_as_long_as_it_lasted() {
     let lasted = joined.elapsed();
     let path = pbx.asterisk.recording_dir().join(&recording);
     pbx.eventually("the recording is stored", || async {
-        !pbx.ids("channels").await.contains(&"n1-c1".to_string())
+        !pbx.ids("channels").await.contains(&"n1-c1.".to_string())
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -470,7 +470,7 @@ async fn a_warm_transfer_holds_the_caller_with_music_consults_and_hands_over() {
     desk.consult(call, "PJSIP/supervisor");
     assert_eq!(next(&mut transfers).await, TransferEvent::Failed(call));
     pbx.eventually("the contact back with the agent", || async {
-        pbx.members("n1-b1").await == strings(&["n1-a1", "n1-c1"])
+        pbx.members("n1-b1").await == strings(&["n1-a1.", "n1-c1."])
     })
     .await;
     assert_eq!(
@@ -483,8 +483,8 @@ async fn a_warm_transfer_holds_the_caller_with_music_consults_and_hands_over() {
     // The doctor answers; agent and doctor talk while the caller hears music.
     desk.consult(call, "PJSIP/doctor");
     assert_eq!(next(&mut transfers).await, TransferEvent::Consulting(call));
-    assert_eq!(pbx.members("n1-b1").await, strings(&["n1-a1", "n1-d1-2"]));
-    assert_eq!(pbx.members("n1-h1-2").await, strings(&["n1-c1"]));
+    assert_eq!(pbx.members("n1-b1").await, strings(&["n1-a1.", "n1-d1-2."]));
+    assert_eq!(pbx.members("n1-h1-2").await, strings(&["n1-c1."]));
     // A holding bridge plays its music through an announcer channel of its own.
     let log = pbx.asterisk.log();
     assert!(
@@ -497,7 +497,7 @@ async fn a_warm_transfer_holds_the_caller_with_music_consults_and_hands_over() {
     desk.cancel_transfer(call);
     assert_eq!(next(&mut transfers).await, TransferEvent::Failed(call));
     pbx.eventually("the caller back with the agent", || async {
-        pbx.members("n1-b1").await == strings(&["n1-a1", "n1-c1"])
+        pbx.members("n1-b1").await == strings(&["n1-a1.", "n1-c1."])
     })
     .await;
     let doctor = seen_by_phone(&pbx, "brief-doctor");
@@ -510,13 +510,13 @@ async fn a_warm_transfer_holds_the_caller_with_music_consults_and_hands_over() {
     assert_eq!(next(&mut transfers).await, TransferEvent::Completed(call));
     assert_eq!(next_event(&mut events).await, LineEvent::Hangup(call));
     pbx.eventually("caller and doctor joined", || async {
-        pbx.members("n1-x1").await == strings(&["n1-c1", "n1-d1-3"])
+        pbx.members("n1-x1").await == strings(&["n1-c1.", "n1-d1-3."])
     })
     .await;
-    assert_eq!(pbx.members("n1-b1").await, strings(&["n1-a1"]));
+    assert_eq!(pbx.members("n1-b1").await, strings(&["n1-a1."]));
     // The doctor hangs up: the caller is hung up and their bridge removed.
     pbx.eventually("the handed-over call torn down", || async {
-        pbx.ids("channels").await == ["n1-a1"]
+        pbx.ids("channels").await == ["n1-a1."]
     })
     .await;
     let caller = seen_by_network(&pbx, "010");
@@ -542,13 +542,13 @@ async fn a_caller_who_hangs_up_on_hold_ends_the_consult() {
     let mut transfers = line.take_transfer_events().unwrap();
     line.transfer_handle().consult(CallId(1), "PJSIP/doctor");
     pbx.eventually("the caller on hold", || async {
-        pbx.members("n1-h1-1").await == strings(&["n1-c1"])
+        pbx.members("n1-h1-1").await == strings(&["n1-c1."])
     })
     .await;
     // The call's end is the news (the desk hears of it from the dialer).
     assert_eq!(next_event(&mut events).await, LineEvent::Hangup(CallId(1)));
     pbx.eventually("only the agent's phone left", || async {
-        pbx.ids("channels").await == ["n1-a1"]
+        pbx.ids("channels").await == ["n1-a1."]
     })
     .await;
     let doctor = seen_by_phone(&pbx, "silent-doctor");
@@ -585,15 +585,15 @@ async fn a_supervisor_listens_whispers_and_barges_through_snoop_channels() {
             SupervisionEvent::Started(n),
             "{mode:?}"
         );
-        let snoop = format!("n1-s{n}");
-        let phone = format!("n1-v{n}");
+        let snoop = format!("n1-s{n}.");
+        let phone = format!("n1-v{n}.");
         assert_eq!(
             pbx.members(&format!("n1-m{n}")).await,
             strings(&[&snoop, &phone]),
             "{mode:?}"
         );
         // The agent's call goes on untouched.
-        assert_eq!(pbx.members("n1-b1").await, strings(&["n1-a1", "n1-c1"]));
+        assert_eq!(pbx.members("n1-b1").await, strings(&["n1-a1.", "n1-c1."]));
         line.stop_supervising(n);
         assert_eq!(next(&mut supervision).await, SupervisionEvent::Ended(n));
         pbx.eventually("the session's legs and bridge gone", || async {
@@ -839,4 +839,37 @@ async fn two_hundred_calls_originated_at_once_are_all_placed_and_all_end_once() 
     let invites = sipp_calls(&pbx.network).len();
     assert_eq!(invites, 200, "the network saw every call once");
     pbx.assert_nothing_left(Duration::from_secs(20)).await;
+}
+
+/// Asterisk 23 refuses a new channel whose id begins a live channel's id
+/// (its conflict check compares prefixes): agent 1's phone must still be
+/// called while agent 10's is up, and the 6th call placed while the 60th
+/// rings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_is_called_while_a_phone_whose_number_it_begins_is_up() {
+    let Some(pbx) = Pbx::start(Options {
+        test: "a_phone_is_called_while_a_phone_whose_number_it_begins_is_up",
+        more_agents: 7,
+        ..Default::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let mut line = AriLine::start(settings(&pbx, "sanjeevani-ids"), events_tx);
+    line.login(AgentId(10), None);
+    assert_eq!(
+        next_event(&mut events).await,
+        LineEvent::AgentOnLine(AgentId(10))
+    );
+    line.login(AgentId(1), None);
+    assert_eq!(
+        next_event(&mut events).await,
+        LineEvent::AgentOnLine(AgentId(1))
+    );
+    line.logout(AgentId(1));
+    line.logout(AgentId(10));
+    line.close().await;
+    pbx.assert_nothing_left(Duration::from_secs(5)).await;
 }

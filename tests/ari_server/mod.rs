@@ -88,6 +88,9 @@ struct Inner {
     listening: Mutex<bool>,
     /// A module Asterisk runs without.
     missing_module: Mutex<Option<String>>,
+    /// How long a contact's originate takes to be answered, as on a
+    /// loaded Asterisk (the call itself goes on meanwhile).
+    originate_reply_after: Mutex<Duration>,
 }
 
 #[derive(Clone)]
@@ -131,6 +134,7 @@ impl AriServer {
             cut: watch::channel(0).0,
             listening: Mutex::new(true),
             missing_module: Mutex::default(),
+            originate_reply_after: Mutex::default(),
         });
         let router = Router::new()
             .route("/ari/events", get(events_socket))
@@ -161,6 +165,11 @@ impl AriServer {
 
     pub fn base(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Contacts' originates are answered only after `after`.
+    pub fn slow_originates(&self, after: Duration) {
+        *self.inner.originate_reply_after.lock().unwrap() = after;
     }
 
     /// Every request so far, as `METHOD path key=value&…` (keys sorted).
@@ -344,26 +353,33 @@ async fn originate(State(inner): State<Arc<Inner>>, Query(params): Params) -> Re
             .into_response();
     }
     let app = params.get("app").cloned().unwrap_or_default();
-    let mut world = inner.world.lock().unwrap();
-    world.channel_apps.insert(id.clone(), app.clone());
-    world.channels.insert(
-        id.clone(),
-        Channel {
-            state: "Down".into(),
-            endpoint: endpoint.clone(),
-            app,
-            ..Channel::default()
-        },
-    );
-    drop(world);
+    {
+        let mut world = inner.world.lock().unwrap();
+        world.channel_apps.insert(id.clone(), app.clone());
+        world.channels.insert(
+            id.clone(),
+            Channel {
+                state: "Down".into(),
+                endpoint: endpoint.clone(),
+                app,
+                ..Channel::default()
+            },
+        );
+    }
     let args: Vec<String> = params
         .get("appArgs")
         .map(|a| a.split(',').map(String::from).collect())
         .unwrap_or_default();
     let script_inner = inner.clone();
     let (endpoint, channel) = (endpoint.clone(), id.clone());
+    let agent = endpoint.starts_with("PJSIP/agent");
     tokio::spawn(async move { call_script(script_inner, endpoint, channel, args).await });
-    Json(channel_json(id, "Down")).into_response()
+    let after = *inner.originate_reply_after.lock().unwrap();
+    let id = id.clone();
+    if !agent && !after.is_zero() {
+        tokio::time::sleep(after).await;
+    }
+    Json(channel_json(&id, "Down")).into_response()
 }
 
 async fn call_script(inner: Arc<Inner>, endpoint: String, id: String, args: Vec<String>) {

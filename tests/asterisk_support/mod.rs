@@ -396,9 +396,10 @@ fn sipp(dir: &Path, scenario: &str) -> Peer {
     peer
 }
 
-/// What a sipp peer saw, from its message trace: for each call (Call-ID),
-/// the request URI's user of its INVITE and every message in order, as
-/// `<` (received) or `>` (sent) and the first line's method or status.
+/// What a sipp peer saw, from its message trace: for each call (Call-ID)
+/// it was offered, the request URI's user of its INVITE and every message
+/// in order, as `<` (received) or `>` (sent) and the first line's method or
+/// status.
 pub fn sipp_calls(peer: &Peer) -> Vec<(String, Vec<String>)> {
     let dir = peer.dir();
     let mut text = String::new();
@@ -466,8 +467,10 @@ pub fn sipp_calls(peer: &Peer) -> Vec<(String, Vec<String>)> {
             None => calls.push((call_id, user, vec![entry])),
         }
     }
+    // Calls, not the trunk's qualify OPTIONS.
     calls
         .into_iter()
+        .filter(|(_, _, seen)| seen.iter().any(|m| m == "<INVITE"))
         .map(|(_, user, seen)| (user, seen))
         .collect()
 }

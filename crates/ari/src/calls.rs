@@ -18,11 +18,14 @@
 //!   ([`supervise`]) and call recording (of the agent's bridge, stopped when
 //!   the call ends).
 //!
-//! Channel ids say whose they are: `{prefix}-c{call}` a contact,
-//! `-a{agent}` an agent's phone, `-d{call}` a consulted party, `-s{n}` a
-//! snoop, `-v{n}` a supervisor's phone; bridges `-b{agent}` (the agent's),
+//! Channel ids say whose they are: `{prefix}-c{call}.` a contact,
+//! `-a{agent}.` an agent's phone, `-d{call}-{n}.` a consulted party, `-s{n}.`
+//! a snoop, `-v{n}.` a supervisor's phone; bridges `-b{agent}` (the agent's),
 //! `-h{call}-{n}` (holding, per consult), `-x{call}` (a handed-over call), `-m{n}` (a
-//! supervisor's).
+//! supervisor's). A channel id ends in `.` so that none is the beginning of
+//! another: Asterisk 23 refuses a new channel whose id begins another live
+//! channel's (its conflict check compares prefixes), so without it agent 1's
+//! phone could not be called while agent 10's is up.
 //!
 //! REST answers come back through [`Calls::response`] with the [`Tag`] of
 //! the request; a refused request ends the call it was for.
@@ -91,6 +94,11 @@ impl AriConfig {
     }
 }
 
+/// The name `call`'s recording is stored under in Asterisk.
+pub fn recording_name(config: &AriConfig, call: CallId) -> String {
+    format!("{}-{}", config.recording_prefix, call.0)
+}
+
 /// Q.850 cause of `ChannelDestroyed` → the core's cause (Asterisk's mapping
 /// of SIP answers: 486/600 → 17, 480 → 19, 408 → 18, 403/603 → 21, 404/604 → 1,
 /// 503 → 34, 502 → 27, 500 → 38, 488/606 → 58).
@@ -128,6 +136,29 @@ pub enum Tag {
     SuperviseJoin(u64),
     /// Tidying up: a failure changes nothing.
     Cleanup,
+}
+
+impl Tag {
+    /// The contact's call the request is for, if any.
+    pub fn call(&self) -> Option<CallId> {
+        match *self {
+            Tag::Originate(call)
+            | Tag::Detect(call)
+            | Tag::Join(call)
+            | Tag::Message(call)
+            | Tag::HangUp(call)
+            | Tag::Record(call)
+            | Tag::Consult(call)
+            | Tag::ConsultJoin(call)
+            | Tag::HandOver(call) => Some(call),
+            Tag::Phone(_)
+            | Tag::AgentBridge(_)
+            | Tag::AgentJoin(_)
+            | Tag::Supervise(_)
+            | Tag::SuperviseJoin(_)
+            | Tag::Cleanup => None,
+        }
+    }
 }
 
 /// Whose a channel is, from its id.
@@ -248,12 +279,17 @@ impl Calls {
         format!("{}-{kind}{number}", self.config.prefix)
     }
 
+    /// A channel's id: like [`Calls::id`], ended by `.` (see the module's doc).
+    fn channel(&self, kind: char, number: u64) -> String {
+        format!("{}.", self.id(kind, number))
+    }
+
     pub fn contact_channel(&self, call: CallId) -> String {
-        self.id('c', call.0)
+        self.channel('c', call.0)
     }
 
     pub fn agent_channel(&self, agent: AgentId) -> String {
-        self.id('a', agent.0)
+        self.channel('a', agent.0)
     }
 
     pub fn agent_bridge(&self, agent: AgentId) -> String {
@@ -262,7 +298,7 @@ impl Calls {
 
     fn owner(&self, channel: &str) -> Option<Owner> {
         let rest = channel.strip_prefix(self.config.prefix.as_str())?;
-        let rest = rest.strip_prefix('-')?;
+        let rest = rest.strip_prefix('-')?.strip_suffix('.')?;
         let mut chars = rest.chars();
         let kind = chars.next()?;
         if kind == 'd' {
@@ -300,7 +336,7 @@ impl Calls {
             .chain(
                 self.supervisions
                     .keys()
-                    .flat_map(|n| [self.id('s', *n), self.id('v', *n)]),
+                    .flat_map(|n| [self.channel('s', *n), self.channel('v', *n)]),
             )
             .collect();
         ids.sort();
@@ -463,7 +499,7 @@ impl Calls {
         if self.recordings.contains_key(&call) {
             return;
         }
-        let name = format!("{}-{}", self.config.recording_prefix, call.0);
+        let name = recording_name(&self.config, call);
         let bridge = self.agent_bridge(agent);
         let query = [
             ("name", name.clone()),
@@ -533,6 +569,7 @@ impl Calls {
                 tracing::warn!(call = call.0, status, "recording refused");
                 self.recordings.remove(&call);
             }
+            Tag::Record(call) => self.events.push_back(LineEvent::Recording(call)),
             Tag::Phone(agent) | Tag::AgentBridge(agent) | Tag::AgentJoin(agent) if !ok => {
                 tracing::warn!(agent = agent.0, status, "agent's phone could not be set up");
                 self.logout(agent);

@@ -18,7 +18,7 @@ use futures_util::{SinkExt, StreamExt};
 use sanjeevani_contacts::Phone;
 use sanjeevani_core::{AgentId, CallId};
 use sanjeevani_dialer::{LineEvent, LineProblem, LineStatus, Telephony, TransferEvent, Transfers};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -60,6 +60,18 @@ struct Reports {
     latencies: Arc<Mutex<Vec<Duration>>>,
 }
 
+/// Answer-to-connect times as the adapter measures them: from the answer's
+/// event to Asterisk's reply to `addChannel`.
+#[derive(Clone)]
+pub struct Latencies(Arc<Mutex<Vec<Duration>>>);
+
+impl Latencies {
+    /// The times so far (taken).
+    pub fn take(&self) -> Vec<Duration> {
+        std::mem::take(&mut self.0.lock().expect("not poisoned"))
+    }
+}
+
 /// The dialer's handle on Asterisk. Closing it ([`Telephony::close`]) or
 /// dropping it stops the adapter.
 pub struct AriLine {
@@ -69,6 +81,7 @@ pub struct AriLine {
     latencies: Arc<Mutex<Vec<Duration>>>,
     transfers: Option<mpsc::UnboundedReceiver<TransferEvent>>,
     supervision: Option<mpsc::UnboundedReceiver<SupervisionEvent>>,
+    calls: AriConfig,
 }
 
 impl AriLine {
@@ -83,6 +96,7 @@ impl AriLine {
             supervision: supervision_tx,
             latencies: latencies.clone(),
         };
+        let calls = settings.calls.clone();
         let task = tokio::spawn(run(settings, ops, reports));
         AriLine {
             ops: Some(ops_tx),
@@ -90,13 +104,15 @@ impl AriLine {
             latencies,
             transfers: Some(transfers),
             supervision: Some(supervision),
+            calls,
         }
     }
 
-    /// A handle on the warm-transfer primitive for the medical desk; it does
-    /// not keep the adapter running once this line is dropped.
-    pub fn transfer_handle(&self) -> AriTransfers {
-        AriTransfers(match &self.ops {
+    /// A handle for the medical desk's warm transfers and the console's
+    /// supervision; it does not keep the adapter running once this line is
+    /// dropped.
+    pub fn transfer_handle(&self) -> AriHandle {
+        AriHandle(match &self.ops {
             Some(ops) => ops.downgrade(),
             None => mpsc::unbounded_channel().0.downgrade(),
         })
@@ -128,7 +144,12 @@ impl AriLine {
 
     /// Answer-to-connect times so far (taken).
     pub fn take_latencies(&self) -> Vec<Duration> {
-        std::mem::take(&mut self.latencies.lock().expect("not poisoned"))
+        self.latencies().take()
+    }
+
+    /// A handle on the answer-to-connect times that outlives the line.
+    pub fn latencies(&self) -> Latencies {
+        Latencies(self.latencies.clone())
     }
 
     fn send(&self, op: Op) {
@@ -164,6 +185,9 @@ impl Telephony for AriLine {
     }
     /// Hangs up everything left, removes our bridges, closes the WebSocket
     /// with a close frame, and ends when that is done.
+    fn recording_name(&self, call: CallId) -> Option<String> {
+        Some(crate::calls::recording_name(&self.calls, call))
+    }
     fn close(&mut self) -> sanjeevani_dialer::Closing {
         self.ops = None;
         let task = self.task.take();
@@ -175,18 +199,28 @@ impl Telephony for AriLine {
     }
 }
 
-/// See [`AriLine::transfer_handle`].
-pub struct AriTransfers(mpsc::WeakUnboundedSender<Op>);
+/// Warm transfers and supervision without owning the line: see
+/// [`AriLine::transfer_handle`].
+pub struct AriHandle(mpsc::WeakUnboundedSender<Op>);
 
-impl AriTransfers {
+impl AriHandle {
     fn send(&self, op: Op) {
         if let Some(ops) = self.0.upgrade() {
             let _ = ops.send(op);
         }
     }
+
+    /// Session `n`: the supervisor's phone at `endpoint` hears `agent`'s calls.
+    pub fn supervise(&self, n: u64, agent: AgentId, endpoint: &str, mode: SpyMode) {
+        self.send(Op::Supervise(n, agent, endpoint.to_string(), mode));
+    }
+
+    pub fn stop_supervising(&self, n: u64) {
+        self.send(Op::StopSupervising(n));
+    }
 }
 
-impl Transfers for AriTransfers {
+impl Transfers for AriHandle {
     fn consult(&self, call: CallId, target: &str) {
         self.send(Op::Consult(call, target.to_string()));
     }
@@ -197,6 +231,9 @@ impl Transfers for AriTransfers {
         self.send(Op::CancelTransfer(call));
     }
 }
+
+/// Contacts' originates in flight at once.
+const ORIGINATES_AT_ONCE: usize = 8;
 
 struct Rest {
     client: reqwest::Client,
@@ -222,20 +259,48 @@ impl Rest {
             .timeout(Duration::from_secs(10))
     }
 
-    /// Sends requests one after another, in the order the call control made
-    /// them (a bridge must exist before a channel is added to it); each
-    /// status (0: no answer) goes back on `answers`.
+    /// Sends requests in the order the call control made them (a bridge
+    /// must exist before a channel is added to it); each status (0: no
+    /// answer) goes back on `answers`. A contact's originate is the one
+    /// request nothing earlier depends on, so up to [`ORIGINATES_AT_ONCE`]
+    /// of them go out beside the rest: a burst of new calls does not hold
+    /// up the joins of calls already answered. A later request for the same
+    /// call waits for its originate's answer.
     async fn send_in_order(self: Arc<Self>, mut queue: mpsc::UnboundedReceiver<(Tag, Request)>) {
+        let slots = Arc::new(tokio::sync::Semaphore::new(ORIGINATES_AT_ONCE));
+        let mut originating: HashMap<CallId, tokio::task::JoinHandle<()>> = HashMap::new();
         while let Some((tag, request)) = queue.recv().await {
-            let status = match self.builder(&request).send().await {
-                Ok(response) => response.status().as_u16(),
-                Err(e) => {
-                    tracing::warn!(error = %e, path = %request.path, "ARI request failed");
-                    0
-                }
-            };
-            let _ = self.answers.send((tag, status));
+            originating.retain(|_, task| !task.is_finished());
+            if let Tag::Originate(call) = tag {
+                let (rest, slots) = (self.clone(), slots.clone());
+                let task = tokio::spawn(async move {
+                    let Ok(_slot) = slots.acquire().await else {
+                        return;
+                    };
+                    rest.send(tag, &request).await;
+                });
+                originating.insert(call, task);
+                continue;
+            }
+            if let Some(task) = tag.call().and_then(|call| originating.remove(&call)) {
+                let _ = task.await;
+            }
+            self.send(tag, &request).await;
         }
+        for (_, task) in originating {
+            let _ = task.await;
+        }
+    }
+
+    async fn send(&self, tag: Tag, request: &Request) {
+        let status = match self.builder(request).send().await {
+            Ok(response) => response.status().as_u16(),
+            Err(e) => {
+                tracing::warn!(error = %e, path = %request.path, "ARI request failed");
+                0
+            }
+        };
+        let _ = self.answers.send((tag, status));
     }
 
     /// When Asterisk started.

@@ -47,7 +47,7 @@ fn channel_id() -> impl Strategy<Value = String> {
             .prop_map(|(kind, n)| format!("n1-{kind}{n}")),
         Just("n1-".to_string()),
         Just("n1-c".to_string()),
-        Just("n1-c99999999999999999999999".to_string()),
+        Just("n1-c99999999999999999999999.".to_string()),
         Just("n2-c1".to_string()),
         ".{0,12}",
     ]
@@ -121,23 +121,26 @@ fn fitting_event() -> impl Strategy<Value = String> {
                 "channel": {"id": id, "name": "PJSIP/x", "state": "Up"}})
         };
         let event = match what {
-            0 => start(format!("n1-c{n}"), vec!["contact".into(), n.to_string()]),
+            0 => start(format!("n1-c{n}."), vec!["contact".into(), n.to_string()]),
             1 => {
                 let status = if human { "HUMAN" } else { "MACHINE" };
                 start(
-                    format!("n1-c{n}"),
+                    format!("n1-c{n}."),
                     vec!["amd".into(), status.into(), "x".into()],
                 )
             }
-            2 => start(format!("n1-a{n}"), vec!["agent".into(), n.to_string()]),
+            2 => start(format!("n1-a{n}."), vec!["agent".into(), n.to_string()]),
             3 => start(
-                format!("n1-d{n}-{}", 1 + cause.rem_euclid(3)),
+                format!("n1-d{n}-{}.", 1 + cause.rem_euclid(3)),
                 vec!["consult".into(), n.to_string()],
             ),
-            4 if human => start(format!("n1-s{n}"), vec!["snoop".into(), n.to_string()]),
-            4 => start(format!("n1-v{n}"), vec!["supervisor".into(), n.to_string()]),
-            5 => destroyed(format!("n1-c{n}")),
-            6 => destroyed(format!("n1-d{n}-{}", 1 + cause.rem_euclid(3))),
+            4 if human => start(format!("n1-s{n}."), vec!["snoop".into(), n.to_string()]),
+            4 => start(
+                format!("n1-v{n}."),
+                vec!["supervisor".into(), n.to_string()],
+            ),
+            5 => destroyed(format!("n1-c{n}.")),
+            6 => destroyed(format!("n1-d{n}-{}.", 1 + cause.rem_euclid(3))),
             _ => json!({"type": "PlaybackFinished",
                 "playback": {"id": format!("n1-p{n}"), "state": "done"}}),
         };
@@ -206,7 +209,7 @@ proptest! {
         let now = Instant::now();
         let mut calls = Calls::new(config());
         calls.login(AgentId(1), None);
-        calls.event(now, events::parse(r#"{"type":"StasisStart","args":["agent","1"],"channel":{"id":"n1-a1","name":"PJSIP/agent1","state":"Up"}}"#).unwrap());
+        calls.event(now, events::parse(r#"{"type":"StasisStart","args":["agent","1"],"channel":{"id":"n1-a1.","name":"PJSIP/agent1","state":"Up"}}"#).unwrap());
         calls.response(now, Tag::AgentJoin(AgentId(1)), 204);
         let mut dialed: HashSet<u64> = HashSet::new();
         // Per call: answered, ended (our own hang-ups end a call without an event).

@@ -53,6 +53,9 @@ pub enum LineEvent {
     /// The PBX or trunk can place calls, or cannot and why. Dialing pauses
     /// while it cannot.
     Line(LineStatus),
+    /// The connected call is being recorded, under
+    /// [`Telephony::recording_name`].
+    Recording(CallId),
 }
 
 /// Whether the PBX or trunk can place calls.
@@ -143,6 +146,10 @@ pub trait Telephony: Send {
     fn close(&mut self) -> Closing {
         Box::pin(std::future::ready(()))
     }
+    /// The name the PBX stores `call`'s recording under, if it records.
+    fn recording_name(&self, _call: CallId) -> Option<String> {
+        None
+    }
 }
 
 /// What [`Telephony::close`] returns.
@@ -170,6 +177,9 @@ impl<T: Telephony + ?Sized> Telephony for Box<T> {
     }
     fn logout(&mut self, agent: AgentId) {
         (**self).logout(agent)
+    }
+    fn recording_name(&self, call: CallId) -> Option<String> {
+        (**self).recording_name(call)
     }
     fn close(&mut self) -> Closing {
         (**self).close()
@@ -733,6 +743,14 @@ impl<T: Telephony> Dialer<T> {
                 self.feed(Event::Hangup(call)).await
             }
             LineEvent::AgentReady(agent) => self.feed(Event::AgentReady(agent)).await,
+            LineEvent::Recording(call) => {
+                if let (Some(live), Some(name)) =
+                    (self.live.get(&call), self.line.recording_name(call))
+                {
+                    self.store.set_recording(live.attempt, &name).await?;
+                }
+                Ok(())
+            }
             LineEvent::AgentOnLine(agent) => match self.phones_pending.remove(&agent) {
                 Some(true) => self.feed(Event::AgentReady(agent)).await,
                 _ => Ok(()),

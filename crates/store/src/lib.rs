@@ -97,6 +97,8 @@ pub trait Store: Desk {
     /// Ends an attempt and, in the same transaction, applies the campaign's
     /// rules to its contact (next due time, counters, alert) and frees the lease.
     async fn finish_attempt(&self, attempt: AttemptId, end: &AttemptEnd) -> Result<Decision>;
+    /// The attempt's call is recorded under `name`.
+    async fn set_recording(&self, attempt: AttemptId, name: &str) -> Result<()>;
     /// Closes every open attempt of `node` as `interrupted` and frees its
     /// leases: run when a node starts.
     async fn recover_node(&self, node: &str, now: Millis) -> Result<u64>;

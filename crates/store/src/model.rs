@@ -165,6 +165,8 @@ pub struct Attempt {
     /// `None` while the attempt is open.
     pub outcome: Option<AttemptOutcome>,
     pub cause: Option<String>,
+    /// The name the PBX stores the call's recording under, if recorded.
+    pub recording: Option<String>,
 }
 
 /// An alert for supervisors and the field team.

@@ -299,6 +299,7 @@ macro_rules! sql_store {
                     .map(|o| AttemptOutcome::parse(&o).ok_or_else(|| corrupt(format!("outcome {o:?}"))))
                     .transpose()?,
                 cause: row.try_get("cause")?,
+                recording: row.try_get("recording")?,
             })
         }
 
@@ -312,7 +313,7 @@ macro_rules! sql_store {
         }
 
         const ATTEMPT_COLUMNS: &str = "id, contact_id, campaign_id, node, agent_id, dial_ms, ring_ms, answer_ms,
-            connect_ms, end_ms, outcome, cause";
+            connect_ms, end_ms, outcome, cause, recording";
 
         #[async_trait]
         impl Store for $store {
@@ -626,6 +627,15 @@ macro_rules! sql_store {
                 if done.rows_affected() == 0 {
                     return Err(StoreError::AttemptClosed(attempt));
                 }
+                Ok(())
+            }
+
+            async fn set_recording(&self, attempt: AttemptId, name: &str) -> Result<()> {
+                sqlx::query("UPDATE call_attempts SET recording = $2 WHERE id = $1")
+                    .bind(attempt.0)
+                    .bind(name)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(())
             }
 

@@ -65,7 +65,7 @@ impl Calls {
             ("whisper", mode.whisper().to_string()),
             ("app", self.config.app.clone()),
             ("appArgs", format!("snoop,{n}")),
-            ("snoopId", self.id('s', n)),
+            ("snoopId", self.channel('s', n)),
         ];
         let phone = self.agent_channel(agent);
         self.request(
@@ -80,7 +80,7 @@ impl Calls {
             ("appArgs", format!("supervisor,{n}")),
             ("callerId", self.config.caller_id.clone()),
             ("timeout", "30".to_string()),
-            ("channelId", self.id('v', n)),
+            ("channelId", self.channel('v', n)),
         ];
         self.request(Tag::Supervise(n), rest::ORIGINATE, &[], &query);
     }
@@ -90,7 +90,7 @@ impl Calls {
         if self.supervisions.remove(&n).is_none() {
             return;
         }
-        let (snoop, phone, bridge) = (self.id('s', n), self.id('v', n), self.id('m', n));
+        let (snoop, phone, bridge) = (self.channel('s', n), self.channel('v', n), self.id('m', n));
         self.hang_up_channel(&snoop);
         self.hang_up_channel(&phone);
         self.destroy_bridge(&bridge);
@@ -115,8 +115,8 @@ impl Calls {
         session.joining = 2;
         let bridge = self.id('m', n);
         self.create_bridge(Tag::Cleanup, "mixing", &bridge);
-        self.add_channel(Tag::SuperviseJoin(n), &bridge, self.id('s', n));
-        self.add_channel(Tag::SuperviseJoin(n), &bridge, self.id('v', n));
+        self.add_channel(Tag::SuperviseJoin(n), &bridge, self.channel('s', n));
+        self.add_channel(Tag::SuperviseJoin(n), &bridge, self.channel('v', n));
     }
 
     /// A leg of session `n` is in the bridge; with both, it has started.

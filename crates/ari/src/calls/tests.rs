@@ -47,16 +47,16 @@ fn agent_on_line(calls: &mut Calls, now: Instant, agent: AgentId) {
     let sent = requests(calls);
     assert_eq!(
         sent[0].1,
-        "POST /channels endpoint=PJSIP/agent7&app=sanjeevani&appArgs=agent,7&callerId=District Health <1075>&timeout=30&channelId=n1-a7"
+        "POST /channels endpoint=PJSIP/agent7&app=sanjeevani&appArgs=agent,7&callerId=District Health <1075>&timeout=30&channelId=n1-a7."
     );
     calls.response(now, Tag::Phone(agent), 200);
-    stasis_start(calls, now, "n1-a7", &["agent", "7"]);
+    stasis_start(calls, now, "n1-a7.", &["agent", "7"]);
     let sent = requests(calls);
     assert_eq!(
         sent.iter().map(|(_, r)| r.as_str()).collect::<Vec<_>>(),
         [
             "POST /bridges type=mixing&bridgeId=n1-b7&name=n1-b7",
-            "POST /bridges/n1-b7/addChannel channel=n1-a7"
+            "POST /bridges/n1-b7/addChannel channel=n1-a7."
         ]
     );
     calls.response(now, Tag::AgentBridge(agent), 200);
@@ -80,7 +80,7 @@ fn an_answered_contact_joins_the_agents_bridge_with_one_request() {
     assert!(sent[0].1.starts_with(
         "POST /channels endpoint=PJSIP/919999900010@trunk&app=sanjeevani&appArgs=contact,42&"
     ));
-    assert!(sent[0].1.ends_with("&channelId=n1-c42"));
+    assert!(sent[0].1.ends_with("&channelId=n1-c42."));
     calls.response(t0, Tag::Originate(call), 200);
     // originate: Ringing, then Dial ANSWER, Up, StasisStart with the app args.
     feed(
@@ -88,7 +88,7 @@ fn an_answered_contact_joins_the_agents_bridge_with_one_request() {
         t0,
         &format!(
             r#"{{"type":"ChannelStateChange","channel":{}}}"#,
-            channel("n1-c42", "Ringing")
+            channel("n1-c42.", "Ringing")
         ),
     );
     feed(
@@ -96,7 +96,7 @@ fn an_answered_contact_joins_the_agents_bridge_with_one_request() {
         t0,
         &format!(
             r#"{{"type":"Dial","dialstatus":"RINGING","peer":{}}}"#,
-            channel("n1-c42", "Ringing")
+            channel("n1-c42.", "Ringing")
         ),
     );
     feed(
@@ -104,11 +104,11 @@ fn an_answered_contact_joins_the_agents_bridge_with_one_request() {
         t0,
         &format!(
             r#"{{"type":"Dial","dialstatus":"ANSWER","peer":{}}}"#,
-            channel("n1-c42", "Up")
+            channel("n1-c42.", "Up")
         ),
     );
     let answered = t0 + Duration::from_millis(3000);
-    stasis_start(&mut calls, answered, "n1-c42", &["contact", "42"]);
+    stasis_start(&mut calls, answered, "n1-c42.", &["contact", "42"]);
     assert_eq!(
         line_events(&mut calls),
         [LineEvent::Ringing(call), LineEvent::Answered(call)]
@@ -118,7 +118,7 @@ fn an_answered_contact_joins_the_agents_bridge_with_one_request() {
         requests(&mut calls),
         [(
             Tag::Join(call),
-            "POST /bridges/n1-b7/addChannel channel=n1-c42".to_string()
+            "POST /bridges/n1-b7/addChannel channel=n1-c42.".to_string()
         )]
     );
     calls.response(answered + Duration::from_millis(4), Tag::Join(call), 204);
@@ -129,10 +129,10 @@ fn an_answered_contact_joins_the_agents_bridge_with_one_request() {
         t0,
         &format!(
             r#"{{"type":"StasisEnd","channel":{}}}"#,
-            channel("n1-c42", "Up")
+            channel("n1-c42.", "Up")
         ),
     );
-    destroyed(&mut calls, t0, "n1-c42", 16);
+    destroyed(&mut calls, t0, "n1-c42.", 16);
     assert_eq!(line_events(&mut calls), [LineEvent::Hangup(call)]);
     assert!(
         requests(&mut calls).is_empty(),
@@ -164,7 +164,7 @@ fn the_outcome_of_a_failed_originate_comes_from_channel_destroyed() {
             t0,
             &format!(
                 r#"{{"type":"ChannelHangupRequest","cause":{cause},"channel":{}}}"#,
-                channel("n1-c5", "Down")
+                channel("n1-c5.", "Down")
             ),
         );
         feed(
@@ -172,7 +172,7 @@ fn the_outcome_of_a_failed_originate_comes_from_channel_destroyed() {
             t0,
             &format!(
                 r#"{{"type":"Dial","dialstatus":"BUSY","peer":{}}}"#,
-                channel("n1-c5", "Down")
+                channel("n1-c5.", "Down")
             ),
         );
         feed(
@@ -180,7 +180,7 @@ fn the_outcome_of_a_failed_originate_comes_from_channel_destroyed() {
             t0,
             &format!(
                 r#"{{"type":"ChannelDestroyed","cause":{cause},"cause_txt":"x","channel":{}}}"#,
-                channel("n1-c5", "Down")
+                channel("n1-c5.", "Down")
             ),
         );
         assert_eq!(
@@ -198,27 +198,27 @@ fn a_dropped_call_hears_the_message_then_is_hung_up() {
     let call = CallId(9);
     calls.dial(call, "919999900012", None);
     requests(&mut calls);
-    stasis_start(&mut calls, t0, "n1-c9", &["contact", "9"]);
+    stasis_start(&mut calls, t0, "n1-c9.", &["contact", "9"]);
     line_events(&mut calls);
     calls.drop_call(call);
     assert_eq!(
         requests(&mut calls),
         [(
             Tag::Message(call),
-            "POST /channels/n1-c9/play media=sound:sanjeevani-abandoned&playbackId=n1-p9"
+            "POST /channels/n1-c9./play media=sound:sanjeevani-abandoned&playbackId=n1-p9"
                 .to_string()
         )]
     );
     feed(
         &mut calls,
         t0,
-        r#"{"type":"PlaybackFinished","playback":{"id":"n1-p9","target_uri":"channel:n1-c9","state":"done","media_uri":"sound:x"}}"#,
+        r#"{"type":"PlaybackFinished","playback":{"id":"n1-p9","target_uri":"channel:n1-c9.","state":"done","media_uri":"sound:x"}}"#,
     );
     assert_eq!(
         requests(&mut calls),
-        [(Tag::HangUp(call), "DELETE /channels/n1-c9 ".to_string())]
+        [(Tag::HangUp(call), "DELETE /channels/n1-c9. ".to_string())]
     );
-    destroyed(&mut calls, t0, "n1-c9", 16);
+    destroyed(&mut calls, t0, "n1-c9.", 16);
     assert!(
         line_events(&mut calls).is_empty(),
         "the dialer recorded the drop itself"
@@ -244,12 +244,12 @@ fn refused_requests_end_what_they_were_for() {
     // A contact answered while the agent's phone is gone is ended, not connected to nobody.
     requests(&mut calls);
     calls.dial(CallId(3), "919999900015", None);
-    stasis_start(&mut calls, t0, "n1-c3", &["contact", "3"]);
+    stasis_start(&mut calls, t0, "n1-c3.", &["contact", "3"]);
     line_events(&mut calls);
     calls.connect(CallId(3), AgentId(8));
     assert_eq!(line_events(&mut calls), [LineEvent::Hangup(CallId(3))]);
     let sent = requests(&mut calls);
-    assert_eq!(sent.last().unwrap().1, "DELETE /channels/n1-c3 ");
+    assert_eq!(sent.last().unwrap().1, "DELETE /channels/n1-c3. ");
 }
 
 #[test]
@@ -261,13 +261,13 @@ fn after_a_reconnect_vanished_calls_are_closed_and_live_ones_go_on() {
     for call in [1, 2, 3] {
         calls.dial(CallId(call), "919999900016", None);
     }
-    stasis_start(&mut calls, t0, "n1-c2", &["contact", "2"]);
+    stasis_start(&mut calls, t0, "n1-c2.", &["contact", "2"]);
     calls.connect(CallId(2), agent);
     calls.response(t0, Tag::Join(CallId(2)), 204);
     line_events(&mut calls);
     requests(&mut calls);
     // Asterisk still holds the agent's phone and call 3; calls 1 and 2 ended unseen.
-    let live = ["n1-a7", "n1-c3"].map(String::from).into_iter().collect();
+    let live = ["n1-a7.", "n1-c3."].map(String::from).into_iter().collect();
     calls.reconcile(&live, false);
     assert_eq!(
         line_events(&mut calls),
@@ -277,11 +277,11 @@ fn after_a_reconnect_vanished_calls_are_closed_and_live_ones_go_on() {
         ]
     );
     // Call 3 answers later as usual.
-    stasis_start(&mut calls, t0, "n1-c3", &["contact", "3"]);
+    stasis_start(&mut calls, t0, "n1-c3.", &["contact", "3"]);
     assert_eq!(line_events(&mut calls), [LineEvent::Answered(CallId(3))]);
 
     // The agent's phone vanished without a restart: the agent put it down.
-    calls.reconcile(&["n1-c3".to_string()].into_iter().collect(), false);
+    calls.reconcile(&["n1-c3.".to_string()].into_iter().collect(), false);
     assert_eq!(line_events(&mut calls), [LineEvent::AgentGone(agent)]);
 }
 
@@ -310,7 +310,7 @@ fn after_asterisk_restarts_the_agents_phones_are_called_again() {
         "{originated:?}"
     );
     // Back on the line once it answers and is in its bridge again.
-    stasis_start(&mut calls, t0, "n1-a7", &["agent", "7"]);
+    stasis_start(&mut calls, t0, "n1-a7.", &["agent", "7"]);
     for (tag, _) in requests(&mut calls) {
         calls.response(t0, tag, 204);
     }
@@ -350,7 +350,7 @@ fn connected(config: AriConfig, t0: Instant) -> Calls {
     let mut calls = Calls::new(config);
     agent_on_line(&mut calls, t0, AgentId(7));
     calls.dial(CallId(42), "919999900010", None);
-    stasis_start(&mut calls, t0, "n1-c42", &["contact", "42"]);
+    stasis_start(&mut calls, t0, "n1-c42.", &["contact", "42"]);
     calls.connect(CallId(42), AgentId(7));
     calls.response(t0, Tag::Join(CallId(42)), 204);
     requests(&mut calls);
@@ -386,12 +386,12 @@ fn answering_machine_detection_runs_in_the_dialplan_and_a_machine_fails_the_call
         let call = CallId(5);
         calls.dial(call, "919999900010", None);
         requests(&mut calls);
-        stasis_start(&mut calls, t0, "n1-c5", &["contact", "5"]);
+        stasis_start(&mut calls, t0, "n1-c5.", &["contact", "5"]);
         assert_eq!(
             requests(&mut calls),
             [(
                 Tag::Detect(call),
-                "POST /channels/n1-c5/continue context=dialer-amd&extension=sanjeevani&priority=1"
+                "POST /channels/n1-c5./continue context=dialer-amd&extension=sanjeevani&priority=1"
                     .to_string()
             )]
         );
@@ -402,14 +402,14 @@ fn answering_machine_detection_runs_in_the_dialplan_and_a_machine_fails_the_call
             t0,
             &format!(
                 r#"{{"type":"StasisEnd","channel":{}}}"#,
-                channel("n1-c5", "Up")
+                channel("n1-c5.", "Up")
             ),
         );
-        stasis_start(&mut calls, t0, "n1-c5", &["amd", status, cause]);
+        stasis_start(&mut calls, t0, "n1-c5.", &["amd", status, cause]);
         match expected {
             Some(cause) => {
                 assert_eq!(line_events(&mut calls), [LineEvent::Failed(call, cause)]);
-                assert_eq!(paths(requests(&mut calls)), ["DELETE /channels/n1-c5 "]);
+                assert_eq!(paths(requests(&mut calls)), ["DELETE /channels/n1-c5. "]);
             }
             None => {
                 assert_eq!(line_events(&mut calls), [LineEvent::Answered(call)]);
@@ -420,8 +420,8 @@ fn answering_machine_detection_runs_in_the_dialplan_and_a_machine_fails_the_call
     // Hung up during detection: a failure with the channel's cause.
     let mut calls = Calls::new(amd.clone());
     calls.dial(CallId(6), "919999900010", None);
-    stasis_start(&mut calls, t0, "n1-c6", &["contact", "6"]);
-    destroyed(&mut calls, t0, "n1-c6", 16);
+    stasis_start(&mut calls, t0, "n1-c6.", &["contact", "6"]);
+    destroyed(&mut calls, t0, "n1-c6.", 16);
     assert_eq!(
         line_events(&mut calls),
         [LineEvent::Failed(CallId(6), FailCause::NoAnswer)]
@@ -429,7 +429,7 @@ fn answering_machine_detection_runs_in_the_dialplan_and_a_machine_fails_the_call
     // Detection refused by Asterisk: the person is not lost.
     let mut calls = Calls::new(amd);
     calls.dial(CallId(7), "919999900010", None);
-    stasis_start(&mut calls, t0, "n1-c7", &["contact", "7"]);
+    stasis_start(&mut calls, t0, "n1-c7.", &["contact", "7"]);
     calls.response(t0, Tag::Detect(CallId(7)), 404);
     assert_eq!(line_events(&mut calls), [LineEvent::Answered(CallId(7))]);
 }
@@ -445,18 +445,18 @@ fn a_warm_transfer_holds_consults_and_hands_over() {
         paths(sent.clone()),
         [
             "POST /bridges type=holding&bridgeId=n1-h42-1&name=n1-h42-1",
-            "POST /bridges/n1-h42-1/addChannel channel=n1-c42",
+            "POST /bridges/n1-h42-1/addChannel channel=n1-c42.",
             "POST /bridges/n1-h42-1/moh mohClass=default",
-            "POST /channels endpoint=PJSIP/desk&app=sanjeevani&appArgs=consult,42&callerId=District Health <1075>&timeout=20&channelId=n1-d42-1",
+            "POST /channels endpoint=PJSIP/desk&app=sanjeevani&appArgs=consult,42&callerId=District Health <1075>&timeout=20&channelId=n1-d42-1.",
         ]
     );
     assert!(sent.iter().all(|(tag, _)| *tag == Tag::Consult(call)));
-    stasis_start(&mut calls, t0, "n1-d42-1", &["consult", "42"]);
+    stasis_start(&mut calls, t0, "n1-d42-1.", &["consult", "42"]);
     assert_eq!(
         requests(&mut calls),
         [(
             Tag::ConsultJoin(call),
-            "POST /bridges/n1-b7/addChannel channel=n1-d42-1".to_string()
+            "POST /bridges/n1-b7/addChannel channel=n1-d42-1.".to_string()
         )]
     );
     assert!(transfers(&mut calls).is_empty());
@@ -467,32 +467,32 @@ fn a_warm_transfer_holds_consults_and_hands_over() {
         paths(requests(&mut calls)),
         [
             "POST /bridges type=mixing&bridgeId=n1-x42&name=n1-x42",
-            "POST /bridges/n1-x42/addChannel channel=n1-d42-1",
+            "POST /bridges/n1-x42/addChannel channel=n1-d42-1.",
             "DELETE /bridges/n1-h42-1/moh ",
-            "POST /bridges/n1-x42/addChannel channel=n1-c42",
+            "POST /bridges/n1-x42/addChannel channel=n1-c42.",
             "DELETE /bridges/n1-h42-1 ",
         ]
     );
     assert_eq!(transfers(&mut calls), [TransferEvent::Completed(call)]);
     assert_eq!(line_events(&mut calls), [LineEvent::Hangup(call)]);
     // The agent is free; when the doctor hangs up, the contact is hung up too.
-    destroyed(&mut calls, t0, "n1-d42-1", 16);
+    destroyed(&mut calls, t0, "n1-d42-1.", 16);
     assert_eq!(
         paths(requests(&mut calls)),
         [
-            "DELETE /channels/n1-c42 ",
-            "DELETE /channels/n1-d42-1 ",
+            "DELETE /channels/n1-c42. ",
+            "DELETE /channels/n1-d42-1. ",
             "DELETE /bridges/n1-x42 "
         ]
     );
-    destroyed(&mut calls, t0, "n1-c42", 16);
+    destroyed(&mut calls, t0, "n1-c42.", 16);
     assert!(requests(&mut calls).is_empty() && line_events(&mut calls).is_empty());
 }
 
 #[test]
 fn every_failed_consult_puts_the_agent_back_with_the_contact() {
     let t0 = Instant::now();
-    let back = "POST /bridges/n1-b7/addChannel channel=n1-c42";
+    let back = "POST /bridges/n1-b7/addChannel channel=n1-c42.";
     // The contact is moved out before the holding bridge goes: Asterisk
     // dissolves a bridge asynchronously and could eject them from the
     // agent's bridge after the move, leaving them in silence.
@@ -500,7 +500,7 @@ fn every_failed_consult_puts_the_agent_back_with_the_contact() {
     let mut calls = connected(config(), t0);
     calls.consult(CallId(42), "PJSIP/desk");
     requests(&mut calls);
-    destroyed(&mut calls, t0, "n1-d42-1", 17);
+    destroyed(&mut calls, t0, "n1-d42-1.", 17);
     assert_eq!(
         paths(requests(&mut calls)),
         [
@@ -514,10 +514,10 @@ fn every_failed_consult_puts_the_agent_back_with_the_contact() {
     // The doctor hangs up during the consult.
     let mut calls = connected(config(), t0);
     calls.consult(CallId(42), "PJSIP/desk");
-    stasis_start(&mut calls, t0, "n1-d42-1", &["consult", "42"]);
+    stasis_start(&mut calls, t0, "n1-d42-1.", &["consult", "42"]);
     calls.response(t0, Tag::ConsultJoin(CallId(42)), 204);
     requests(&mut calls);
-    destroyed(&mut calls, t0, "n1-d42-1", 16);
+    destroyed(&mut calls, t0, "n1-d42-1.", 16);
     assert_eq!(requests(&mut calls)[0].1, back);
     assert_eq!(
         transfers(&mut calls),
@@ -534,7 +534,7 @@ fn every_failed_consult_puts_the_agent_back_with_the_contact() {
     assert_eq!(
         paths(requests(&mut calls)),
         [
-            "DELETE /channels/n1-d42-1 ",
+            "DELETE /channels/n1-d42-1. ",
             back,
             "DELETE /bridges/n1-h42-1/moh ",
             "DELETE /bridges/n1-h42-1 "
@@ -568,19 +568,19 @@ fn a_contact_hanging_up_on_hold_ends_the_call_and_the_consult() {
     let mut calls = connected(config(), t0);
     calls.consult(CallId(42), "PJSIP/desk");
     requests(&mut calls);
-    destroyed(&mut calls, t0, "n1-c42", 16);
+    destroyed(&mut calls, t0, "n1-c42.", 16);
     assert_eq!(line_events(&mut calls), [LineEvent::Hangup(CallId(42))]);
     assert_eq!(
         paths(requests(&mut calls)),
         [
-            "DELETE /channels/n1-d42-1 ",
+            "DELETE /channels/n1-d42-1. ",
             "DELETE /bridges/n1-h42-1/moh ",
             "DELETE /bridges/n1-h42-1 "
         ]
     );
     // The doctor answering afterwards is hung up.
-    stasis_start(&mut calls, t0, "n1-d42-1", &["consult", "42"]);
-    assert_eq!(paths(requests(&mut calls)), ["DELETE /channels/n1-d42-1 "]);
+    stasis_start(&mut calls, t0, "n1-d42-1.", &["consult", "42"]);
+    assert_eq!(paths(requests(&mut calls)), ["DELETE /channels/n1-d42-1. "]);
     assert!(transfers(&mut calls).is_empty());
 }
 
@@ -598,21 +598,21 @@ fn a_supervisor_hears_the_call_through_a_snoop_channel() {
         assert_eq!(
             paths(requests(&mut calls)),
             [
-                format!("POST /channels/n1-a7/snoop spy=both&whisper={whisper}&app=sanjeevani&appArgs=snoop,3&snoopId=n1-s3"),
-                "POST /channels endpoint=PJSIP/supervisor1&app=sanjeevani&appArgs=supervisor,3&callerId=District Health <1075>&timeout=30&channelId=n1-v3".to_string(),
+                format!("POST /channels/n1-a7./snoop spy=both&whisper={whisper}&app=sanjeevani&appArgs=snoop,3&snoopId=n1-s3."),
+                "POST /channels endpoint=PJSIP/supervisor1&app=sanjeevani&appArgs=supervisor,3&callerId=District Health <1075>&timeout=30&channelId=n1-v3.".to_string(),
             ]
         );
         calls.response(t0, Tag::Supervise(3), 200);
-        stasis_start(&mut calls, t0, "n1-s3", &["snoop", "3"]);
+        stasis_start(&mut calls, t0, "n1-s3.", &["snoop", "3"]);
         assert!(requests(&mut calls).is_empty(), "waits for the supervisor");
-        stasis_start(&mut calls, t0, "n1-v3", &["supervisor", "3"]);
+        stasis_start(&mut calls, t0, "n1-v3.", &["supervisor", "3"]);
         calls.response(t0, Tag::Supervise(3), 200);
         assert_eq!(
             paths(requests(&mut calls)),
             [
                 "POST /bridges type=mixing&bridgeId=n1-m3&name=n1-m3",
-                "POST /bridges/n1-m3/addChannel channel=n1-s3",
-                "POST /bridges/n1-m3/addChannel channel=n1-v3",
+                "POST /bridges/n1-m3/addChannel channel=n1-s3.",
+                "POST /bridges/n1-m3/addChannel channel=n1-v3.",
             ]
         );
         calls.response(t0, Tag::SuperviseJoin(3), 204);
@@ -620,12 +620,12 @@ fn a_supervisor_hears_the_call_through_a_snoop_channel() {
         calls.response(t0, Tag::SuperviseJoin(3), 204);
         assert_eq!(calls.poll_supervision(), Some(SupervisionEvent::Started(3)));
         // The supervisor hangs up: the snoop and the bridge go.
-        destroyed(&mut calls, t0, "n1-v3", 16);
+        destroyed(&mut calls, t0, "n1-v3.", 16);
         assert_eq!(
             paths(requests(&mut calls)),
             [
-                "DELETE /channels/n1-s3 ",
-                "DELETE /channels/n1-v3 ",
+                "DELETE /channels/n1-s3. ",
+                "DELETE /channels/n1-v3. ",
                 "DELETE /bridges/n1-m3 "
             ]
         );
@@ -648,7 +648,7 @@ fn every_connected_call_is_recorded_until_it_ends() {
     });
     agent_on_line(&mut calls, t0, AgentId(7));
     calls.dial(CallId(42), "919999900010", None);
-    stasis_start(&mut calls, t0, "n1-c42", &["contact", "42"]);
+    stasis_start(&mut calls, t0, "n1-c42.", &["contact", "42"]);
     calls.connect(CallId(42), AgentId(7));
     requests(&mut calls);
     calls.response(t0, Tag::Join(CallId(42)), 204);
@@ -669,7 +669,7 @@ fn every_connected_call_is_recorded_until_it_ends() {
         paths(requests(&mut calls)),
         [
             "POST /recordings/live/sanjeevani-n1-1764380000-42/stop ",
-            "DELETE /channels/n1-c42 "
+            "DELETE /channels/n1-c42. "
         ]
     );
 }
@@ -685,9 +685,9 @@ fn a_second_consult_never_meets_the_first_ones_channel() {
     calls.cancel_transfer(call);
     calls.consult(call, "PJSIP/desk2");
     let sent = paths(requests(&mut calls));
-    assert_eq!(sent[0], "DELETE /channels/n1-d42-1 ");
+    assert_eq!(sent[0], "DELETE /channels/n1-d42-1. ");
     assert!(
-        sent.last().unwrap().ends_with("&channelId=n1-d42-2"),
+        sent.last().unwrap().ends_with("&channelId=n1-d42-2."),
         "{sent:?}"
     );
     assert_eq!(
@@ -696,11 +696,11 @@ fn a_second_consult_never_meets_the_first_ones_channel() {
         "the cancel is reported"
     );
     // The first one's hang-up and a late answer change nothing for the second.
-    destroyed(&mut calls, t0, "n1-d42-1", 16);
-    stasis_start(&mut calls, t0, "n1-d42-1", &["consult", "42"]);
-    assert_eq!(paths(requests(&mut calls)), ["DELETE /channels/n1-d42-1 "]);
+    destroyed(&mut calls, t0, "n1-d42-1.", 16);
+    stasis_start(&mut calls, t0, "n1-d42-1.", &["consult", "42"]);
+    assert_eq!(paths(requests(&mut calls)), ["DELETE /channels/n1-d42-1. "]);
     assert!(transfers(&mut calls).is_empty());
-    stasis_start(&mut calls, t0, "n1-d42-2", &["consult", "42"]);
+    stasis_start(&mut calls, t0, "n1-d42-2.", &["consult", "42"]);
     calls.response(t0, Tag::ConsultJoin(call), 204);
     assert_eq!(transfers(&mut calls), [TransferEvent::Consulting(call)]);
     // Cancelling with no consult going on is still reported.

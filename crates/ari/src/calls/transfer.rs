@@ -47,7 +47,7 @@ impl Calls {
     }
 
     pub(super) fn consulted_channel(&self, call: CallId, attempt: u64) -> String {
-        format!("{}-{attempt}", self.id('d', call.0))
+        format!("{}-{attempt}.", self.id('d', call.0))
     }
 
     pub(super) fn consult_attempt(&self, call: CallId) -> Option<u64> {
