@@ -88,6 +88,19 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
     ("POST", "/api/users/{user}/phone", &["admin"]),
     ("GET", "/api/audit", &["admin"]),
     ("GET", "/api/reports/daily", &["admin", "supervisor"]),
+    ("POST", "/api/supervision", &["admin", "supervisor"]),
+    ("GET", "/api/supervision", &["admin", "supervisor"]),
+    (
+        "POST",
+        "/api/supervision/{ticket}/stop",
+        &["admin", "supervisor"],
+    ),
+    ("GET", "/api/recordings", &["admin", "supervisor"]),
+    (
+        "GET",
+        "/api/recordings/{attempt}/audio",
+        &["admin", "supervisor"],
+    ),
 ];
 
 fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
@@ -105,6 +118,7 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         }
         p if p.ends_with("/callback") => json!({"in_minutes": 30}),
         "/api/desk/in" => json!({"languages": ["hi"]}),
+        "/api/supervision" => json!({"agent": 3, "mode": "listen"}),
         p if p.ends_with("/escalate") => json!({"reason": "fever"}),
         p if p.ends_with("/resolve") => json!({"resolution": "no_action_needed"}),
         p if p.ends_with("/phone") => json!({"phone": "PJSIP/agent7"}),

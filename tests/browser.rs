@@ -89,6 +89,21 @@ async fn screenshot(browser: &Client, name: &str) {
     eprintln!("screenshot: {}", path.display());
 }
 
+/// The service over the ARI test server, with its data in `dir`.
+fn over_ari_server(
+    dir: &std::path::Path,
+    asterisk: &ari_server::AriServer,
+) -> sanjeevani_server::Config {
+    let mut config = support::test_config(dir);
+    config.demo.contacts = 20;
+    let telephony = &mut config.telephony;
+    telephony.kind = sanjeevani_server::config::TelephonyKind::Ari;
+    telephony.ari_url = asterisk.base();
+    telephony.ari_username = ari_server::USER.into();
+    telephony.ari_password = ari_server::PASSWORD.into();
+    config
+}
+
 async fn log_in(browser: &Client, base: &str, username: &str, page: &str) {
     browser.goto(&format!("{base}/")).await.unwrap();
     type_into(browser, "#username", username).await;
@@ -229,14 +244,8 @@ async fn agent_escalates_doctor_sees_it_supervisor_steers_pacing() {
 async fn agent_hands_a_caller_to_the_doctor_live() {
     let asterisk = ari_server::AriServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = support::test_config(dir.path());
-    config.demo.contacts = 20;
-    let telephony = &mut config.telephony;
-    telephony.kind = sanjeevani_server::config::TelephonyKind::Ari;
-    telephony.ari_url = asterisk.base();
-    telephony.ari_username = ari_server::USER.into();
-    telephony.ari_password = ari_server::PASSWORD.into();
-    telephony.ari_desk_endpoint = "PJSIP/doctor{member}@desk".into();
+    let mut config = over_ari_server(dir.path(), &asterisk);
+    config.telephony.ari_desk_endpoint = "PJSIP/doctor{member}@desk".into();
     let server = Server::start_with(config, dir).await;
     let driver = Driver::start();
     let base = server.base.clone();
@@ -289,6 +298,61 @@ async fn agent_hands_a_caller_to_the_doctor_live() {
     for browser in [agent, doctor] {
         browser.close().await.unwrap();
     }
+    drop(driver);
+    server.stop().await;
+}
+
+/// Over a PBX (the ARI test server): the supervisor picks an agent on a call
+/// and listens on their own phone, in English and in Hindi, stops, and after
+/// the call plays its recording from the console (after a reload, as a
+/// supervisor coming back to the page would).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_listens_in_and_plays_a_recorded_call() {
+    let asterisk = ari_server::AriServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = over_ari_server(dir.path(), &asterisk);
+    config.telephony.ari_record_calls = true;
+    let server = Server::start_with(config, dir).await;
+    let (agent, mut agent_ws, _pop) = server.agent_takes_a_call("agent1").await;
+    let driver = Driver::start();
+    let base = server.base.clone();
+
+    let supervisor = driver.browser().await;
+    log_in(&supervisor, &base, "supervisor", "/supervisor").await;
+    wait_text(&supervisor, "#agents-table-1", 10, |t| t.contains("Listen")).await;
+    click(&supervisor, "#agents-table-1 button[data-mode='listen']").await;
+    wait_text(&supervisor, "#sessions", 10, |t| t.contains("on the call")).await;
+    assert!(
+        asterisk
+            .requests()
+            .iter()
+            .any(|r| r.contains("endpoint=PJSIP/supervisor")),
+        "the supervisor's own phone is called"
+    );
+    click(&supervisor, "#lang").await;
+    wait_text(&supervisor, "#sessions", 5, |t| {
+        t.contains("कॉल पर") && t.contains("रोकें")
+    })
+    .await;
+    wait_text(&supervisor, "#agents-table-1", 5, |t| t.contains("सुनें")).await;
+    click(&supervisor, "#lang").await;
+    screenshot(&supervisor, "supervisor-listening").await;
+    click(&supervisor, "#sessions button").await;
+    wait_text(&supervisor, "#sessions", 10, |t| !t.contains("on the call")).await;
+
+    server
+        .ok(&agent, reqwest::Method::POST, "/api/agent/hangup", None)
+        .await;
+    support::next_message(&mut agent_ws, "call_ended", 10).await;
+    supervisor.refresh().await.unwrap();
+    wait_text(&supervisor, "#recordings", 10, |t| t.contains("Play")).await;
+    click(&supervisor, "#recordings button").await;
+    let player = supervisor.find(Locator::Id("player")).await.unwrap();
+    let src = player.attr("src").await.unwrap().unwrap_or_default();
+    assert!(src.contains("/api/recordings/"), "{src}");
+    screenshot(&supervisor, "supervisor-recordings").await;
+
+    supervisor.close().await.unwrap();
     drop(driver);
     server.stop().await;
 }

@@ -260,3 +260,116 @@ async fn an_escalated_caller_reaches_the_doctors_phone_and_is_handed_over_live()
     server.stop().await;
     pbx.assert_nothing_left(Duration::from_secs(2)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_listens_on_their_phone_and_plays_the_recording_back() {
+    let Some(pbx) = Pbx::start(Options {
+        test: "service_supervision",
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = asterisk_config(dir.path(), &pbx, ARI_PASSWORD);
+    config.telephony.ari_record_calls = true;
+    let server = Server::start_with(config, dir).await;
+    let (agent, mut ws, pop) = server.agent_takes_a_call("agent1").await;
+    let me = server.ok(&agent, Method::GET, "/api/me", None).await;
+    let agent_id = me["user"]["id"].as_i64().unwrap();
+
+    // The supervisor's own phone (the kit's `supervisor`) rings and hears the call.
+    let supervisor = server.login("supervisor").await;
+    let (status, session) = server
+        .call(
+            Some(&supervisor),
+            Method::POST,
+            "/api/supervision",
+            Some(json!({"agent": agent_id, "mode": "listen"})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{session}");
+    let id = session["id"].as_u64().unwrap();
+    let mut live = Value::Null;
+    for _ in 0..100 {
+        live = server
+            .ok(&supervisor, Method::GET, "/api/supervision", None)
+            .await;
+        if live[0]["state"] == "live" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(live[0]["state"], "live", "{live}");
+    assert_eq!(rung(&pbx, "supervisor"), 1);
+    server
+        .ok(
+            &supervisor,
+            Method::POST,
+            &format!("/api/supervision/{id}/stop"),
+            None,
+        )
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    server
+        .ok(&agent, Method::POST, "/api/agent/hangup", None)
+        .await;
+    next_message(&mut ws, "call_ended", 10).await;
+
+    // The call's recording is listed and plays from Asterisk's store.
+    let recordings = server
+        .ok(&supervisor, Method::GET, "/api/recordings", None)
+        .await;
+    let recorded = recordings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["attempt"] == pop["attempt"])
+        .unwrap_or_else(|| panic!("the call is listed: {recordings}"))
+        .clone();
+    let audio = reqwest::Client::new()
+        .get(format!(
+            "{}{}",
+            server.base,
+            recorded["audio"].as_str().unwrap()
+        ))
+        .bearer_auth(&supervisor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(audio.status(), reqwest::StatusCode::OK);
+    assert_eq!(audio.headers()["content-type"], "audio/wav");
+    let bytes = audio.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"RIFF"), "a WAV file");
+    assert!(
+        bytes.len() > 16_000,
+        "at least a second of audio: {}",
+        bytes.len()
+    );
+    // An agent may not play it.
+    let (status, _) = server
+        .call(
+            Some(&agent),
+            Method::GET,
+            recorded["audio"].as_str().unwrap(),
+            None,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+
+    // Both are in the audit log.
+    let admin = server.login("admin").await;
+    let audit = server.ok(&admin, Method::GET, "/api/audit", None).await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for action in ["supervise", "supervise_stop", "play_recording"] {
+        assert!(actions.contains(&action), "{action} audited: {actions:?}");
+    }
+    server.stop().await;
+    pbx.assert_nothing_left(Duration::from_secs(2)).await;
+}

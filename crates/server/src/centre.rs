@@ -94,6 +94,7 @@ pub struct Centre {
     notices: broadcast::Sender<Notice>,
     desk_events: broadcast::Sender<DeskEvent>,
     desk: Arc<DeskLink>,
+    supervision: Arc<crate::supervision::Supervision>,
     stopping: watch::Sender<bool>,
 }
 
@@ -209,6 +210,7 @@ impl Centre {
             notices,
             desk_events,
             desk,
+            supervision: Arc::default(),
             stopping,
         }))
     }
@@ -216,6 +218,11 @@ impl Centre {
     /// The medical desk of this node.
     pub fn desk(&self) -> &DeskLink {
         &self.desk
+    }
+
+    /// Supervisors' sessions on this node.
+    pub fn supervision(&self) -> &crate::supervision::Supervision {
+        &self.supervision
     }
 
     /// The phone `user`'s calls reach for `purpose` (see [`crate::phones`]).
@@ -282,6 +289,10 @@ impl Centre {
             if let Some(events) = line.take_transfer_events() {
                 self.desk
                     .attach(campaign.id, Box::new(line.transfer_handle()), events);
+            }
+            if let Some(events) = line.take_supervision_events() {
+                self.supervision
+                    .attach(campaign.id, line.transfer_handle(), events);
             }
             Box::new(line)
         } else {

@@ -19,6 +19,7 @@ pub mod desk;
 pub mod error;
 pub mod phones;
 pub mod questionnaire;
+pub mod supervision;
 mod web;
 mod ws;
 

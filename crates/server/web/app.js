@@ -32,6 +32,9 @@ const LABELS = {
     line_down: "Telephony down, dialing paused", line_unreachable: "the PBX or trunk does not answer",
     line_unauthorized: "the PBX refused our user or password (ari_username, ari_password)",
     line_missing_module: "Asterisk runs without a module the dialer needs:",
+    listen: "Listen", whisper: "Whisper", barge: "Barge", stop_listening: "Stop",
+    supervising: "Listening in", session_ringing: "your phone is ringing", session_live: "on the call",
+    recordings: "Recorded calls", play: "Play", no_recordings: "No recorded calls today",
   },
   hi: {
     title: "संजीवनी", login: "लॉग इन", logout: "लॉग आउट", username: "यूज़रनेम", password: "पासवर्ड",
@@ -62,6 +65,9 @@ const LABELS = {
     line_down: "टेलीफ़ोनी बंद, डायलिंग रुकी", line_unreachable: "PBX या ट्रंक जवाब नहीं दे रहा",
     line_unauthorized: "PBX ने हमारा यूज़र या पासवर्ड अस्वीकार किया (ari_username, ari_password)",
     line_missing_module: "Asterisk में डायलर के लिए ज़रूरी मॉड्यूल नहीं चल रहा:",
+    listen: "सुनें", whisper: "फुसफुसाएँ", barge: "बातचीत में जुड़ें", stop_listening: "रोकें",
+    supervising: "सुन रहे हैं", session_ringing: "आपका फ़ोन बज रहा है", session_live: "कॉल पर",
+    recordings: "रिकॉर्ड की गई कॉल", play: "चलाएँ", no_recordings: "आज कोई रिकॉर्ड की गई कॉल नहीं",
   },
 };
 

@@ -11,6 +11,7 @@ pub mod desk;
 pub mod ops;
 pub mod people;
 pub mod session;
+pub mod supervision;
 
 use crate::error::ErrorBody;
 use crate::AppState;
@@ -81,6 +82,8 @@ impl From<QueryRejection> for crate::error::ApiError {
         desk::members, desk::desk_in, desk::desk_out, desk::desk_done,
         people::users, people::create_user, people::disable_user, people::set_phone, people::audit,
         people::daily_report,
+        supervision::start, supervision::list, supervision::stop, supervision::recordings,
+        supervision::audio,
     ),
     components(schemas(ErrorBody)),
     modifiers(&Security)
@@ -203,6 +206,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/users/{id}/phone", post(people::set_phone))
         .route("/api/audit", get(people::audit))
         .route("/api/reports/daily", get(people::daily_report))
+        .route(
+            "/api/supervision",
+            get(supervision::list).post(supervision::start),
+        )
+        .route("/api/supervision/{id}/stop", post(supervision::stop))
+        .route("/api/recordings", get(supervision::recordings))
+        .route("/api/recordings/{id}/audio", get(supervision::audio))
 }
 
 async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {

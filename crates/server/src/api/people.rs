@@ -171,6 +171,17 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
 }
 
+/// Every user's display name, by id.
+pub async fn display_names(state: &AppState) -> ApiResult<BTreeMap<i64, String>> {
+    Ok(state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect())
+}
+
 #[utoipa::path(get, path = "/api/audit", tag = "users", params(AuditQuery),
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, body = [AuditView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -279,13 +290,7 @@ pub async fn daily_report(
             .with_timezone(&chrono_tz::Asia::Kolkata)
             .date_naive(),
     };
-    let users: BTreeMap<i64, String> = state
-        .store
-        .users()
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.display_name))
-        .collect();
+    let users = display_names(&state).await?;
     let mut rows = Vec::new();
     for campaign in state.store.campaigns().await? {
         let tz = campaign.settings.contacts.timezone;
