@@ -58,6 +58,21 @@ pub enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// ARI adapter through a real Asterisk run from the kit: answer-to-connect
+    /// by Asterisk's own events, originate failures and what is left, beside
+    /// `bench sip` at the same load. Needs Asterisk and sipp.
+    Ari {
+        /// Asterisk's binary (default: SANJEEVANI_TEST_ASTERISK, else `asterisk` on the PATH).
+        #[arg(long)]
+        asterisk: Option<std::path::PathBuf>,
+        /// Agents, and so calls at once.
+        #[arg(long, default_value_t = 200)]
+        agents: usize,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Live screens: WebSocket push latency with many agents and supervisors connected.
     Ws {
         #[arg(long, default_value_t = 500)]
@@ -102,6 +117,48 @@ pub fn run(which: Which) -> Result<()> {
                     "answer to connect, {} agents on calls: {} connects, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
                     r.concurrent_agents, r.connects, r.answer_to_connect_p50_ms, r.answer_to_connect_p99_ms, r.answer_to_connect_max_ms
                 );
+            }
+        }
+        Which::Ari {
+            asterisk,
+            agents,
+            seconds,
+            json,
+        } => {
+            let r = crate::runtime()?.block_on(crate::bench_ari::run(asterisk, agents, seconds))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "{}; {} agents for {} s, up to {} calls at once",
+                    r.asterisk, r.agents, r.seconds, r.peak_contact_channels
+                );
+                println!(
+                    "{:<32} {:>9} {:>8} {:>8} {:>8}",
+                    "answer to connect", "connects", "p50 ms", "p99 ms", "max ms"
+                );
+                for (name, l) in [
+                    ("ari (Asterisk's timestamps)", &r.ari),
+                    ("ari (as the adapter saw it)", &r.ari_adapter),
+                    ("sip (same load)", &r.sip),
+                ] {
+                    println!(
+                        "{:<32} {:>9} {:>8.2} {:>8.2} {:>8.2}",
+                        name, l.connects, l.p50_ms, l.p99_ms, l.max_ms
+                    );
+                }
+                println!("ari / sip: p50 {:.2}, p99 {:.2}", r.ratio_p50, r.ratio_p99);
+                println!(
+                    "{} attempts: {} originate failures, {} left open; left in Asterisk: {} channels, {} bridges",
+                    r.attempts, r.originate_failures, r.attempts_left_open, r.channels_left, r.bridges_left
+                );
+                println!("outcomes: {:?}", r.outcomes);
+                if let Some(kept) = &r.kept {
+                    println!(
+                        "Asterisk's log and the peers' traces kept in {}",
+                        kept.display()
+                    );
+                }
             }
         }
         Which::Ws {

@@ -52,14 +52,14 @@ pub struct SipBench {
     pub answer_to_connect_max_ms: f64,
 }
 
-fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures/sip")
         .join(name)
 }
 
 /// A sipp process, killed when dropped.
-struct Sipp(Child);
+pub(crate) struct Sipp(Child);
 
 impl Drop for Sipp {
     fn drop(&mut self) {
@@ -68,13 +68,13 @@ impl Drop for Sipp {
     }
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     Ok(std::net::UdpSocket::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
 }
 
-fn sipp(dir: &Path, args: &[String]) -> Result<Sipp> {
+pub(crate) fn sipp(dir: &Path, args: &[String]) -> Result<Sipp> {
     let child = Command::new("sipp")
         .current_dir(dir)
         .args(args)
@@ -120,13 +120,7 @@ pub async fn run(rate: u32, seconds: u64, concurrent: usize) -> Result<SipBench>
     };
     let ratio = best("sanjeevani") / best("sipp");
     let latencies = answer_to_connect(dir.path(), concurrent, seconds.max(20)).await?;
-    let pick = |q: f64| -> f64 {
-        if latencies.is_empty() {
-            return f64::NAN;
-        }
-        let i = ((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1;
-        latencies[i].as_secs_f64() * 1000.0
-    };
+    let pick = |q: f64| quantile_ms(&latencies, q);
     Ok(SipBench {
         offered_rate: rate,
         runs,
@@ -253,7 +247,11 @@ fn sip_config(trunk: u16, phones: u16, rate: u32, max_calls: usize) -> SipConfig
 
 /// The whole dialer with `agents` sipp phones for `seconds`; answer-to-connect
 /// times, sorted.
-async fn answer_to_connect(dir: &Path, agents: usize, seconds: u64) -> Result<Vec<Duration>> {
+pub(crate) async fn answer_to_connect(
+    dir: &Path,
+    agents: usize,
+    seconds: u64,
+) -> Result<Vec<Duration>> {
     let contacts_port = free_port()?;
     let phones_port = free_port()?;
     let scenario = |name: &str| fixture(name).display().to_string();
@@ -285,37 +283,7 @@ async fn answer_to_connect(dir: &Path, agents: usize, seconds: u64) -> Result<Ve
     )?;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let data = tempfile::tempdir()?;
-    let store = sanjeevani_store::open(None, data.path()).await?;
-    let now = chrono::Utc::now().timestamp_millis();
-    let list = store.create_list("bench", now).await?;
-    let wanted = agents * seconds as usize;
-    let contacts: Vec<NewContact> = (0..wanted)
-        .map(|i| {
-            Ok(NewContact {
-                phone: Phone::parse(&format!("+91 8{:09}", i), Region::default())?,
-                name: "bench".into(),
-                language: None,
-                category: Category::GeneralPublic,
-                risk: Vec::new(),
-                follow_up: None,
-                district: None,
-                block: None,
-                timezone: None,
-                attributes: Default::default(),
-            })
-        })
-        .collect::<Result<_>>()?;
-    store.insert_contacts(list, &contacts, now).await?;
-    let settings: CampaignSettings =
-        toml::from_str("[dialer.pacing]\nmode = \"progressive\"\n[contacts]\nwindow = \"24x7\"\n")?;
-    let campaign = store
-        .create_campaign("bench", &settings, &[list], now)
-        .await?;
-    store
-        .set_campaign_state(campaign, CampaignState::Running)
-        .await?;
-
+    let campaign = BenchCampaign::create(agents * seconds as usize).await?;
     let (events_tx, events) = mpsc::unbounded_channel();
     let line = SipLine::start(
         sip_config(contacts_port, phones_port, 1000, agents * 2),
@@ -323,43 +291,121 @@ async fn answer_to_connect(dir: &Path, agents: usize, seconds: u64) -> Result<Ve
     )
     .await?;
     let stats = line.stats();
-    let options = DialerOptions {
-        node: "bench".into(),
-        lease_ttl: Duration::from_secs(30),
-        hopper_size: agents * 2,
-        agents: (1..=agents as u64).map(AgentId).collect(),
-        exit_when_done: false,
-        drain_deadline: Duration::from_secs(2),
-    };
-    // The agents' desk: ready again as soon as a call ends (no wrap-up).
-    let (controls_tx, controls) = mpsc::channel(1024);
-    let (view, _watching) = watch::channel(LiveView::empty(campaign, settings.dialer.pacing, now));
-    let (notices, mut ended) = broadcast::channel(4096);
-    let desk = tokio::spawn(async move {
-        while let Ok(notice) = ended.recv().await {
-            if let Notice::Ended {
-                agent: Some(agent), ..
-            } = notice
-            {
-                let _ = controls_tx.send(Control::AgentReady(AgentId(agent))).await;
-            }
-        }
-    });
-    let dialer = Dialer::new(store, campaign, line, events, options)
-        .await?
-        .with_links(DialerLinks {
-            controls,
-            view,
-            notices,
-        });
-    dialer
-        .run(tokio::time::sleep(Duration::from_secs(seconds)))
-        .await?;
-    desk.abort();
+    campaign.run(line, events, agents, seconds).await?;
     let mut latencies = stats.take_latencies();
     if latencies.is_empty() {
         bail!("no call reached an agent: is sipp working?");
     }
     latencies.sort();
     Ok(latencies)
+}
+
+/// The `q` quantile of sorted `latencies`, in milliseconds.
+pub(crate) fn quantile_ms(latencies: &[Duration], q: f64) -> f64 {
+    if latencies.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1;
+    latencies[i].as_secs_f64() * 1000.0
+}
+
+/// A progressive, round-the-clock campaign of made-up numbers in a
+/// temporary store, for the latency runs.
+pub(crate) struct BenchCampaign {
+    pub store: std::sync::Arc<dyn sanjeevani_store::Store>,
+    pub campaign: sanjeevani_store::CampaignId,
+    settings: CampaignSettings,
+    _data: tempfile::TempDir,
+}
+
+impl BenchCampaign {
+    /// With `wanted` contacts.
+    pub async fn create(wanted: usize) -> Result<BenchCampaign> {
+        let data = tempfile::tempdir()?;
+        let store = sanjeevani_store::open(None, data.path()).await?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let list = store.create_list("bench", now).await?;
+        let contacts: Vec<NewContact> = (0..wanted)
+            .map(|i| {
+                Ok(NewContact {
+                    phone: Phone::parse(&format!("+91 8{:09}", i), Region::default())?,
+                    name: "bench".into(),
+                    language: None,
+                    category: Category::GeneralPublic,
+                    risk: Vec::new(),
+                    follow_up: None,
+                    district: None,
+                    block: None,
+                    timezone: None,
+                    attributes: Default::default(),
+                })
+            })
+            .collect::<Result<_>>()?;
+        store.insert_contacts(list, &contacts, now).await?;
+        let settings: CampaignSettings = toml::from_str(
+            "[dialer.pacing]\nmode = \"progressive\"\n[contacts]\nwindow = \"24x7\"\n",
+        )?;
+        let campaign = store
+            .create_campaign("bench", &settings, &[list], now)
+            .await?;
+        store
+            .set_campaign_state(campaign, CampaignState::Running)
+            .await?;
+
+        Ok(BenchCampaign {
+            store,
+            campaign,
+            settings,
+            _data: data,
+        })
+    }
+
+    /// The dialer over `line` with `agents` agents (ids 1…) for `seconds`;
+    /// each agent is ready again as soon as a call ends (no wrap-up).
+    pub async fn run<T: Telephony>(
+        &self,
+        line: T,
+        events: mpsc::UnboundedReceiver<LineEvent>,
+        agents: usize,
+        seconds: u64,
+    ) -> Result<()> {
+        let campaign = self.campaign;
+        let settings = &self.settings;
+        let now = chrono::Utc::now().timestamp_millis();
+        let options = DialerOptions {
+            node: "bench".into(),
+            lease_ttl: Duration::from_secs(30),
+            hopper_size: agents * 2,
+            agents: (1..=agents as u64).map(AgentId).collect(),
+            exit_when_done: false,
+            drain_deadline: Duration::from_secs(2),
+        };
+        // The agents' desk: ready again as soon as a call ends (no wrap-up).
+        let (controls_tx, controls) = mpsc::channel(1024);
+        let (view, _watching) =
+            watch::channel(LiveView::empty(campaign, settings.dialer.pacing, now));
+        let (notices, mut ended) = broadcast::channel(4096);
+        let desk = tokio::spawn(async move {
+            while let Ok(notice) = ended.recv().await {
+                if let Notice::Ended {
+                    agent: Some(agent), ..
+                } = notice
+                {
+                    let _ = controls_tx.send(Control::AgentReady(AgentId(agent))).await;
+                }
+            }
+        });
+        let dialer = Dialer::new(self.store.clone(), campaign, line, events, options)
+            .await?
+            .with_links(DialerLinks {
+                controls,
+                view,
+                notices,
+            });
+        dialer
+            .run(tokio::time::sleep(Duration::from_secs(seconds)))
+            .await?;
+        desk.abort();
+        Ok(())
+    }
 }

@@ -1,6 +1,7 @@
 //! The `sanjeevani` command: one binary, one subcommand per job.
 
 mod bench;
+mod bench_ari;
 mod bench_sip;
 mod bench_ws;
 mod dial;
