@@ -95,11 +95,6 @@ impl Supervision {
         });
     }
 
-    /// Whether `campaign`'s telephony can be supervised.
-    pub fn can_supervise(&self, campaign: CampaignId) -> bool {
-        self.lines.lock().contains_key(&campaign)
-    }
-
     /// A new session: `supervisor`'s phone at `endpoint` rings, then hears
     /// `agent`'s calls in `campaign`. `None` when that campaign's telephony
     /// cannot do it.
@@ -141,9 +136,5 @@ impl Supervision {
         let mut all: Vec<Session> = self.sessions.lock().values().cloned().collect();
         all.sort_by_key(|s| s.id);
         all
-    }
-
-    pub fn session(&self, id: u64) -> Option<Session> {
-        self.sessions.lock().get(&id).cloned()
     }
 }
