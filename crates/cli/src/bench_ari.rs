@@ -98,9 +98,9 @@ fn asterisk_binary(given: Option<PathBuf>) -> Result<PathBuf> {
 }
 
 pub async fn run(asterisk: Option<PathBuf>, agents: usize, seconds: u64) -> Result<AriBench> {
-    if agents <= KIT_AGENTS {
+    if agents <= KIT_AGENTS || agents > 1_000 {
         bail!(
-            "--agents: at least {} (the kit has {KIT_AGENTS} phones)",
+            "--agents: from {} (the kit has {KIT_AGENTS} phones) to 1000",
             KIT_AGENTS + 1
         );
     }
@@ -139,7 +139,7 @@ pub async fn run(asterisk: Option<PathBuf>, agents: usize, seconds: u64) -> Resu
         sip_port: free_port()?,
         // Four ports per call (RTP and RTCP, contact's leg and agent's leg).
         rtp_start: 20_000,
-        rtp_ports: (agents as u16).saturating_mul(6).max(1_000),
+        rtp_ports: (agents as u16 * 6).max(1_000),
         ari_password: password.into(),
         network: ([127, 0, 0, 1], network_port).into(),
         trunk_password: "bench-trunk-secret".into(),
