@@ -303,17 +303,27 @@ impl Rest {
         let _ = self.answers.send((tag, status));
     }
 
-    /// When Asterisk started.
-    async fn startup_time(&self) -> Result<String, reqwest::Error> {
-        let request = rest::GET_INFO
-            .request(&[], &[("only", "status".to_string())])
-            .expect("a declared operation");
-        let info: events::AsteriskInfo = self
-            .builder(&request)
+    /// `op` read as JSON. The operations are fixed and checked against
+    /// Asterisk's declarations by the spec test, so building one cannot fail.
+    async fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        op: rest::Operation,
+        ids: &[(&str, &str)],
+        query: &[(&'static str, String)],
+    ) -> Result<T, reqwest::Error> {
+        let request = op.request(ids, query).expect("a declared operation");
+        self.builder(&request)
             .send()
             .await?
             .error_for_status()?
             .json()
+            .await
+    }
+
+    /// When Asterisk started.
+    async fn startup_time(&self) -> Result<String, reqwest::Error> {
+        let info: events::AsteriskInfo = self
+            .read(rest::GET_INFO, &[], &[("only", "status".to_string())])
             .await?;
         Ok(info.status.startup_time)
     }
@@ -323,16 +333,7 @@ impl Rest {
         &self,
         needed: &[&'static str],
     ) -> Result<Option<&'static str>, reqwest::Error> {
-        let request = rest::GET_MODULES
-            .request(&[], &[])
-            .expect("a declared operation");
-        let modules: Vec<events::Module> = self
-            .builder(&request)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        let modules: Vec<events::Module> = self.read(rest::GET_MODULES, &[], &[]).await?;
         Ok(needed.iter().copied().find(|name| {
             !modules
                 .iter()
@@ -343,15 +344,8 @@ impl Rest {
     /// The channels Asterisk holds for our app.
     async fn live_channels(&self) -> Result<HashSet<String>, reqwest::Error> {
         let app = self.settings.calls.app.clone();
-        let request = rest::GET_APPLICATION
-            .request(&[("applicationName", &app)], &[])
-            .expect("a declared operation");
         let application: Application = self
-            .builder(&request)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
+            .read(rest::GET_APPLICATION, &[("applicationName", &app)], &[])
             .await?;
         Ok(application.channel_ids.into_iter().collect())
     }
