@@ -24,6 +24,11 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
         &["admin", "supervisor", "agent", "medical"],
     ),
     (
+        "POST",
+        "/api/me/password",
+        &["admin", "supervisor", "agent", "medical"],
+    ),
+    (
         "GET",
         "/api/questionnaire",
         &["admin", "supervisor", "agent", "medical"],
@@ -85,6 +90,8 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
     ("GET", "/api/users", &["admin"]),
     ("POST", "/api/users", &["admin"]),
     ("POST", "/api/users/{user}/disable", &["admin"]),
+    ("POST", "/api/users/{user}/enable", &["admin"]),
+    ("POST", "/api/users/{user}/password", &["admin"]),
     ("POST", "/api/users/{user}/phone", &["admin"]),
     ("GET", "/api/audit", &["admin"]),
     ("GET", "/api/reports/daily", &["admin", "supervisor"]),
@@ -122,8 +129,10 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         p if p.ends_with("/escalate") => json!({"reason": "fever"}),
         p if p.ends_with("/resolve") => json!({"resolution": "no_action_needed"}),
         p if p.ends_with("/phone") => json!({"phone": "PJSIP/agent7"}),
+        // The current password right, the new one refused: the demo passwords stay.
+        "/api/me/password" => json!({"current_password": "demo", "new_password": "short"}),
         "/api/users" => {
-            json!({"username": format!("user{n}"), "display_name": "U", "role": "agent", "password": "long enough"})
+            json!({"username": format!("user{n}"), "display_name": "U", "role": "agent", "password": "long enough now"})
         }
         _ => json!({}),
     })
@@ -186,7 +195,7 @@ async fn every_route_checks_authentication_and_role() {
         .as_i64()
         .unwrap();
     let victim = server
-        .ok(&admin, Method::POST, "/api/users", Some(json!({"username": "victim", "display_name": "V", "role": "agent", "password": "long enough"})))
+        .ok(&admin, Method::POST, "/api/users", Some(json!({"username": "victim", "display_name": "V", "role": "agent", "password": "long enough now"})))
         .await["id"]
         .as_i64()
         .unwrap();
@@ -526,13 +535,13 @@ async fn bad_requests_get_json_errors_that_name_the_field() {
         (
             Method::POST,
             "/api/users",
-            json!({"username": "x y", "display_name": "A", "role": "agent", "password": "long enough"}),
+            json!({"username": "x y", "display_name": "A", "role": "agent", "password": "long enough now"}),
             "username",
         ),
         (
             Method::POST,
             "/api/users",
-            json!({"username": "abc", "display_name": "A", "role": "king", "password": "long enough"}),
+            json!({"username": "abc", "display_name": "A", "role": "king", "password": "long enough now"}),
             "role",
         ),
         (
@@ -544,7 +553,7 @@ async fn bad_requests_get_json_errors_that_name_the_field() {
         (
             Method::POST,
             "/api/users",
-            json!({"username": "abc", "display_name": "A", "role": "agent", "password": "long enough", "extra": 1}),
+            json!({"username": "abc", "display_name": "A", "role": "agent", "password": "long enough now", "extra": 1}),
             "extra",
         ),
         (
@@ -556,7 +565,7 @@ async fn bad_requests_get_json_errors_that_name_the_field() {
         (
             Method::POST,
             "/api/users",
-            json!({"username": "abc", "display_name": "A", "role": "agent", "password": "long enough", "phone": "PJSIP/a&app=x"}),
+            json!({"username": "abc", "display_name": "A", "role": "agent", "password": "long enough now", "phone": "PJSIP/a&app=x"}),
             "phone",
         ),
         (

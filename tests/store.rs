@@ -383,6 +383,7 @@ async fn accounts_sessions_audit_and_tickets() {
             display_name: "Asha".into(),
             role: Role::Agent,
             password_hash: "$argon2id$stub".into(),
+            must_change_password: true,
         };
         let id = store.create_user(&user, now).await.unwrap();
         assert!(matches!(
@@ -391,22 +392,34 @@ async fn accounts_sessions_audit_and_tickets() {
         ));
         let (found, hash) = store.user_for_login("asha").await.unwrap().unwrap();
         assert_eq!(
-            (found.id, found.role, hash.as_str()),
-            (id, Role::Agent, "$argon2id$stub")
+            (
+                found.id,
+                found.role,
+                hash.as_str(),
+                found.must_change_password
+            ),
+            (id, Role::Agent, "$argon2id$stub", true)
         );
         assert!(store.user_for_login("nobody").await.unwrap().is_none());
 
         // Sessions expire, end at logout, and die with a disabled account.
+        const IDLE: i64 = 10 * MINUTE;
+        let hour = 60 * MINUTE;
         store
             .create_session("h1", id, now, now + MINUTE)
             .await
             .unwrap();
         assert_eq!(
-            store.session_user("h1", now + 1).await.unwrap().unwrap().id,
+            store
+                .session_user("h1", now + 1, IDLE)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
             id
         );
         assert!(store
-            .session_user("h1", now + MINUTE)
+            .session_user("h1", now + MINUTE, IDLE)
             .await
             .unwrap()
             .is_none());
@@ -415,13 +428,62 @@ async fn accounts_sessions_audit_and_tickets() {
             .await
             .unwrap();
         store.delete_session("h2").await.unwrap();
-        assert!(store.session_user("h2", now).await.unwrap().is_none());
+        assert!(store.session_user("h2", now, IDLE).await.unwrap().is_none());
+        // Unused for longer than the idle limit, a session ends; each use
+        // (noted once a minute) keeps it going.
+        store
+            .create_session("idle", id, now, now + hour)
+            .await
+            .unwrap();
+        for minute in [5, 14, 23] {
+            assert!(store
+                .session_user("idle", now + minute * MINUTE, IDLE)
+                .await
+                .unwrap()
+                .is_some());
+        }
+        assert!(store
+            .session_user("idle", now + 34 * MINUTE, IDLE)
+            .await
+            .unwrap()
+            .is_none());
+        // A new password ends every session but the one that set it.
+        for token in ["keep", "other"] {
+            store
+                .create_session(token, id, now, now + hour)
+                .await
+                .unwrap();
+        }
+        store
+            .set_user_password(id, "$argon2id$new", false, Some("keep"))
+            .await
+            .unwrap();
+        let kept = store
+            .session_user("keep", now, IDLE)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!kept.must_change_password);
+        assert!(store
+            .session_user("other", now, IDLE)
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            store.user_for_login("asha").await.unwrap().unwrap().1,
+            "$argon2id$new"
+        );
         store
             .create_session("h3", id, now, now + MINUTE)
             .await
             .unwrap();
         store.set_user_disabled(id, true).await.unwrap();
-        assert!(store.session_user("h3", now).await.unwrap().is_none());
+        assert!(store.session_user("h3", now, IDLE).await.unwrap().is_none());
+        assert!(store
+            .session_user("keep", now, IDLE)
+            .await
+            .unwrap()
+            .is_none());
 
         store
             .audit(&found, "view_contact", "contact/1", "", now)
@@ -479,6 +541,13 @@ async fn accounts_sessions_audit_and_tickets() {
             ),
             (Some(Resolution::Admitted), Some(id), Some(91))
         );
+        let of_contact = store.tickets_of(contact).await.unwrap();
+        assert_eq!(of_contact.iter().map(|t| t.id).collect::<Vec<_>>(), [t]);
+        assert!(store
+            .tickets_of(sanjeevani_store::ContactId(contact.0 + 1000))
+            .await
+            .unwrap()
+            .is_empty());
         let record = store.contact(contact).await.unwrap();
         assert_eq!(record.phone.as_str(), "+919876543210");
         assert_eq!(record.risk.len(), 1);

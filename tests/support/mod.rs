@@ -29,6 +29,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     config.demo.simulated_agents = 0;
     config.shutdown.drain_secs = 2;
     config.auth.logins_per_minute = 10_000;
+    config.auth.client_failures_per_minute = 10_000;
     // A test bench: the demo's accounts and contacts whatever the telephony.
     config.demo.with_real_telephony = true;
     config
@@ -36,9 +37,22 @@ pub fn test_config(dir: &std::path::Path) -> Config {
 
 impl Server {
     pub async fn start_with(config: Config, dir: tempfile::TempDir) -> Server {
+        let state = sanjeevani_server::prepare_announcing(config.clone(), |_, _| {})
+            .await
+            .unwrap();
+        Server::serve(state, config, dir).await
+    }
+
+    /// Serves `state` (prepared from `config`) on loopback; over HTTPS when
+    /// `config` has a certificate.
+    pub async fn serve(
+        state: sanjeevani_server::AppState,
+        config: Config,
+        dir: tempfile::TempDir,
+    ) -> Server {
         let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = sanjeevani_server::prepare(config).await.unwrap();
+        let scheme = if config.server.tls() { "https" } else { "http" };
+        let base = format!("{scheme}://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             sanjeevani_server::run(state, listener, async {
@@ -49,7 +63,11 @@ impl Server {
         });
         Server {
             base,
-            client: Client::new(),
+            // A test certificate of our own on loopback.
+            client: Client::builder()
+                .danger_accept_invalid_certs(true)
+                .build()
+                .unwrap(),
             stop: Some(stop),
             task,
             _dir: dir,
@@ -71,10 +89,7 @@ impl Server {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "login {username}");
-        r.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        session_of(&r)
     }
 
     pub async fn call(
@@ -165,6 +180,21 @@ impl Server {
             .unwrap();
         self._dir
     }
+}
+
+/// The session token a login answer sets as its cookie (the body never
+/// carries it).
+pub fn session_of(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("sanjeevani_session="))
+        .and_then(|c| c.split(';').next())
+        .filter(|token| !token.is_empty())
+        .expect("a login sets the session cookie")
+        .to_string()
 }
 
 /// Next JSON message of `kind` within `secs`.

@@ -86,6 +86,7 @@ pub async fn run(agents: usize, supervisors: usize, seconds: u64) -> Result<WsBe
                 display_name: format!("{prefix} {i}"),
                 role,
                 password_hash: "(no password: bench account)".into(),
+                must_change_password: false,
             };
             let id = store.create_user(&user, now).await?;
             let token = new_token();

@@ -21,6 +21,10 @@ pub struct ServeArgs {
     /// postgres://… to share the database between nodes.
     #[arg(long)]
     database: Option<String>,
+    /// A test bench: the demo's accounts (password `demo`) and made-up
+    /// contacts even with real telephony, whose trunk then dials them.
+    #[arg(long)]
+    demo: bool,
 }
 
 pub async fn run(args: ServeArgs) -> Result<()> {
@@ -34,17 +38,26 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     if let Some(database) = args.database {
         config.database = database;
     }
+    if args.demo {
+        config.demo.with_real_telephony = true;
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
+    let scheme = if config.server.tls() { "https" } else { "http" };
+    let demo = config.demo.seed
+        && (config.telephony.kind == TelephonyKind::Simulated || config.demo.with_real_telephony);
     let telephony = match config.telephony.kind {
-        TelephonyKind::Simulated => "simulated telephony; demo accounts in the README".to_string(),
+        TelephonyKind::Simulated if demo => {
+            "simulated telephony; demo accounts in the README".to_string()
+        }
+        TelephonyKind::Simulated => "simulated telephony".to_string(),
         TelephonyKind::Sip => format!("SIP trunk at {}", config.telephony.trunk),
         TelephonyKind::Ari => format!("Asterisk ARI at {}", config.telephony.ari_url),
     };
     let state = sanjeevani_server::prepare(config).await?;
-    eprintln!("Sanjeevani is running: open http://{address}/ ({telephony})");
+    eprintln!("Sanjeevani is running: open {scheme}://{address}/ ({telephony})");
     sanjeevani_server::run(state, listener, crate::dial::shutdown_signal()).await?;
     Ok(())
 }

@@ -1,7 +1,8 @@
-//! `sanjeevani users add`: creates an account from the command line, such as
-//! the first administrator of a centre with real telephony (which starts
-//! without the demo's accounts). The password is read from standard input
-//! (or `SANJEEVANI_NEW_PASSWORD`), never from an argument that `ps` shows.
+//! `sanjeevani users add`: creates an account from the command line. The
+//! password is read from standard input (or `SANJEEVANI_NEW_PASSWORD`),
+//! never from an argument that `ps` shows. `sanjeevani users reset`: a
+//! one-time password for an account (say the administrator's, lost), to be
+//! changed at the next login. Both are audited.
 
 use crate::StoreArgs;
 use anyhow::{bail, Result};
@@ -24,6 +25,14 @@ pub enum Users {
         /// default: the telephony's rule from the username.
         #[arg(long)]
         phone: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Give an account a one-time password (printed once) and enable it;
+    /// its sessions end and it must choose a new password at login.
+    Reset {
+        #[arg(long)]
+        username: String,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -68,6 +77,21 @@ pub async fn run(command: Users) -> Result<()> {
                 Err(AccountError::Invalid(why)) => bail!("{why}"),
                 Err(AccountError::Store(e)) => Err(e.into()),
             }
+        }
+        Users::Reset { username, store } => {
+            let store = store.open().await?;
+            let Some(user) = store
+                .users()
+                .await?
+                .into_iter()
+                .find(|u| u.username == username)
+            else {
+                bail!("no account {username:?}");
+            };
+            let password = accounts::reset(&*store, &user, user.id).await?;
+            store.set_user_disabled(user.id, false).await?;
+            println!("{username}'s one-time password (change it at the next login): {password}");
+            Ok(())
         }
     }
 }

@@ -96,6 +96,9 @@ pub struct Centre {
     desk: Arc<DeskLink>,
     supervision: Arc<crate::supervision::Supervision>,
     stopping: watch::Sender<bool>,
+    /// Users some of whose sessions just ended (logout, disabled, password
+    /// reset): their live sockets check their own session at once.
+    sessions_ended: broadcast::Sender<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -212,6 +215,7 @@ impl Centre {
             desk,
             supervision: Arc::default(),
             stopping,
+            sessions_ended: broadcast::channel(256).0,
         }))
     }
 
@@ -410,6 +414,29 @@ impl Centre {
             Some(c) => agents.insert(user, c),
             None => agents.remove(&user),
         };
+    }
+
+    /// `user` stopped working, by logging out or being disabled: they are
+    /// logged out of their campaign (after the call they are on), taken off
+    /// the medical desk, and their live sockets check their sessions.
+    pub async fn user_left(&self, user: &sanjeevani_store::User) {
+        let _ = self.sessions_ended.send(user.id);
+        match user.role {
+            sanjeevani_store::Role::Medical => self.desk.member_out(user.id).await,
+            sanjeevani_store::Role::Agent => {
+                if let Some(campaign) = self.agent_campaign(user.id) {
+                    let agent = AgentId(user.id as u64);
+                    self.control(campaign, Control::AgentLogout(agent)).await;
+                    self.set_agent_campaign(user.id, None);
+                }
+            }
+            sanjeevani_store::Role::Admin | sanjeevani_store::Role::Supervisor => {}
+        }
+    }
+
+    /// Users some of whose sessions ended, as it happens.
+    pub fn sessions_ended(&self) -> broadcast::Receiver<i64> {
+        self.sessions_ended.subscribe()
     }
 
     pub fn notices(&self) -> broadcast::Receiver<Notice> {

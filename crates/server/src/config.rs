@@ -24,6 +24,7 @@ pub struct Config {
     pub database: String,
     /// This dialer node's name: its leases and open attempts are its own.
     pub node: String,
+    pub server: ServerConfig,
     pub auth: AuthConfig,
     pub telephony: TelephonyConfig,
     pub demo: DemoConfig,
@@ -33,13 +34,42 @@ pub struct Config {
     pub desk: sanjeevani_core::desk::DeskConfig,
 }
 
+/// How the HTTP server is reached (see docs/security.md).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// PEM certificate chain: with `tls_key`, the server speaks HTTPS itself
+    /// (cookies `Secure`, HSTS). Empty: plain HTTP, for loopback or behind
+    /// a proxy.
+    pub tls_cert: String,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: String,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` (the client) and
+    /// `X-Forwarded-Proto` (`https`: cookies `Secure`, HSTS) are believed.
+    /// From any other peer those headers are ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl ServerConfig {
+    pub fn tls(&self) -> bool {
+        !self.tls_cert.is_empty() || !self.tls_key.is_empty()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
-    /// How long a login lasts.
+    /// How long a login lasts at most.
     pub session_hours: u32,
-    /// Login attempts allowed per username per minute (and burst).
+    /// A session not used for this long ends (a page left open keeps its
+    /// session while its live connection is up).
+    pub idle_minutes: u32,
+    /// Login attempts allowed per minute for one username from one client
+    /// address (a success starts the count again).
     pub logins_per_minute: u32,
+    /// Failed logins allowed per minute from one client address, whatever
+    /// the usernames (one password sprayed over every account).
+    pub client_failures_per_minute: u32,
     /// A token Prometheus may present (`Authorization: Bearer …`) for
     /// `/metrics`; empty: only admin and supervisor sessions may read it.
     pub metrics_token: String,
@@ -164,6 +194,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             database: String::new(),
             node: "node-1".into(),
+            server: ServerConfig::default(),
             auth: AuthConfig::default(),
             telephony: TelephonyConfig::default(),
             demo: DemoConfig::default(),
@@ -177,7 +208,9 @@ impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
             session_hours: 12,
+            idle_minutes: 30,
             logins_per_minute: 5,
+            client_failures_per_minute: 30,
             metrics_token: String::new(),
         }
     }

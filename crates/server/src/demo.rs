@@ -52,6 +52,7 @@ pub async fn seed(store: &dyn Store, demo: &DemoConfig, now: i64) -> Result<bool
                     display_name: display_name.into(),
                     role,
                     password_hash: hash.clone(),
+                    must_change_password: false,
                 },
                 now,
             )

@@ -18,12 +18,13 @@ pub mod demo;
 pub mod desk;
 pub mod error;
 pub mod phones;
+pub mod protect;
 pub mod questionnaire;
 pub mod supervision;
 mod web;
 mod ws;
 
-use auth::LoginLimiter;
+use auth::LoginGuard;
 use axum::routing::get;
 use axum::Router;
 use centre::Centre;
@@ -48,8 +49,10 @@ pub struct Inner {
     pub store: Arc<dyn Store>,
     pub centre: Arc<Centre>,
     pub config: Config,
-    pub logins: LoginLimiter,
+    pub logins: LoginGuard,
     pub questionnaire: Questionnaire,
+    /// Live sockets per user.
+    pub(crate) sockets: ws::Sockets,
     metrics: PrometheusHandle,
     /// The latest wallboard message, rebuilt once a second.
     wallboard: tokio::sync::watch::Sender<Arc<str>>,
@@ -70,6 +73,15 @@ pub enum ServeError {
     Centre(#[from] centre::CentreError),
     #[error("HTTP server: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Account(#[from] accounts::AccountError),
+    #[error(
+        "refusing to start with real telephony: the accounts {0} still accept the demo password; \
+         disable them or change their passwords (sanjeevani users …), or start with --demo on a test bench"
+    )]
+    DemoPasswordLeft(String),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// The process-wide Prometheus recorder (installed once; tests run several servers).
@@ -94,36 +106,138 @@ fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-/// Opens the store, seeds the demo on an empty database, starts the dialers.
+/// Opens the store, seeds the demo on an empty database (or, with real
+/// telephony, creates the first administrator and shows their one-time
+/// password on the terminal), starts the dialers.
 pub async fn prepare(config: Config) -> Result<AppState, ServeError> {
+    prepare_announcing(config, announce_first_password).await
+}
+
+/// [`prepare`], with `announce(data_dir, password)` showing the first
+/// administrator's one-time password.
+pub async fn prepare_announcing(
+    config: Config,
+    announce: impl FnOnce(&std::path::Path, &str),
+) -> Result<AppState, ServeError> {
     let database = (!config.database.is_empty()).then_some(config.database.as_str());
     let store = sanjeevani_store::open(database, &config.data_dir).await?;
     // Made-up people are never dialled through a real trunk, and real
     // telephony never starts with the demo's well-known passwords.
     let simulated = config.telephony.kind == config::TelephonyKind::Simulated;
-    if (simulated || config.demo.with_real_telephony)
-        && demo::seed(&*store, &config.demo, now_ms()).await?
-    {
+    let demo = simulated || config.demo.with_real_telephony;
+    if demo && demo::seed(&*store, &config.demo, now_ms()).await? {
         tracing::info!(
             "seeded the demo centre: accounts admin, supervisor, agent1-3 and doctor, a demo list and campaign"
         );
     }
-    if store.users().await?.is_empty() {
-        tracing::warn!(
-            "no accounts yet: create the first administrator with `sanjeevani users add --username NAME --role admin`"
-        );
+    if !demo {
+        refuse_demo_passwords(&*store, &config.demo.password).await?;
+    }
+    if let Some(password) = accounts::first_admin(&*store).await? {
+        announce(&config.data_dir, &password);
     }
     let centre = Centre::new(store.clone(), config.clone())?;
     centre.start_all().await?;
     Ok(AppState(Arc::new(Inner {
         store,
         centre,
-        logins: LoginLimiter::per_minute(config.auth.logins_per_minute),
+        logins: LoginGuard::new(
+            config.auth.logins_per_minute,
+            config.auth.client_failures_per_minute,
+        ),
         questionnaire: Questionnaire::wellness(),
+        sockets: ws::Sockets::default(),
         config,
         metrics: metrics_handle(),
         wallboard: tokio::sync::watch::channel(Arc::from("{}")).0,
     })))
+}
+
+/// The certificate and key of `[server]`, read once at start.
+async fn tls_config(
+    server: &config::ServerConfig,
+) -> Result<axum_server::tls_rustls::RustlsConfig, ServeError> {
+    if server.tls_cert.is_empty() || server.tls_key.is_empty() {
+        return Err(ServeError::Tls(
+            "[server] tls_cert and tls_key go together: set both or neither".into(),
+        ));
+    }
+    // One process-wide provider; a second install (tests run several servers) is a no-op.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    axum_server::tls_rustls::RustlsConfig::from_pem_file(&server.tls_cert, &server.tls_key)
+        .await
+        .map_err(|e| {
+            ServeError::Tls(format!(
+                "cannot use the certificate {} with the key {}: {e}",
+                server.tls_cert, server.tls_key
+            ))
+        })
+}
+
+/// Fails when an enabled account still accepts the demo password.
+async fn refuse_demo_passwords(store: &dyn Store, password: &str) -> Result<(), ServeError> {
+    if password.is_empty() {
+        return Ok(());
+    }
+    let mut left = Vec::new();
+    for user in store.users().await?.into_iter().filter(|u| !u.disabled) {
+        let Some((_, hash)) = store.user_for_login(&user.username).await? else {
+            continue;
+        };
+        let password = password.to_string();
+        let accepts = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+            .await
+            .unwrap_or(true);
+        if accepts {
+            left.push(user.username);
+        }
+    }
+    if left.is_empty() {
+        Ok(())
+    } else {
+        Err(ServeError::DemoPasswordLeft(left.join(", ")))
+    }
+}
+
+/// Where the first administrator's password is left when there is no
+/// terminal to show it on (a service manager's log is no place for it).
+pub const FIRST_PASSWORD_FILE: &str = "first-admin-password";
+
+/// Shows the first administrator's one-time password once: on the terminal
+/// when there is one, otherwise in a file only the service user can read,
+/// removed when the password is changed. Never through the log.
+pub fn announce_first_password(data_dir: &std::path::Path, password: &str) {
+    use std::io::Write;
+    let text = format!(
+        "\nThe first administrator is \"admin\" with the one-time password\n\n    {password}\n\n\
+         Log in and choose a new password; this one is not shown again.\n\n"
+    );
+    if let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+        if tty.write_all(text.as_bytes()).is_ok() {
+            return;
+        }
+    }
+    let path = data_dir.join(FIRST_PASSWORD_FILE);
+    let written = std::fs::create_dir_all(data_dir).and_then(|()| {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)?
+            .write_all(format!("{password}\n").as_bytes())
+    });
+    match written {
+        Ok(()) => tracing::warn!(
+            file = %path.display(),
+            "first start: the administrator \"admin\" has a one-time password in this file (readable by this user only); log in and change it"
+        ),
+        Err(e) => tracing::error!(
+            error = %e,
+            "first start: cannot show the administrator's one-time password; reset it with `sanjeevani users`"
+        ),
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -134,6 +248,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::ops::healthz))
         .route("/readyz", get(api::ops::readyz))
         .merge(web::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            protect::guard,
+        ))
         .with_state(state)
 }
 
@@ -170,20 +288,40 @@ pub async fn run(
             }
         })
     };
-    let app = router(state);
-    tracing::info!(address = %listener.local_addr()?, simulated = centre.is_simulated(), "serving");
+    let tls = if state.config.server.tls() {
+        Some(tls_config(&state.config.server).await?)
+    } else {
+        None
+    };
+    let drain = std::time::Duration::from_secs(state.config.shutdown.drain_secs);
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tracing::info!(address = %listener.local_addr()?, simulated = centre.is_simulated(), https = tls.is_some(), "serving");
     let stop_centre = centre.clone();
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let stopped = async move {
         shutdown.await;
         tracing::info!("shutting down: no new calls; live calls may finish");
         // WebSocket connections watch the same flag and close, so the server can drain.
         stop_centre.shut_down().await;
-    })
-    .await?;
+    };
+    match tls {
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await?
+        }
+        Some(tls) => {
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                stopped.await;
+                stopper.graceful_shutdown(Some(drain));
+            });
+            axum_server::from_tcp_rustls(listener.into_std()?, tls)
+                .handle(handle)
+                .serve(app)
+                .await?
+        }
+    }
     sampler.abort();
     wallboard.abort();
     centre.shut_down().await;

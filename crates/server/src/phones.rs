@@ -80,6 +80,7 @@ mod tests {
             role: Role::Agent,
             disabled: false,
             phone: phone.map(str::to_string),
+            must_change_password: false,
         }
     }
 

@@ -11,25 +11,40 @@ const INDEX: &str = include_str!("../web/index.html");
 const AGENT: &str = include_str!("../web/agent.html");
 const SUPERVISOR: &str = include_str!("../web/supervisor.html");
 const MEDICAL: &str = include_str!("../web/medical.html");
-const APP_JS: &str = include_str!("../web/app.js");
 const APP_CSS: &str = include_str!("../web/app.css");
 
+/// The pages' scripts, all served from `/assets` (the Content-Security-Policy
+/// allows no inline script).
+const SCRIPTS: [(&str, &str); 5] = [
+    ("/assets/app.js", include_str!("../web/app.js")),
+    ("/assets/index.js", include_str!("../web/index.js")),
+    ("/assets/agent.js", include_str!("../web/agent.js")),
+    (
+        "/assets/supervisor.js",
+        include_str!("../web/supervisor.js"),
+    ),
+    ("/assets/medical.js", include_str!("../web/medical.js")),
+];
+
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let mut router = Router::new();
+    for (path, script) in SCRIPTS {
+        router = router.route(
+            path,
+            get(move || async move {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    script,
+                )
+                    .into_response()
+            }),
+        );
+    }
+    router
         .route("/", get(|| async { Html(INDEX) }))
         .route("/agent", get(|| async { Html(AGENT) }))
         .route("/supervisor", get(|| async { Html(SUPERVISOR) }))
         .route("/medical", get(|| async { Html(MEDICAL) }))
-        .route(
-            "/assets/app.js",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-                    APP_JS,
-                )
-                    .into_response()
-            }),
-        )
         .route(
             "/assets/app.css",
             get(|| async {

@@ -11,21 +11,30 @@
 //! channels) rather than a queue, so a slow client only misses intermediate
 //! snapshots; one that lags behind the event feed gets a fresh snapshot, and
 //! one that does not take a message within [`SEND_TIMEOUT`] is closed.
+//!
+//! A socket lives only as long as its session: it checks the session again
+//! the moment one of its user's sessions ends (logout, disabled, password
+//! reset) and every [`SESSION_CHECK`] otherwise (expiry, idle end), and
+//! closes when it is gone. Clients' frames are small and each user has at
+//! most [`SOCKETS_PER_USER`] sockets.
 
 use crate::api::agent::{status_of, AgentStatus};
 use crate::api::desk::{contact_view, ticket_view, TicketView};
 use crate::api::session::UserView;
 use crate::auth::Caller;
 use crate::centre::DeskEvent;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
+use parking_lot::Mutex;
 use sanjeevani_dialer::{LiveView, Notice};
 use sanjeevani_store::{CampaignId, Role};
 use serde::Serialize;
 use serde_json::json;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -33,17 +42,74 @@ use tokio::sync::watch;
 
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How often an open socket checks its session when nothing prompts it.
+pub const SESSION_CHECK: Duration = Duration::from_secs(30);
+
+/// Sockets one user may hold open (a few tabs or screens).
+pub const SOCKETS_PER_USER: usize = 4;
+
+/// The largest message a client may send: clients send nothing but pings.
+const MAX_CLIENT_MESSAGE: usize = 4096;
+
+/// Open sockets per user.
+#[derive(Default)]
+pub struct Sockets(Mutex<HashMap<i64, usize>>);
+
+/// One open socket of a user; dropping it frees the place.
+struct SocketPlace {
+    state: AppState,
+    user: i64,
+}
+
+impl SocketPlace {
+    fn take(state: &AppState, user: i64) -> Option<SocketPlace> {
+        let mut open = state.sockets.0.lock();
+        let n = open.entry(user).or_default();
+        if *n >= SOCKETS_PER_USER {
+            return None;
+        }
+        *n += 1;
+        Some(SocketPlace {
+            state: state.clone(),
+            user,
+        })
+    }
+}
+
+impl Drop for SocketPlace {
+    fn drop(&mut self) {
+        let mut open = self.state.sockets.0.lock();
+        if let Some(n) = open.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
+}
+
 pub async fn upgrade(
     State(state): State<AppState>,
     caller: Caller,
     ws: WebSocketUpgrade,
-) -> Response {
-    ws.on_upgrade(move |socket| async move {
-        let user = caller.user.username.clone();
-        if let Err(e) = serve(state, caller, socket).await {
-            tracing::debug!(%user, error = %e, "websocket closed");
-        }
-    })
+) -> Result<Response, ApiError> {
+    let Some(place) = SocketPlace::take(&state, caller.id()) else {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("at most {SOCKETS_PER_USER} live connections per user: close another page"),
+        ));
+    };
+    Ok(ws
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| async move {
+            let _place = place;
+            let user = caller.id();
+            if let Err(e) = serve(state.clone(), caller, socket).await {
+                tracing::debug!(user, error = %e, "websocket closed");
+            }
+        }))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +151,9 @@ async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) -> Result
     )
     .await?;
     let mut stopping = state.centre.stopping();
+    let mut sessions_ended = state.centre.sessions_ended();
+    let mut session_check = tokio::time::interval(SESSION_CHECK);
+    session_check.tick().await;
     let mut notices = state.centre.notices();
     let mut desk = state.centre.desk_events();
     let mut wallboard = state.wallboard.subscribe();
@@ -100,6 +169,21 @@ async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) -> Result
     loop {
         tokio::select! {
             _ = async { drop(stopping.wait_for(|s| *s).await) } => break,
+            ended = sessions_ended.recv() => {
+                let mine = match ended {
+                    Ok(user) => user == caller.id(),
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => break,
+                };
+                if mine && !session_alive(&state, &caller).await? {
+                    break;
+                }
+            }
+            _ = session_check.tick() => {
+                if !session_alive(&state, &caller).await? {
+                    break;
+                }
+            }
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
                 Some(Ok(_)) => {}
@@ -146,6 +230,18 @@ async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) -> Result
     }
     let _ = socket.send(Message::Close(None)).await;
     Ok(())
+}
+
+/// Whether the socket's session still holds (a check also keeps it from
+/// ending idle: the page is open and live).
+async fn session_alive(state: &AppState, caller: &Caller) -> Result<bool, WsError> {
+    let alive = Caller::of_session(state, &caller.token_hash)
+        .await?
+        .is_some();
+    if !alive {
+        tracing::debug!(user = caller.id(), "websocket: the session ended");
+    }
+    Ok(alive)
 }
 
 /// What a desk event shows this user: agents see their own transfers;

@@ -35,6 +35,10 @@ const LABELS = {
     listen: "Listen", whisper: "Whisper", barge: "Barge", stop_listening: "Stop",
     supervising: "Listening in", session_ringing: "your phone is ringing", session_live: "on the call",
     recordings: "Recorded calls", play: "Play", no_recordings: "No recorded calls today",
+    choose_password: "Choose your own password", new_password: "New password", repeat_password: "New password again",
+    choose_password_why: "Your password was set by someone else. Choose one only you know: at least 12 characters; a few words make a good one.",
+    change_password: "Change password", passwords_differ: "The two new passwords differ",
+    take_over_confirm: "Another member holds this ticket. Take it over? (This is recorded.)",
   },
   hi: {
     title: "संजीवनी", login: "लॉग इन", logout: "लॉग आउट", username: "यूज़रनेम", password: "पासवर्ड",
@@ -68,6 +72,10 @@ const LABELS = {
     listen: "सुनें", whisper: "फुसफुसाएँ", barge: "बातचीत में जुड़ें", stop_listening: "रोकें",
     supervising: "सुन रहे हैं", session_ringing: "आपका फ़ोन बज रहा है", session_live: "कॉल पर",
     recordings: "रिकॉर्ड की गई कॉल", play: "चलाएँ", no_recordings: "आज कोई रिकॉर्ड की गई कॉल नहीं",
+    choose_password: "अपना पासवर्ड चुनें", new_password: "नया पासवर्ड", repeat_password: "नया पासवर्ड दोबारा",
+    choose_password_why: "आपका पासवर्ड किसी और ने तय किया था। ऐसा पासवर्ड चुनें जो सिर्फ़ आप जानें: कम से कम 12 अक्षर; कुछ शब्द मिलाकर अच्छा पासवर्ड बनता है।",
+    change_password: "पासवर्ड बदलें", passwords_differ: "दोनों नए पासवर्ड अलग हैं",
+    take_over_confirm: "यह टिकट किसी और सदस्य के पास है। क्या आप इसे ले लेंगे? (यह दर्ज होता है।)",
   },
 };
 
@@ -113,6 +121,8 @@ function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (k === "class") node.className = v;
+    // Through the CSSOM: the Content-Security-Policy refuses style attributes.
+    else if (k === "style") node.style.cssText = v;
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v === true ? "" : v);
   }

@@ -45,6 +45,9 @@ pub struct User {
     /// The phone their calls reach; `None`: the telephony's rule from the
     /// username.
     pub phone: Option<String>,
+    /// Their password was set by someone else (the first start, an admin's
+    /// reset): nothing but changing it is allowed until they do.
+    pub must_change_password: bool,
 }
 
 /// An account to create; the password arrives hashed (argon2 PHC string).
@@ -54,6 +57,7 @@ pub struct NewUser {
     pub display_name: String,
     pub role: Role,
     pub password_hash: String,
+    pub must_change_password: bool,
 }
 
 /// One line of the audit log: who did what to what, when.
@@ -194,7 +198,16 @@ pub trait Desk: Send + Sync {
     /// The user and their password hash, for logging in.
     async fn user_for_login(&self, username: &str) -> Result<Option<(User, String)>>;
     async fn users(&self) -> Result<Vec<User>>;
+    /// Disabling ends every session of the user.
     async fn set_user_disabled(&self, id: i64, disabled: bool) -> Result<()>;
+    /// A new password hash; every session of the user but `keep` ends.
+    async fn set_user_password(
+        &self,
+        id: i64,
+        password_hash: &str,
+        must_change: bool,
+        keep: Option<&str>,
+    ) -> Result<()>;
     async fn set_user_phone(&self, id: i64, phone: Option<&str>) -> Result<()>;
 
     async fn create_session(
@@ -204,8 +217,14 @@ pub trait Desk: Send + Sync {
         now: Millis,
         expires: Millis,
     ) -> Result<()>;
-    /// The enabled user whose unexpired session this is.
-    async fn session_user(&self, token_hash: &str, now: Millis) -> Result<Option<User>>;
+    /// The enabled user whose session this is, unless it expired or went
+    /// unused for `idle` ms; a use is noted (at most once a minute).
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: Millis,
+        idle: Millis,
+    ) -> Result<Option<User>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
 
     async fn audit(
@@ -223,6 +242,8 @@ pub trait Desk: Send + Sync {
     async fn ticket(&self, id: i64) -> Result<Ticket>;
     /// Open tickets, oldest first; with `include_resolved`, the resolved ones too.
     async fn tickets(&self, include_resolved: bool) -> Result<Vec<Ticket>>;
+    /// Every ticket of `contact`, open or resolved, oldest first.
+    async fn tickets_of(&self, contact: ContactId) -> Result<Vec<Ticket>>;
     async fn assign_ticket(&self, id: i64, user: i64) -> Result<()>;
     /// Fails with `NotFound` unless the ticket is open. `by` is the member
     /// (none: the desk closed it, e.g. unreachable after its tries).
@@ -275,6 +296,7 @@ macro_rules! desk_store {
                     role: Role::parse(&role).ok_or_else(|| corrupt(format!("role {role:?}")))?,
                     disabled: row.try_get("disabled")?,
                     phone: row.try_get("phone")?,
+                    must_change_password: row.try_get("must_change_password")?,
                 })
             }
 
@@ -311,7 +333,7 @@ macro_rules! desk_store {
                 })
             }
 
-            const USER_COLUMNS: &str = "id, username, display_name, role, disabled, phone";
+            const USER_COLUMNS: &str = "id, username, display_name, role, disabled, phone, must_change_password";
             const TICKET_COLUMNS: &str = "id, contact_id, campaign_id, attempt_id, urgency, reason, answers, raised_by,
                 assigned_to, created_ms, resolved_ms, resolution, resolved_by, notes, transfer, fallback, live_to,
                 follow_node, callback_tries";
@@ -320,14 +342,15 @@ macro_rules! desk_store {
             impl Desk for $store {
                 async fn create_user(&self, user: &NewUser, now: Millis) -> Result<i64> {
                     let row = sqlx::query(
-                        "INSERT INTO users (username, display_name, role, password_hash, created_ms)
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO NOTHING RETURNING id",
+                        "INSERT INTO users (username, display_name, role, password_hash, created_ms, must_change_password)
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING RETURNING id",
                     )
                     .bind(&user.username)
                     .bind(&user.display_name)
                     .bind(user.role.name())
                     .bind(&user.password_hash)
                     .bind(now)
+                    .bind(user.must_change_password)
                     .fetch_optional(&self.pool)
                     .await?
                     .ok_or_else(|| StoreError::Exists { what: "user", name: user.username.clone() })?;
@@ -358,6 +381,28 @@ macro_rules! desk_store {
                     Ok(())
                 }
 
+                async fn set_user_password(
+                    &self,
+                    id: i64,
+                    password_hash: &str,
+                    must_change: bool,
+                    keep: Option<&str>,
+                ) -> Result<()> {
+                    let done = sqlx::query("UPDATE users SET password_hash = $2, must_change_password = $3 WHERE id = $1")
+                        .bind(id)
+                        .bind(password_hash)
+                        .bind(must_change)
+                        .execute(&self.pool)
+                        .await?;
+                    found(done.rows_affected(), "user", id)?;
+                    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+                        .bind(id)
+                        .bind(keep.unwrap_or(""))
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
                 async fn set_user_phone(&self, id: i64, phone: Option<&str>) -> Result<()> {
                     let done = sqlx::query("UPDATE users SET phone = $2 WHERE id = $1")
                         .bind(id)
@@ -369,7 +414,10 @@ macro_rules! desk_store {
 
                 async fn create_session(&self, token_hash: &str, user: i64, now: Millis, expires: Millis) -> Result<()> {
                     sqlx::query("DELETE FROM sessions WHERE expires_ms < $1").bind(now).execute(&self.pool).await?;
-                    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
+                    sqlx::query(
+                        "INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms, last_seen_ms)
+                         VALUES ($1, $2, $3, $4, $3)",
+                    )
                         .bind(token_hash)
                         .bind(user)
                         .bind(now)
@@ -379,14 +427,27 @@ macro_rules! desk_store {
                     Ok(())
                 }
 
-                async fn session_user(&self, token_hash: &str, now: Millis) -> Result<Option<User>> {
+                async fn session_user(&self, token_hash: &str, now: Millis, idle: Millis) -> Result<Option<User>> {
                     let sql = format!(
                         "SELECT {} FROM users u JOIN sessions s ON s.user_id = u.id
-                         WHERE s.token_hash = $1 AND s.expires_ms > $2 AND NOT u.disabled",
+                         WHERE s.token_hash = $1 AND s.expires_ms > $2 AND s.last_seen_ms > $3 AND NOT u.disabled",
                         USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
                     );
-                    let row = sqlx::query(&sql).bind(token_hash).bind(now).fetch_optional(&self.pool).await?;
-                    row.as_ref().map(user_from_row).transpose()
+                    let row = sqlx::query(&sql)
+                        .bind(token_hash)
+                        .bind(now)
+                        .bind(now - idle)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    let Some(row) = row else { return Ok(None) };
+                    // Noted at most once a minute, so that reads do not all write.
+                    sqlx::query("UPDATE sessions SET last_seen_ms = $2 WHERE token_hash = $1 AND last_seen_ms < $3")
+                        .bind(token_hash)
+                        .bind(now)
+                        .bind(now - 60_000)
+                        .execute(&self.pool)
+                        .await?;
+                    user_from_row(&row).map(Some)
                 }
 
                 async fn delete_session(&self, token_hash: &str) -> Result<()> {
@@ -466,6 +527,11 @@ macro_rules! desk_store {
                     let filter = if include_resolved { "" } else { "WHERE resolved_ms IS NULL" };
                     let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets {filter} ORDER BY created_ms, id");
                     sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(ticket_from_row).collect()
+                }
+
+                async fn tickets_of(&self, contact: ContactId) -> Result<Vec<Ticket>> {
+                    let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE contact_id = $1 ORDER BY created_ms, id");
+                    sqlx::query(&sql).bind(contact.0).fetch_all(&self.pool).await?.iter().map(ticket_from_row).collect()
                 }
 
                 async fn assign_ticket(&self, id: i64, user: i64) -> Result<()> {

@@ -34,10 +34,13 @@ pub struct JoinCampaign {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PauseRequest {
-    /// break, training, meeting, technical …; kept in the audit log.
+    /// break, training, meeting, technical …: at most 100 characters, in the
+    /// log.
     #[serde(default)]
     pub reason: String,
 }
+
+const MAX_PAUSE_REASON: usize = 100;
 
 pub(crate) fn agent_id(caller: &Caller) -> AgentId {
     AgentId(caller.id() as u64)
@@ -152,8 +155,13 @@ pub async fn pause(
     caller: Caller,
     Json(request): Json<PauseRequest>,
 ) -> ApiResult<Json<AgentStatus>> {
+    if request.reason.chars().count() > MAX_PAUSE_REASON {
+        return Err(ApiError::invalid(format!(
+            "reason: at most {MAX_PAUSE_REASON} characters"
+        )));
+    }
     let status = act(&state, &caller, Control::AgentPause).await?;
-    tracing::info!(user = %caller.user.username, reason = %request.reason, "agent paused");
+    tracing::info!(user = caller.id(), reason = %request.reason.escape_debug(), "agent paused");
     Ok(status)
 }
 

@@ -394,18 +394,51 @@ pub struct UploadReport {
     pub problems: Vec<RowProblem>,
 }
 
+/// A CSV body: `Content-Type: text/csv` (a plain HTML form cannot send
+/// one from another site), refused in our JSON error format otherwise or
+/// when it is over the size limit.
+pub struct CsvBody(pub Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for CsvBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> ApiResult<CsvBody> {
+        let content_type = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        if !essence.eq_ignore_ascii_case("text/csv") {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "invalid_request",
+                format!("the body must be sent as text/csv, not {content_type:?}"),
+            ));
+        }
+        Bytes::from_request(request, state)
+            .await
+            .map(CsvBody)
+            .map_err(|rejection| {
+                ApiError::new(rejection.status(), "invalid_request", rejection.body_text())
+            })
+    }
+}
+
 #[utoipa::path(post, path = "/api/lists/{name}/contacts", tag = "lists",
     params(("name" = String, Path, description = "List name; created if new")),
     request_body(content = String, content_type = "text/csv",
         description = "CSV with a header row: phone, name, language, category, risk_flags, follow_up_start, follow_up_days, district, block"),
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, body = UploadReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, description = "The file is over the size limit", body = ErrorBody),
+        (status = 415, description = "Not sent as text/csv", body = ErrorBody),
         (status = 422, description = "The file is not CSV at all", body = ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
-    body: Bytes,
+    CsvBody(body): CsvBody,
 ) -> ApiResult<Json<UploadReport>> {
     caller.require(MANAGERS, "upload contacts")?;
     let name = name.trim().to_string();

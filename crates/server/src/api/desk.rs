@@ -55,10 +55,11 @@ pub(crate) async fn contact_view(
     let record = state.store.contact(id).await?;
     let attempts = state.store.attempts_of(id).await?;
     let dispositions = state.store.dispositions_of(id).await?;
-    let phone = if caller.user.role == Role::Agent {
-        record.phone.masked().to_string()
-    } else {
+    // Only the medical desk, who call people back, read whole numbers.
+    let phone = if caller.user.role == Role::Medical {
         record.phone.as_str().to_string()
+    } else {
+        record.phone.masked().to_string()
     };
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::Asia::Kolkata)
@@ -117,11 +118,26 @@ pub async fn contact(
         "read contact records",
     )?;
     let id = ContactId(id);
-    if caller.user.role == Role::Agent {
-        let attempts = state.store.attempts_of(id).await?;
-        if !attempts.iter().any(|a| a.agent == Some(caller.id())) {
-            return Err(ApiError::not_found(format!("no contact {} of yours", id.0)));
-        }
+    // Each role reads the people its work involves, nobody by counting ids:
+    // agents those they talked with, supervisors those their campaigns
+    // called, the desk those with a ticket open or of theirs.
+    let theirs = match caller.user.role {
+        Role::Agent => state
+            .store
+            .attempts_of(id)
+            .await?
+            .iter()
+            .any(|a| a.agent == Some(caller.id())),
+        Role::Supervisor => !state.store.attempts_of(id).await?.is_empty(),
+        Role::Medical => state.store.tickets_of(id).await?.iter().any(|t| {
+            t.resolved_at.is_none()
+                || t.assigned_to == Some(caller.id())
+                || t.resolved_by == Some(caller.id())
+        }),
+        Role::Admin => false,
+    };
+    if !theirs {
+        return Err(ApiError::not_found(format!("no contact {} of yours", id.0)));
     }
     Ok(Json(contact_view(&state, &caller, id).await?))
 }
@@ -223,17 +239,65 @@ pub async fn tickets(
     Ok(Json(views))
 }
 
-#[utoipa::path(post, path = "/api/tickets/{id}/assign", tag = "tickets", params(("id" = i64, Path)),
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AssignQuery {
+    /// Take over a ticket another member holds (audited as such).
+    #[serde(default)]
+    pub take_over: bool,
+}
+
+/// Refuses when another member holds the open ticket.
+fn held_by_other(ticket: &Ticket, me: i64) -> ApiResult<()> {
+    if ticket.resolved_at.is_some() {
+        return Err(ApiError::not_found(format!("no open ticket {}", ticket.id)));
+    }
+    match ticket.assigned_to {
+        Some(member) if member != me => Err(ApiError::conflict(format!(
+            "ticket {} is held by another member (user {member}): take it over first (take_over=true)",
+            ticket.id
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[utoipa::path(post, path = "/api/tickets/{id}/assign", tag = "tickets", params(("id" = i64, Path), AssignQuery),
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, description = "Assigned to the caller", body = TicketView),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Another member holds it; take_over=true takes it", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn assign(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    Query(query): Query<AssignQuery>,
 ) -> ApiResult<Json<TicketView>> {
     caller.require(&[Role::Medical], "take tickets")?;
+    let ticket = state.store.ticket(id).await?;
+    let previous = ticket.assigned_to;
+    if !query.take_over {
+        held_by_other(&ticket, caller.id())?;
+    } else if ticket.resolved_at.is_some() {
+        return Err(ApiError::not_found(format!("no open ticket {id}")));
+    }
     state.store.assign_ticket(id, caller.id()).await?;
+    let (action, detail) = match previous {
+        Some(member) if member != caller.id() => {
+            ("ticket_take_over", format!("from user {member}"))
+        }
+        _ => ("ticket_assign", String::new()),
+    };
+    state
+        .store
+        .audit(
+            &caller.user,
+            action,
+            &format!("ticket/{id}"),
+            &detail,
+            now_ms(),
+        )
+        .await?;
     let ticket = state.store.ticket(id).await?;
     Ok(Json(ticket_view(&state, ticket).await?))
 }
@@ -252,7 +316,9 @@ pub struct ResolveRequest {
     request_body = ResolveRequest,
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, body = TicketView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, description = "No open ticket with this id", body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, description = "No open ticket with this id", body = ErrorBody),
+        (status = 409, description = "Another member holds it: take it over first", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn resolve(
     State(state): State<AppState>,
     caller: Caller,
@@ -268,9 +334,23 @@ pub async fn resolve(
             names.join(", ")
         ))
     })?;
+    if request.notes.chars().count() > 4000 {
+        return Err(ApiError::invalid("notes: at most 4000 characters"));
+    }
+    held_by_other(&state.store.ticket(id).await?, caller.id())?;
     state
         .store
         .resolve_ticket(id, resolution, Some(caller.id()), &request.notes, now_ms())
+        .await?;
+    state
+        .store
+        .audit(
+            &caller.user,
+            "ticket_resolve",
+            &format!("ticket/{id}"),
+            resolution.name(),
+            now_ms(),
+        )
         .await?;
     state.centre.desk().resolved(id, resolution).await;
     let ticket = state.store.ticket(id).await?;

@@ -67,11 +67,11 @@ impl From<QueryRejection> for crate::error::ApiError {
     info(
         title = "Sanjeevani",
         description = "Predictive dialer for public-health outreach call centres. \
-            Log in with POST /api/login and send the token as `Authorization: Bearer …` \
-            (the web pages use the session cookie)."
+            Log in with POST /api/login: the answer sets the HttpOnly session cookie; send it \
+            back, or its value as `Authorization: Bearer …`."
     ),
     paths(
-        session::login, session::logout, session::me, session::questionnaire,
+        session::login, session::logout, session::me, session::change_password, session::questionnaire,
         campaigns::list, campaigns::create, campaigns::get_one, campaigns::start,
         campaigns::pause, campaigns::stop, campaigns::set_pacing, campaigns::live,
         campaigns::history, campaigns::lists, campaigns::upload,
@@ -80,7 +80,8 @@ impl From<QueryRejection> for crate::error::ApiError {
         calls::complete_transfer, calls::cancel_transfer,
         desk::contact, desk::tickets, desk::assign, desk::resolve, desk::callback, desk::alerts,
         desk::members, desk::desk_in, desk::desk_out, desk::desk_done,
-        people::users, people::create_user, people::disable_user, people::set_phone, people::audit,
+        people::users, people::create_user, people::disable_user, people::enable_user,
+        people::reset_password, people::set_phone, people::audit,
         people::daily_report,
         supervision::start, supervision::list, supervision::stop, supervision::recordings,
         supervision::audio,
@@ -158,9 +159,14 @@ impl Modify for Security {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/openapi.json", get(openapi))
-        .route("/api/login", post(session::login))
+        // A login carries two short strings: its body is kept small.
+        .route(
+            "/api/login",
+            post(session::login).layer(axum::extract::DefaultBodyLimit::max(4096)),
+        )
         .route("/api/logout", post(session::logout))
         .route("/api/me", get(session::me))
+        .route("/api/me/password", post(session::change_password))
         .route("/api/questionnaire", get(session::questionnaire))
         .route(
             "/api/campaigns",
@@ -203,6 +209,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/alerts", get(desk::alerts))
         .route("/api/users", get(people::users).post(people::create_user))
         .route("/api/users/{id}/disable", post(people::disable_user))
+        .route("/api/users/{id}/enable", post(people::enable_user))
+        .route("/api/users/{id}/password", post(people::reset_password))
         .route("/api/users/{id}/phone", post(people::set_phone))
         .route("/api/audit", get(people::audit))
         .route("/api/reports/daily", get(people::daily_report))

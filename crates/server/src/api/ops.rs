@@ -15,7 +15,8 @@ pub async fn metrics(
     caller: Result<Caller, ApiError>,
 ) -> ApiResult<String> {
     let token = &state.config.auth.metrics_token;
-    let by_token = !token.is_empty() && token_of(&headers).as_deref() == Some(token.as_str());
+    let by_token = !token.is_empty()
+        && token_of(&headers).is_some_and(|given| same_secret(given.as_bytes(), token.as_bytes()));
     if !by_token {
         caller?.require(&[Role::Admin, Role::Supervisor], "read metrics")?;
     }
@@ -45,6 +46,18 @@ pub async fn metrics(
     Ok(state.metrics.render())
 }
 
+/// Compares two secrets in time that depends only on their lengths, so a
+/// guesser learns nothing from how fast a wrong one is refused.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    // Compare digests: equal lengths, and the expected length stays hidden.
+    use sha2::{Digest, Sha256};
+    let (a, b) = (Sha256::digest(given), Sha256::digest(expected));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
 pub async fn healthz() -> &'static str {
     "ok"
 }
@@ -61,5 +74,16 @@ pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiEr
                 "the store does not answer",
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secrets_match_only_themselves() {
+        assert!(super::same_secret(b"scrape-token", b"scrape-token"));
+        assert!(!super::same_secret(b"scrape-toke", b"scrape-token"));
+        assert!(!super::same_secret(b"scrape-tokeN", b"scrape-token"));
+        assert!(!super::same_secret(b"", b"scrape-token"));
     }
 }

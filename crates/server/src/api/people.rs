@@ -1,7 +1,7 @@
 //! Users and roles, the audit log, and the daily report (JSON or CSV).
 
 use super::{Json, Path, Query};
-use crate::accounts::{self, AccountError, AccountRequest};
+use crate::accounts::{self, AccountRequest};
 use crate::api::session::UserView;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -85,19 +85,14 @@ pub async fn create_user(
         password: request.password,
         phone: request.phone,
     };
-    let user = accounts::create(&*state.store, request, Some(&caller.user))
-        .await
-        .map_err(|e| match e {
-            AccountError::Invalid(why) => ApiError::invalid(why),
-            AccountError::Store(e) => e.into(),
-        })?;
+    let user = accounts::create(&*state.store, request, Some(&caller.user)).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(&user))))
 }
 
 #[utoipa::path(post, path = "/api/users/{id}/disable", tag = "users", params(("id" = i64, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 204, description = "Disabled; their sessions end"), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 204, description = "Disabled: their sessions and live screens end, an agent leaves their campaign, a desk member the desk"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn disable_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -108,17 +103,72 @@ pub async fn disable_user(
         return Err(ApiError::conflict("you cannot disable your own account"));
     }
     state.store.set_user_disabled(id, true).await?;
+    let user = accounts::user_by_id(&*state.store, id).await?;
+    state.centre.user_left(&user).await;
     state
         .store
         .audit(
             &caller.user,
             "user_disable",
             &format!("user/{id}"),
-            "",
+            &user.username,
             now_ms(),
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/users/{id}/enable", tag = "users", params(("id" = i64, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = UserView, description = "Enabled again; the old password works (reset it if it may be known)"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn enable_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<UserView>> {
+    caller.require(&[Role::Admin], "manage users")?;
+    state.store.set_user_disabled(id, false).await?;
+    let user = accounts::user_by_id(&*state.store, id).await?;
+    state
+        .store
+        .audit(
+            &caller.user,
+            "user_enable",
+            &format!("user/{id}"),
+            &user.username,
+            now_ms(),
+        )
+        .await?;
+    Ok(Json(UserView::from(&user)))
+}
+
+/// A one-time password an admin hands over; changed at the next login.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordReset {
+    pub user: UserView,
+    /// Shown once, never stored or logged: the user must choose their own
+    /// at the next login.
+    pub one_time_password: String,
+}
+
+#[utoipa::path(post, path = "/api/users/{id}/password", tag = "users", params(("id" = i64, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = PasswordReset, description = "Reset: every session of the user ends"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<PasswordReset>> {
+    caller.require(&[Role::Admin], "manage users")?;
+    let one_time_password = accounts::reset(&*state.store, &caller.user, id).await?;
+    let user = accounts::user_by_id(&*state.store, id).await?;
+    state.centre.user_left(&user).await;
+    Ok(Json(PasswordReset {
+        user: UserView::from(&user),
+        one_time_password,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/users/{id}/phone", tag = "users", params(("id" = i64, Path)), request_body = SetPhone,
@@ -264,6 +314,16 @@ impl ReportRow {
     }
 }
 
+/// A text cell a spreadsheet will not run: one that starts like a formula
+/// (`=`, `+`, `-`, `@`, tab or carriage return) is prefixed with `'`
+/// (OWASP's advice for CSV injection).
+pub fn inert_cell(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_string(),
+    }
+}
+
 #[utoipa::path(get, path = "/api/reports/daily", tag = "reports", params(ReportQuery),
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, description = "Per campaign and agent; CSV with format=csv", body = [ReportRow]),
@@ -343,7 +403,12 @@ pub async fn daily_report(
     }
     let mut out = csv::Writer::from_writer(Vec::new());
     for row in &rows {
-        out.serialize(row)
+        let row = ReportRow {
+            campaign_name: inert_cell(&row.campaign_name),
+            agent_name: inert_cell(&row.agent_name),
+            ..row.clone()
+        };
+        out.serialize(&row)
             .map_err(|e| ApiError::unavailable(e.to_string()))?;
     }
     let body = out

@@ -1,0 +1,220 @@
+// The agent desk: campaign, state, screen pop, questions, result, escalation.
+let status = { state: "logged out", call: null, campaign: null };
+let questionnaire = null;
+let attempt = null;   // the call on screen (stays after hang-up until saved)
+let transfer = null;  // the escalation being transferred to the medical desk: ticket id
+const transferStages = {};  // ticket → latest stage (the socket may be ahead of the reply)
+const campaignModes = {};   // campaign id → pacing mode (preview shows "Next contact")
+
+function renderStatus(s) {
+  status = s;
+  const badge = document.getElementById("state");
+  badge.textContent = s.state;
+  badge.className = "state " + s.state.replace(/ /g, "-");
+  document.getElementById("for").textContent = s.campaign ? `#${s.campaign}` : "";
+  const inCampaign = !!s.campaign;
+  document.getElementById("join-row").hidden = inCampaign;
+  document.getElementById("ready").disabled = !inCampaign || s.state === "ready" || s.state === "on call";
+  document.getElementById("pause").disabled = !inCampaign || s.state === "paused";
+  document.getElementById("hangup").disabled = s.state !== "on call";
+  const preview = campaignModes[s.campaign] === "preview";
+  document.getElementById("next").hidden = !preview;
+  document.getElementById("next").disabled = s.state !== "ready";
+  document.getElementById("leave").disabled = !inCampaign;
+  const hasCall = attempt !== null;
+  for (const id of ["save", "save-pause", "escalate", "callback"]) document.getElementById(id).disabled = !hasCall;
+}
+
+function renderQuestions() {
+  const form = document.getElementById("questions");
+  form.replaceChildren();
+  if (!questionnaire) return;
+  for (const q of questionnaire.questions) {
+    const name = "q-" + q.id;
+    let input;
+    if (q.kind === "yes_no") {
+      input = el("span", {},
+        el("label", { style: "display:inline" }, el("input", { type: "radio", name, value: "true" }), " ", t("yes")), " ",
+        el("label", { style: "display:inline" }, el("input", { type: "radio", name, value: "false" }), " ", t("no")));
+    } else if (q.kind === "number") {
+      input = el("input", { type: "number", name, min: q.min, max: q.max, style: "width:6em" });
+    } else if (q.kind === "choice") {
+      input = el("select", { name }, el("option", { value: "" }, "—"),
+        q.choices.map((c) => el("option", { value: c.id }, c[lang] || c.en)));
+    } else {
+      input = el("span", {}, q.choices.map((c) =>
+        el("label", { style: "display:inline; margin-right:.6em" }, el("input", { type: "checkbox", name, value: c.id }), " ", c[lang] || c.en)));
+    }
+    form.append(el("div", { class: "question" }, el("div", {}, q.label[lang] || q.label.en), input));
+  }
+}
+
+function answers() {
+  const out = {};
+  if (!questionnaire) return out;
+  const form = document.getElementById("questions");
+  for (const q of questionnaire.questions) {
+    const name = "q-" + q.id;
+    if (q.kind === "yes_no") {
+      const checked = form.querySelector(`input[name="${name}"]:checked`);
+      if (checked) out[q.id] = checked.value === "true";
+    } else if (q.kind === "number") {
+      const v = form.querySelector(`[name="${name}"]`).value;
+      if (v !== "") out[q.id] = Number(v);
+    } else if (q.kind === "choice") {
+      const v = form.querySelector(`[name="${name}"]`).value;
+      if (v) out[q.id] = v;
+    } else {
+      const vs = [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
+      if (vs.length) out[q.id] = vs;
+    }
+  }
+  return out;
+}
+
+function renderContact(c) {
+  const box = document.getElementById("screen-pop");
+  box.replaceChildren(
+    el("h3", { id: "contact-name", style: "margin:.2rem 0" }, c.name || "—"),
+    el("p", { class: "muted" }, c.phone, " · ", c.language || ""),
+    el("table", {},
+      el("tr", {}, el("th", {}, t("category")), el("td", { id: "contact-category" }, c.category)),
+      el("tr", {}, el("th", {}, t("follow_up_day")), el("td", { id: "follow-up-day" },
+        c.follow_up_day ? `${c.follow_up_day} / ${c.follow_up_days}` : "—")),
+      el("tr", {}, el("th", {}, t("risk")), el("td", { class: c.risk.length ? "urgent" : "" }, c.risk.join(", ") || t("none")))),
+    el("h4", {}, t("history")),
+    el("table", { id: "history" }, c.calls.filter((h) => h.attempt !== attempt).map((h) =>
+      el("tr", {}, el("td", {}, new Date(h.dial_at).toLocaleString()), el("td", {}, h.outcome || "…"),
+        el("td", {}, h.disposition || ""), el("td", { class: "muted" }, h.answers ? JSON.stringify(h.answers) : "")))));
+}
+
+function clearCall() {
+  attempt = null;
+  transfer = null;
+  document.getElementById("transfer").hidden = true;
+  document.getElementById("screen-pop").replaceChildren(el("p", { class: "muted" }, t("waiting_for_call")));
+  document.getElementById("notes").value = "";
+  document.getElementById("reason").value = "";
+  renderQuestions();
+  renderStatus(status);
+}
+
+async function act(path, body) {
+  try {
+    renderStatus(await api("POST", path, body));
+  } catch (err) {
+    flash(err.message, true);
+  }
+}
+
+async function save(then) {
+  if (attempt === null) return;
+  try {
+    await api("POST", `/api/calls/${attempt}/disposition`, {
+      code: document.getElementById("disposition").value,
+      answers: answers(),
+      notes: document.getElementById("notes").value,
+      then,
+    });
+    flash(t("saved"));
+    clearCall();
+    renderStatus(await api("GET", "/api/agent"));
+  } catch (err) {
+    flash(err.message, true);
+  }
+}
+
+async function escalate() {
+  if (attempt === null) return;
+  try {
+    const r = await api("POST", `/api/calls/${attempt}/escalate`, {
+      reason: document.getElementById("reason").value, answers: answers(),
+    });
+    document.getElementById("disposition").value = "escalated";
+    flash(`${t("escalated")} #${r.ticket} (${t(r.urgency)})`);
+    if (r.transfer === "ringing") { transfer = r.ticket; renderTransfer(transferStages[r.ticket] || "ringing"); }
+  } catch (err) {
+    flash(err.message, true);
+  }
+}
+
+// The warm transfer's progress, as the desk reports it on the socket.
+function renderTransfer(stage) {
+  const box = document.getElementById("transfer");
+  box.hidden = false;
+  const badge = document.getElementById("transfer-stage");
+  badge.textContent = t("transfer_" + stage);
+  badge.dataset.stage = stage;
+  const going = stage === "ringing" || stage === "consulting";
+  document.getElementById("transfer-complete").disabled = stage !== "consulting";
+  document.getElementById("transfer-cancel").disabled = !going;
+}
+
+async function transferAction(what) {
+  if (transfer === null) return;
+  try { await api("POST", `/api/escalations/${transfer}/${what}`); } catch (err) { flash(err.message, true); }
+}
+
+(async () => {
+  const me = await startPage(["agent"]);
+  if (!me) return;
+  questionnaire = await api("GET", "/api/questionnaire");
+  renderQuestions();
+  const campaigns = await api("GET", "/api/campaigns");
+  campaigns.forEach((c) => { campaignModes[c.id] = c.pacing.mode; });
+  setInterval(async () => {
+    (await api("GET", "/api/campaigns")).forEach((c) => { campaignModes[c.id] = c.pacing.mode; });
+    renderStatus(status);
+  }, 15000);
+  document.getElementById("campaign").replaceChildren(...campaigns.map((c) => el("option", { value: c.id }, c.name)));
+  renderStatus(await api("GET", "/api/agent"));
+  // Reloaded during a call or its wrap-up: the call comes back on the screen, to be disposed of.
+  if (status.call && attempt === null) {
+    attempt = status.call.attempt;
+    renderQuestions();
+    renderContact(await api("GET", `/api/contacts/${status.call.contact}`));
+    renderStatus(status);
+  }
+  document.getElementById("join").onclick = () =>
+    act("/api/agent/login", { campaign: Number(document.getElementById("campaign").value) });
+  document.getElementById("ready").onclick = () => act("/api/agent/ready");
+  document.getElementById("pause").onclick = () => act("/api/agent/pause", { reason: "break" });
+  document.getElementById("hangup").onclick = () => act("/api/agent/hangup");
+  document.getElementById("next").onclick = () => act("/api/agent/next");
+  document.getElementById("leave").onclick = () => act("/api/agent/logout");
+  document.getElementById("save").onclick = () => save("ready");
+  document.getElementById("save-pause").onclick = () => save("pause");
+  document.getElementById("escalate").onclick = escalate;
+  document.getElementById("transfer-complete").onclick = () => transferAction("complete");
+  document.getElementById("transfer-cancel").onclick = () => transferAction("cancel");
+  document.getElementById("callback").onclick = async () => {
+    try {
+      await api("POST", `/api/calls/${attempt}/callback`, {
+        in_minutes: Number(document.getElementById("callback-minutes").value), mine: true });
+      document.getElementById("disposition").value = "callback_requested";
+      flash(t("saved"));
+    } catch (err) { flash(err.message, true); }
+  };
+  document.addEventListener("languagechange", () => { const a = answers(); renderQuestions(); });
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey && e.key === "Enter") { e.preventDefault(); save("ready"); return; }
+    if (["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName) || e.ctrlKey || e.altKey || e.metaKey) return;
+    const key = e.key.toLowerCase();
+    if (key === "r" && !document.getElementById("ready").disabled) act("/api/agent/ready");
+    else if (key === "p" && !document.getElementById("pause").disabled) act("/api/agent/pause", { reason: "break" });
+    else if (key === "h" && !document.getElementById("hangup").disabled) act("/api/agent/hangup");
+    else if (key === "e") escalate();
+    else if (key === "c" && !document.getElementById("transfer-complete").disabled) transferAction("complete");
+    else if (key === "x" && !document.getElementById("transfer-cancel").disabled) transferAction("cancel");
+    else if (key === "n" && !document.getElementById("next").hidden && !document.getElementById("next").disabled) act("/api/agent/next");
+  });
+  live((m) => {
+    if (m.type === "agent") renderStatus(m.status);
+    else if (m.type === "screen_pop") { attempt = m.attempt; renderQuestions(); renderContact(m.contact); renderStatus(status); }
+    else if (m.type === "call_ended" && m.attempt === attempt) flash("call ended — " + m.outcome);
+    else if (m.type === "transfer") {
+      transferStages[m.ticket] = m.stage;
+      if (m.ticket === transfer) renderTransfer(m.stage);
+    }
+  });
+})();
