@@ -82,7 +82,7 @@ impl<K: Eq + Hash + Clone> Counter<K> {
             self.counts
                 .retain(|_, (start, _)| now - *start < Self::WINDOW_MS);
             if self.counts.len() >= MAX_TRACKED {
-                return Err(self.limit + 1);
+                return Err(self.limit.saturating_add(1));
             }
         }
         let (start, n) = self.counts.entry(key.clone()).or_insert((now, 0));

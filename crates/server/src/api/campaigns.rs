@@ -396,13 +396,23 @@ pub struct UploadReport {
 
 /// A CSV body: `Content-Type: text/csv` (a plain HTML form cannot send
 /// one from another site), refused in our JSON error format otherwise or
-/// when it is over the size limit.
-pub struct CsvBody(pub Bytes);
+/// when it is over the size limit. The refusal waits in the value, so that
+/// the handler checks the caller's role first.
+pub struct CsvBody(pub ApiResult<Bytes>);
 
 impl<S: Send + Sync> axum::extract::FromRequest<S> for CsvBody {
-    type Rejection = ApiError;
+    type Rejection = std::convert::Infallible;
 
-    async fn from_request(request: axum::extract::Request, state: &S) -> ApiResult<CsvBody> {
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &S,
+    ) -> Result<CsvBody, Self::Rejection> {
+        Ok(CsvBody(Self::read(request, state).await))
+    }
+}
+
+impl CsvBody {
+    async fn read<S: Send + Sync>(request: axum::extract::Request, state: &S) -> ApiResult<Bytes> {
         let content_type = request
             .headers()
             .get(axum::http::header::CONTENT_TYPE)
@@ -416,9 +426,8 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for CsvBody {
                 format!("the body must be sent as text/csv, not {content_type:?}"),
             ));
         }
-        Bytes::from_request(request, state)
+        <Bytes as axum::extract::FromRequest<S>>::from_request(request, state)
             .await
-            .map(CsvBody)
             .map_err(|rejection| {
                 ApiError::new(rejection.status(), "invalid_request", rejection.body_text())
             })
@@ -441,6 +450,7 @@ pub async fn upload(
     CsvBody(body): CsvBody,
 ) -> ApiResult<Json<UploadReport>> {
     caller.require(MANAGERS, "upload contacts")?;
+    let body = body?;
     let name = name.trim().to_string();
     if name.is_empty() || name.len() > 100 {
         return Err(ApiError::invalid("name: 1 to 100 characters"));
