@@ -73,6 +73,18 @@ pub enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// Logins with new, long usernames from many clients at once against a
+    /// served centre, while one person logs in: memory, their login time, log size.
+    LoginFlood {
+        /// Clients at once, each from its own loopback address.
+        #[arg(long, default_value_t = 200)]
+        clients: usize,
+        /// Logins in all.
+        #[arg(long, default_value_t = 2000)]
+        logins: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Live screens: WebSocket push latency with many agents and supervisors connected.
     Ws {
         #[arg(long, default_value_t = 500)]
@@ -159,6 +171,37 @@ pub fn run(which: Which) -> Result<()> {
                         kept.display()
                     );
                 }
+            }
+        }
+        Which::LoginFlood {
+            clients,
+            logins,
+            json,
+        } => {
+            let r = crate::runtime()?.block_on(crate::bench_login::run(clients, logins))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "{} logins from {} clients in {:.1} s; answers {:?}",
+                    r.logins, r.clients, r.flood_secs, r.statuses
+                );
+                println!(
+                    "server memory: idle {:.0} MiB, peak during the flood {:.0} MiB (+{:.0}), high-water since start {:.0} MiB",
+                    r.idle_rss_mib,
+                    r.peak_rss_mib,
+                    r.peak_rss_mib - r.idle_rss_mib,
+                    r.high_water_mib
+                );
+                println!(
+                    "a person's login: p99 {:.1} ms alone; during the flood p50 {:.1} ms, p99 {:.1} ms ({} logins, p99 ratio {:.2}); log {} bytes",
+                    r.alone_p99_ms,
+                    r.flood_p50_ms,
+                    r.flood_p99_ms,
+                    r.person_logins,
+                    r.flood_p99_ms / r.alone_p99_ms.max(0.001),
+                    r.log_bytes
+                );
             }
         }
         Which::Ws {

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_ari;
+mod bench_login;
 mod bench_sip;
 mod bench_ws;
 mod dial;
