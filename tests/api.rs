@@ -459,15 +459,10 @@ async fn agent_call_reaches_the_medical_desk_and_the_supervisor_steers_pacing() 
     );
 
     // The audit log has the pacing change and the views of the contact record.
+    let actions = server.audit_actions(&admin).await;
+    assert!(actions.iter().any(|a| a == "pacing_change"), "{actions:?}");
+    assert!(actions.iter().any(|a| a == "view_contact"), "{actions:?}");
     let audit = server.ok(&admin, Method::GET, "/api/audit", None).await;
-    let actions: Vec<&str> = audit
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    assert!(actions.contains(&"pacing_change"), "{actions:?}");
-    assert!(actions.contains(&"view_contact"), "{actions:?}");
     let change = audit
         .as_array()
         .unwrap()

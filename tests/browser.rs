@@ -3,13 +3,17 @@
 //! call's screen pop, answers the questions and escalates; the medical desk
 //! sees the escalation with the answers; a supervisor changes the lines per
 //! agent and sees the wallboard change. Over a PBX (the ARI test server), an
-//! agent hands a caller to the doctor at the desk. Screenshots of each page go
-//! to `target/tmp/browser/`.
+//! agent hands a caller to the doctor at the desk. A person whose password an
+//! admin reset chooses their own at the first login, and a doctor is asked
+//! before taking over a colleague's ticket, in English and in Hindi, wrong
+//! moves included. Screenshots of each page go to `target/tmp/browser/`.
 
 mod ari_server;
 mod support;
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use reqwest::Method;
+use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use support::Server;
@@ -135,6 +139,23 @@ async fn type_into(browser: &Client, css: &str, text: &str) {
         .send_keys(text)
         .await
         .unwrap();
+}
+
+async fn clear_and_type(browser: &Client, css: &str, text: &str) {
+    let field = browser.find(Locator::Css(css)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// The text of the confirm box the page opens, within 5 s.
+async fn confirm_text(browser: &Client) -> String {
+    for _ in 0..50 {
+        if let Ok(text) = browser.get_alert_text().await {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page asked nothing");
 }
 
 fn url(s: &str) -> url::Url {
@@ -353,6 +374,191 @@ async fn a_supervisor_listens_in_and_plays_a_recorded_call() {
     screenshot(&supervisor, "supervisor-recordings").await;
 
     supervisor.close().await.unwrap();
+    drop(driver);
+    server.stop().await;
+}
+
+/// An admin resets Asha's password; at her first login she must choose her
+/// own. In English: a wrong password, then two new passwords that differ. In
+/// Hindi: a guessable password, a reload, the desk's address typed directly
+/// (back to the login page), then a double click on Change: changed once,
+/// and the desk opens in Hindi. The one-time password no longer works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_password_is_replaced_at_the_first_login_in_both_languages() {
+    let server = Server::start().await;
+    let admin = server.login("admin").await;
+    let asha = server
+        .ok(
+            &admin,
+            Method::POST,
+            "/api/users",
+            Some(json!({"username": "asha", "display_name": "Asha", "role": "agent", "password": "tea garden evening"})),
+        )
+        .await;
+    let reset = server
+        .ok(
+            &admin,
+            Method::POST,
+            &format!("/api/users/{}/password", asha["id"]),
+            None,
+        )
+        .await;
+    let one_time = reset["one_time_password"].as_str().unwrap().to_string();
+    let driver = Driver::start();
+    let browser = driver.browser().await;
+    let base = server.base.clone();
+
+    browser.goto(&format!("{base}/")).await.unwrap();
+    type_into(&browser, "#username", "asha").await;
+    type_into(&browser, "#password", "tea garden evening").await;
+    click(&browser, "#login").await;
+    wait_text(&browser, "#flash", 10, |t| t == "Wrong username or password").await;
+    clear_and_type(&browser, "#password", &one_time).await;
+    click(&browser, "#login").await;
+    wait_text(&browser, "#change-section h2", 10, |t| {
+        t == "Choose your own password"
+    })
+    .await;
+    type_into(&browser, "#new-password", "river lantern monsoon").await;
+    type_into(&browser, "#repeat-password", "river lantern monsoom").await;
+    click(&browser, "#change").await;
+    wait_text(&browser, "#change-flash", 5, |t| {
+        t == "The two new passwords differ"
+    })
+    .await;
+
+    click(&browser, "#lang").await;
+    wait_text(&browser, "#change-section h2", 5, |t| t == "अपना पासवर्ड चुनें").await;
+    clear_and_type(&browser, "#new-password", "password1234").await;
+    clear_and_type(&browser, "#repeat-password", "password1234").await;
+    click(&browser, "#change").await;
+    wait_text(&browser, "#change-flash", 10, |t| t.contains("आसानी से अनुमान")).await;
+    screenshot(&browser, "password-change-hindi").await;
+
+    // A reload, then the desk's address typed in: the change still comes first.
+    browser.refresh().await.unwrap();
+    wait_text(&browser, "#login", 5, |t| t == "लॉग इन").await;
+    browser.goto(&format!("{base}/agent")).await.unwrap();
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_url(&url(&format!("{base}/")))
+        .await
+        .unwrap();
+    type_into(&browser, "#username", "asha").await;
+    type_into(&browser, "#password", &one_time).await;
+    click(&browser, "#login").await;
+    wait_text(&browser, "#change-section h2", 10, |t| t == "अपना पासवर्ड चुनें").await;
+    type_into(&browser, "#new-password", "river lantern monsoon").await;
+    type_into(&browser, "#repeat-password", "river lantern monsoon").await;
+    let change = browser.find(Locator::Id("change")).await.unwrap();
+    change.clone().click().await.unwrap();
+    // The second click of a double click, if the page is still there.
+    let _ = change.click().await;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_url(&url(&format!("{base}/agent")))
+        .await
+        .unwrap();
+    wait_text(&browser, "#ready", 10, |t| t == "तैयार").await;
+
+    let actions = server.audit_actions(&admin).await;
+    let changes = actions.iter().filter(|a| *a == "password_change").count();
+    assert_eq!(changes, 1, "one change for a double click: {actions:?}");
+    for (password, works) in [(one_time.as_str(), false), ("river lantern monsoon", true)] {
+        let r = server
+            .client
+            .post(format!("{base}/api/login"))
+            .json(&json!({"username": "asha", "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().is_success(), works, "{password}");
+    }
+
+    browser.close().await.unwrap();
+    drop(driver);
+    server.stop().await;
+}
+
+/// Two doctors and one urgent ticket. The first takes it after the second
+/// opened the list: the second's Take asks before taking over (cancelled:
+/// nothing changes; confirmed: taken, audited). The first takes it back; in
+/// Hindi the second is asked again, in Hindi.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_doctor_is_asked_before_taking_over_a_colleagues_ticket() {
+    let server = Server::start().await;
+    let admin = server.login("admin").await;
+    server
+        .ok(
+            &admin,
+            Method::POST,
+            "/api/users",
+            Some(json!({"username": "doctor2", "display_name": "Dr. Two", "role": "medical", "password": "second opinion please"})),
+        )
+        .await;
+    let ticket = server.open_ticket(7).await;
+    let doctor = server.login("doctor").await;
+    let driver = Driver::start();
+    let browser = driver.browser().await;
+    let base = server.base.clone();
+    browser.goto(&format!("{base}/")).await.unwrap();
+    type_into(&browser, "#username", "doctor2").await;
+    type_into(&browser, "#password", "second opinion please").await;
+    click(&browser, "#login").await;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_url(&url(&format!("{base}/medical")))
+        .await
+        .unwrap();
+    wait_text(&browser, "#tickets", 10, |t| t.contains(&format!("#{ticket}"))).await;
+    click(&browser, &format!("#ticket-{ticket} button")).await;
+    wait_text(&browser, "#take", 10, |t| t == "Take").await;
+
+    // The first doctor takes it; this page does not know yet.
+    let take = format!("/api/tickets/{ticket}/assign");
+    server.ok(&doctor, Method::POST, &take, None).await;
+    click(&browser, "#take").await;
+    let asked = confirm_text(&browser).await;
+    assert!(asked.contains("Take it over?"), "{asked}");
+    browser.dismiss_alert().await.unwrap();
+    let actions = server.audit_actions(&admin).await;
+    assert!(
+        !actions.iter().any(|a| a == "ticket_take_over"),
+        "cancelled: {actions:?}"
+    );
+    click(&browser, "#take").await;
+    confirm_text(&browser).await;
+    browser.accept_alert().await.unwrap();
+    wait_text(&browser, "#flash", 10, |t| t == "Saved").await;
+    let actions = server.audit_actions(&admin).await;
+    assert_eq!(
+        actions.iter().filter(|a| *a == "ticket_take_over").count(),
+        1,
+        "{actions:?}"
+    );
+
+    // Taken back; asked again, in Hindi.
+    server
+        .ok(&doctor, Method::POST, &format!("{take}?take_over=true"), None)
+        .await;
+    click(&browser, "#lang").await;
+    click(&browser, "#take").await;
+    let asked = confirm_text(&browser).await;
+    assert!(asked.contains("क्या आप इसे ले लेंगे"), "{asked}");
+    browser.accept_alert().await.unwrap();
+    wait_text(&browser, "#flash", 10, |t| t == "सहेजा गया").await;
+    let actions = server.audit_actions(&admin).await;
+    assert_eq!(
+        actions.iter().filter(|a| *a == "ticket_take_over").count(),
+        3,
+        "the first doctor's and the second's two: {actions:?}"
+    );
+    screenshot(&browser, "medical-take-over-hindi").await;
+
+    browser.close().await.unwrap();
     drop(driver);
     server.stop().await;
 }

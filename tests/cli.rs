@@ -346,3 +346,33 @@ fn the_first_administrator_is_made_on_the_command_line_with_the_rules_of_the_api
     let password = text.trim().rsplit(' ').next().unwrap();
     assert_eq!(password.len(), 20, "{text}");
 }
+
+/// `bench login-flood`, small: two rounds from a few clients against a served
+/// centre; every flood login answered (none logged in), the person's logins
+/// measured, the served child gone afterwards.
+#[test]
+fn a_small_login_flood_is_answered_and_measured() {
+    let out = bin()
+        .args(["bench", "login-flood", "--clients", "4", "--logins", "40"])
+        .args(["--rounds", "2", "--json"])
+        .output()
+        .expect("run sanjeevani");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["logins"], 80, "{report}");
+    let statuses = report["statuses"].as_object().unwrap();
+    let answered: u64 = statuses.values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(answered, 80, "{report}");
+    assert!(
+        statuses
+            .keys()
+            .all(|s| ["401", "422", "429"].contains(&s.as_str())),
+        "refused, each for a reason: {report}"
+    );
+    assert!(report["alone_p99_ms"].as_f64().unwrap() > 0.0, "{report}");
+    assert!(report["peak_rss_mib"].as_f64().unwrap() >= report["idle_rss_mib"].as_f64().unwrap());
+}

@@ -16,7 +16,7 @@ pub struct Server {
     pub client: Client,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 pub fn test_config(dir: &std::path::Path) -> Config {
@@ -70,7 +70,7 @@ impl Server {
                 .unwrap(),
             stop: Some(stop),
             task,
-            _dir: dir,
+            dir,
         }
     }
 
@@ -171,6 +171,42 @@ impl Server {
         (agent, ws, pop)
     }
 
+    /// Opens an urgent ticket for `contact` of campaign 1 in the server's
+    /// store, as an escalation would; returns its id.
+    pub async fn open_ticket(&self, contact: i64) -> i64 {
+        let store = sanjeevani_store::open(None, &self.dir.path().join("data"))
+            .await
+            .unwrap();
+        store
+            .create_ticket(
+                &sanjeevani_store::NewTicket {
+                    contact: sanjeevani_store::ContactId(contact),
+                    campaign: sanjeevani_store::CampaignId(1),
+                    attempt: None,
+                    urgency: sanjeevani_store::Urgency::Urgent,
+                    reason: "breathless".into(),
+                    answers: json!({"breathless": true}),
+                    raised_by: None,
+                    transfer_node: None,
+                    follow_node: None,
+                },
+                sanjeevani_server::now_ms(),
+            )
+            .await
+            .unwrap()
+    }
+
+    /// The audit log's actions, newest first, as the admin reads them.
+    pub async fn audit_actions(&self, admin: &str) -> Vec<String> {
+        let audit = self.ok(admin, Method::GET, "/api/audit", None).await;
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["action"].as_str().map(str::to_string))
+            .collect()
+    }
+
     /// Stops the server; returns its data directory, kept until dropped.
     pub async fn stop(mut self) -> tempfile::TempDir {
         self.stop.take().unwrap().send(()).unwrap();
@@ -178,7 +214,7 @@ impl Server {
             .await
             .expect("the server stops within the drain deadline")
             .unwrap();
-        self._dir
+        self.dir
     }
 }
 

@@ -79,9 +79,13 @@ pub enum Which {
         /// Clients at once, each from its own loopback address.
         #[arg(long, default_value_t = 200)]
         clients: usize,
-        /// Logins in all.
+        /// Logins in one round of the flood.
         #[arg(long, default_value_t = 2000)]
         logins: usize,
+        /// Rounds sent back to back, each with new usernames: a longer
+        /// flood, so the person's login time rests on many samples.
+        #[arg(long, default_value_t = 40)]
+        rounds: usize,
         #[arg(long)]
         json: bool,
     },
@@ -176,15 +180,17 @@ pub fn run(which: Which) -> Result<()> {
         Which::LoginFlood {
             clients,
             logins,
+            rounds,
             json,
         } => {
-            let r = crate::runtime()?.block_on(crate::bench_login::run(clients, logins))?;
+            let r =
+                crate::runtime()?.block_on(crate::bench_login::run(clients, logins, rounds))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
                 println!(
-                    "{} logins from {} clients in {:.1} s; answers {:?}",
-                    r.logins, r.clients, r.flood_secs, r.statuses
+                    "{} logins from {} clients ({} rounds) in {:.1} s; answers {:?}",
+                    r.logins, r.clients, r.rounds, r.flood_secs, r.statuses
                 );
                 println!(
                     "server memory: idle {:.0} MiB, peak during the flood {:.0} MiB (+{:.0}), high-water since start {:.0} MiB",

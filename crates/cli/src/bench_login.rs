@@ -1,7 +1,7 @@
 //! `sanjeevani bench login-flood`: logins with new, long usernames from many
 //! clients at once against a `sanjeevani serve` child process (this binary,
-//! so a release build measures a release server), while one person logs in
-//! as usual. Measures the server's resident memory (idle, peak), the
+//! so a release build measures a release server), in rounds back to back,
+//! while one person logs in as usual. Measures the server's resident memory (idle, peak), the
 //! person's login time before and during the flood, and how much the server
 //! logged.
 
@@ -14,10 +14,11 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Serialize)]
 pub struct FloodReport {
     pub clients: usize,
+    pub rounds: usize,
+    /// Logins in all rounds.
     pub logins: usize,
     pub idle_rss_mib: f64,
-    /// The most resident memory seen during the flood (sampled with every
-    /// login of the person).
+    /// The most resident memory seen during the flood (sampled every 50 ms).
     pub peak_rss_mib: f64,
     /// The kernel's high-water mark since the server started (start-up included).
     pub high_water_mib: f64,
@@ -72,9 +73,12 @@ async fn person_login(client: &reqwest::Client, base: &str) -> Result<f64> {
     Ok(started.elapsed().as_secs_f64() * 1000.0)
 }
 
-pub async fn run(clients: usize, logins: usize) -> Result<FloodReport> {
+pub async fn run(clients: usize, logins: usize, rounds: usize) -> Result<FloodReport> {
     if !(1..=250).contains(&clients) {
         bail!("--clients: 1 to 250 (each comes from its own address 127.0.1.x)");
+    }
+    if !(1..=1000).contains(&rounds) {
+        bail!("--rounds: 1 to 1000");
     }
     let dir = tempfile::tempdir()?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -109,16 +113,17 @@ pub async fn run(clients: usize, logins: usize) -> Result<FloodReport> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // Warm: the person logs in alone, a few times.
+    // The person logs in alone first.
     let mut alone = Vec::new();
-    for _ in 0..20 {
+    for _ in 0..100 {
         alone.push(person_login(&person, &base).await?);
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (idle_rss, _) = memory_of(pid)?;
 
     // The flood: each client from its own address, distinct long usernames,
-    // some under the length limit (checked, as a wrong username) and some over.
+    // some under the length limit (checked, as a wrong username) and some
+    // over; `rounds` times, each with new usernames.
     let per_client = logins.div_ceil(clients);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -128,32 +133,50 @@ pub async fn run(clients: usize, logins: usize) -> Result<FloodReport> {
         let url = format!("{base}/api/login");
         tasks.push(tokio::spawn(async move {
             let mut statuses = Vec::new();
-            for i in 0..per_client {
-                let length = if i % 2 == 0 { 60 } else { 2000 };
-                let username: String = format!("c{c}-n{i}-")
-                    .chars()
-                    .chain(std::iter::repeat('x'))
-                    .take(length)
-                    .collect();
-                let status = client
-                    .post(&url)
-                    .json(&serde_json::json!({"username": username, "password": "guess"}))
-                    .send()
-                    .await
-                    .map(|r| r.status().as_u16())
-                    .unwrap_or(0);
-                statuses.push(status);
+            for round in 0..rounds {
+                for i in 0..per_client {
+                    let length = if i % 2 == 0 { 60 } else { 2000 };
+                    let username: String = format!("c{c}-r{round}-n{i}-")
+                        .chars()
+                        .chain(std::iter::repeat('x'))
+                        .take(length)
+                        .collect();
+                    let status = client
+                        .post(&url)
+                        .json(&serde_json::json!({"username": username, "password": "guess"}))
+                        .send()
+                        .await
+                        .map(|r| r.status().as_u16())
+                        .unwrap_or(0);
+                    statuses.push(status);
+                }
             }
             statuses
         }));
     }
+    // The server's memory, every 50 ms until the flood ends.
+    let (flood_over, mut over) = tokio::sync::oneshot::channel::<()>();
+    let sampler = tokio::spawn(async move {
+        let mut peak: f64 = idle_rss;
+        let mut tick = tokio::time::interval(Duration::from_millis(50));
+        loop {
+            tokio::select! {
+                _ = &mut over => return peak,
+                _ = tick.tick() => {
+                    if let Ok((rss, _)) = memory_of(pid) {
+                        peak = peak.max(rss);
+                    }
+                }
+            }
+        }
+    });
     let mut during = Vec::new();
-    let mut peak_rss: f64 = idle_rss;
     while tasks.iter().any(|t| !t.is_finished()) {
         during.push(person_login(&person, &base).await?);
-        peak_rss = peak_rss.max(memory_of(pid)?.0);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let _ = flood_over.send(());
+    let peak_rss = sampler.await?;
     let flood_secs = started.elapsed().as_secs_f64();
     let mut statuses = std::collections::BTreeMap::new();
     for task in tasks {
@@ -168,7 +191,8 @@ pub async fn run(clients: usize, logins: usize) -> Result<FloodReport> {
     during.sort_by(f64::total_cmp);
     Ok(FloodReport {
         clients,
-        logins: per_client * clients,
+        rounds,
+        logins: per_client * clients * rounds,
         idle_rss_mib: idle_rss,
         peak_rss_mib: peak_rss,
         high_water_mib: since_start,

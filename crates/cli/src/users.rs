@@ -75,6 +75,7 @@ pub async fn run(command: Users) -> Result<()> {
                     Ok(())
                 }
                 Err(AccountError::Invalid(why)) => bail!("{why}"),
+                Err(AccountError::Password(problem)) => bail!("{problem}"),
                 Err(AccountError::Store(e)) => Err(e.into()),
             }
         }

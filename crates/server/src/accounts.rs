@@ -49,15 +49,30 @@ const COMMON: [&str; 32] = [
     "demo",
 ];
 
+/// Why a password is refused; the API answers with its code so that each
+/// page can say it in the user's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordProblem {
+    #[error("password: 12 to 128 characters (a few words make a good one)")]
+    Length,
+    #[error("password: too easy to guess (a common password, a sequence or your username)")]
+    Guessable,
+}
+
+impl PasswordProblem {
+    /// The error code the API answers with.
+    pub fn code(self) -> &'static str {
+        match self {
+            PasswordProblem::Length => "password_length",
+            PasswordProblem::Guessable => "password_guessable",
+        }
+    }
+}
+
 /// Why `password` is not acceptable for `username`, if it is not.
-pub fn password_problem(password: &str, username: &str) -> Option<String> {
-    let chars = password.chars().count();
-    if !PASSWORD_CHARS.contains(&chars) {
-        return Some(format!(
-            "password: {} to {} characters (a few words make a good one)",
-            PASSWORD_CHARS.start(),
-            PASSWORD_CHARS.end()
-        ));
+pub fn password_problem(password: &str, username: &str) -> Option<PasswordProblem> {
+    if !PASSWORD_CHARS.contains(&password.chars().count()) {
+        return Some(PasswordProblem::Length);
     }
     let lower = password.to_lowercase();
     let first = lower.chars().next().unwrap_or_default();
@@ -73,9 +88,7 @@ pub fn password_problem(password: &str, username: &str) -> Option<String> {
         || sequence.contains(&lower)
         || (!username.is_empty() && lower.contains(&username.to_lowercase()))
     {
-        return Some(
-            "password: too easy to guess (a common password, a sequence or your username)".into(),
-        );
+        return Some(PasswordProblem::Guessable);
     }
     None
 }
@@ -95,6 +108,8 @@ pub enum AccountError {
     /// The request breaks a rule; the text names the field.
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Password(#[from] PasswordProblem),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -124,7 +139,7 @@ pub async fn create(
         ))
     })?;
     if let Some(problem) = password_problem(&request.password, &request.username) {
-        return Err(AccountError::Invalid(problem));
+        return Err(problem.into());
     }
     let display_name = request.display_name.trim().to_string();
     if display_name.is_empty() || display_name.len() > 100 {
@@ -229,7 +244,7 @@ pub async fn change_own(
     session: &str,
 ) -> Result<(), AccountError> {
     if let Some(problem) = password_problem(&new_password, &user.username) {
-        return Err(AccountError::Invalid(problem));
+        return Err(problem.into());
     }
     let hash = hashed(new_password).await?;
     store
@@ -304,5 +319,12 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.len(), 20);
         assert_eq!(password_problem(&a, "admin"), None);
+    }
+
+    #[test]
+    fn the_length_message_states_the_rule() {
+        let said = PasswordProblem::Length.to_string();
+        let bounds = format!("{} to {}", PASSWORD_CHARS.start(), PASSWORD_CHARS.end());
+        assert!(said.contains(&bounds), "{said}");
     }
 }

@@ -90,6 +90,11 @@ impl From<crate::accounts::AccountError> for ApiError {
     fn from(e: crate::accounts::AccountError) -> Self {
         match e {
             crate::accounts::AccountError::Invalid(why) => ApiError::invalid(why),
+            crate::accounts::AccountError::Password(problem) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                problem.code(),
+                problem.to_string(),
+            ),
             crate::accounts::AccountError::Store(e) => e.into(),
         }
     }

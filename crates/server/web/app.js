@@ -38,7 +38,11 @@ const LABELS = {
     choose_password: "Choose your own password", new_password: "New password", repeat_password: "New password again",
     choose_password_why: "Your password was set by someone else. Choose one only you know: at least 12 characters; a few words make a good one.",
     change_password: "Change password", passwords_differ: "The two new passwords differ",
+    wrong_credentials: "Wrong username or password", rate_limited: "Too many attempts; wait a minute and try again.",
+    password_length: "A password has 12 to 128 characters; a few words make a good one.",
+    password_guessable: "Too easy to guess: a common password, a sequence or your username. Try a few words.",
     take_over_confirm: "Another member holds this ticket. Take it over? (This is recorded.)",
+    held_by_other: "Another member holds this ticket: take it over first.",
   },
   hi: {
     title: "संजीवनी", login: "लॉग इन", logout: "लॉग आउट", username: "यूज़रनेम", password: "पासवर्ड",
@@ -75,7 +79,11 @@ const LABELS = {
     choose_password: "अपना पासवर्ड चुनें", new_password: "नया पासवर्ड", repeat_password: "नया पासवर्ड दोबारा",
     choose_password_why: "आपका पासवर्ड किसी और ने तय किया था। ऐसा पासवर्ड चुनें जो सिर्फ़ आप जानें: कम से कम 12 अक्षर; कुछ शब्द मिलाकर अच्छा पासवर्ड बनता है।",
     change_password: "पासवर्ड बदलें", passwords_differ: "दोनों नए पासवर्ड अलग हैं",
+    wrong_credentials: "यूज़रनेम या पासवर्ड गलत है", rate_limited: "बहुत अधिक प्रयास; एक मिनट रुककर फिर कोशिश करें।",
+    password_length: "पासवर्ड में 12 से 128 अक्षर हों; कुछ शब्द मिलाकर अच्छा पासवर्ड बनता है।",
+    password_guessable: "यह आसानी से अनुमान लगाया जा सकता है: आम पासवर्ड, क्रम या आपका यूज़रनेम। कुछ शब्द मिलाकर देखें।",
     take_over_confirm: "यह टिकट किसी और सदस्य के पास है। क्या आप इसे ले लेंगे? (यह दर्ज होता है।)",
+    held_by_other: "यह टिकट किसी और सदस्य के पास है: पहले इसे अपने पास लें।",
   },
 };
 
@@ -112,7 +120,9 @@ async function api(method, path, body) {
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
   if (!response.ok) {
-    throw new Error((data && data.message) || response.statusText);
+    const error = new Error((data && data.message) || response.statusText);
+    error.code = data && data.code;
+    throw error;
   }
   return data;
 }
@@ -153,7 +163,8 @@ function flash(message, isError) {
 async function startPage(roles) {
   applyLabels();
   const me = await api("GET", "/api/me");
-  if (!roles.includes(me.user.role)) {
+  // A password set by someone else is changed at the login page first.
+  if (!roles.includes(me.user.role) || me.user.must_change_password) {
     location.href = "/";
     return null;
   }

@@ -1,9 +1,20 @@
 // The login page: logging in, and choosing a new password when one was set by someone else.
 applyLabels();
 document.getElementById("lang").addEventListener("click", toggleLanguage);
+// The server's reason, in the page's language where the page knows it.
+function said(err) { return LABELS.en[err.code] ? t(err.code) : err.message; }
 const HOME = { agent: "/agent", supervisor: "/supervisor", admin: "/supervisor", medical: "/medical" };
-document.getElementById("login-form").addEventListener("submit", async (e) => {
+// One request at a time per form: a double click sends one.
+async function once(button, work) {
+  if (button.disabled) return;
+  button.disabled = true;
+  try { await work(); } finally { button.disabled = false; }
+}
+document.getElementById("login-form").addEventListener("submit", (e) => {
   e.preventDefault();
+  once(document.getElementById("login"), logIn);
+});
+async function logIn() {
   try {
     const r = await api("POST", "/api/login", {
       username: document.getElementById("username").value,
@@ -18,15 +29,18 @@ document.getElementById("login-form").addEventListener("submit", async (e) => {
     }
     location.href = HOME[r.user.role];
   } catch (err) {
-    flash(err.message, true);
+    flash(said(err.code === "unauthenticated" ? { code: "wrong_credentials" } : err), true);
   }
-});
+}
 
 // A password set by someone else (the first start, an admin's reset) is
 // changed before anything else.
 let currentPassword = "";
-document.getElementById("change-form").addEventListener("submit", async (e) => {
+document.getElementById("change-form").addEventListener("submit", (e) => {
   e.preventDefault();
+  once(document.getElementById("change"), changePassword);
+});
+async function changePassword() {
   const box = document.getElementById("change-flash");
   const next = document.getElementById("new-password").value;
   if (next !== document.getElementById("repeat-password").value) {
@@ -39,7 +53,7 @@ document.getElementById("change-form").addEventListener("submit", async (e) => {
     const me = await api("GET", "/api/me");
     location.href = HOME[me.user.role];
   } catch (err) {
-    box.textContent = err.message;
+    box.textContent = said(err);
     box.className = "flash error";
   }
-});
+}

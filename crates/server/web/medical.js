@@ -54,7 +54,7 @@ function showTicket(k, c, consult) {
       el("button", { id: "reached", type: "button", onclick: () => callback(id, "reached") }, t("reached")),
       el("button", { id: "not-reached", type: "button", class: "secondary", onclick: () => callback(id, "unreached") }, t("not_reached"))) : null,
     el("div", { class: "row" },
-      el("button", { type: "button", class: "secondary", onclick: () => take(id) }, t("take")),
+      el("button", { id: "take", type: "button", class: "secondary", onclick: () => take(id) }, t("take")),
       el("select", { id: "resolution" }, RESOLUTIONS.map((r) => el("option", { value: r }, r.replace(/_/g, " ")))),
       el("input", { id: "resolve-notes", size: 24, placeholder: t("notes") }),
       el("button", { id: "resolve", type: "button", onclick: () => resolve(id) }, t("resolve")))].filter((n) => n));
@@ -88,14 +88,22 @@ async function joinDesk() {
 }
 
 // Taking a ticket another member holds is a take-over: asked first, audited.
+// The list may not know a colleague took it since; the server's refusal asks too.
 async function take(id) {
   const held = tickets.get(id);
   const other = held && held.assigned_to && held.assigned_to !== me.user.id;
-  if (other && !confirm(t("take_over_confirm"))) return;
   try {
-    tickets.set(id, await api("POST", `/api/tickets/${id}/assign${other ? "?take_over=true" : ""}`));
+    if (!other) {
+      try {
+        tickets.set(id, await api("POST", `/api/tickets/${id}/assign`));
+        flash(t("saved"));
+        return;
+      } catch (e) { if (e.code !== "held_by_other") throw e; }
+    }
+    if (!confirm(t("take_over_confirm"))) return;
+    tickets.set(id, await api("POST", `/api/tickets/${id}/assign?take_over=true`));
     flash(t("saved"));
-  } catch (e) { flash(e.message, true); }
+  } catch (e) { flash(e.code === "held_by_other" ? t("held_by_other") : e.message, true); }
 }
 
 async function resolve(id) {
@@ -107,7 +115,7 @@ async function resolve(id) {
     document.getElementById("detail").replaceChildren(el("p", { class: "muted" }, "—"));
     renderList();
     flash(t("saved"));
-  } catch (e) { flash(e.message, true); }
+  } catch (e) { flash(e.code === "held_by_other" ? t("held_by_other") : e.message, true); }
 }
 
 (async () => {

@@ -253,10 +253,14 @@ fn held_by_other(ticket: &Ticket, me: i64) -> ApiResult<()> {
         return Err(ApiError::not_found(format!("no open ticket {}", ticket.id)));
     }
     match ticket.assigned_to {
-        Some(member) if member != me => Err(ApiError::conflict(format!(
-            "ticket {} is held by another member (user {member}): take it over first (take_over=true)",
-            ticket.id
-        ))),
+        Some(member) if member != me => Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "held_by_other",
+            format!(
+                "ticket {} is held by another member (user {member}): take it over first (take_over=true)",
+                ticket.id
+            ),
+        )),
         _ => Ok(()),
     }
 }
