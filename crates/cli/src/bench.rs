@@ -84,7 +84,7 @@ pub enum Which {
         logins: usize,
         /// Rounds sent back to back, each with new usernames: a longer
         /// flood, so the person's login time rests on many samples.
-        #[arg(long, default_value_t = 40)]
+        #[arg(long, default_value_t = 100)]
         rounds: usize,
         #[arg(long)]
         json: bool,
