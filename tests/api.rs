@@ -71,6 +71,9 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
         &["agent", "supervisor"],
     ),
     ("POST", "/api/calls/{attempt}/escalate", &["agent"]),
+    ("PUT", "/api/calls/{attempt}/draft", &["agent"]),
+    ("GET", "/api/calls/{attempt}/draft", &["agent"]),
+    ("GET", "/api/agent/unrecorded", &["agent"]),
     ("POST", "/api/escalations/{ticket}/complete", &["agent"]),
     ("POST", "/api/escalations/{ticket}/cancel", &["agent"]),
     (
@@ -344,6 +347,10 @@ async fn agent_call_reaches_the_medical_desk_and_the_supervisor_steers_pacing() 
     let pushed = next_message(&mut desk_ws, "escalation", 5).await;
     assert_eq!(pushed["ticket"]["id"], ticket);
     assert_eq!(pushed["ticket"]["answers"]["spo2"], 91);
+    assert_eq!(
+        pushed["ticket"]["rule"]["en"], "Oxygen saturation below 94",
+        "the rule that made it urgent travels with the ticket"
+    );
     assert_eq!(pushed["ticket"]["contact_name"], contact["name"]);
     // Urgent tickets are due 30 minutes after the escalation.
     let due = pushed["ticket"]["due_at"].as_i64().unwrap()
@@ -788,6 +795,164 @@ async fn in_preview_mode_a_call_is_placed_when_the_agent_asks() {
         .ok(&supervisor, Method::GET, "/api/campaigns/1/live", None)
         .await;
     assert_eq!(live["totals"]["dials"], 1, "{live}");
+    server.stop().await;
+}
+
+/// An agent on a simulated call; returns the agent's token and the attempt.
+async fn agent_on_a_call(server: &Server, username: &str) -> (String, i64, Value) {
+    let agent = server.login(username).await;
+    let mut ws = server.ws(&agent).await;
+    server
+        .ok(
+            &agent,
+            Method::POST,
+            "/api/agent/login",
+            Some(json!({"campaign": 1})),
+        )
+        .await;
+    server
+        .ok(&agent, Method::POST, "/api/agent/ready", None)
+        .await;
+    let pop = next_message(&mut ws, "screen_pop", 120).await;
+    let attempt = pop["attempt"].as_i64().unwrap();
+    (agent, attempt, pop["contact"].clone())
+}
+
+/// Breathless, and the agent picks `well`: before, "Saved", no ticket, no
+/// warning. Now the questionnaire's rules run on every save: required
+/// questions first, then an urgent rule refuses `well` unless the call was
+/// escalated or the agent says why (audited, and the supervisor alerted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn danger_signs_are_never_saved_as_well_without_a_reason() {
+    let server = Server::start().await;
+    let supervisor = server.login("supervisor").await;
+    let admin = server.login("admin").await;
+    let (agent, attempt, _) = agent_on_a_call(&server, "agent1").await;
+    let save = |body: Value| {
+        let path = format!("/api/calls/{attempt}/disposition");
+        let server = &server;
+        let agent = agent.clone();
+        async move { server.call(Some(&agent), Method::POST, &path, Some(body)).await }
+    };
+    let (status, reply) = save(json!({"code": "well"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reply}");
+    assert_eq!(reply["code"], "answers_missing");
+    assert!(
+        reply["message"].as_str().unwrap().contains("feeling, fever, breathless"),
+        "{reply}"
+    );
+
+    let danger = json!({"feeling": "unwell", "fever": false, "breathless": true, "spo2": 89});
+    let triage = server
+        .ok(
+            &agent,
+            Method::PUT,
+            &format!("/api/calls/{attempt}/draft"),
+            Some(json!({"answers": danger, "notes": "spo2 read twice"})),
+        )
+        .await;
+    assert_eq!(triage["rule"]["urgency"], "urgent", "{triage}");
+    assert_eq!(triage["escalated"], false);
+    assert!(triage["missing"].as_array().unwrap().is_empty());
+    // What was typed is kept for a reload, and the call is still to record.
+    let draft = server
+        .ok(&agent, Method::GET, &format!("/api/calls/{attempt}/draft"), None)
+        .await;
+    assert_eq!(
+        (&draft["answers"], &draft["notes"]),
+        (&danger, &json!("spo2 read twice"))
+    );
+    let unrecorded = server
+        .ok(&agent, Method::GET, "/api/agent/unrecorded", None)
+        .await;
+    assert_eq!(unrecorded[0]["attempt"], attempt, "{unrecorded}");
+
+    for code in ["well", "symptoms_reported", "callback_requested"] {
+        let (status, reply) = save(json!({"code": code, "answers": danger})).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{code}: {reply}");
+        assert_eq!(reply["code"], "danger_signs");
+    }
+    let (status, _) = save(json!({"code": "well", "answers": danger, "override_reason": "   "})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a blank reason is no reason");
+    let (status, _) = save(
+        json!({"code": "well", "answers": danger, "override_reason": "x".repeat(501)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let reason = "meter misread; repeated reading 97";
+    let (status, reply) = save(json!({
+        "code": "well", "answers": danger, "override_reason": reason, "then": "pause"
+    }))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    let unrecorded = server
+        .ok(&agent, Method::GET, "/api/agent/unrecorded", None)
+        .await;
+    assert_eq!(unrecorded, json!([]), "recorded: nothing left");
+    let draft = server
+        .ok(&agent, Method::GET, &format!("/api/calls/{attempt}/draft"), None)
+        .await;
+    assert_eq!(draft["answers"], json!({}), "the draft goes with the save");
+
+    let alerts = server.ok(&supervisor, Method::GET, "/api/alerts", None).await;
+    let alert = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "triage_override")
+        .unwrap_or_else(|| panic!("the supervisor is alerted: {alerts}"));
+    assert!(
+        alert["detail"].as_str().unwrap().contains(reason),
+        "{alert}"
+    );
+    let actions = server.audit_actions(&admin).await;
+    assert!(actions.iter().any(|a| a == "triage_override"), "{actions:?}");
+    server.stop().await;
+}
+
+/// The person asks to be called back in two hours; the agent schedules it
+/// during the call and saves `call back`. Before, saving hung up the call,
+/// whose end moved the contact to its plan and dropped the callback.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_scheduled_during_the_call_survives_its_disposition() {
+    let server = Server::start().await;
+    let supervisor = server.login("supervisor").await;
+    let (agent, attempt, contact) = agent_on_a_call(&server, "agent1").await;
+    let scheduled = server
+        .ok(
+            &agent,
+            Method::POST,
+            &format!("/api/calls/{attempt}/callback"),
+            Some(json!({"in_minutes": 120, "mine": true})),
+        )
+        .await;
+    let answers = json!({"feeling": "well", "fever": false, "breathless": false});
+    server
+        .ok(
+            &agent,
+            Method::POST,
+            &format!("/api/calls/{attempt}/disposition"),
+            Some(json!({"code": "callback_requested", "answers": answers, "then": "pause"})),
+        )
+        .await;
+    // The call's end is written after the save: wait for it.
+    let path = format!("/api/contacts/{}", contact["id"]);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let record = server.ok(&supervisor, Method::GET, &path, None).await;
+        let ended = record["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["attempt"] == attempt && !c["outcome"].is_null());
+        if ended {
+            assert_eq!(record["next_due"], scheduled["at"], "{record}");
+            assert_eq!(record["state"], "pending", "{record}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the call never ended");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     server.stop().await;
 }
 

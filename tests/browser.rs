@@ -109,9 +109,13 @@ fn over_ari_server(
 }
 
 async fn log_in(browser: &Client, base: &str, username: &str, page: &str) {
+    log_in_with(browser, base, username, "demo", page).await;
+}
+
+async fn log_in_with(browser: &Client, base: &str, username: &str, password: &str, page: &str) {
     browser.goto(&format!("{base}/")).await.unwrap();
     type_into(browser, "#username", username).await;
-    type_into(browser, "#password", "demo").await;
+    type_into(browser, "#password", password).await;
     click(browser, "#login").await;
     browser
         .wait()
@@ -156,6 +160,16 @@ async fn confirm_text(browser: &Client) -> String {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the page asked nothing");
+}
+
+/// Agent `username` logs in, joins the campaign, goes ready (key R) and
+/// waits for a simulated call's screen pop; returns the contact's name.
+async fn agent_on_a_simulated_call(agent: &Client, base: &str, username: &str) -> String {
+    log_in(agent, base, username, "/agent").await;
+    click(agent, "#join").await;
+    wait_text(agent, "#state", 10, |t| t == "paused").await;
+    type_into(agent, "body", "r").await;
+    wait_text(agent, "#contact-name", 120, |t| !t.is_empty()).await
 }
 
 fn url(s: &str) -> url::Url {
@@ -233,6 +247,8 @@ async fn agent_escalates_doctor_sees_it_supervisor_steers_pacing() {
     click(&doctor, "#tickets tr button").await;
     let answers = wait_text(&doctor, "#detail-answers", 10, |t| t.contains("91")).await;
     assert!(answers.contains("Do you have fever?: Yes"), "{answers}");
+    let rule = wait_text(&doctor, "#detail-rule", 5, |t| !t.is_empty()).await;
+    assert!(rule.contains("Oxygen saturation below 94"), "the rule that fired: {rule}");
     screenshot(&doctor, "medical-desk").await;
 
     // The agent saves the call and is ready for the next.
@@ -503,16 +519,7 @@ async fn a_doctor_is_asked_before_taking_over_a_colleagues_ticket() {
     let driver = Driver::start();
     let browser = driver.browser().await;
     let base = server.base.clone();
-    browser.goto(&format!("{base}/")).await.unwrap();
-    type_into(&browser, "#username", "doctor2").await;
-    type_into(&browser, "#password", "second opinion please").await;
-    click(&browser, "#login").await;
-    browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_url(&url(&format!("{base}/medical")))
-        .await
-        .unwrap();
+    log_in_with(&browser, &base, "doctor2", "second opinion please", "/medical").await;
     wait_text(&browser, "#tickets", 10, |t| t.contains(&format!("#{ticket}"))).await;
     click(&browser, &format!("#ticket-{ticket} button")).await;
     wait_text(&browser, "#take", 10, |t| t == "Take").await;
@@ -559,6 +566,166 @@ async fn a_doctor_is_asked_before_taking_over_a_colleagues_ticket() {
     screenshot(&browser, "medical-take-over-hindi").await;
 
     browser.close().await.unwrap();
+    drop(driver);
+    server.stop().await;
+}
+
+/// Breathless with SpO2 89 and the agent picks "well": the rule shows as the
+/// answers are typed (and survives a switch to Hindi with the answers), the
+/// save is refused until the agent escalates or says why; a reason saves it,
+/// and the next call starts with no result chosen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn danger_signs_are_not_saved_as_well_without_a_reason() {
+    let server = Server::start().await;
+    let driver = Driver::start();
+    let base = server.base.clone();
+    let agent = driver.browser().await;
+    agent_on_a_simulated_call(&agent, &base, "agent1").await;
+
+    // Saving with nothing chosen is refused by the page itself.
+    click(&agent, "#save").await;
+    wait_text(&agent, "#flash", 5, |t| t.contains("result of the call")).await;
+    click(&agent, "input[name='q-breathless'][value='true']").await;
+    type_into(&agent, "input[name='q-spo2']", "89").await;
+    wait_text(&agent, "#triage", 10, |t| {
+        t.contains("urgent") && t.contains("Oxygen saturation below 94")
+    })
+    .await;
+    click(&agent, "#lang").await;
+    wait_text(&agent, "#triage", 5, |t| t.contains("ऑक्सीजन स्तर 94 से कम")).await;
+    let kept = agent
+        .find(Locator::Css("input[name='q-spo2']"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("89"), "answers survive the language switch");
+    click(&agent, "#lang").await;
+
+    // Required questions first, then the danger sign.
+    let result = agent.find(Locator::Id("disposition")).await.unwrap();
+    result.select_by_value("well").await.unwrap();
+    click(&agent, "#save").await;
+    wait_text(&agent, "#flash", 5, |t| {
+        t.contains("Answer these first") && t.contains("How are you feeling today?")
+    })
+    .await;
+    click(&agent, "input[name='q-fever'][value='false']").await;
+    let feeling = agent.find(Locator::Css("select[name='q-feeling']")).await.unwrap();
+    feeling.select_by_value("unwell").await.unwrap();
+    click(&agent, "#save").await;
+    wait_text(&agent, "#flash", 5, |t| t.contains("danger sign")).await;
+    let override_box = agent.find(Locator::Id("override")).await.unwrap();
+    assert!(override_box.is_displayed().await.unwrap());
+    click(&agent, "#save-override").await;
+    wait_text(&agent, "#flash", 5, |t| t.contains("Say why")).await;
+    screenshot(&agent, "agent-danger-signs").await;
+    type_into(&agent, "#override-reason", "meter misread; second reading 97").await;
+    click(&agent, "#save-override").await;
+    wait_text(&agent, "#flash", 10, |t| t == "Saved").await;
+    let after = agent
+        .find(Locator::Id("disposition"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(after.as_deref(), Some(""), "the next call starts with no result");
+
+    // The supervisor's console shows it.
+    let supervisor = driver.browser().await;
+    log_in(&supervisor, &base, "supervisor", "/supervisor").await;
+    let alert = wait_text(&supervisor, "#alerts", 10, |t| t.contains("second reading 97")).await;
+    assert!(alert.contains("Danger signs saved without escalation"), "{alert}");
+    for browser in [agent, supervisor] {
+        browser.close().await.unwrap();
+    }
+    drop(driver);
+    server.stop().await;
+}
+
+/// Mid-call the agent's page is reloaded: the call, the contact and what was
+/// typed come back. The agent then goes ready without recording it and
+/// reloads again: the call waits in "Calls to record", opens with its
+/// answers, and leaves the list once saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_loses_nothing_and_an_unrecorded_call_waits_to_be_recorded() {
+    let server = Server::start().await;
+    let driver = Driver::start();
+    let base = server.base.clone();
+    let agent = driver.browser().await;
+    let name = agent_on_a_simulated_call(&agent, &base, "agent1").await;
+    agent
+        .find(Locator::Css("select[name='q-feeling']"))
+        .await
+        .unwrap()
+        .select_by_value("worse")
+        .await
+        .unwrap();
+    click(&agent, "input[name='q-fever'][value='false']").await;
+    type_into(&agent, "#notes", "tired since Sunday").await;
+    // The rule shows once the server has the answers.
+    wait_text(&agent, "#triage", 10, |t| t.contains("Feeling worse than yesterday")).await;
+
+    agent.refresh().await.unwrap();
+    wait_text(&agent, "#contact-name", 10, |t| t == name).await;
+    let value = |css: &'static str| {
+        let agent = &agent;
+        async move {
+            agent
+                .find(Locator::Css(css))
+                .await
+                .unwrap()
+                .prop("value")
+                .await
+                .unwrap()
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(value("select[name='q-feeling']").await, "worse");
+    assert_eq!(value("#notes").await, "tired since Sunday");
+    let fever = agent
+        .find(Locator::Css("input[name='q-fever'][value='false']"))
+        .await
+        .unwrap()
+        .prop("checked")
+        .await
+        .unwrap();
+    assert_eq!(fever.as_deref(), Some("true"), "the radio comes back checked");
+    wait_text(&agent, "#triage", 10, |t| t.contains("Feeling worse than yesterday")).await;
+    screenshot(&agent, "agent-after-reload").await;
+
+    // Hang up, go ready without a result, reload: the call waits to be recorded.
+    // (The simulated caller may have hung up first.)
+    let hangup = agent.find(Locator::Id("hangup")).await.unwrap();
+    if hangup.is_enabled().await.unwrap() {
+        hangup.click().await.unwrap();
+    }
+    wait_text(&agent, "#state", 10, |t| t == "in wrap-up").await;
+    click(&agent, "#pause").await;
+    wait_text(&agent, "#state", 10, |t| t == "paused").await;
+    agent.refresh().await.unwrap();
+    wait_text(&agent, "#state", 10, |t| t == "paused").await;
+    wait_text(&agent, "#screen-pop", 10, |t| t.contains("Waiting")).await;
+    wait_text(&agent, "#unrecorded", 10, |t| t.contains(&name)).await;
+    click(&agent, "#unrecorded button").await;
+    wait_text(&agent, "#contact-name", 10, |t| t == name).await;
+    wait_text(&agent, "#triage", 10, |t| t.contains("Feeling worse than yesterday")).await;
+    assert_eq!(value("#notes").await, "tired since Sunday");
+    click(&agent, "input[name='q-breathless'][value='false']").await;
+    agent
+        .find(Locator::Id("disposition"))
+        .await
+        .unwrap()
+        .select_by_value("symptoms_reported")
+        .await
+        .unwrap();
+    click(&agent, "#save-pause").await;
+    wait_text(&agent, "#flash", 10, |t| t == "Saved").await;
+    wait_text(&agent, "#unrecorded", 10, |t| !t.contains(&name)).await;
+
+    agent.close().await.unwrap();
     drop(driver);
     server.stop().await;
 }

@@ -772,9 +772,9 @@ async fn sockets_take_small_frames_and_a_few_per_user() {
     let supervisor = server.login("supervisor").await;
     let mut big = server.ws(&supervisor).await;
     next_message(&mut big, "hello", 5).await;
-    big.send(Message::Text("x".repeat(1024 * 1024).into()))
-        .await
-        .unwrap();
+    // The server may close the socket before the whole frame is written: the
+    // send then fails, which is the refusal this test wants as well.
+    let _ = big.send(Message::Text("x".repeat(1024 * 1024).into())).await;
     closes_within(&mut big, 5).await;
     drop(big);
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -331,13 +331,140 @@ async fn the_calling_window_do_not_call_callbacks_and_alerts_are_applied() {
         // A scheduled callback comes first once due, with its agent.
         let other = leased.iter().find(|c| c.risk.is_empty()).unwrap();
         store.release(other.id, "n").await.unwrap();
-        store.schedule_callback(other.id, t, Some(7)).await.unwrap();
+        store
+            .schedule_callback(other.id, t, Some(7), t)
+            .await
+            .unwrap();
         let next = store.lease(campaign, "n", 1, t, MINUTE).await.unwrap();
         assert_eq!(
             (next[0].id, next[0].callback_agent),
             (other.id, Some(7)),
             "{label}"
         );
+    }
+}
+
+/// The person asks to be called back in two hours; the agent saves the call,
+/// which then ends as completed. Before, the end moved the contact to its
+/// plan (done, or tomorrow) and the callback was lost.
+#[tokio::test]
+async fn a_callback_asked_for_during_a_call_outlives_its_end() {
+    for store in backends("callback_call").await.stores {
+        let label = store.backend();
+        let (campaign, _) =
+            campaign_with(&*store, "callback_call", &[("9876500031", "")]).await;
+        let now = ten_am();
+        let leased = store.lease(campaign, "n", 1, now, MINUTE).await.unwrap();
+        let person = leased[0].id;
+        let first = store
+            .begin_attempt(&attempt(&leased[0], campaign, "n", now))
+            .await
+            .unwrap();
+        let at = now + 120 * MINUTE;
+        store
+            .schedule_callback(person, at, Some(7), now + 20_000)
+            .await
+            .unwrap();
+        let completed = |at| AttemptEnd {
+            outcome: AttemptOutcome::Completed,
+            at,
+            cause: None,
+        };
+        store
+            .finish_attempt(first, &completed(now + 40_000))
+            .await
+            .unwrap();
+        let early = store
+            .lease(campaign, "n", 1, at - MINUTE, MINUTE)
+            .await
+            .unwrap();
+        assert!(early.is_empty(), "{label}: not before the callback");
+        let due = store.lease(campaign, "n", 1, at, MINUTE).await.unwrap();
+        assert_eq!(
+            due.iter().map(|c| (c.id, c.callback_agent)).collect::<Vec<_>>(),
+            [(person, Some(7))],
+            "{label}"
+        );
+        // The callback itself, completed: done, as the plan says.
+        let second = store
+            .begin_attempt(&attempt(&due[0], campaign, "n", at))
+            .await
+            .unwrap();
+        store
+            .finish_attempt(second, &completed(at + 40_000))
+            .await
+            .unwrap();
+        let tomorrow = at + 24 * 60 * MINUTE;
+        let later = store.lease(campaign, "n", 1, tomorrow, MINUTE).await.unwrap();
+        assert!(later.is_empty(), "{label}: {later:?}");
+    }
+}
+
+/// What an agent types for a call is kept until the call is recorded; an
+/// answered call without a result stays on the agent's list to record.
+#[tokio::test]
+async fn a_call_stays_to_record_with_its_draft_until_its_result_is_saved() {
+    for store in backends("drafts").await.stores {
+        let label = store.backend();
+        let (campaign, _) = campaign_with(
+            &*store,
+            "drafts",
+            &[("9876500041", ""), ("9876500042", "")],
+        )
+        .await;
+        let now = ten_am();
+        let leased = store.lease(campaign, "n", 2, now, MINUTE).await.unwrap();
+        let mut calls = vec![];
+        for c in &leased {
+            calls.push(
+                store
+                    .begin_attempt(&attempt(c, campaign, "n", now))
+                    .await
+                    .unwrap(),
+            );
+        }
+        // Only the first is answered and connected to agent 9.
+        store
+            .mark_attempt(calls[0], AttemptMark::Connected { at: now + 5_000, agent: 9 })
+            .await
+            .unwrap();
+        assert_eq!(
+            store.unrecorded_calls(9, now - MINUTE).await.unwrap().iter().map(|a| a.id).collect::<Vec<_>>(),
+            [calls[0]],
+            "{label}"
+        );
+        assert!(store.unrecorded_calls(9, now + MINUTE).await.unwrap().is_empty());
+        assert!(store.unrecorded_calls(8, now - MINUTE).await.unwrap().is_empty());
+        assert_eq!(store.draft(calls[0]).await.unwrap(), None);
+        let mut draft = CallDraft {
+            answers: serde_json::json!({"fever": true}),
+            notes: "coughing".into(),
+            code: String::new(),
+        };
+        store.save_draft(calls[0], &draft, now + 10_000).await.unwrap();
+        draft.code = "symptoms_reported".into();
+        store.save_draft(calls[0], &draft, now + 12_000).await.unwrap();
+        assert_eq!(store.draft(calls[0]).await.unwrap(), Some(draft.clone()), "{label}");
+        assert!(matches!(
+            store.save_draft(AttemptId(999_999), &draft, now).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        store
+            .record_disposition(
+                &NewDisposition {
+                    attempt: calls[0],
+                    agent: Some(9),
+                    code: draft.code.clone(),
+                    answers: draft.answers.clone(),
+                    notes: draft.notes.clone(),
+                    triage_override: None,
+                },
+                now + 20_000,
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.draft(calls[0]).await.unwrap(), None, "{label}");
+        assert!(store.unrecorded_calls(9, now - MINUTE).await.unwrap().is_empty());
     }
 }
 
@@ -509,12 +636,15 @@ async fn accounts_sessions_audit_and_tickets() {
             urgency: Urgency::Urgent,
             reason: "breathless".into(),
             answers: serde_json::json!({"spo2": 91}),
+            rule: Some(serde_json::json!({"en": "SpO2 below 94", "hi": "SpO2 94 से कम"})),
             raised_by: Some(id),
             transfer_node: None,
             follow_node: Some("n1".into()),
         };
         let t = store.create_ticket(&ticket, now).await.unwrap();
-        assert_eq!(store.ticket(t).await.unwrap().transfer, TransferState::None);
+        let stored = store.ticket(t).await.unwrap();
+        assert_eq!(stored.transfer, TransferState::None);
+        assert_eq!(stored.rule, ticket.rule, "{}: the rule reads back", store.backend());
         assert!(matches!(
             store.transfer_went_live(t, id, now).await,
             Err(StoreError::NotFound { .. })

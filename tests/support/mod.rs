@@ -186,6 +186,7 @@ impl Server {
                     urgency: sanjeevani_store::Urgency::Urgent,
                     reason: "breathless".into(),
                     answers: json!({"breathless": true}),
+                    rule: None,
                     raised_by: None,
                     transfer_node: None,
                     follow_node: None,

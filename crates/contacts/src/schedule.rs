@@ -314,6 +314,9 @@ pub struct ContactFacts {
     pub high_risk: bool,
     pub follow_up: Option<FollowUp>,
     pub timezone: Option<Tz>,
+    /// A callback the person asked for during the attempt now ending: it
+    /// stands, whatever the call's outcome or the follow-up plan says.
+    pub callback: Option<DateTime<Utc>>,
 }
 
 impl ContactRules {
@@ -356,33 +359,40 @@ impl ContactRules {
         };
         let follow_up_continues = contact.follow_up.is_some_and(|f| today < f.last_day());
 
-        let next = match outcome {
-            AttemptOutcome::Completed if follow_up_continues => Next::Due {
-                at: tomorrow(),
+        let next = if let Some(at) = contact.callback {
+            Next::Due {
+                at,
                 agent_required: false,
-            },
-            AttemptOutcome::Completed => Next::Finished(Finish::Done),
-            AttemptOutcome::Invalid => Next::Finished(Finish::Invalid),
-            failure => {
-                // An interrupted attempt is the dialer's failure, not the person's.
-                if failure != AttemptOutcome::Interrupted {
-                    progress.failures_today += 1;
-                }
-                if progress.attempts_total >= self.retry.max_total {
-                    Next::Finished(Finish::Exhausted)
-                } else if progress.attempts_today >= self.retry.max_per_day {
-                    match contact.follow_up {
-                        Some(f) if today >= f.last_day() => Next::Finished(Finish::Exhausted),
-                        _ => Next::Due {
-                            at: tomorrow(),
-                            agent_required: failure == AttemptOutcome::Abandoned,
-                        },
+            }
+        } else {
+            match outcome {
+                AttemptOutcome::Completed if follow_up_continues => Next::Due {
+                    at: tomorrow(),
+                    agent_required: false,
+                },
+                AttemptOutcome::Completed => Next::Finished(Finish::Done),
+                AttemptOutcome::Invalid => Next::Finished(Finish::Invalid),
+                failure => {
+                    // An interrupted attempt is the dialer's failure, not the person's.
+                    if failure != AttemptOutcome::Interrupted {
+                        progress.failures_today += 1;
                     }
-                } else {
-                    let at = self.window.next_open(now + self.retry.delay(failure), tz);
-                    Next::Due {
-                        at,
-                        agent_required: failure == AttemptOutcome::Abandoned,
+                    if progress.attempts_total >= self.retry.max_total {
+                        Next::Finished(Finish::Exhausted)
+                    } else if progress.attempts_today >= self.retry.max_per_day {
+                        match contact.follow_up {
+                            Some(f) if today >= f.last_day() => Next::Finished(Finish::Exhausted),
+                            _ => Next::Due {
+                                at: tomorrow(),
+                                agent_required: failure == AttemptOutcome::Abandoned,
+                            },
+                        }
+                    } else {
+                        let at = self.window.next_open(now + self.retry.delay(failure), tz);
+                        Next::Due {
+                            at,
+                            agent_required: failure == AttemptOutcome::Abandoned,
+                        }
                     }
                 }
             }
@@ -427,6 +437,7 @@ mod tests {
             high_risk: false,
             follow_up: None,
             timezone: None,
+            callback: None,
         }
     }
 
@@ -548,6 +559,7 @@ mod tests {
             high_risk: false,
             follow_up: Some(f),
             timezone: None,
+            callback: None,
         };
         assert_eq!(rules.first_due(&c, ist(26, 15, 0)), ist(27, 8, 0));
         let d = rules.after_attempt(
@@ -568,12 +580,42 @@ mod tests {
     }
 
     #[test]
+    fn a_callback_asked_for_during_the_call_stands_whatever_the_outcome() {
+        let rules = ContactRules::default();
+        let f = FollowUp {
+            start: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+            days: 3,
+        };
+        let asked = ist(28, 18, 30);
+        for follow_up in [None, Some(f)] {
+            let c = ContactFacts {
+                follow_up,
+                callback: Some(asked),
+                ..plain()
+            };
+            for outcome in [AttemptOutcome::Completed, AttemptOutcome::Abandoned] {
+                let d = rules.after_attempt(&c, Progress::default(), outcome, ist(28, 10, 0));
+                assert_eq!(
+                    d.next,
+                    Next::Due {
+                        at: asked,
+                        agent_required: false
+                    },
+                    "{follow_up:?} {outcome:?}"
+                );
+                assert_eq!(d.progress.attempts_total, 1);
+            }
+        }
+    }
+
+    #[test]
     fn an_unreachable_high_risk_contact_raises_one_alert_a_day() {
         let rules = ContactRules::default();
         let c = ContactFacts {
             high_risk: true,
             follow_up: None,
             timezone: None,
+            callback: None,
         };
         let mut p = Progress::default();
         let mut alerts = vec![];

@@ -44,6 +44,10 @@ pub struct Question {
     pub choices: Vec<Choice>,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// Answered before a call is saved as a conversation with the person
+    /// (`well`, `symptoms_reported`).
+    #[serde(default)]
+    pub required: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -190,6 +194,15 @@ impl Questionnaire {
             .min_by_key(|rule| rule.urgency)
     }
 
+    /// The required questions `answers` leaves unanswered, in the questionnaire's order.
+    pub fn unanswered(&self, answers: &Value) -> Vec<&str> {
+        self.questions
+            .iter()
+            .filter(|q| q.required && answers.get(&q.id).is_none_or(Value::is_null))
+            .map(|q| q.id.as_str())
+            .collect()
+    }
+
     /// Checks `answers` (an object keyed by question id; every question optional).
     pub fn check(&self, answers: &Value) -> Result<(), String> {
         let Some(answers) = answers.as_object() else {
@@ -270,6 +283,18 @@ mod tests {
             .unwrap_err()
             .contains("no such question"));
         assert!(q.check(&json!([1])).is_err());
+    }
+
+    #[test]
+    fn the_required_questions_left_are_named_in_order() {
+        let q = Questionnaire::wellness();
+        assert_eq!(q.unanswered(&json!({})), ["feeling", "fever", "breathless"]);
+        assert_eq!(
+            q.unanswered(&json!({"fever": false, "feeling": null})),
+            ["feeling", "breathless"]
+        );
+        let all = json!({"feeling": "well", "fever": false, "breathless": false});
+        assert!(q.unanswered(&all).is_empty());
     }
 
     #[test]

@@ -23,6 +23,7 @@ function renderStatus(s) {
   document.getElementById("leave").disabled = !inCampaign;
   const hasCall = attempt !== null;
   for (const id of ["save", "save-pause", "escalate", "callback"]) document.getElementById(id).disabled = !hasCall;
+  document.querySelectorAll("#unrecorded button").forEach((b) => { b.disabled = hasCall; });
 }
 
 function renderQuestions() {
@@ -45,8 +46,85 @@ function renderQuestions() {
       input = el("span", {}, q.choices.map((c) =>
         el("label", { style: "display:inline; margin-right:.6em" }, el("input", { type: "checkbox", name, value: c.id }), " ", c[lang] || c.en)));
     }
-    form.append(el("div", { class: "question" }, el("div", {}, q.label[lang] || q.label.en), input));
+    form.append(el("div", { class: "question" },
+      el("div", { class: q.required ? "required" : "" }, q.label[lang] || q.label.en), input));
   }
+}
+
+// Puts `values` (as answers() returns them) back into the form.
+function fillAnswers(values) {
+  const form = document.getElementById("questions");
+  for (const [id, v] of Object.entries(values)) {
+    const name = "q-" + id;
+    if (typeof v === "boolean") {
+      const radio = form.querySelector(`input[name="${name}"][value="${v}"]`);
+      if (radio) radio.checked = true;
+    } else if (Array.isArray(v)) {
+      v.forEach((c) => { const box = form.querySelector(`input[name="${name}"][value="${c}"]`); if (box) box.checked = true; });
+    } else {
+      const field = form.querySelector(`[name="${name}"]`);
+      if (field) field.value = v;
+    }
+  }
+}
+
+// The questionnaire's verdict on the answers so far, from the server: the
+// rule that holds (shown as it fires) and the required questions left.
+let triage = null;
+// What is typed goes to the server as it is typed (a reload loses nothing);
+// the answer is the questionnaire's verdict.
+async function checkTriage() {
+  if (attempt === null) return;
+  const asked = attempt;
+  try {
+    const r = await api("PUT", `/api/calls/${asked}/draft`, {
+      answers: answers(), notes: document.getElementById("notes").value,
+      code: document.getElementById("disposition").value,
+    });
+    if (asked === attempt) { triage = r; renderTriage(); }
+  } catch (err) { /* answers still being typed (a number out of range): the save says why */ }
+}
+
+// A call back on the form (after a reload, or from the list to record), with what was typed.
+async function openCall(attemptId, contactId) {
+  attempt = attemptId;
+  resetForm();
+  renderContact(await api("GET", `/api/contacts/${contactId}`));
+  const draft = await api("GET", `/api/calls/${attemptId}/draft`);
+  fillAnswers(draft.answers);
+  document.getElementById("notes").value = draft.notes;
+  document.getElementById("disposition").value = draft.code;
+  renderStatus(status);
+  checkTriage();
+}
+
+// Answered calls with no result yet: each stays here until it is recorded.
+async function refreshUnrecorded() {
+  const calls = await api("GET", "/api/agent/unrecorded");
+  const list = document.getElementById("unrecorded");
+  list.replaceChildren(...(calls.length ? calls.map((c) => el("li", {},
+    el("button", { type: "button", class: "secondary", "data-attempt": c.attempt, disabled: attempt !== null,
+      onclick: () => { if (attempt === null) openCall(c.attempt, c.contact); } },
+      `${c.contact_name} · ${new Date(c.dial_at).toLocaleTimeString()}`))) : [el("li", { class: "muted" }, t("none"))]));
+}
+function renderTriage() {
+  const box = document.getElementById("triage");
+  const rule = triage && triage.rule;
+  box.hidden = !rule;
+  if (!rule) return;
+  const danger = rule.urgency === "urgent" && !triage.escalated;
+  box.className = "triage" + (rule.urgency === "urgent" ? " urgent" : "");
+  box.textContent = `${t(rule.urgency)} — ${rule.reason[lang] || rule.reason.en}` + (danger ? ". " + t("danger_signs") : "");
+}
+let triageTimer = null;
+function answersChanged() {
+  clearTimeout(triageTimer);
+  triageTimer = setTimeout(checkTriage, 250);
+}
+
+function questionLabel(id) {
+  const q = questionnaire && questionnaire.questions.find((x) => x.id === id);
+  return q ? (q.label[lang] || q.label.en) : id;
 }
 
 function answers() {
@@ -88,14 +166,21 @@ function renderContact(c) {
         el("td", {}, h.disposition || ""), el("td", { class: "muted" }, h.answers ? JSON.stringify(h.answers) : "")))));
 }
 
+// A new call starts with nothing recorded: no result, no urgency, no verdict.
+function resetForm() {
+  triage = null;
+  renderTriage();
+  for (const id of ["disposition", "urgency", "notes", "reason", "override-reason"]) document.getElementById(id).value = "";
+  document.getElementById("override").hidden = true;
+  renderQuestions();
+}
+
 function clearCall() {
   attempt = null;
   transfer = null;
   document.getElementById("transfer").hidden = true;
   document.getElementById("screen-pop").replaceChildren(el("p", { class: "muted" }, t("waiting_for_call")));
-  document.getElementById("notes").value = "";
-  document.getElementById("reason").value = "";
-  renderQuestions();
+  resetForm();
   renderStatus(status);
 }
 
@@ -107,30 +192,54 @@ async function act(path, body) {
   }
 }
 
-async function save(then) {
+let lastThen = "ready";
+async function save(then, overrideReason) {
   if (attempt === null) return;
+  const code = document.getElementById("disposition").value;
+  if (!code) { flash(t("result_first"), true); document.getElementById("disposition").focus(); return; }
+  lastThen = then;
   try {
     await api("POST", `/api/calls/${attempt}/disposition`, {
-      code: document.getElementById("disposition").value,
-      answers: answers(),
-      notes: document.getElementById("notes").value,
-      then,
+      code, answers: answers(), notes: document.getElementById("notes").value, then,
+      override_reason: overrideReason,
     });
     flash(t("saved"));
     clearCall();
     renderStatus(await api("GET", "/api/agent"));
+    refreshUnrecorded();
   } catch (err) {
-    flash(err.message, true);
+    if (err.code === "danger_signs") {
+      // Escalating is the way; saving needs the agent's reason.
+      await checkTriage();
+      document.getElementById("override").hidden = false;
+      flash(t("danger_signs"), true);
+    } else if (err.code === "answers_missing") {
+      await checkTriage();
+      const missing = triage ? triage.missing.map(questionLabel).join(", ") : "";
+      flash(`${t("answers_missing")} ${missing}`, true);
+    } else {
+      flash(err.message, true);
+    }
   }
+}
+
+function saveWithReason() {
+  const reason = document.getElementById("override-reason").value.trim();
+  if (!reason) { flash(t("override_needed"), true); document.getElementById("override-reason").focus(); return; }
+  save(lastThen, reason);
 }
 
 async function escalate() {
   if (attempt === null) return;
   try {
+    const urgency = document.getElementById("urgency").value;
     const r = await api("POST", `/api/calls/${attempt}/escalate`, {
       reason: document.getElementById("reason").value, answers: answers(),
+      urgency: urgency || undefined,
     });
     document.getElementById("disposition").value = "escalated";
+    document.getElementById("override").hidden = true;
+    checkTriage();
     flash(`${t("escalated")} #${r.ticket} (${t(r.urgency)})`);
     if (r.transfer === "ringing") { transfer = r.ticket; renderTransfer(transferStages[r.ticket] || "ringing"); }
   } catch (err) {
@@ -169,12 +278,8 @@ async function transferAction(what) {
   document.getElementById("campaign").replaceChildren(...campaigns.map((c) => el("option", { value: c.id }, c.name)));
   renderStatus(await api("GET", "/api/agent"));
   // Reloaded during a call or its wrap-up: the call comes back on the screen, to be disposed of.
-  if (status.call && attempt === null) {
-    attempt = status.call.attempt;
-    renderQuestions();
-    renderContact(await api("GET", `/api/contacts/${status.call.contact}`));
-    renderStatus(status);
-  }
+  if (status.call && attempt === null) await openCall(status.call.attempt, status.call.contact);
+  refreshUnrecorded();
   document.getElementById("join").onclick = () =>
     act("/api/agent/login", { campaign: Number(document.getElementById("campaign").value) });
   document.getElementById("ready").onclick = () => act("/api/agent/ready");
@@ -185,6 +290,11 @@ async function transferAction(what) {
   document.getElementById("save").onclick = () => save("ready");
   document.getElementById("save-pause").onclick = () => save("pause");
   document.getElementById("escalate").onclick = escalate;
+  document.getElementById("save-override").onclick = saveWithReason;
+  document.getElementById("questions").addEventListener("input", answersChanged);
+  document.getElementById("questions").addEventListener("change", answersChanged);
+  document.getElementById("notes").addEventListener("input", answersChanged);
+  document.getElementById("disposition").addEventListener("change", answersChanged);
   document.getElementById("transfer-complete").onclick = () => transferAction("complete");
   document.getElementById("transfer-cancel").onclick = () => transferAction("cancel");
   document.getElementById("callback").onclick = async () => {
@@ -195,7 +305,7 @@ async function transferAction(what) {
       flash(t("saved"));
     } catch (err) { flash(err.message, true); }
   };
-  document.addEventListener("languagechange", () => { const a = answers(); renderQuestions(); });
+  document.addEventListener("languagechange", () => { const a = answers(); renderQuestions(); fillAnswers(a); renderTriage(); });
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey && e.key === "Enter") { e.preventDefault(); save("ready"); return; }
     if (["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName) || e.ctrlKey || e.altKey || e.metaKey) return;
@@ -210,8 +320,11 @@ async function transferAction(what) {
   });
   live((m) => {
     if (m.type === "agent") renderStatus(m.status);
-    else if (m.type === "screen_pop") { attempt = m.attempt; renderQuestions(); renderContact(m.contact); renderStatus(status); }
-    else if (m.type === "call_ended" && m.attempt === attempt) flash("call ended — " + m.outcome);
+    else if (m.type === "screen_pop") { attempt = m.attempt; resetForm(); renderContact(m.contact); renderStatus(status); }
+    else if (m.type === "call_ended") {
+      if (m.attempt === attempt) flash(t("call_ended"));
+      refreshUnrecorded();
+    }
     else if (m.type === "transfer") {
       transferStages[m.ticket] = m.stage;
       if (m.ticket === transfer) renderTransfer(m.stage);

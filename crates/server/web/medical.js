@@ -46,6 +46,8 @@ function showTicket(k, c, consult) {
     consult ? el("p", { id: "consult", class: "state on-call" }, t("consulting")) : null,
     el("h3", { id: "detail-name" }, c.name, " ", el("span", { class: k.urgency === "urgent" ? "urgent" : "muted" }, t(k.urgency))),
     el("p", {}, c.phone, " · ", c.category, " · ", c.risk.join(", ")),
+    k.rule ? el("p", { id: "detail-rule", class: k.urgency === "urgent" ? "urgent" : "" },
+      `${t("rule_fired")}: ${k.rule[lang] || k.rule.en}`) : null,
     el("p", {}, k.reason),
     el("ul", { id: "detail-answers" }, [].concat(answers).map((a) => el("li", {}, a))),
     consult ? el("div", { class: "row" },

@@ -152,7 +152,9 @@ async function refreshAlerts() {
   try {
     const alerts = await api("GET", "/api/alerts");
     document.getElementById("alerts").replaceChildren(alerts.length
-      ? el("table", {}, alerts.map((a) => el("tr", {}, el("td", {}, a.contact_name), el("td", {}, a.day), el("td", { class: "muted" }, a.detail))))
+      ? el("table", { id: "alerts-table" }, alerts.map((a) => el("tr", {},
+          el("td", { class: a.kind === "triage_override" ? "urgent" : "" }, t("alert_" + a.kind)),
+          el("td", {}, a.contact_name), el("td", {}, a.day), el("td", { class: "muted" }, a.detail))))
       : el("p", { class: "muted" }, t("none")));
   } catch (e) { /* admins do not see alerts */ }
 }

@@ -121,6 +121,9 @@ pub struct NewTicket {
     pub urgency: Urgency,
     pub reason: String,
     pub answers: serde_json::Value,
+    /// The questionnaire rule that held for the answers, as its reason in
+    /// each language (`{"en": …, "hi": …}`).
+    pub rule: Option<serde_json::Value>,
     pub raised_by: Option<i64>,
     /// The node whose desk starts a warm transfer for it (state `ringing`);
     /// `None` for a ticket raised without one.
@@ -139,6 +142,8 @@ pub struct Ticket {
     pub urgency: Urgency,
     pub reason: String,
     pub answers: serde_json::Value,
+    /// The questionnaire rule that held for the answers (`{"en": …, "hi": …}`).
+    pub rule: Option<serde_json::Value>,
     pub raised_by: Option<i64>,
     pub assigned_to: Option<i64>,
     pub created_at: Millis,
@@ -187,7 +192,42 @@ pub struct Disposition {
     pub code: String,
     pub answers: serde_json::Value,
     pub notes: String,
+    /// Why the agent saved it without escalating, though the answers met an urgent rule.
+    pub override_reason: Option<String>,
     pub at: Millis,
+}
+
+/// A call's result as its agent records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDisposition {
+    pub attempt: AttemptId,
+    pub agent: Option<i64>,
+    pub code: String,
+    pub answers: serde_json::Value,
+    pub notes: String,
+    pub triage_override: Option<TriageOverride>,
+}
+
+/// What an agent has typed for a call not recorded yet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallDraft {
+    pub answers: serde_json::Value,
+    pub notes: String,
+    /// The result picked so far; empty when none.
+    pub code: String,
+}
+
+/// Why an agent saved a call whose answers met an urgent rule without
+/// escalating it: kept with the disposition, and raised in the same write as
+/// a `triage_override` alert for supervisors (one a contact a day, renewed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TriageOverride {
+    /// The rule that held, in English.
+    pub rule: String,
+    /// The agent's reason.
+    pub reason: String,
+    /// The date the alert is filed under.
+    pub day: String,
 }
 
 /// Accounts, sessions, audit, tickets and contact records.
@@ -316,6 +356,7 @@ macro_rules! desk_store {
                     urgency: Urgency::parse(&urgency).ok_or_else(|| corrupt(format!("urgency {urgency:?}")))?,
                     reason: row.try_get("reason")?,
                     answers: json(row.try_get("answers")?)?,
+                    rule: row.try_get::<Option<String>, _>("rule_reason")?.map(json).transpose()?,
                     raised_by: row.try_get("raised_by")?,
                     assigned_to: row.try_get("assigned_to")?,
                     created_at: row.try_get("created_ms")?,
@@ -336,7 +377,7 @@ macro_rules! desk_store {
             const USER_COLUMNS: &str = "id, username, display_name, role, disabled, phone, must_change_password";
             const TICKET_COLUMNS: &str = "id, contact_id, campaign_id, attempt_id, urgency, reason, answers, raised_by,
                 assigned_to, created_ms, resolved_ms, resolution, resolved_by, notes, transfer, fallback, live_to,
-                follow_node, callback_tries";
+                follow_node, callback_tries, rule_reason";
 
             #[async_trait]
             impl Desk for $store {
@@ -497,8 +538,8 @@ macro_rules! desk_store {
                 async fn create_ticket(&self, t: &NewTicket, now: Millis) -> Result<i64> {
                     let row = sqlx::query(
                         "INSERT INTO tickets (contact_id, campaign_id, attempt_id, urgency, reason, answers, raised_by, created_ms,
-                                              transfer, transfer_node, follow_node)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                                              transfer, transfer_node, follow_node, rule_reason)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
                     )
                     .bind(t.contact.0)
                     .bind(t.campaign.0)
@@ -511,6 +552,7 @@ macro_rules! desk_store {
                     .bind(if t.transfer_node.is_some() { "ringing" } else { "none" })
                     .bind(&t.transfer_node)
                     .bind(&t.follow_node)
+                    .bind(t.rule.as_ref().map(|r| r.to_string()))
                     .fetch_one(&self.pool)
                     .await?;
                     Ok(row.try_get("id")?)
@@ -650,7 +692,7 @@ macro_rules! desk_store {
 
                 async fn dispositions_of(&self, contact: ContactId) -> Result<Vec<Disposition>> {
                     let rows = sqlx::query(
-                        "SELECT id, attempt_id, contact_id, agent_id, code, answers, notes, created_ms
+                        "SELECT id, attempt_id, contact_id, agent_id, code, answers, notes, override_reason, created_ms
                          FROM dispositions WHERE contact_id = $1 ORDER BY created_ms, id",
                     )
                     .bind(contact.0)
@@ -666,6 +708,7 @@ macro_rules! desk_store {
                                 code: r.try_get("code")?,
                                 answers: json(r.try_get("answers")?)?,
                                 notes: r.try_get("notes")?,
+                                override_reason: r.try_get("override_reason")?,
                                 at: r.try_get("created_ms")?,
                             })
                         })

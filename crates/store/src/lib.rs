@@ -21,8 +21,8 @@ mod sql;
 mod sqlite;
 
 pub use desk::{
-    AuditEntry, ContactRecord, Desk, Disposition, NewTicket, NewUser, Resolution, Role, Ticket,
-    TicketReason, TransferState, Urgency, User,
+    AuditEntry, CallDraft, ContactRecord, Desk, Disposition, NewDisposition, NewTicket, NewUser, Resolution,
+    Role, Ticket, TicketReason, TransferState, TriageOverride, Urgency, User,
 };
 pub use import::{import_csv, ImportError, ImportProgress, ImportReport};
 pub use model::*;
@@ -111,22 +111,25 @@ pub trait Store: Desk {
     /// Every list with its number of contacts.
     async fn lists(&self) -> Result<Vec<ListSummary>>;
 
+    /// Calls `contact` back at `at` (for `agent` only, if given), asked for
+    /// at `now`; asked during a call, it outlives that call's end.
     async fn schedule_callback(
         &self,
         contact: ContactId,
         at: Millis,
         agent: Option<i64>,
-    ) -> Result<()>;
-    async fn discharge(&self, contact: ContactId) -> Result<()>;
-    async fn record_disposition(
-        &self,
-        attempt: AttemptId,
-        agent: Option<i64>,
-        code: &str,
-        answers: &serde_json::Value,
-        notes: &str,
         now: Millis,
     ) -> Result<()>;
+    async fn discharge(&self, contact: ContactId) -> Result<()>;
+    /// Records the result and drops the call's draft; with a triage
+    /// override, raises its alert in the same write.
+    async fn record_disposition(&self, disposition: &NewDisposition, now: Millis) -> Result<()>;
+    /// Keeps what the agent has typed for `attempt` so far.
+    async fn save_draft(&self, attempt: AttemptId, draft: &CallDraft, now: Millis) -> Result<()>;
+    async fn draft(&self, attempt: AttemptId) -> Result<Option<CallDraft>>;
+    /// `agent`'s answered calls dialled since `since` that have no
+    /// disposition yet, oldest first.
+    async fn unrecorded_calls(&self, agent: i64, since: Millis) -> Result<Vec<Attempt>>;
 
     async fn open_alerts(&self) -> Result<Vec<Alert>>;
     async fn contact_counts(&self, campaign: CampaignId, now: Millis) -> Result<ContactCounts>;

@@ -140,7 +140,7 @@ macro_rules! sql_store {
                 // attempt at once, the second waits for the first and then finds it closed.
                 let row = sqlx::query(
                     "UPDATE call_attempts SET outcome = $2, end_ms = $3, cause = $4
-                     WHERE id = $1 AND outcome IS NULL RETURNING contact_id, campaign_id",
+                     WHERE id = $1 AND outcome IS NULL RETURNING contact_id, campaign_id, dial_ms",
                 )
                 .bind(attempt.0)
                 .bind(end.outcome.name())
@@ -160,7 +160,20 @@ macro_rules! sql_store {
                 };
                 let contact = ContactId(row.try_get("contact_id")?);
                 let campaign = CampaignId(row.try_get("campaign_id")?);
-                let (rules, state) = Self::contact_state_in(tx, contact, campaign).await?;
+                let dialed: Millis = row.try_get("dial_ms")?;
+                let (rules, mut state) = Self::contact_state_in(tx, contact, campaign).await?;
+                // A callback asked for since this attempt was dialed stands.
+                let callback = sqlx::query(
+                    "SELECT next_due_ms FROM contacts
+                     WHERE id = $1 AND is_callback AND callback_set_ms >= $2",
+                )
+                .bind(contact.0)
+                .bind(dialed)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|r| r.try_get::<Millis, _>("next_due_ms"))
+                .transpose()?;
+                state.facts.callback = callback.map(to_utc);
                 let decision = rules.after_attempt(&state.facts, state.progress, end.outcome, to_utc(end.at));
                 let (status, due, agent_required) = match decision.next {
                     Next::Due { at, agent_required } => ("pending", Some(at.timestamp_millis()), agent_required),
@@ -170,7 +183,8 @@ macro_rules! sql_store {
                 sqlx::query(
                     "UPDATE contacts SET state = $2, next_due_ms = COALESCE($3, next_due_ms),
                         attempts_total = $4, attempts_today = $5, failures_today = $6, attempts_day = $7,
-                        last_outcome = $8, agent_required = $9, is_callback = FALSE, callback_agent = NULL,
+                        last_outcome = $8, agent_required = $9, is_callback = $10,
+                        callback_agent = CASE WHEN $10 THEN callback_agent ELSE NULL END,
                         lease_owner = NULL, lease_until_ms = NULL
                      WHERE id = $1",
                 )
@@ -183,6 +197,7 @@ macro_rules! sql_store {
                 .bind(p.day.map(|d| d.to_string()))
                 .bind(end.outcome.name())
                 .bind(agent_required)
+                .bind(callback.is_some())
                 .execute(&mut **tx)
                 .await?;
                 if decision.alert_unreachable {
@@ -225,6 +240,7 @@ macro_rules! sql_store {
                         high_risk: !row.try_get::<String, _>("risk_flags")?.is_empty(),
                         follow_up: parse_follow_up(row.try_get("follow_up_start")?, row.try_get("follow_up_days")?)?,
                         timezone: parse_tz(row.try_get("timezone")?)?,
+                        callback: None,
                     },
                     progress: progress_from(
                         row.try_get("attempts_total")?,
@@ -729,14 +745,22 @@ macro_rules! sql_store {
                     .collect()
             }
 
-            async fn schedule_callback(&self, contact: ContactId, at: Millis, agent: Option<i64>) -> Result<()> {
+            async fn schedule_callback(
+                &self,
+                contact: ContactId,
+                at: Millis,
+                agent: Option<i64>,
+                now: Millis,
+            ) -> Result<()> {
                 let done = sqlx::query(
-                    "UPDATE contacts SET state = 'pending', next_due_ms = $2, is_callback = TRUE, callback_agent = $3
+                    "UPDATE contacts SET state = 'pending', next_due_ms = $2, is_callback = TRUE, callback_agent = $3,
+                        callback_set_ms = $4
                      WHERE id = $1 AND state IN ('pending', 'done', 'exhausted')",
                 )
                 .bind(contact.0)
                 .bind(at)
                 .bind(agent)
+                .bind(now)
                 .execute(&self.pool)
                 .await?;
                 found(done.rows_affected(), "callable contact", contact)
@@ -751,28 +775,90 @@ macro_rules! sql_store {
                 found(done.rows_affected(), "contact", contact)
             }
 
-            async fn record_disposition(
-                &self,
-                attempt: AttemptId,
-                agent: Option<i64>,
-                code: &str,
-                answers: &serde_json::Value,
-                notes: &str,
-                now: Millis,
-            ) -> Result<()> {
+            async fn record_disposition(&self, d: &NewDisposition, now: Millis) -> Result<()> {
+                let mut tx = self.write().await?;
                 let done = sqlx::query(
-                    "INSERT INTO dispositions (attempt_id, contact_id, agent_id, code, answers, notes, created_ms)
-                     SELECT id, contact_id, $2, $3, $4, $5, $6 FROM call_attempts WHERE id = $1",
+                    "INSERT INTO dispositions (attempt_id, contact_id, agent_id, code, answers, notes, override_reason, created_ms)
+                     SELECT id, contact_id, $2, $3, $4, $5, $6, $7 FROM call_attempts WHERE id = $1",
+                )
+                .bind(d.attempt.0)
+                .bind(d.agent)
+                .bind(&d.code)
+                .bind(d.answers.to_string())
+                .bind(&d.notes)
+                .bind(d.triage_override.as_ref().map(|o| &o.reason))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                found(done.rows_affected(), "attempt", d.attempt)?;
+                sqlx::query("DELETE FROM call_drafts WHERE attempt_id = $1")
+                    .bind(d.attempt.0)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(o) = &d.triage_override {
+                    sqlx::query(
+                        "INSERT INTO alerts (contact_id, campaign_id, kind, day, detail, created_ms)
+                         SELECT contact_id, campaign_id, 'triage_override', $2, $3, $4 FROM call_attempts WHERE id = $1
+                         ON CONFLICT (contact_id, kind, day) DO UPDATE
+                         SET detail = excluded.detail, created_ms = excluded.created_ms, acknowledged_ms = NULL",
+                    )
+                    .bind(d.attempt.0)
+                    .bind(&o.day)
+                    .bind(format!("{} — {}", o.rule, o.reason))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn save_draft(&self, attempt: AttemptId, draft: &CallDraft, now: Millis) -> Result<()> {
+                let done = sqlx::query(
+                    "INSERT INTO call_drafts (attempt_id, answers, notes, code, updated_ms)
+                     SELECT id, $2, $3, $4, $5 FROM call_attempts WHERE id = $1
+                     ON CONFLICT (attempt_id) DO UPDATE
+                     SET answers = excluded.answers, notes = excluded.notes, code = excluded.code,
+                         updated_ms = excluded.updated_ms",
                 )
                 .bind(attempt.0)
-                .bind(agent)
-                .bind(code)
-                .bind(answers.to_string())
-                .bind(notes)
+                .bind(draft.answers.to_string())
+                .bind(&draft.notes)
+                .bind(&draft.code)
                 .bind(now)
                 .execute(&self.pool)
                 .await?;
                 found(done.rows_affected(), "attempt", attempt)
+            }
+
+            async fn draft(&self, attempt: AttemptId) -> Result<Option<CallDraft>> {
+                let row = sqlx::query("SELECT answers, notes, code FROM call_drafts WHERE attempt_id = $1")
+                    .bind(attempt.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| {
+                    Ok(CallDraft {
+                        answers: serde_json::from_str(r.try_get("answers")?).map_err(corrupt)?,
+                        notes: r.try_get("notes")?,
+                        code: r.try_get("code")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn unrecorded_calls(&self, agent: i64, since: Millis) -> Result<Vec<Attempt>> {
+                let sql = format!(
+                    "SELECT {ATTEMPT_COLUMNS} FROM call_attempts a
+                     WHERE agent_id = $1 AND dial_ms >= $2 AND connect_ms IS NOT NULL
+                       AND NOT EXISTS (SELECT 1 FROM dispositions d WHERE d.attempt_id = a.id)
+                     ORDER BY dial_ms, id"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(agent)
+                    .bind(since)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(attempt_from_row).collect()
             }
 
             async fn open_alerts(&self) -> Result<Vec<Alert>> {

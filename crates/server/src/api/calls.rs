@@ -12,7 +12,10 @@ use crate::{now_ms, AppState};
 use axum::extract::State;
 use sanjeevani_core::CallId;
 use sanjeevani_dialer::Control;
-use sanjeevani_store::{Attempt, AttemptId, CampaignId, NewTicket, Role, Urgency};
+use crate::questionnaire::{Label, Rule};
+use sanjeevani_store::{
+    Attempt, AttemptId, CampaignId, NewDisposition, NewTicket, Role, TriageOverride, Urgency,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -116,7 +119,16 @@ pub struct DispositionRequest {
     /// After saving: `ready` (default) for the next call, or `pause`.
     #[serde(default)]
     pub then: Option<String>,
+    /// Why the call is saved without an escalation although its answers meet
+    /// an urgent rule (at most 500 characters). Without it such a save is
+    /// refused (`danger_signs`); with it the supervisor is alerted and the
+    /// audit keeps it.
+    #[serde(default)]
+    pub override_reason: Option<String>,
 }
+
+/// The longest override reason.
+const MAX_OVERRIDE: usize = 500;
 
 fn empty_object() -> serde_json::Value {
     serde_json::json!({})
@@ -132,7 +144,9 @@ pub struct Saved {
     request_body = DispositionRequest,
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, body = Saved), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`danger_signs`: the answers meet an urgent rule; escalate, or give override_reason", body = ErrorBody),
+        (status = 422, description = "A field is wrong, or `answers_missing`: required questions unanswered", body = ErrorBody)))]
 pub async fn disposition(
     State(state): State<AppState>,
     caller: Caller,
@@ -153,23 +167,79 @@ pub async fn disposition(
             "then: {then:?} is not ready or pause"
         )));
     }
+    if request.notes.chars().count() > MAX_NOTES {
+        return Err(ApiError::invalid(format!("notes: at most {MAX_NOTES} characters")));
+    }
+    let override_reason = request.override_reason.as_deref().map(str::trim);
+    if override_reason.is_some_and(|r| r.chars().count() > MAX_OVERRIDE) {
+        return Err(ApiError::invalid(format!(
+            "override_reason: at most {MAX_OVERRIDE} characters"
+        )));
+    }
     state
         .questionnaire
         .check(&request.answers)
         .map_err(ApiError::invalid)?;
     let attempt = own_call(&state, &caller, id).await?;
+    let triage = triage_of(&state, &attempt, &request.answers).await?;
+    if matches!(request.code.as_str(), "well" | "symptoms_reported") && !triage.missing.is_empty() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "answers_missing",
+            format!(
+                "answers: {} to be answered before saving as {}",
+                triage.missing.join(", "),
+                request.code
+            ),
+        ));
+    }
     let now = now_ms();
-    state
-        .store
-        .record_disposition(
-            attempt.id,
-            Some(caller.id()),
-            &request.code,
-            &request.answers,
-            &request.notes,
-            now,
-        )
-        .await?;
+    let triage_override = match (&triage.rule, triage.escalated) {
+        (Some(rule), false) if rule.urgency == RuleUrgency::Urgent => {
+            match override_reason.filter(|r| !r.is_empty()) {
+                Some(reason) => Some(TriageOverride {
+                    rule: rule.reason.en.clone(),
+                    reason: reason.to_string(),
+                    day: chrono::DateTime::from_timestamp_millis(now)
+                        .unwrap_or_default()
+                        .date_naive()
+                        .to_string(),
+                }),
+                None => {
+                    return Err(ApiError::new(
+                        axum::http::StatusCode::CONFLICT,
+                        "danger_signs",
+                        format!(
+                            "the answers meet an urgent rule ({}): escalate the call, or give override_reason",
+                            rule.reason.en
+                        ),
+                    ))
+                }
+            }
+        }
+        _ => None,
+    };
+    let disposition = NewDisposition {
+        attempt: attempt.id,
+        agent: Some(caller.id()),
+        code: request.code.clone(),
+        answers: request.answers,
+        notes: request.notes,
+        triage_override,
+    };
+    state.store.record_disposition(&disposition, now).await?;
+    if let Some(o) = &disposition.triage_override {
+        state
+            .store
+            .audit(
+                &caller.user,
+                "triage_override",
+                &format!("call/{}", attempt.id.0),
+                &format!("{}: {}", o.rule, o.reason),
+                now,
+            )
+            .await?;
+    }
     match request.code.as_str() {
         "discharged" => state.store.discharge(attempt.contact).await?,
         "do_not_call" | "wrong_number" => {
@@ -206,6 +276,193 @@ pub async fn disposition(
     }))
 }
 
+/// What the agent has typed for a call so far.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Draft {
+    /// Questionnaire answers so far, keyed by question id.
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
+    pub answers: serde_json::Value,
+    /// At most 2000 characters.
+    #[serde(default)]
+    pub notes: String,
+    /// The result picked so far, or empty.
+    #[serde(default)]
+    pub code: String,
+}
+
+/// The longest notes.
+const MAX_NOTES: usize = 2000;
+
+/// The questionnaire's rule that holds, as agent and doctor see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FiredRule {
+    /// urgent or routine.
+    pub urgency: String,
+    pub reason: Label,
+}
+
+impl From<&Rule> for FiredRule {
+    fn from(rule: &Rule) -> Self {
+        FiredRule {
+            urgency: match rule.urgency {
+                RuleUrgency::Urgent => "urgent",
+                RuleUrgency::Routine => "routine",
+            }
+            .into(),
+            reason: rule.reason.clone(),
+        }
+    }
+}
+
+/// What the questionnaire says of a call's answers so far.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Triage {
+    /// The most urgent rule that holds for the answers and the contact's risk.
+    pub rule: Option<FiredRule>,
+    /// Required questions not answered yet, in the questionnaire's order.
+    pub missing: Vec<String>,
+    /// The call has been escalated (a ticket was raised for it).
+    pub escalated: bool,
+}
+
+/// The triage of `answers` for `attempt`'s contact.
+struct TriageOf<'a> {
+    rule: Option<&'a Rule>,
+    missing: Vec<String>,
+    escalated: bool,
+}
+
+async fn triage_of<'a>(
+    state: &'a AppState,
+    attempt: &Attempt,
+    answers: &serde_json::Value,
+) -> ApiResult<TriageOf<'a>> {
+    let contact = state.store.contact(attempt.contact).await?;
+    let escalated = state
+        .store
+        .tickets_of(attempt.contact)
+        .await?
+        .iter()
+        .any(|t| t.attempt == Some(attempt.id));
+    Ok(TriageOf {
+        rule: state.questionnaire.triage(answers, &contact.risk),
+        missing: state
+            .questionnaire
+            .unanswered(answers)
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        escalated,
+    })
+}
+
+#[utoipa::path(put, path = "/api/calls/{id}/draft", tag = "calls", params(("id" = i64, Path, description = "Attempt id")),
+    request_body = Draft,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Kept; the rule that holds, the required questions left, whether escalated", body = Triage),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn save_draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(draft): Json<Draft>,
+) -> ApiResult<Json<Triage>> {
+    caller.require(&[Role::Agent], "record calls")?;
+    if draft.notes.chars().count() > MAX_NOTES {
+        return Err(ApiError::invalid(format!("notes: at most {MAX_NOTES} characters")));
+    }
+    if !draft.code.is_empty() && !DISPOSITIONS.contains(&draft.code.as_str()) {
+        return Err(ApiError::invalid(format!("code: {:?} is not a result", draft.code)));
+    }
+    state
+        .questionnaire
+        .check(&draft.answers)
+        .map_err(ApiError::invalid)?;
+    let attempt = own_call(&state, &caller, id).await?;
+    let t = triage_of(&state, &attempt, &draft.answers).await?;
+    let kept = sanjeevani_store::CallDraft {
+        answers: draft.answers,
+        notes: draft.notes,
+        code: draft.code,
+    };
+    state.store.save_draft(attempt.id, &kept, now_ms()).await?;
+    Ok(Json(Triage {
+        rule: t.rule.map(FiredRule::from),
+        missing: t.missing,
+        escalated: t.escalated,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/calls/{id}/draft", tag = "calls", params(("id" = i64, Path, description = "Attempt id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "What was typed for the call so far (empty when nothing)", body = Draft),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Draft>> {
+    caller.require(&[Role::Agent], "record calls")?;
+    let attempt = own_call(&state, &caller, id).await?;
+    let kept = state.store.draft(attempt.id).await?;
+    Ok(Json(kept.map_or_else(
+        || Draft {
+            answers: empty_object(),
+            notes: String::new(),
+            code: String::new(),
+        },
+        |d| Draft {
+            answers: d.answers,
+            notes: d.notes,
+            code: d.code,
+        },
+    )))
+}
+
+/// An answered call of the agent's with no result recorded yet.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Unrecorded {
+    pub attempt: i64,
+    pub contact: i64,
+    pub contact_name: String,
+    pub dial_at: i64,
+    /// Empty while the call is in progress.
+    pub outcome: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/agent/unrecorded", tag = "agent",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "The agent's answered calls of the last 24 hours with no result recorded, oldest first (at most 50)", body = [Unrecorded]),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn unrecorded(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<Unrecorded>>> {
+    caller.require(&[Role::Agent], "record calls")?;
+    let since = now_ms() - 86_400_000;
+    let mut out = Vec::new();
+    for a in state
+        .store
+        .unrecorded_calls(caller.id(), since)
+        .await?
+        .into_iter()
+        .take(50)
+    {
+        let contact = state.store.contact(a.contact).await?;
+        out.push(Unrecorded {
+            attempt: a.id.0,
+            contact: a.contact.0,
+            contact_name: contact.name,
+            dial_at: a.dial_at,
+            outcome: a.outcome.map(|o| o.name().to_string()),
+        });
+    }
+    Ok(Json(out))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallbackRequest {
@@ -238,11 +495,12 @@ pub async fn callback(
         return Err(ApiError::invalid("in_minutes: from 1 to 10080 (a week)"));
     }
     let attempt = own_call(&state, &caller, id).await?;
-    let at = now_ms() + i64::from(request.in_minutes) * 60_000;
+    let now = now_ms();
+    let at = now + i64::from(request.in_minutes) * 60_000;
     let agent = (request.mine && caller.user.role == Role::Agent).then(|| caller.id());
     state
         .store
-        .schedule_callback(attempt.contact, at, agent)
+        .schedule_callback(attempt.contact, at, agent, now)
         .await?;
     Ok(Json(CallbackScheduled {
         contact: attempt.contact.0,
@@ -305,12 +563,11 @@ pub async fn escalate(
     let contact = state.store.contact(attempt.contact).await?;
     // The agent's judgement first; otherwise the questionnaire's rules over
     // the answers and the contact's risk flags.
-    let urgency = match judged {
-        Some(urgency) => urgency,
-        None => match state.questionnaire.triage(&request.answers, &contact.risk) {
-            Some(rule) if rule.urgency == RuleUrgency::Urgent => Urgency::Urgent,
-            _ => Urgency::Routine,
-        },
+    let rule = state.questionnaire.triage(&request.answers, &contact.risk);
+    let urgency = match (judged, rule) {
+        (Some(urgency), _) => urgency,
+        (None, Some(rule)) if rule.urgency == RuleUrgency::Urgent => Urgency::Urgent,
+        (None, _) => Urgency::Routine,
     };
     // A warm transfer when the agent is talking with the caller over a PBX
     // that can hold and consult; otherwise straight to the desk's queue.
@@ -337,6 +594,7 @@ pub async fn escalate(
         urgency,
         reason: request.reason,
         answers: request.answers,
+        rule: rule.and_then(|r| serde_json::to_value(&r.reason).ok()),
         raised_by: Some(caller.id()),
         transfer_node: live.map(|_| state.config.node.clone()),
         follow_node: Some(state.config.node.clone()),

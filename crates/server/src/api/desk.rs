@@ -30,6 +30,8 @@ pub struct ContactView {
     pub district: Option<String>,
     pub block: Option<String>,
     pub state: String,
+    /// When the contact is next due to be called (ms since the epoch).
+    pub next_due: i64,
     pub calls: Vec<HistoryItem>,
 }
 
@@ -101,6 +103,7 @@ pub(crate) async fn contact_view(
         district: record.district,
         block: record.block,
         state: record.state,
+        next_due: record.next_due,
         calls,
     })
 }
@@ -154,6 +157,8 @@ pub struct TicketView {
     pub reason: String,
     #[schema(value_type = Object)]
     pub answers: serde_json::Value,
+    /// The questionnaire rule that held for the answers when it was raised.
+    pub rule: Option<crate::questionnaire::Label>,
     pub raised_by: Option<i64>,
     pub assigned_to: Option<i64>,
     pub created_at: i64,
@@ -198,6 +203,7 @@ pub(crate) async fn ticket_view(state: &AppState, t: Ticket) -> ApiResult<Ticket
         urgency: t.urgency.name().into(),
         reason: t.reason,
         answers: t.answers,
+        rule: t.rule.and_then(|r| serde_json::from_value(r).ok()),
         raised_by: t.raised_by,
         assigned_to: t.assigned_to,
         created_at: t.created_at,
@@ -498,7 +504,8 @@ pub struct AlertView {
     pub contact: i64,
     pub contact_name: String,
     pub campaign: i64,
-    /// unreachable_high_risk
+    /// `unreachable_high_risk`, or `triage_override` (danger signs saved
+    /// without an escalation; `detail` has the rule and the agent's reason).
     pub kind: String,
     pub day: String,
     pub detail: String,

@@ -76,7 +76,8 @@ impl From<QueryRejection> for crate::error::ApiError {
         campaigns::pause, campaigns::stop, campaigns::set_pacing, campaigns::live,
         campaigns::history, campaigns::lists, campaigns::upload,
         agent::status, agent::login, agent::ready, agent::pause, agent::logout, agent::hangup, agent::next,
-        calls::list, calls::disposition, calls::callback, calls::escalate,
+        calls::list, calls::disposition, calls::save_draft, calls::draft, calls::unrecorded,
+        calls::callback, calls::escalate,
         calls::complete_transfer, calls::cancel_transfer,
         desk::contact, desk::tickets, desk::assign, desk::resolve, desk::callback, desk::alerts,
         desk::members, desk::desk_in, desk::desk_out, desk::desk_done,
@@ -192,6 +193,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/calls/{id}/disposition", post(calls::disposition))
         .route("/api/calls/{id}/callback", post(calls::callback))
         .route("/api/calls/{id}/escalate", post(calls::escalate))
+        .route("/api/calls/{id}/draft", put(calls::save_draft).get(calls::draft))
+        .route("/api/agent/unrecorded", get(calls::unrecorded))
         .route(
             "/api/escalations/{id}/complete",
             post(calls::complete_transfer),
