@@ -301,6 +301,9 @@ async fn agent_hands_a_caller_to_the_doctor_live() {
     let name = wait_text(&agent, "#contact-name", 60, |t| !t.is_empty()).await;
     wait_text(&agent, "#state", 10, |t| t == "on call").await;
     click(&agent, "input[name='q-breathless'][value='true']").await;
+    type_into(&agent, "#notes", "lives with her son, who has a car").await;
+    // The notes are kept as the agent types; the doctor reads them.
+    tokio::time::sleep(Duration::from_millis(700)).await;
     type_into(&agent, "#reason", "breathless since morning").await;
     click(&agent, "#escalate").await;
 
@@ -319,18 +322,29 @@ async fn agent_hands_a_caller_to_the_doctor_live() {
     assert!(answers.contains("breathing?: Yes"), "{answers}");
     let detail = wait_text(&doctor, "#detail", 5, |t| !t.is_empty()).await;
     assert!(!detail.contains("null"), "{detail}");
+    wait_text(&doctor, "#detail-rule", 5, |t| t.contains("Difficulty in breathing")).await;
+    wait_text(&doctor, "#detail-notes", 5, |t| t.contains("has a car")).await;
     screenshot(&doctor, "medical-desk-consult").await;
     screenshot(&agent, "agent-transfer-consulting").await;
 
-    // C hands over; the agent is told, and the ticket leaves the open list.
+    // C hands over; the agent is told. The doctor, now with the caller,
+    // records what was done: not without an action, then with one.
     type_into(&agent, "body", "c").await;
     wait_text(&agent, "#transfer-stage", 10, |t| {
         t.contains("Handed to the doctor live")
     })
     .await;
-    wait_text(&doctor, "#tickets", 10, |t| t.contains("No open tickets")).await;
-    click(&doctor, "#desk-done").await;
+    wait_text(&doctor, "#consult", 10, |t| t.contains("with the caller")).await;
+    wait_text(&doctor, "#tickets", 5, |t| t.contains("with me, live")).await;
+    click(&doctor, "#resolve").await;
+    wait_text(&doctor, "#flash", 5, |t| t.contains("action taken first")).await;
+    let action = doctor.find(Locator::Id("resolution")).await.unwrap();
+    action.select_by_value("advice_given").await.unwrap();
+    type_into(&doctor, "#resolve-notes", "advised prone lying; recheck SpO2 in 2 h").await;
+    screenshot(&doctor, "medical-desk-live").await;
+    click(&doctor, "#resolve").await;
     wait_text(&doctor, "#flash", 5, |t| t.contains("Saved")).await;
+    wait_text(&doctor, "#tickets", 10, |t| t.contains("No open tickets")).await;
 
     for browser in [agent, doctor] {
         browser.close().await.unwrap();

@@ -333,8 +333,14 @@ async fn an_escalated_caller_is_handed_to_the_doctor_live() {
         ]
     );
     assert_eq!(ended.unwrap()["attempt"], e.attempt);
-    let resolved = next_message(&mut e.doctor.1, "ticket_resolved", 10).await;
-    assert_eq!(resolved["ticket"], ticket);
+    // Handed over live, the ticket stays open with the doctor until they
+    // record what they did for the caller.
+    let updated = next_message(&mut e.doctor.1, "ticket_updated", 10).await;
+    assert_eq!(
+        (&updated["ticket"]["id"], &updated["ticket"]["transfer"]),
+        (&json!(ticket), &json!("live")),
+        "{updated}"
+    );
 
     let t = e.ticket(ticket).await;
     assert_eq!(
@@ -342,12 +348,14 @@ async fn an_escalated_caller_is_handed_to_the_doctor_live() {
         (&json!("live"), &json!(e.doctor.2), &json!(false)),
         "{t}"
     );
-    assert!(t["resolved_at"].is_i64(), "closed by the hand-over: {t}");
+    assert!(t["resolved_at"].is_null(), "open until recorded: {t}");
+    assert_eq!(t["assigned_to"], json!(e.doctor.2), "{t}");
+    assert!(t["live_at"].is_i64(), "{t}");
     let open = e
         .server
         .ok(&e.doctor.0, Method::GET, "/api/tickets", None)
         .await;
-    assert!(open.as_array().unwrap().iter().all(|t| t["id"] != ticket));
+    assert!(open.as_array().unwrap().iter().any(|t| t["id"] == ticket));
     // A second escalation of the finished call is a ticket without a transfer;
     // another agent cannot complete this one.
     let again = e
@@ -371,11 +379,23 @@ async fn an_escalated_caller_is_handed_to_the_doctor_live() {
         )
         .await;
     assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
-    // Done with the first caller, the doctor is offered the second ticket's
-    // callback: the desk follows tickets raised without a transfer too.
-    e.server
-        .ok(&e.doctor.0, Method::POST, "/api/desk/done", None)
+    // Recording what was done for the first caller frees the doctor, who is
+    // then offered the second ticket's callback: the desk follows tickets
+    // raised without a transfer too.
+    let recorded = e
+        .server
+        .ok(
+            &e.doctor.0,
+            Method::POST,
+            &format!("/api/tickets/{ticket}/resolve"),
+            Some(json!({"resolution": "advice_given", "notes": "advised rest, steam"})),
+        )
         .await;
+    assert_eq!(
+        (&recorded["resolution"], &recorded["transfer"]),
+        (&json!("advice_given"), &json!("live")),
+        "{recorded}"
+    );
     let offered = next_message(&mut e.doctor.1, "callback_offered", 10).await;
     assert_eq!(offered["ticket"], again["ticket"], "{offered}");
     e.server.stop().await;

@@ -722,8 +722,10 @@ async fn accounts_sessions_audit_and_tickets() {
         };
         assert_eq!(
             states(store.ticket(live).await.unwrap()),
-            (TransferState::Live, None, Some(77), Some(77), Some(now + 5))
+            (TransferState::Live, None, Some(77), Some(77), None),
+            "handed over live, open until the doctor records what they did"
         );
+        assert_eq!(store.ticket(live).await.unwrap().live_at, Some(now + 5));
         assert_eq!(
             states(store.ticket(fallback).await.unwrap()),
             (
@@ -755,7 +757,7 @@ async fn accounts_sessions_audit_and_tickets() {
             .iter()
             .map(|t| t.id)
             .collect();
-        assert_eq!(open, [fallback, stranded, other_node]);
+        assert_eq!(open, [live, fallback, stranded, other_node]);
 
         // Follow-up survives a restart: the open tickets a node follows (not
         // those still ringing) and the callbacks tried so far.
@@ -773,6 +775,15 @@ async fn accounts_sessions_audit_and_tickets() {
             .map(|t| (t.id, t.callback_tries))
             .collect();
         assert_eq!(followed, [(fallback, 2), (stranded, 0)]);
+        store
+            .resolve_ticket(live, Resolution::AdviceGiven, Some(77), "advised rest", now + 9)
+            .await
+            .unwrap();
+        let closed = store.ticket(live).await.unwrap();
+        assert_eq!(
+            (closed.resolution, closed.resolved_at, closed.transfer),
+            (Some(Resolution::AdviceGiven), Some(now + 9), TransferState::Live)
+        );
         assert!(
             store.followed_tickets("n2").await.unwrap().is_empty(),
             "still ringing"

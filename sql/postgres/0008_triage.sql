@@ -4,6 +4,9 @@ ALTER TABLE contacts ADD COLUMN callback_set_ms BIGINT;
 -- The questionnaire rule that made a ticket urgent, as its reason in both
 -- languages (JSON), shown to the agent and the doctor alike.
 ALTER TABLE tickets ADD COLUMN rule_reason TEXT;
+-- A caller handed to a doctor live leaves the ticket open, assigned to them,
+-- until they record what they did; this is when the hand-over happened.
+ALTER TABLE tickets ADD COLUMN live_ms BIGINT;
 -- An agent who saves a call whose answers meet an urgent rule without
 -- escalating it says why; the supervisor sees it and the audit keeps it.
 ALTER TABLE dispositions ADD COLUMN override_reason TEXT;

@@ -139,6 +139,8 @@ impl TicketReason {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Resolution {
+    /// Advice given on the phone (a live hand-over or a callback).
+    AdviceGiven,
     TeleconsultationDone,
     MedicineDelivered,
     AmbulanceSent,
@@ -149,7 +151,8 @@ pub enum Resolution {
 }
 
 impl Resolution {
-    pub const ALL: [Resolution; 6] = [
+    pub const ALL: [Resolution; 7] = [
+        Resolution::AdviceGiven,
         Resolution::TeleconsultationDone,
         Resolution::MedicineDelivered,
         Resolution::AmbulanceSent,
@@ -160,6 +163,7 @@ impl Resolution {
 
     pub fn name(self) -> &'static str {
         match self {
+            Resolution::AdviceGiven => "advice_given",
             Resolution::TeleconsultationDone => "teleconsultation_done",
             Resolution::MedicineDelivered => "medicine_delivered",
             Resolution::AmbulanceSent => "ambulance_sent",

@@ -57,8 +57,11 @@ pub struct Sample {
 pub enum DeskEvent {
     /// A ticket was opened (or a transfer fell back to one).
     Escalation { ticket: Ticket },
-    /// A ticket was closed (resolved, or handed over live).
+    /// A ticket was closed.
     TicketResolved { ticket: Ticket },
+    /// An open ticket changed: handed over live to a member, who records
+    /// what they did.
+    TicketUpdated { ticket: Ticket },
     /// How the agent's transfer goes: `ringing` a member, `consulting` with
     /// them; the agent `free` (handed over, or the caller hung up) or
     /// `back_with_contact` (to say a doctor will call back); then how it

@@ -488,7 +488,7 @@ impl Carrier {
                     {
                         Ok(()) => {
                             tracing::info!(ticket, member, "caller handed to the desk live");
-                            self.ticket_event(ticket, |ticket| DeskEvent::TicketResolved { ticket })
+                            self.ticket_event(ticket, |ticket| DeskEvent::TicketUpdated { ticket })
                                 .await
                         }
                         Err(e) => {

@@ -273,6 +273,10 @@ async fn on_desk_event(
             let ticket = ticket_view(state, ticket).await?;
             send_json(socket, &json!({"type": "escalation", "ticket": ticket})).await
         }
+        (Role::Medical, DeskEvent::TicketUpdated { ticket }) => {
+            let ticket = ticket_view(state, ticket).await?;
+            send_json(socket, &json!({"type": "ticket_updated", "ticket": ticket})).await
+        }
         (Role::Medical, DeskEvent::TicketResolved { ticket }) => {
             send_json(
                 socket,

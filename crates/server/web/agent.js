@@ -156,10 +156,10 @@ function renderContact(c) {
     el("h3", { id: "contact-name", style: "margin:.2rem 0" }, c.name || "—"),
     el("p", { class: "muted" }, c.phone, " · ", c.language || ""),
     el("table", {},
-      el("tr", {}, el("th", {}, t("category")), el("td", { id: "contact-category" }, c.category)),
+      el("tr", {}, el("th", {}, t("category")), el("td", { id: "contact-category" }, t(c.category))),
       el("tr", {}, el("th", {}, t("follow_up_day")), el("td", { id: "follow-up-day" },
         c.follow_up_day ? `${c.follow_up_day} / ${c.follow_up_days}` : "—")),
-      el("tr", {}, el("th", {}, t("risk")), el("td", { class: c.risk.length ? "urgent" : "" }, c.risk.join(", ") || t("none")))),
+      el("tr", {}, el("th", {}, t("risk")), el("td", { class: c.risk.length ? "urgent" : "" }, c.risk.map((r) => t(r)).join(", ") || t("none")))),
     el("h4", {}, t("history")),
     el("table", { id: "history" }, c.calls.filter((h) => h.attempt !== attempt).map((h) =>
       el("tr", {}, el("td", {}, new Date(h.dial_at).toLocaleString()), el("td", {}, h.outcome || "…"),

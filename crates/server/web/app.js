@@ -51,6 +51,15 @@ const LABELS = {
     save_anyway: "Save with this reason", override_needed: "Say why you are not escalating.",
     to_record: "Calls to record", call_ended: "The call has ended: record its result.",
     alert_unreachable_high_risk: "High risk, not reached today", alert_triage_override: "Danger signs saved without escalation",
+    with_caller: "On the line with the caller: record what you did", agent_notes: "Agent's notes", choose_action: "— action taken —",
+    action_first: "Choose the action taken first.", new_consult: "New consult",
+    res_advice_given: "Advice given", res_teleconsultation_done: "Teleconsultation done", res_medicine_delivered: "Medicine delivered",
+    res_ambulance_sent: "Ambulance sent", res_admitted: "Admitted", res_no_action_needed: "No action needed", res_unreachable: "Unreachable",
+    with_me_live: "with me, live",
+    home_isolation: "home isolation", care_centre: "COVID care centre", general_public: "general public",
+    age_over_60: "over 60", comorbidity: "comorbidity", pregnant: "pregnant", lives_alone: "lives alone",
+    fallback_desk_unavailable: "no doctor free", fallback_contact_hung_up: "caller hung up", fallback_agent_cancelled: "agent cancelled",
+    fallback_pbx_error: "telephony error", fallback_interrupted: "interrupted by a restart",
   },
   hi: {
     title: "संजीवनी", login: "लॉग इन", logout: "लॉग आउट", username: "यूज़रनेम", password: "पासवर्ड",
@@ -100,10 +109,23 @@ const LABELS = {
     save_anyway: "इस कारण के साथ सहेजें", override_needed: "बताएँ कि आप मेडिकल को क्यों नहीं भेज रहे।",
     to_record: "दर्ज करने हैं ये कॉल", call_ended: "कॉल समाप्त: इसका परिणाम दर्ज करें।",
     alert_unreachable_high_risk: "उच्च जोखिम, आज संपर्क नहीं हुआ", alert_triage_override: "खतरे के संकेत, मेडिकल को भेजे बिना सहेजा",
+    with_caller: "कॉलर के साथ लाइन पर: आपने क्या किया, दर्ज करें", agent_notes: "एजेंट के नोट्स", choose_action: "— की गई कार्रवाई —",
+    action_first: "पहले की गई कार्रवाई चुनें।", new_consult: "नया परामर्श",
+    res_advice_given: "सलाह दी", res_teleconsultation_done: "टेली-परामर्श हुआ", res_medicine_delivered: "दवा पहुँचाई",
+    res_ambulance_sent: "एम्बुलेंस भेजी", res_admitted: "भर्ती किया", res_no_action_needed: "कार्रवाई की ज़रूरत नहीं", res_unreachable: "संपर्क नहीं हुआ",
+    with_me_live: "मेरे साथ, लाइव",
+    home_isolation: "होम आइसोलेशन", care_centre: "कोविड केयर सेंटर", general_public: "आम जनता",
+    age_over_60: "60 से अधिक आयु", comorbidity: "सह-रुग्णता", pregnant: "गर्भवती", lives_alone: "अकेले रहते हैं",
+    fallback_desk_unavailable: "कोई डॉक्टर खाली नहीं", fallback_contact_hung_up: "कॉलर ने फ़ोन रख दिया", fallback_agent_cancelled: "एजेंट ने रद्द किया",
+    fallback_pbx_error: "टेलीफ़ोनी त्रुटि", fallback_interrupted: "रीस्टार्ट से बाधित",
   },
 };
 
 let lang = localStorage.getItem("lang") || "en";
+
+// Languages a desk member may speak, by code, named in their own script.
+const LANGUAGES = [["hi", "हिन्दी"], ["en", "English"], ["bn", "বাংলা"], ["mr", "मराठी"], ["ta", "தமிழ்"],
+  ["te", "తెలుగు"], ["gu", "ગુજરાતી"], ["kn", "ಕನ್ನಡ"], ["ml", "മലയാളം"], ["pa", "ਪੰਜਾਬੀ"], ["or", "ଓଡ଼ିଆ"], ["ur", "اردو"]];
 
 function t(key) {
   return (LABELS[lang] && LABELS[lang][key]) || LABELS.en[key] || key;

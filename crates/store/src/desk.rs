@@ -84,7 +84,7 @@ pub enum TransferState {
     None,
     /// The desk is being called, or a member consults with the agent.
     Ringing,
-    /// Handed over to a member live; the ticket closed with it.
+    /// Handed over to a member live; open until the member records what they did.
     Live,
     /// The transfer did not happen; the ticket is followed up by callback.
     Fallback,
@@ -155,8 +155,9 @@ pub struct Ticket {
     /// Why a transfer fell back to the ticket (`desk_unavailable`,
     /// `contact_hung_up`, `agent_cancelled`, `pbx_error`, `interrupted`).
     pub fallback: Option<String>,
-    /// The member a live transfer handed the caller to.
+    /// The member a live transfer handed the caller to, and when.
     pub live_to: Option<i64>,
+    pub live_at: Option<Millis>,
     pub follow_node: Option<String>,
     /// Callbacks tried without reaching the person.
     pub callback_tries: u32,
@@ -295,7 +296,8 @@ pub trait Desk: Send + Sync {
         notes: &str,
         now: Millis,
     ) -> Result<()>;
-    /// A ringing transfer was handed over to `member`: the ticket is closed.
+    /// A ringing transfer was handed over to `member`: the ticket stays open,
+    /// assigned to them, until they record the action taken.
     /// Fails with `NotFound` unless the ticket's transfer is ringing.
     async fn transfer_went_live(&self, id: i64, member: i64, now: Millis) -> Result<()>;
     /// A ringing transfer did not happen: the ticket stays open for a
@@ -369,6 +371,7 @@ macro_rules! desk_store {
                     transfer: TransferState::parse(&transfer).ok_or_else(|| corrupt(format!("transfer {transfer:?}")))?,
                     fallback: row.try_get("fallback")?,
                     live_to: row.try_get("live_to")?,
+                    live_at: row.try_get("live_ms")?,
                     follow_node: row.try_get("follow_node")?,
                     callback_tries: u32::try_from(row.try_get::<i64, _>("callback_tries")?).map_err(corrupt)?,
                 })
@@ -377,7 +380,7 @@ macro_rules! desk_store {
             const USER_COLUMNS: &str = "id, username, display_name, role, disabled, phone, must_change_password";
             const TICKET_COLUMNS: &str = "id, contact_id, campaign_id, attempt_id, urgency, reason, answers, raised_by,
                 assigned_to, created_ms, resolved_ms, resolution, resolved_by, notes, transfer, fallback, live_to,
-                follow_node, callback_tries, rule_reason";
+                follow_node, callback_tries, rule_reason, live_ms";
 
             #[async_trait]
             impl Desk for $store {
@@ -603,7 +606,7 @@ macro_rules! desk_store {
                 async fn transfer_went_live(&self, id: i64, member: i64, now: Millis) -> Result<()> {
                     let done = sqlx::query(
                         "UPDATE tickets SET transfer = 'live', transfer_node = NULL, live_to = $2, assigned_to = $2,
-                                resolved_ms = $3, resolved_by = $2
+                                live_ms = $3
                          WHERE id = $1 AND transfer = 'ringing'",
                     )
                     .bind(id)
@@ -642,7 +645,7 @@ macro_rules! desk_store {
                 async fn followed_tickets(&self, node: &str) -> Result<Vec<Ticket>> {
                     let sql = format!(
                         "SELECT {TICKET_COLUMNS} FROM tickets
-                         WHERE resolved_ms IS NULL AND follow_node = $1 AND transfer <> 'ringing'
+                         WHERE resolved_ms IS NULL AND follow_node = $1 AND transfer NOT IN ('ringing', 'live')
                          ORDER BY created_ms, id"
                     );
                     sqlx::query(&sql).bind(node).fetch_all(&self.pool).await?.iter().map(ticket_from_row).collect()
@@ -651,7 +654,7 @@ macro_rules! desk_store {
                 async fn callback_unreached(&self, id: i64) -> Result<u32> {
                     let row = sqlx::query(
                         "UPDATE tickets SET callback_tries = callback_tries + 1
-                         WHERE id = $1 AND resolved_ms IS NULL RETURNING callback_tries",
+                         WHERE id = $1 AND resolved_ms IS NULL AND transfer <> 'live' RETURNING callback_tries",
                     )
                     .bind(id)
                     .fetch_optional(&self.pool)

@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::phones::PhoneUse;
 use crate::{now_ms, AppState};
 use axum::extract::State;
-use sanjeevani_store::{ContactId, Resolution, Role, Ticket, Urgency};
+use sanjeevani_store::{AttemptId, ContactId, Resolution, Role, Ticket, TransferState, Urgency};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -155,6 +155,9 @@ pub struct TicketView {
     /// urgent or routine.
     pub urgency: String,
     pub reason: String,
+    /// What the agent wrote about the call: its recorded notes, or what they
+    /// have typed so far while the call is not yet recorded.
+    pub agent_notes: String,
     #[schema(value_type = Object)]
     pub answers: serde_json::Value,
     /// The questionnaire rule that held for the answers when it was raised.
@@ -165,18 +168,20 @@ pub struct TicketView {
     pub age_secs: i64,
     /// When the ticket should be resolved by (service level by urgency).
     pub due_at: i64,
-    /// Not resolved, and past `due_at`.
+    /// Not resolved, not handed over live, and past `due_at`.
     pub overdue: bool,
     pub resolved_at: Option<i64>,
     pub resolution: Option<String>,
     pub notes: String,
     /// The warm transfer: `none` (raised without one), `ringing` (the desk is
-    /// being called or consulted), `live` (handed to `live_to`; closed) or
+    /// being called or consulted), `live` (handed to `live_to` at `live_at`,
+    /// open until they record what they did) or
     /// `fallback` (why in `fallback`: desk_unavailable, contact_hung_up,
     /// agent_cancelled, pbx_error, interrupted).
     pub transfer: String,
     pub fallback: Option<String>,
     pub live_to: Option<i64>,
+    pub live_at: Option<i64>,
     /// Callbacks tried without reaching the person.
     pub callback_tries: u32,
 }
@@ -194,6 +199,10 @@ pub(crate) async fn ticket_view(state: &AppState, t: Ticket) -> ApiResult<Ticket
     let contact_name = state.store.contact(t.contact).await?.name;
     let due_at = due_at(state, &t);
     let now = now_ms();
+    let agent_notes = match t.attempt {
+        Some(attempt) => agent_notes(state, t.contact, attempt).await?,
+        None => String::new(),
+    };
     Ok(TicketView {
         id: t.id,
         contact: t.contact.0,
@@ -202,6 +211,7 @@ pub(crate) async fn ticket_view(state: &AppState, t: Ticket) -> ApiResult<Ticket
         attempt: t.attempt.map(|a| a.0),
         urgency: t.urgency.name().into(),
         reason: t.reason,
+        agent_notes,
         answers: t.answers,
         rule: t.rule.and_then(|r| serde_json::from_value(r).ok()),
         raised_by: t.raised_by,
@@ -209,15 +219,25 @@ pub(crate) async fn ticket_view(state: &AppState, t: Ticket) -> ApiResult<Ticket
         created_at: t.created_at,
         age_secs: (t.resolved_at.unwrap_or(now) - t.created_at) / 1000,
         due_at,
-        overdue: t.resolved_at.is_none() && now > due_at,
+        overdue: t.resolved_at.is_none() && t.transfer != TransferState::Live && now > due_at,
         resolved_at: t.resolved_at,
         resolution: t.resolution.map(|r| r.name().to_string()),
         notes: t.notes,
         transfer: t.transfer.name().into(),
         fallback: t.fallback,
         live_to: t.live_to,
+        live_at: t.live_at,
         callback_tries: t.callback_tries,
     })
+}
+
+/// The notes the agent recorded for the call, or typed so far.
+async fn agent_notes(state: &AppState, contact: ContactId, attempt: AttemptId) -> ApiResult<String> {
+    let recorded = state.store.dispositions_of(contact).await?;
+    if let Some(d) = recorded.iter().rev().find(|d| d.attempt == attempt) {
+        return Ok(d.notes.clone());
+    }
+    Ok(state.store.draft(attempt).await?.map(|d| d.notes).unwrap_or_default())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -315,8 +335,8 @@ pub async fn assign(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveRequest {
-    /// teleconsultation_done, medicine_delivered, ambulance_sent, admitted,
-    /// no_action_needed or unreachable.
+    /// advice_given, teleconsultation_done, medicine_delivered,
+    /// ambulance_sent, admitted, no_action_needed or unreachable.
     pub resolution: String,
     #[serde(default)]
     pub notes: String,
@@ -347,11 +367,18 @@ pub async fn resolve(
     if request.notes.chars().count() > 4000 {
         return Err(ApiError::invalid("notes: at most 4000 characters"));
     }
-    held_by_other(&state.store.ticket(id).await?, caller.id())?;
+    let ticket = state.store.ticket(id).await?;
+    held_by_other(&ticket, caller.id())?;
     state
         .store
         .resolve_ticket(id, resolution, Some(caller.id()), &request.notes, now_ms())
         .await?;
+    // Recording what was done for a caller handed over live ends that call
+    // at the desk: the member is free for the next (news the desk ignores if
+    // they said so already).
+    if ticket.transfer == TransferState::Live && ticket.live_to == Some(caller.id()) {
+        state.centre.desk().live_call_ended(caller.id()).await;
+    }
     state
         .store
         .audit(
