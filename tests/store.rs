@@ -3,7 +3,9 @@
 //! `SANJEEVANI_TEST_POSTGRES`).
 
 use chrono::{TimeZone, Utc};
-use sanjeevani_contacts::{AttemptOutcome, ColumnMapping, Next, Phone, Region, RowError};
+use sanjeevani_contacts::{
+    AttemptOutcome, Category, ColumnMapping, Next, Phone, Region, RiskFlag, SheetFormat,
+};
 use sanjeevani_store::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -44,7 +46,7 @@ fn phone(s: &str) -> Phone {
     Phone::parse(s, Region::default()).unwrap()
 }
 
-async fn import_fixture(store: &dyn Store, list: ListId) -> (ImportReport, Vec<RowError>) {
+async fn import_fixture(store: &dyn Store, list: ListId) -> (ImportReport, Vec<Skipped>) {
     let file = std::fs::File::open(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../tests/fixtures/contacts-broken.csv"
@@ -82,32 +84,161 @@ async fn a_broken_file_imports_every_good_row_and_reports_every_bad_one() {
                 duplicate: 1,
                 do_not_call: 1,
                 invalid: 9,
-                blank: 1
+                blank: 1,
+                unknown_words: vec![UnknownWord {
+                    field: "category".into(),
+                    word: "hospital".into(),
+                    rows: 1,
+                    first_line: 13,
+                }],
             },
             "{label}"
         );
-        let where_: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
+        // Every row not imported is named by its line: bad rows with their
+        // field, the duplicate with the line it repeats, the do-not-call one.
+        let where_: Vec<(u64, SkipKind, &str)> = errors
+            .iter()
+            .map(|s| (s.error.line, s.kind, s.error.field.as_str()))
+            .collect();
+        use SkipKind::*;
         assert_eq!(
             where_,
             [
-                (4, "phone"),
-                (5, "phone"),
-                (6, "row"),
-                (8, "name"),
-                (11, "age"),
-                (12, "follow_up_start"),
-                (13, "category"),
-                (18, "phone"),
-                (19, "comorbidity"),
+                (4, Invalid, "phone"),
+                (5, Invalid, "phone"),
+                (6, Invalid, "row"),
+                (8, Invalid, "name"),
+                (9, Duplicate, "phone"),
+                (10, DoNotCall, "phone"),
+                (11, Invalid, "age"),
+                (12, Invalid, "follow_up_start"),
+                (13, Invalid, "category"),
+                (18, Invalid, "phone"),
+                (19, Invalid, "comorbidity"),
             ],
             "{label}"
         );
-        assert!(errors[0].reason.contains("letters"), "{}", errors[0]);
+        assert!(errors[0].error.reason.contains("letters"), "{}", errors[0].error);
+        assert_eq!(errors[4].error.reason, "the same number as line 2", "{label}");
+        assert_eq!(
+            report.unknown_words[0].mapping_line(),
+            r#"[values.category] "hospital" = "<home_isolation | care_centre | general_public>""#
+        );
         assert_eq!(store.list_size(list).await.unwrap(), 4, "{label}");
 
-        // The same file again: every good row is now a duplicate of the list.
-        let (again, _) = import_fixture(&*store, list).await;
+        // The same file again: every good row is now a duplicate of the
+        // list, each named by its line.
+        let (again, skipped) = import_fixture(&*store, list).await;
         assert_eq!((again.imported, again.duplicate), (0, 5), "{label}");
+        let in_list: Vec<u64> = skipped
+            .iter()
+            .filter(|s| s.error.reason == "the list has this number already")
+            .map(|s| s.error.line)
+            .collect();
+        assert_eq!(in_list, [2, 3, 14, 17], "{label}");
+    }
+}
+
+/// The same district list as an `.xlsx` made here and as an `.ods`: Hindi
+/// headers, the centre's own category words in Hindi and English, phone
+/// numbers and ages typed as numbers, a date cell, and a word of the list's
+/// own that is summed up once and then taught through the mapping.
+fn hindi_xlsx() -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    for (c, h) in ["नाम", "मोबाइल नंबर", "श्रेणी", "उम्र", "जोखिम", "शुरुआत की तारीख़"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    sheet.write_string(1, 0, "राम शर्मा").unwrap();
+    sheet.write_number(1, 1, 9876543210.0).unwrap();
+    sheet.write_string(1, 2, "होम आइसोलेशन").unwrap();
+    sheet.write_number(1, 3, 67.0).unwrap();
+    let start = ExcelDateTime::from_ymd(2026, 11, 28).unwrap();
+    sheet.write_datetime_with_format(1, 5, &start, &date).unwrap();
+    sheet.write_string(2, 0, "सीता देवी").unwrap();
+    sheet.write_string(2, 1, "+91 98765-43211").unwrap();
+    sheet.write_string(2, 2, "admitted to a COVID centre").unwrap();
+    sheet.write_number(2, 3, 45.0).unwrap();
+    sheet.write_string(2, 4, "गर्भवती").unwrap();
+    for (r, name, number, word) in [(3, "Farida", 9876543216.0, "quarantine"), (4, "Anil", 9876543214.0, "Quarantine")] {
+        sheet.write_string(r, 0, name).unwrap();
+        sheet.write_number(r, 1, number).unwrap();
+        sheet.write_string(r, 2, word).unwrap();
+        sheet.write_number(r, 3, 50.0).unwrap();
+    }
+    sheet.write_string(5, 0, "Ravi").unwrap();
+    sheet.write_string(5, 1, "98765O4321").unwrap();
+    sheet.write_string(5, 2, "आम जनता").unwrap();
+    book.save_to_buffer().unwrap()
+}
+
+#[tokio::test]
+async fn spreadsheets_in_hindi_import_like_csv_and_name_the_words_to_map() {
+    let ods = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/contacts-hindi.ods")).unwrap();
+    for store in backends("sheets").await.stores {
+        let label = store.backend();
+        for (name, bytes, format) in [
+            ("xlsx", hindi_xlsx(), SheetFormat::Xlsx),
+            ("ods", ods.clone(), SheetFormat::Ods),
+        ] {
+            let list = store.create_list(name, ten_am()).await.unwrap();
+            let import = |mapping: ColumnMapping, bytes: Vec<u8>| {
+                let store = store.clone();
+                async move {
+                    let mut skipped = Vec::new();
+                    let report = import_contacts(
+                        &*store,
+                        ContactFile::<std::io::Empty>::Sheet(bytes, format),
+                        list,
+                        &mapping,
+                        ten_am(),
+                        |s| skipped.push(s.clone()),
+                        |_| {},
+                    )
+                    .await
+                    .unwrap();
+                    (report, skipped)
+                }
+            };
+            let (report, skipped) = import(ColumnMapping::default(), bytes.clone()).await;
+            assert_eq!((report.imported, report.invalid), (2, 3), "{label} {name}: {report:?}");
+            let lines: Vec<(u64, &str)> =
+                skipped.iter().map(|s| (s.error.line, s.error.field.as_str())).collect();
+            assert_eq!(lines, [(4, "category"), (5, "category"), (6, "phone")], "{label} {name}");
+            assert_eq!(
+                report.unknown_words,
+                [UnknownWord { field: "category".into(), word: "quarantine".into(), rows: 2, first_line: 4 }],
+                "{label} {name}: one line for the word, whatever its case"
+            );
+            let mut contacts = Vec::new();
+            for id in 1..=20 {
+                if let Ok(c) = store.contact(sanjeevani_store::ContactId(id)).await {
+                    if c.list == list {
+                        contacts.push(c);
+                    }
+                }
+            }
+            let ram = contacts.iter().find(|c| c.name == "राम शर्मा").expect("imported");
+            assert_eq!(ram.phone.as_str(), "+919876543210", "{label} {name}: a number cell is a phone");
+            assert_eq!(ram.category, Category::HomeIsolation);
+            assert_eq!(ram.risk, [RiskFlag::AgeOver60], "{label} {name}: the age column by its Hindi name");
+            assert_eq!(
+                ram.follow_up.map(|f| f.start.to_string()).as_deref(),
+                Some("2026-11-28"),
+                "{label} {name}: a date cell"
+            );
+            let sita = contacts.iter().find(|c| c.name == "सीता देवी").unwrap();
+            assert_eq!((sita.category, &sita.risk[..]), (Category::CareCentre, &[RiskFlag::Pregnant][..]));
+
+            // Taught the word in the mapping, the same file imports those rows.
+            let mapping: ColumnMapping =
+                toml::from_str("[values.category]\n\"Quarantine\" = \"home_isolation\"\n").unwrap();
+            let (again, _) = import(mapping, bytes).await;
+            assert_eq!((again.imported, again.duplicate, again.invalid), (2, 2, 1), "{label} {name}");
+            assert!(again.unknown_words.is_empty());
+        }
     }
 }
 
@@ -131,7 +262,7 @@ async fn campaign_with(
         list,
         &ColumnMapping::default(),
         ten_am(),
-        |e| panic!("{e}"),
+        |e| panic!("{}", e.error),
         |_| {},
     )
     .await
@@ -888,7 +1019,7 @@ async fn four_postgres_workers_never_share_a_contact_and_a_killed_ones_leases_re
         list,
         &ColumnMapping::default(),
         wall_clock(),
-        |e| panic!("{e}"),
+        |e| panic!("{}", e.error),
         |_| {},
     )
     .await

@@ -28,10 +28,14 @@ pub enum Which {
         #[arg(long)]
         json: bool,
     },
-    /// CSV import: rows per second and peak memory into SQLite and PostgreSQL.
+    /// Contact import: rows per second and peak memory into SQLite and
+    /// PostgreSQL, from CSV and/or an .xlsx spreadsheet of the same rows.
     Import {
         #[arg(long, default_value_t = 1_000_000)]
         rows: u64,
+        /// File kinds to import, side by side (e.g. `--format csv,xlsx`).
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "csv")]
+        format: Vec<crate::import::BenchFormat>,
         /// PostgreSQL server; the benchmark creates the database `sanjeevani_bench_import`.
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
         postgres: String,
@@ -239,30 +243,37 @@ pub fn run(which: Which) -> Result<()> {
         }
         Which::Import {
             rows,
+            format,
             postgres,
             json,
         } => {
-            let results = crate::runtime()?.block_on(crate::import::bench(rows, &postgres))?;
+            let results =
+                crate::runtime()?.block_on(crate::import::bench(rows, &postgres, &format))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&results)?);
             } else {
                 println!(
-                    "{:<10} {:>10} {:>10} {:>9} {:>11} {:>9}",
-                    "backend", "rows", "imported", "seconds", "rows/s", "peak MiB"
+                    "{:<10} {:<6} {:>10} {:>10} {:>9} {:>11} {:>9}",
+                    "backend", "format", "rows", "imported", "seconds", "rows/s", "peak MiB"
                 );
                 for r in &results {
                     println!(
-                        "{:<10} {:>10} {:>10} {:>9.1} {:>11.0} {:>9.1}",
-                        r.backend, r.rows, r.imported, r.seconds, r.rows_per_second, r.peak_mib
+                        "{:<10} {:<6} {:>10} {:>10} {:>9.1} {:>11.0} {:>9.1}",
+                        r.backend, r.format, r.rows, r.imported, r.seconds, r.rows_per_second, r.peak_mib
                     );
                 }
-                if let [a, b] = &results[..] {
-                    println!(
-                        "{} / {} rows per second: {:.2}",
-                        a.backend,
-                        b.backend,
-                        a.rows_per_second / b.rows_per_second
-                    );
+                // Side by side: each run against the first one.
+                if let Some((first, rest)) = results.split_first() {
+                    for r in rest {
+                        println!(
+                            "{} {} / {} {} rows per second: {:.2}",
+                            r.backend,
+                            r.format,
+                            first.backend,
+                            first.format,
+                            r.rows_per_second / first.rows_per_second
+                        );
+                    }
                 }
             }
         }

@@ -1,10 +1,12 @@
-//! `sanjeevani import contacts`: a CSV file into a contact list, with a
-//! progress bar on a terminal and a report of every bad row.
+//! `sanjeevani import contacts`: a CSV file or a spreadsheet (`.xlsx`,
+//! `.ods`) into a contact list, with a progress bar on a terminal, a report
+//! of every row not imported, and the words the list uses that the mapping
+//! should name.
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use sanjeevani_contacts::{ColumnMapping, RowError};
-use sanjeevani_store::{import_csv, ImportReport, Store};
+use sanjeevani_contacts::{ColumnMapping, SheetFormat};
+use sanjeevani_store::{import_contacts, ContactFile, ImportReport, Skipped, Store};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -13,9 +15,10 @@ const ERRORS_SHOWN: usize = 20;
 
 #[derive(clap::Subcommand)]
 pub enum What {
-    /// Import contacts from a CSV file into a list (created if new).
+    /// Import contacts from a CSV file or a spreadsheet into a list (created if new).
     Contacts {
-        /// The CSV file: UTF-8 with or without BOM, a header row.
+        /// The file: CSV (UTF-8 with or without BOM, a header row), or an
+        /// `.xlsx` or `.ods` spreadsheet (its first sheet, a header row).
         file: PathBuf,
         /// The list to import into.
         #[arg(long)]
@@ -24,7 +27,7 @@ pub enum What {
         /// (see config/import-mapping.example.toml). Default: headers named as the fields.
         #[arg(long)]
         mapping: Option<PathBuf>,
-        /// Write every bad row (line, field, reason) to this CSV file.
+        /// Write every row not imported (line, kind, field, reason) to this CSV file.
         #[arg(long)]
         report: Option<PathBuf>,
         #[command(flatten)]
@@ -76,6 +79,15 @@ pub async fn import_file(
     let input =
         std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let size = input.metadata().map(|m| m.len()).unwrap_or(0);
+    let format = SheetFormat::from_file_name(&file.to_string_lossy());
+    let (source, total) = match format {
+        Some(format) => {
+            let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            // Progress counts rows for a spreadsheet: it is read whole first.
+            (ContactFile::Sheet(bytes, format), 0)
+        }
+        None => (ContactFile::Csv(input), size),
+    };
     let now = chrono::Utc::now().timestamp_millis();
     let list_id = match store.list_by_name(list).await? {
         Some(id) => id,
@@ -88,26 +100,31 @@ pub async fn import_file(
                 std::fs::File::create(path)
                     .with_context(|| format!("cannot write {}", path.display()))?,
             );
-            writeln!(w, "line,field,reason")?;
+            writeln!(w, "line,kind,field,reason")?;
             Some(w)
         }
         None => None,
     };
-    let bar = ProgressBar::new(size).with_style(
-        ProgressStyle::with_template(
-            "{spinner} {bar:30} {bytes}/{total_bytes}  {msg}  {elapsed} elapsed, {eta} left",
+    let bar = if total > 0 {
+        ProgressBar::new(total).with_style(
+            ProgressStyle::with_template(
+                "{spinner} {bar:30} {bytes}/{total_bytes}  {msg}  {elapsed} elapsed, {eta} left",
+            )
+            .expect("valid template"),
         )
-        .expect("valid template"),
-    );
+    } else {
+        ProgressBar::new_spinner()
+    };
     let mut shown = 0;
     let mut write_error = Ok(());
-    let result = import_csv(
+    let result = import_contacts(
         store,
-        input,
+        source,
         list_id,
         mapping,
         now,
-        |e: &RowError| {
+        |skipped: &Skipped| {
+            let e = &skipped.error;
             if shown < errors_shown {
                 bar.suspend(|| eprintln!("{e}"));
             }
@@ -116,8 +133,9 @@ pub async fn import_file(
                 if write_error.is_ok() {
                     write_error = writeln!(
                         w,
-                        "{},{},{}",
+                        "{},{},{},{}",
                         e.line,
+                        skipped.kind.name(),
                         csv_field(&e.field),
                         csv_field(&e.reason)
                     );
@@ -135,8 +153,8 @@ pub async fn import_file(
     if shown > errors_shown && errors_shown > 0 {
         let more = shown - errors_shown;
         match report {
-            Some(path) => eprintln!("… {more} more bad rows in {}", path.display()),
-            None => eprintln!("… {more} more bad rows (use --report FILE to list them all)"),
+            Some(path) => eprintln!("… {more} more rows not imported in {}", path.display()),
+            None => eprintln!("… {more} more rows not imported (use --report FILE to list them all)"),
         }
     }
     if let Some(mut w) = report_file {
@@ -144,7 +162,14 @@ pub async fn import_file(
             .and_then(|_| w.flush())
             .context("writing the report")?;
     }
-    result.with_context(|| format!("importing {}", file.display()))
+    let result = result.with_context(|| format!("importing {}", file.display()))?;
+    if !result.unknown_words.is_empty() {
+        eprintln!("Words this list uses that the mapping does not name (add a line for each to --mapping):");
+        for u in &result.unknown_words {
+            eprintln!("  {} rows from line {}: {}", u.rows, u.first_line, u.mapping_line());
+        }
+    }
+    Ok(result)
 }
 
 fn csv_field(s: &str) -> String {
@@ -159,6 +184,8 @@ fn csv_field(s: &str) -> String {
 #[derive(serde::Serialize)]
 pub struct ImportBench {
     pub backend: &'static str,
+    /// `csv` or `xlsx`.
+    pub format: &'static str,
     pub rows: u64,
     pub imported: u64,
     pub seconds: f64,
@@ -167,19 +194,39 @@ pub struct ImportBench {
     pub peak_mib: f64,
 }
 
-/// Imports the same generated file of `rows` rows into a fresh SQLite file and
-/// a fresh PostgreSQL database, one after the other in one run.
-pub async fn bench(rows: u64, postgres: &str) -> Result<Vec<ImportBench>> {
+/// The file kinds the import benchmark writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchFormat {
+    Csv,
+    Xlsx,
+}
+
+impl BenchFormat {
+    fn name(self) -> &'static str {
+        match self {
+            BenchFormat::Csv => "csv",
+            BenchFormat::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// Imports the same generated file of `rows` rows, in each of `formats`,
+/// into a fresh SQLite file and a fresh PostgreSQL database, one after the
+/// other in one run.
+pub async fn bench(rows: u64, postgres: &str, formats: &[BenchFormat]) -> Result<Vec<ImportBench>> {
     let dir = std::env::temp_dir().join(format!("sanjeevani-bench-import-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let result = bench_in(&dir, rows, postgres).await;
+    let result = bench_in(&dir, rows, postgres, formats).await;
     std::fs::remove_dir_all(&dir).ok();
     result
 }
 
-async fn bench_in(dir: &Path, rows: u64, postgres: &str) -> Result<Vec<ImportBench>> {
-    let file = dir.join("contacts.csv");
-    write_sample_csv(&file, rows)?;
+async fn bench_in(
+    dir: &Path,
+    rows: u64,
+    postgres: &str,
+    formats: &[BenchFormat],
+) -> Result<Vec<ImportBench>> {
     let sqlite: std::sync::Arc<dyn Store> = sanjeevani_store::open(None, dir).await?;
     let postgres: std::sync::Arc<dyn Store> = std::sync::Arc::new(
         sanjeevani_store::PostgresStore::fresh(postgres, "sanjeevani_bench_import")
@@ -187,27 +234,43 @@ async fn bench_in(dir: &Path, rows: u64, postgres: &str) -> Result<Vec<ImportBen
             .context("PostgreSQL for the import benchmark")?,
     );
     let mut results = Vec::new();
-    for store in [sqlite, postgres] {
-        reset_peak_memory();
-        let started = std::time::Instant::now();
-        let report =
-            import_file(&*store, &file, "bench", &ColumnMapping::default(), None, 0).await?;
-        let seconds = started.elapsed().as_secs_f64();
-        results.push(ImportBench {
-            backend: store.backend(),
-            rows: report.rows(),
-            imported: report.imported,
-            seconds,
-            rows_per_second: report.rows() as f64 / seconds,
-            peak_mib: peak_memory_kib() as f64 / 1024.0,
-        });
+    for &format in formats {
+        let file = dir.join(format!("contacts.{}", format.name()));
+        match format {
+            BenchFormat::Csv => write_sample_csv(&file, rows)?,
+            BenchFormat::Xlsx => write_sample_xlsx(&file, rows)?,
+        }
+        for store in [&sqlite, &postgres] {
+            // Each run imports into a list of its own: none of it is a duplicate.
+            let list = format!("bench-{}", format.name());
+            reset_peak_memory();
+            let started = std::time::Instant::now();
+            let report =
+                import_file(&**store, &file, &list, &ColumnMapping::default(), None, 0).await?;
+            let seconds = started.elapsed().as_secs_f64();
+            results.push(ImportBench {
+                backend: store.backend(),
+                format: format.name(),
+                rows: report.rows(),
+                imported: report.imported,
+                seconds,
+                rows_per_second: report.rows() as f64 / seconds,
+                peak_mib: peak_memory_kib() as f64 / 1024.0,
+            });
+        }
     }
     Ok(results)
 }
 
-/// A district list: Devanagari and Latin names, every category, risk columns,
-/// follow-up dates, a free-form ward column, and one row in a hundred bad.
-fn write_sample_csv(path: &Path, rows: u64) -> Result<()> {
+const SAMPLE_HEADER: [&str; 10] = [
+    "name", "phone", "category", "age", "comorbidity", "follow_up_start", "follow_up_days", "district",
+    "block", "ward",
+];
+
+/// Row `i` of a district list: Devanagari and Latin names, every category
+/// (in English and Hindi), ages, follow-up dates, a free-form ward column,
+/// and one row in a hundred with a bad number.
+fn sample_row(i: u64) -> [String; 10] {
     const NAMES: [&str; 6] = [
         "राम शर्मा",
         "सीता देवी",
@@ -216,33 +279,54 @@ fn write_sample_csv(path: &Path, rows: u64) -> Result<()> {
         "गुरप्रीत कौर",
         "Joseph D'Souza",
     ];
-    const CATEGORIES: [&str; 3] = ["home isolation", "care centre", "general public"];
-    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
-    writeln!(
-        w,
-        "name,phone,category,age,comorbidity,follow_up_start,follow_up_days,district,block,ward"
-    )?;
+    const CATEGORIES: [&str; 4] = ["home isolation", "care centre", "general public", "होम आइसोलेशन"];
+    let phone = if i % 100 == 99 {
+        format!("98{:03}O{:04}", i % 1000, i % 10_000)
+    } else {
+        (9_870_000_000 + i).to_string()
+    };
+    [
+        format!("{} {}", NAMES[(i % 6) as usize], i),
+        phone,
+        CATEGORIES[(i % 4) as usize].to_string(),
+        (20 + i % 70).to_string(),
+        if i % 7 == 0 { "yes" } else { "no" }.to_string(),
+        format!("2026-11-{:02}", 1 + i % 28),
+        "14".to_string(),
+        "Pune".to_string(),
+        format!("Haveli {}", i % 13),
+        (i % 40).to_string(),
+    ]
+}
+
+fn write_sample_csv(path: &Path, rows: u64) -> Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(SAMPLE_HEADER)?;
     for i in 0..rows {
-        let phone = if i % 100 == 99 {
-            format!("98{:03}O{:04}", i % 1000, i % 10_000)
-        } else {
-            (9_870_000_000 + i).to_string()
-        };
-        writeln!(
-            w,
-            "\"{} {}\",{},{},{},{},2026-11-{:02},14,Pune,Haveli {},{}",
-            NAMES[(i % 6) as usize],
-            i,
-            phone,
-            CATEGORIES[(i % 3) as usize],
-            20 + i % 70,
-            if i % 7 == 0 { "yes" } else { "no" },
-            1 + i % 28,
-            i % 13,
-            i % 40
-        )?;
+        w.write_record(sample_row(i))?;
     }
     w.flush()?;
+    Ok(())
+}
+
+/// The same rows as a spreadsheet, as a district keeps them: numbers
+/// (phone, age, days, ward) in number cells, the rest as text.
+fn write_sample_xlsx(path: &Path, rows: u64) -> Result<()> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in SAMPLE_HEADER.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h)?;
+    }
+    for i in 0..rows {
+        let r = u32::try_from(i + 1).context("too many rows for a spreadsheet")?;
+        for (c, value) in sample_row(i).iter().enumerate() {
+            match value.parse::<f64>() {
+                Ok(n) if c != 5 => sheet.write_number(r, c as u16, n)?,
+                _ => sheet.write_string(r, c as u16, value)?,
+            };
+        }
+    }
+    book.save(path)?;
     Ok(())
 }
 

@@ -4,7 +4,10 @@
 //! UTF-8 with or without a byte-order mark, CRLF or LF line ends and quoted
 //! fields, and never stops at a bad row: each row comes back either as a
 //! [`NewContact`] or as a [`RowError`] naming its line, field and reason.
-//! Which column holds what is a small [`ColumnMapping`].
+//! Which column holds what is a small [`ColumnMapping`]; headers are also
+//! found by their usual English and Hindi names, and words a list uses for a
+//! category or a risk are mapped to ours in its `[values]`. Spreadsheets give
+//! the same records ([`crate::SheetContacts`]) to the same [`RowParser`].
 
 use crate::{Category, FollowUp, NewContact, Phone, Region, RiskFlag};
 use chrono::NaiveDate;
@@ -37,6 +40,36 @@ pub struct ColumnMapping {
     pub region: String,
     /// Follow-up days for home-isolation contacts whose row gives a start date but no days.
     pub default_follow_up_days: u16,
+    /// The list's own words for categories and risks.
+    pub values: ValueMapping,
+}
+
+/// A list's own words for our values, e.g. under `[values.category]`
+/// `"quarantine at home" = "home_isolation"`. Words match whatever their
+/// case, spacing and punctuation.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ValueMapping {
+    pub category: std::collections::BTreeMap<String, Category>,
+    pub risk: std::collections::BTreeMap<String, RiskFlag>,
+}
+
+impl ValueMapping {
+    fn category(&self, word: &str) -> Result<Category, String> {
+        let key = crate::record::word_key(word);
+        match self.category.iter().find(|(k, _)| crate::record::word_key(k) == key) {
+            Some((_, category)) => Ok(*category),
+            None => word.parse(),
+        }
+    }
+
+    fn risk(&self, word: &str) -> Result<RiskFlag, String> {
+        let key = crate::record::word_key(word);
+        match self.risk.iter().find(|(k, _)| crate::record::word_key(k) == key) {
+            Some((_, flag)) => Ok(*flag),
+            None => word.parse(),
+        }
+    }
 }
 
 impl Default for ColumnMapping {
@@ -56,6 +89,7 @@ impl Default for ColumnMapping {
             timezone: "timezone".into(),
             region: "IN".into(),
             default_follow_up_days: 14,
+            values: ValueMapping::default(),
         }
     }
 }
@@ -75,15 +109,21 @@ pub enum CsvError {
     Mapping(String),
     #[error("reading the file: {0}")]
     Read(#[from] csv::Error),
+    #[error("reading the spreadsheet: {0}")]
+    Sheet(String),
 }
 
 /// Why one row was not imported.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
-    /// Line in the file where the row starts (the header is line 1).
+    /// Line in the file where the row starts (the header is line 1); in a
+    /// spreadsheet, the row's number.
     pub line: u64,
     pub field: String,
     pub reason: String,
+    /// A word the `field` (category or risk) does not know, to be added to
+    /// the mapping's `[values]`; the import sums these up by word.
+    pub unknown_word: Option<String>,
 }
 
 impl std::fmt::Display for RowError {
@@ -136,12 +176,12 @@ pub struct RowParser {
     width: usize,
     region: Region,
     default_follow_up_days: u16,
+    values: ValueMapping,
 }
 
 impl<R: Read> CsvContacts<R> {
     /// Reads the header row and resolves the mapping against it.
     pub fn new(input: R, mapping: &ColumnMapping) -> Result<Self, CsvError> {
-        let region: Region = mapping.region.parse().map_err(CsvError::Mapping)?;
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .trim(csv::Trim::All)
@@ -154,63 +194,8 @@ impl<R: Read> CsvContacts<R> {
             // A byte-order mark is not part of the first header's name.
             headers.push(h.trim_start_matches('\u{feff}').trim().to_string());
         }
-        let find = |header: &str| {
-            headers
-                .iter()
-                .position(|h| h.eq_ignore_ascii_case(header.trim()))
-        };
-        let phone = find(&mapping.phone).ok_or_else(|| CsvError::MissingColumn {
-            field: "phone",
-            header: mapping.phone.clone(),
-            found: headers.join(", "),
-        })?;
-        let mut columns = Columns {
-            phone,
-            name: find(&mapping.name),
-            language: find(&mapping.language),
-            category: find(&mapping.category),
-            risk: find(&mapping.risk),
-            age: find(&mapping.age),
-            comorbidity: find(&mapping.comorbidity),
-            follow_up_start: find(&mapping.follow_up_start),
-            follow_up_days: find(&mapping.follow_up_days),
-            district: find(&mapping.district),
-            block: find(&mapping.block),
-            timezone: find(&mapping.timezone),
-            extra: Vec::new(),
-        };
-        let mapped: BTreeSet<usize> = [
-            Some(columns.phone),
-            columns.name,
-            columns.language,
-            columns.category,
-            columns.risk,
-            columns.age,
-            columns.comorbidity,
-            columns.follow_up_start,
-            columns.follow_up_days,
-            columns.district,
-            columns.block,
-            columns.timezone,
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        columns.extra = headers
-            .iter()
-            .enumerate()
-            .filter(|(i, h)| !mapped.contains(i) && !h.is_empty())
-            .map(|(i, h)| (i, h.clone()))
-            .collect();
-        Ok(CsvContacts {
-            reader,
-            parser: RowParser {
-                width: headers.len(),
-                columns,
-                region,
-                default_follow_up_days: mapping.default_follow_up_days,
-            },
-        })
+        let parser = RowParser::new(&headers, mapping)?;
+        Ok(CsvContacts { reader, parser })
     }
 
     /// Bytes consumed so far, for progress and time-left estimates.
@@ -241,6 +226,76 @@ impl<R: Read> CsvContacts<R> {
 }
 
 impl RowParser {
+    /// Resolves the mapping against a file's header row. A field whose
+    /// header the mapping leaves at its default is also found by its usual
+    /// names ("mobile", "मोबाइल नंबर", "नाम" …).
+    pub fn new(headers: &[String], mapping: &ColumnMapping) -> Result<Self, CsvError> {
+        let region: Region = mapping.region.parse().map_err(CsvError::Mapping)?;
+        let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
+        let find = |field: &str, header: &str| {
+            let wanted = header_key(header);
+            keys.iter().position(|h| *h == wanted).or_else(|| {
+                if wanted != header_key(field) {
+                    return None; // the mapping names its own header
+                }
+                let aliases = HEADER_ALIASES.iter().find(|(f, _)| *f == field)?.1;
+                aliases
+                    .iter()
+                    .find_map(|alias| keys.iter().position(|h| *h == header_key(alias)))
+            })
+        };
+        let phone = find("phone", &mapping.phone).ok_or_else(|| CsvError::MissingColumn {
+            field: "phone",
+            header: mapping.phone.clone(),
+            found: headers.join(", "),
+        })?;
+        let mut columns = Columns {
+            phone,
+            name: find("name", &mapping.name),
+            language: find("language", &mapping.language),
+            category: find("category", &mapping.category),
+            risk: find("risk", &mapping.risk),
+            age: find("age", &mapping.age),
+            comorbidity: find("comorbidity", &mapping.comorbidity),
+            follow_up_start: find("follow_up_start", &mapping.follow_up_start),
+            follow_up_days: find("follow_up_days", &mapping.follow_up_days),
+            district: find("district", &mapping.district),
+            block: find("block", &mapping.block),
+            timezone: find("timezone", &mapping.timezone),
+            extra: Vec::new(),
+        };
+        let mapped: BTreeSet<usize> = [
+            Some(columns.phone),
+            columns.name,
+            columns.language,
+            columns.category,
+            columns.risk,
+            columns.age,
+            columns.comorbidity,
+            columns.follow_up_start,
+            columns.follow_up_days,
+            columns.district,
+            columns.block,
+            columns.timezone,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        columns.extra = headers
+            .iter()
+            .enumerate()
+            .filter(|(i, h)| !mapped.contains(i) && !h.is_empty())
+            .map(|(i, h)| (i, h.clone()))
+            .collect();
+        Ok(RowParser {
+            width: headers.len(),
+            columns,
+            region,
+            default_follow_up_days: mapping.default_follow_up_days,
+            values: mapping.values.clone(),
+        })
+    }
+
     /// What the record starting on `line` holds.
     pub fn parse(&self, line: u64, record: &csv::ByteRecord) -> Row {
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
@@ -251,6 +306,7 @@ impl RowParser {
                 line,
                 field: "row".into(),
                 reason: format!("has {} fields, the header has {}", record.len(), self.width),
+                unknown_word: None,
             });
         }
         match self.contact(line, record) {
@@ -267,6 +323,11 @@ impl RowParser {
             line,
             field: field.into(),
             reason,
+            unknown_word: None,
+        };
+        let unknown = |field: &str, word: &str, reason: String| RowError {
+            unknown_word: Some(word.to_string()),
+            ..fail(field, reason)
         };
         let text = |column: Option<usize>, field: &str| -> Result<Option<&str>, RowError> {
             let Some(i) = column else { return Ok(None) };
@@ -289,7 +350,10 @@ impl RowParser {
         let name = text(self.columns.name, "name")?.unwrap_or("").to_string();
         let language = text(self.columns.language, "language")?.map(str::to_lowercase);
         let category = match text(self.columns.category, "category")? {
-            Some(s) => s.parse().map_err(|e| fail("category", e))?,
+            Some(s) => self
+                .values
+                .category(s)
+                .map_err(|e| unknown("category", s, e))?,
             None => Category::GeneralPublic,
         };
 
@@ -300,7 +364,7 @@ impl RowParser {
                 .map(str::trim)
                 .filter(|f| !f.is_empty())
             {
-                risk.insert(flag.parse::<RiskFlag>().map_err(|e| fail("risk", e))?);
+                risk.insert(self.values.risk(flag).map_err(|e| unknown("risk", flag, e))?);
             }
         }
         if let Some(s) = text(self.columns.age, "age")? {
@@ -455,6 +519,38 @@ impl<R: Read> Read for LineTracker<R> {
     }
 }
 
+/// The usual names of each field's column, in English and Hindi, for lists
+/// whose headers are their own.
+const HEADER_ALIASES: &[(&str, &[&str])] = &[
+    ("phone", &["mobile", "mobile no", "mobile number", "phone number", "phone no", "contact number",
+        "contact no", "मोबाइल", "मोबाइल नंबर", "मोबाइल नं", "फ़ोन", "फ़ोन नंबर", "संपर्क नंबर"]),
+    ("name", &["patient name", "full name", "नाम", "मरीज़ का नाम", "रोगी का नाम"]),
+    ("language", &["भाषा"]),
+    ("category", &["status", "type", "श्रेणी", "स्थिति", "प्रकार"]),
+    ("risk", &["risk flags", "risks", "जोखिम"]),
+    ("age", &["उम्र", "आयु"]),
+    ("comorbidity", &["comorbidities", "co morbidity", "सह रुग्णता", "अन्य बीमारी"]),
+    ("follow_up_start", &["start date", "isolation start", "date of isolation", "शुरुआत की तारीख़",
+        "आइसोलेशन की तारीख़"]),
+    ("follow_up_days", &["days", "isolation days", "दिन"]),
+    ("district", &["ज़िला"]),
+    ("block", &["ब्लॉक"]),
+    ("timezone", &["time zone"]),
+];
+
+/// A header as compared: lower case, `_` and `-` as spaces, single spaces,
+/// and Devanagari without its nukta (ज़ and ज are typed alike).
+fn header_key(header: &str) -> String {
+    header
+        .trim_start_matches('\u{feff}')
+        .to_lowercase()
+        .replace(['_', '-', '.'], " ")
+        .replace('\u{093c}', "")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn parse_yes_no(s: &str) -> Option<bool> {
     match s.to_lowercase().as_str() {
         "y" | "yes" | "true" | "1" | "हाँ" | "हां" => Some(true),
@@ -590,9 +686,25 @@ mod tests {
 
     #[test]
     fn a_file_without_a_phone_column_is_refused_naming_what_it_has() {
-        let err = CsvContacts::new(&b"name,mobile\n"[..], &ColumnMapping::default())
+        let err = CsvContacts::new(&b"name,whatsapp\n"[..], &ColumnMapping::default())
             .err()
             .unwrap();
-        assert!(err.to_string().contains("name, mobile"), "{err}");
+        assert!(err.to_string().contains("name, whatsapp"), "{err}");
+    }
+
+    #[test]
+    fn headers_are_found_by_their_usual_english_and_hindi_names() {
+        let csv = "नाम,मोबाइल नंबर,श्रेणी,उम्र,जिला\nराम,9876543210,होम आइसोलेशन,70,Pune\n";
+        let Row::Contact { contact, .. } = &rows(csv.as_bytes())[0] else {
+            panic!("{:?}", rows(csv.as_bytes()))
+        };
+        assert_eq!(contact.name, "राम");
+        assert_eq!(contact.category, Category::HomeIsolation);
+        assert_eq!(contact.risk, [RiskFlag::AgeOver60]);
+        assert_eq!(contact.district.as_deref(), Some("Pune"), "ज़िला typed without its nukta");
+        assert!(contact.attributes.is_empty(), "{:?}", contact.attributes);
+        // A header the mapping names is that header only.
+        let mapping = ColumnMapping { phone: "whatsapp".into(), ..Default::default() };
+        assert!(CsvContacts::new(&b"name,mobile\n"[..], &mapping).is_err());
     }
 }

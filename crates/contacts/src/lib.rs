@@ -1,7 +1,8 @@
 //! Contact rules without I/O.
 //!
 //! What a contact is ([`NewContact`]), how its phone number is read and
-//! masked ([`Phone`]), how CSV rows become contacts ([`CsvContacts`]), and when
+//! masked ([`Phone`]), how CSV and spreadsheet rows become contacts
+//! ([`CsvContacts`], [`SheetContacts`]), and when
 //! a contact is due ([`ContactRules`]): calling windows in local time, retry
 //! rules per outcome, daily follow-up and the unreachable-high-risk alert.
 //! The store applies these rules; nothing here touches a file, socket or clock.
@@ -10,8 +11,12 @@ mod csv_rows;
 mod phone;
 mod record;
 mod schedule;
+mod sheet_rows;
 
-pub use csv_rows::{ColumnMapping, CsvContacts, CsvError, Row, RowError, RowParser};
+pub use csv_rows::{ColumnMapping, CsvContacts, CsvError, Row, RowError, RowParser, ValueMapping};
+pub use sheet_rows::{SheetContacts, SheetFormat};
+/// One row's fields as read, before they are checked.
+pub use csv::ByteRecord;
 pub use phone::{mask_str, Phone, PhoneError, Region};
 pub use record::{risk_to_text, Category, FollowUp, NewContact, RiskFlag};
 pub use schedule::{

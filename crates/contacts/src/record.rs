@@ -41,30 +41,54 @@ impl fmt::Display for Category {
 
 impl FromStr for Category {
     type Err = String;
-    /// Accepts the stored names and the spellings list owners use
-    /// ("home isolation", "Care Center", "public", "HI", "CCC" …).
+    /// Accepts the stored names and the words list owners use, in English
+    /// and Hindi ("home isolation", "in home isolation", "Care Center",
+    /// "admitted to a COVID centre", "CCC", "होम आइसोलेशन", "कोविड सेंटर",
+    /// "public", "आम जनता" …).
     fn from_str(s: &str) -> Result<Self, String> {
-        let key: String = s
-            .trim()
-            .to_lowercase()
-            .chars()
-            .map(|c| if c.is_alphanumeric() { c } else { '_' })
-            .collect();
+        let key = word_key(s);
         let category = match key.as_str() {
-            "home_isolation" | "homeisolation" | "home" | "hi" | "isolation" => {
+            "home isolation" | "homeisolation" | "home" | "hi" | "isolation" | "in home isolation"
+            | "home isolated" | "home quarantine" | "isolating at home" | "होम आइसोलेशन"
+            | "होम आइसोलेशन में" | "घर पर आइसोलेशन" | "गृह पृथक्करण" | "होम क्वारंटाइन" => {
                 Category::HomeIsolation
             }
-            "care_centre" | "care_center" | "carecentre" | "carecenter" | "ccc"
-            | "covid_care_centre" => Category::CareCentre,
-            "general_public" | "general" | "public" | "gp" | "" => Category::GeneralPublic,
+            "care centre" | "care center" | "carecentre" | "carecenter" | "ccc"
+            | "covid care centre" | "covid care center" | "covid centre" | "covid center"
+            | "admitted" | "admitted to a covid centre" | "admitted to a covid center"
+            | "admitted to covid centre" | "admitted to covid center" | "कोविड सेंटर"
+            | "कोविड केयर सेंटर" | "कोविड सेंटर में भर्ती" | "भर्ती" => Category::CareCentre,
+            "general public" | "general" | "public" | "gp" | "" | "आम जनता" | "सामान्य" => {
+                Category::GeneralPublic
+            }
             _ => {
                 return Err(format!(
-                    "unknown category {s:?} (home_isolation, care_centre or general_public)"
+                    "unknown category {s:?} (home_isolation, care_centre or general_public; \
+                     a list's own word goes under [values.category] in the mapping)"
                 ))
             }
         };
         Ok(category)
     }
+}
+
+/// A word as compared: lower case, punctuation and `_` as single spaces,
+/// Devanagari without its nukta and with its full stop.
+pub(crate) fn word_key(s: &str) -> String {
+    s.to_lowercase()
+        .replace('\u{093c}', "")
+        .chars()
+        .map(|c| if c.is_alphanumeric() || is_devanagari_sign(c) { c } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Vowel signs and the virama, which are marks rather than letters.
+fn is_devanagari_sign(c: char) -> bool {
+    ('\u{0900}'..='\u{0903}').contains(&c) || ('\u{093a}'..='\u{094f}').contains(&c)
+        || ('\u{0951}'..='\u{0957}').contains(&c) || ('\u{0962}'..='\u{0963}').contains(&c)
 }
 
 /// A reason to call someone before others.
@@ -97,16 +121,24 @@ impl RiskFlag {
 
 impl FromStr for RiskFlag {
     type Err = String;
+    /// The stored names and their usual words, in English and Hindi.
     fn from_str(s: &str) -> Result<Self, String> {
-        let key = s.trim().to_lowercase().replace([' ', '-'], "_");
-        RiskFlag::ALL
-            .into_iter()
-            .find(|f| f.name() == key)
-            .ok_or_else(|| {
-                format!(
-                    "unknown risk flag {s:?} (age_over_60, comorbidity, pregnant or lives_alone)"
-                )
-            })
+        let flag = match word_key(s).as_str() {
+            "age over 60" | "over 60" | "elderly" | "senior citizen" | "60 से अधिक" | "बुज़ुर्ग"
+            | "बुजुर्ग" | "वरिष्ठ नागरिक" => RiskFlag::AgeOver60,
+            "comorbidity" | "comorbid" | "co morbidity" | "सह रुग्णता" | "अन्य बीमारी" => {
+                RiskFlag::Comorbidity
+            }
+            "pregnant" | "pregnancy" | "गर्भवती" => RiskFlag::Pregnant,
+            "lives alone" | "living alone" | "alone" | "अकेले रहते हैं" | "अकेले" => RiskFlag::LivesAlone,
+            _ => {
+                return Err(format!(
+                    "unknown risk flag {s:?} (age_over_60, comorbidity, pregnant or lives_alone; \
+                     a list's own word goes under [values.risk] in the mapping)"
+                ))
+            }
+        };
+        Ok(flag)
     }
 }
 
@@ -174,6 +206,24 @@ mod tests {
         assert_eq!("care-center".parse(), Ok(Category::CareCentre));
         assert_eq!("".parse(), Ok(Category::GeneralPublic));
         assert!("hospital".parse::<Category>().is_err());
+    }
+
+    #[test]
+    fn the_seed_centres_own_words_in_english_and_hindi_are_categories() {
+        for (word, category) in [
+            ("in home isolation", Category::HomeIsolation),
+            ("Admitted to a COVID centre", Category::CareCentre),
+            ("होम आइसोलेशन", Category::HomeIsolation),
+            ("कोविड सेंटर", Category::CareCentre),
+            ("कोविड सेंटर में भर्ती", Category::CareCentre),
+            ("आम जनता", Category::GeneralPublic),
+        ] {
+            assert_eq!(word.parse(), Ok(category), "{word}");
+        }
+        assert_eq!("बुज़ुर्ग".parse(), Ok(RiskFlag::AgeOver60));
+        assert_eq!("बुजुर्ग".parse(), Ok(RiskFlag::AgeOver60), "typed without the nukta");
+        assert_eq!("Lives-Alone".parse(), Ok(RiskFlag::LivesAlone));
+        assert!("diabetic".parse::<RiskFlag>().is_err());
     }
 
     #[test]

@@ -24,7 +24,10 @@ pub use desk::{
     AuditEntry, CallDraft, ContactRecord, Desk, Disposition, NewDisposition, NewTicket, NewUser, Resolution,
     Role, Ticket, TicketReason, TransferState, TriageOverride, Urgency, User,
 };
-pub use import::{import_csv, ImportError, ImportProgress, ImportReport};
+pub use import::{
+    import_contacts, import_csv, ContactFile, ImportError, ImportProgress, ImportReport, SkipKind,
+    Skipped, UnknownWord,
+};
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -43,13 +46,14 @@ pub trait Store: Desk {
 
     async fn create_list(&self, name: &str, now: Millis) -> Result<ListId>;
     async fn list_by_name(&self, name: &str) -> Result<Option<ListId>>;
-    /// Inserts contacts, skipping numbers the list has already; returns how many were new.
+    /// Adds contacts to `list`; returns the indices of those whose number the
+    /// list has already (not added).
     async fn insert_contacts(
         &self,
         list: ListId,
         contacts: &[NewContact],
         now: Millis,
-    ) -> Result<u64>;
+    ) -> Result<Vec<usize>>;
     async fn list_size(&self, list: ListId) -> Result<u64>;
 
     /// Adds numbers to the do-not-call list and finishes their pending contacts.

@@ -355,13 +355,13 @@ macro_rules! sql_store {
                 Ok(row.map(|r| r.try_get("id").map(ListId)).transpose()?)
             }
 
-            async fn insert_contacts(&self, list: ListId, contacts: &[NewContact], now: Millis) -> Result<u64> {
+            async fn insert_contacts(&self, list: ListId, contacts: &[NewContact], now: Millis) -> Result<Vec<usize>> {
                 // 17 parameters a row; keep each statement well under both backends' limits.
                 const ROWS_PER_STATEMENT: usize = 500;
                 let default_tz = sanjeevani_contacts::ContactRules::default().timezone;
                 let mut tx = self.write().await?;
-                let mut inserted = 0;
-                for chunk in contacts.chunks(ROWS_PER_STATEMENT) {
+                let mut present = Vec::new();
+                for (n, chunk) in contacts.chunks(ROWS_PER_STATEMENT).enumerate() {
                     let mut query = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO contacts (list_id, phone, name, language, category, risk_flags, priority,
                             follow_up_start, follow_up_days, district, block, timezone, attributes, next_due_ms,
@@ -388,11 +388,24 @@ macro_rules! sql_store {
                             .push_bind(due)
                             .push_bind(now);
                     });
-                    query.push(" ON CONFLICT (list_id, phone) DO NOTHING");
-                    inserted += query.build().execute(&mut *tx).await?.rows_affected();
+                    query.push(" ON CONFLICT (list_id, phone) DO NOTHING RETURNING phone");
+                    let inserted: HashSet<String> = query
+                        .build()
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .iter()
+                        .map(|row| row.try_get("phone"))
+                        .collect::<std::result::Result<_, _>>()?;
+                    present.extend(
+                        chunk
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, c)| !inserted.contains(c.phone.as_str()))
+                            .map(|(i, _)| n * ROWS_PER_STATEMENT + i),
+                    );
                 }
                 tx.commit().await?;
-                Ok(inserted)
+                Ok(present)
             }
 
             async fn list_size(&self, list: ListId) -> Result<u64> {

@@ -8,11 +8,11 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::{now_ms, AppState};
 use axum::body::Bytes;
 use axum::extract::State;
-use sanjeevani_contacts::ColumnMapping;
+use sanjeevani_contacts::{ColumnMapping, SheetFormat};
 use sanjeevani_core::{PacingMode, PacingSettings};
 use sanjeevani_dialer::Control;
 use sanjeevani_store::{
-    Campaign, CampaignId, CampaignSettings, CampaignState, ContactCounts, Role,
+    Campaign, CampaignId, CampaignSettings, CampaignState, ContactCounts, ContactFile, Role, SkipKind,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -380,6 +380,10 @@ pub struct RowProblem {
     pub line: u64,
     pub field: String,
     pub reason: String,
+    /// `invalid`, `duplicate` (of an earlier line, or already in the list)
+    /// or `do_not_call`.
+    #[schema(value_type = String)]
+    pub kind: SkipKind,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -390,44 +394,66 @@ pub struct UploadReport {
     pub do_not_call: u64,
     pub invalid: u64,
     pub blank: u64,
-    /// The first 1000 bad rows: line, field and why.
+    /// The first 1000 rows not imported: line, field and why.
     pub problems: Vec<RowProblem>,
+    /// Words for a category or risk the import does not know, each once,
+    /// with how many rows used it and the mapping line that would teach it.
+    pub unknown_words: Vec<UnknownWordView>,
 }
 
-/// A CSV body: `Content-Type: text/csv` (a plain HTML form cannot send
-/// one from another site), refused in our JSON error format otherwise or
-/// when it is over the size limit. The refusal waits in the value, so that
-/// the handler checks the caller's role first.
-pub struct CsvBody(pub ApiResult<Bytes>);
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnknownWordView {
+    pub field: String,
+    pub word: String,
+    pub rows: u64,
+    pub first_line: u64,
+    pub mapping_line: String,
+}
 
-impl<S: Send + Sync> axum::extract::FromRequest<S> for CsvBody {
+/// A contact list's body: CSV (`text/csv`) or a spreadsheet (`.xlsx`,
+/// `.ods` by their media types). A plain HTML form from another site can
+/// send none of these. Refused in our JSON error format otherwise or when
+/// it is over the size limit; the refusal waits in the value, so that the
+/// handler checks the caller's role first.
+pub struct ListBody(pub ApiResult<(Option<SheetFormat>, Bytes)>);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for ListBody {
     type Rejection = std::convert::Infallible;
 
     async fn from_request(
         request: axum::extract::Request,
         state: &S,
-    ) -> Result<CsvBody, Self::Rejection> {
-        Ok(CsvBody(Self::read(request, state).await))
+    ) -> Result<ListBody, Self::Rejection> {
+        Ok(ListBody(Self::read(request, state).await))
     }
 }
 
-impl CsvBody {
-    async fn read<S: Send + Sync>(request: axum::extract::Request, state: &S) -> ApiResult<Bytes> {
+impl ListBody {
+    async fn read<S: Send + Sync>(
+        request: axum::extract::Request,
+        state: &S,
+    ) -> ApiResult<(Option<SheetFormat>, Bytes)> {
         let content_type = request
             .headers()
             .get(axum::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         let essence = content_type.split(';').next().unwrap_or("").trim();
-        if !essence.eq_ignore_ascii_case("text/csv") {
+        let format = SheetFormat::from_media_type(essence);
+        if format.is_none() && !essence.eq_ignore_ascii_case("text/csv") {
             return Err(ApiError::new(
                 axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "invalid_request",
-                format!("the body must be sent as text/csv, not {content_type:?}"),
+                format!(
+                    "the body must be sent as text/csv, {} or {}, not {content_type:?}",
+                    SheetFormat::XLSX_TYPE,
+                    SheetFormat::ODS_TYPE
+                ),
             ));
         }
         <Bytes as axum::extract::FromRequest<S>>::from_request(request, state)
             .await
+            .map(|body| (format, body))
             .map_err(|rejection| {
                 ApiError::new(rejection.status(), "invalid_request", rejection.body_text())
             })
@@ -437,20 +463,20 @@ impl CsvBody {
 #[utoipa::path(post, path = "/api/lists/{name}/contacts", tag = "lists",
     params(("name" = String, Path, description = "List name; created if new")),
     request_body(content = String, content_type = "text/csv",
-        description = "CSV with a header row: phone, name, language, category, risk_flags, follow_up_start, follow_up_days, district, block"),
+        description = "CSV with a header row (phone, name, language, category, risk, age, comorbidity, follow_up_start, follow_up_days, district, block; or their usual English and Hindi names), or the same as a spreadsheet: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (.xlsx) or application/vnd.oasis.opendocument.spreadsheet (.ods)"),
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, body = UploadReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, description = "The file is over the size limit", body = ErrorBody),
-        (status = 415, description = "Not sent as text/csv", body = ErrorBody),
-        (status = 422, description = "The file is not CSV at all", body = ErrorBody)))]
+        (status = 415, description = "Not sent as CSV or a spreadsheet", body = ErrorBody),
+        (status = 422, description = "The file cannot be read as what it was sent as", body = ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
-    CsvBody(body): CsvBody,
+    ListBody(body): ListBody,
 ) -> ApiResult<Json<UploadReport>> {
     caller.require(MANAGERS, "upload contacts")?;
-    let body = body?;
+    let (format, body) = body?;
     let name = name.trim().to_string();
     if name.is_empty() || name.len() > 100 {
         return Err(ApiError::invalid("name: 1 to 100 characters"));
@@ -461,18 +487,23 @@ pub async fn upload(
         None => state.store.create_list(&name, now).await?,
     };
     let mut problems = Vec::new();
-    let report = sanjeevani_store::import_csv(
+    let file = match format {
+        Some(format) => ContactFile::Sheet(body.to_vec(), format),
+        None => ContactFile::Csv(std::io::Cursor::new(body)),
+    };
+    let report = sanjeevani_store::import_contacts(
         &*state.store,
-        std::io::Cursor::new(body),
+        file,
         list,
         &ColumnMapping::default(),
         now,
-        |e| {
+        |skipped| {
             if problems.len() < 1000 {
                 problems.push(RowProblem {
-                    line: e.line,
-                    field: e.field.clone(),
-                    reason: e.reason.clone(),
+                    line: skipped.error.line,
+                    field: skipped.error.field.clone(),
+                    reason: skipped.error.reason.clone(),
+                    kind: skipped.kind,
                 });
             }
         },
@@ -501,5 +532,16 @@ pub async fn upload(
         invalid: report.invalid,
         blank: report.blank,
         problems,
+        unknown_words: report
+            .unknown_words
+            .iter()
+            .map(|u| UnknownWordView {
+                field: u.field.clone(),
+                word: u.word.clone(),
+                rows: u.rows,
+                first_line: u.first_line,
+                mapping_line: u.mapping_line(),
+            })
+            .collect(),
     }))
 }
