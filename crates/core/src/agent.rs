@@ -8,7 +8,10 @@
 //!                                     Reserved ──connect──► OnCall
 //! ```
 //! `Ready` agents may also be connected directly to an answered call (predictive
-//! and power modes do not reserve).
+//! and power modes do not reserve). Paused or logged out while on a call (by a
+//! supervisor, say), the agent finishes the call and its wrap-up, then pauses
+//! or logs out instead of becoming ready. Each agent keeps its own totals of
+//! calls and of time talking, wrapping up, paused and ready.
 
 use crate::{AgentId, CallId, CoreError, Instant};
 
@@ -54,6 +57,35 @@ impl AgentState {
     }
 }
 
+/// What an agent on a call does once the call and its wrap-up are over,
+/// instead of becoming ready.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AfterCall {
+    Pause,
+    LogOut,
+}
+
+impl AfterCall {
+    pub fn name(&self) -> &'static str {
+        match self {
+            AfterCall::Pause => "pause",
+            AfterCall::LogOut => "log out",
+        }
+    }
+}
+
+/// An agent's figures since the campaign started: calls taken and the time
+/// spent in each state (ms), counted when the state is left.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct AgentTotals {
+    pub calls: u64,
+    pub talk_ms: u64,
+    pub wrap_ms: u64,
+    pub paused_ms: u64,
+    /// Ready or reserved: waiting for a call.
+    pub waiting_ms: u64,
+}
+
 #[derive(Clone, Debug)]
 pub struct Agent {
     pub id: AgentId,
@@ -63,9 +95,10 @@ pub struct Agent {
     /// When the agent's current or last contact was connected: the start of the busy
     /// period that ends when the agent is ready again.
     pub busy_since: Option<Instant>,
-    /// Asked to log out while on a call: takes no new call, and logs out instead of
-    /// becoming ready when the call and its wrap-up are over.
-    pub leaving: bool,
+    /// Asked to pause or log out while on a call: takes no new call, and does that
+    /// instead of becoming ready when the call and its wrap-up are over.
+    pub after_call: Option<AfterCall>,
+    pub totals: AgentTotals,
 }
 
 impl Agent {
@@ -75,13 +108,40 @@ impl Agent {
             state: AgentState::LoggedOut,
             since: now,
             busy_since: None,
-            leaving: false,
+            after_call: None,
+            totals: AgentTotals::default(),
         }
     }
 
     /// Counts towards the lines the campaign may dial: staffed and not leaving.
     pub fn is_staffed(&self) -> bool {
-        self.state.is_staffed() && !self.leaving
+        self.state.is_staffed() && self.after_call.is_none()
+    }
+
+    /// Asked to pause or log out after the current call: will not come back ready.
+    pub fn is_leaving(&self) -> bool {
+        self.after_call.is_some()
+    }
+
+    /// The totals with the time in the current state up to `now` added.
+    pub fn totals_at(&self, now: Instant) -> AgentTotals {
+        let mut totals = self.totals;
+        Self::count(
+            &mut totals,
+            self.state,
+            now.as_millis().saturating_sub(self.since.as_millis()),
+        );
+        totals
+    }
+
+    fn count(totals: &mut AgentTotals, state: AgentState, ms: u64) {
+        match state {
+            AgentState::OnCall { .. } => totals.talk_ms += ms,
+            AgentState::WrapUp => totals.wrap_ms += ms,
+            AgentState::Paused => totals.paused_ms += ms,
+            AgentState::Ready | AgentState::Reserved { .. } => totals.waiting_ms += ms,
+            AgentState::LoggedOut => {}
+        }
     }
 
     fn refuse(&self, action: &'static str) -> CoreError {
@@ -93,9 +153,14 @@ impl Agent {
     }
 
     fn enter(&mut self, state: AgentState, now: Instant) {
-        if state == AgentState::LoggedOut {
-            self.leaving = false;
+        if matches!(state, AgentState::LoggedOut | AgentState::Paused) {
+            self.after_call = None;
         }
+        if matches!(state, AgentState::OnCall { .. }) {
+            self.totals.calls += 1;
+        }
+        let spent = now.as_millis().saturating_sub(self.since.as_millis());
+        Self::count(&mut self.totals, self.state, spent);
         self.state = state;
         self.since = now;
     }
@@ -110,9 +175,9 @@ impl Agent {
         }
     }
 
-    /// Ready for calls: from logged out (implicit login), paused or wrap-up. A leaving
-    /// agent at the end of wrap-up logs out instead. Returns the start of the busy
-    /// period that just ended, if any.
+    /// Ready for calls: from logged out (implicit login), paused or wrap-up. An agent
+    /// asked to pause or log out during the call does that at the end of wrap-up
+    /// instead. Returns the start of the busy period that just ended, if any.
     pub fn ready(&mut self, now: Instant) -> Result<Option<Instant>, CoreError> {
         match self.state {
             AgentState::LoggedOut | AgentState::Paused => {
@@ -120,10 +185,10 @@ impl Agent {
                 Ok(None)
             }
             AgentState::WrapUp => {
-                let next = if self.leaving {
-                    AgentState::LoggedOut
-                } else {
-                    AgentState::Ready
+                let next = match self.after_call {
+                    Some(AfterCall::LogOut) => AgentState::LoggedOut,
+                    Some(AfterCall::Pause) => AgentState::Paused,
+                    None => AgentState::Ready,
                 };
                 self.enter(next, now);
                 Ok(self.busy_since.take())
@@ -133,9 +198,16 @@ impl Agent {
     }
 
     /// Pause. A reserved agent gives up its reservation (returned so the campaign
-    /// can release the call); an agent on a call must hang up first.
+    /// can release the call); an agent on a call finishes it and its wrap-up
+    /// first (unless already logging out).
     pub fn pause(&mut self, now: Instant) -> Result<Option<CallId>, CoreError> {
         match self.state {
+            AgentState::OnCall { .. } => {
+                if self.after_call.is_none() {
+                    self.after_call = Some(AfterCall::Pause);
+                }
+                Ok(None)
+            }
             AgentState::Ready | AgentState::WrapUp | AgentState::Paused => {
                 self.busy_since = None;
                 self.enter(AgentState::Paused, now);
@@ -155,7 +227,7 @@ impl Agent {
         match self.state {
             AgentState::LoggedOut => Err(self.refuse("log out")),
             AgentState::OnCall { .. } => {
-                self.leaving = true;
+                self.after_call = Some(AfterCall::LogOut);
                 Ok(None)
             }
             AgentState::Reserved { call } => {
@@ -248,7 +320,6 @@ mod tests {
             a.connect(CallId(2), t(3)).is_err(),
             "connect to a busy agent"
         );
-        assert!(a.pause(t(3)).is_err());
         assert!(a.call_ended(CallId(9), t(3)).is_err());
         assert_eq!(a.state, before);
     }
@@ -259,7 +330,7 @@ mod tests {
         a.ready(t(0)).unwrap();
         a.connect(CallId(1), t(1)).unwrap();
         a.logout(t(2)).unwrap();
-        assert!(a.leaving && !a.is_staffed());
+        assert!(a.is_leaving() && !a.is_staffed());
         assert_eq!(
             a.state,
             AgentState::OnCall { call: CallId(1) },
@@ -268,7 +339,54 @@ mod tests {
         a.call_ended(CallId(1), t(60)).unwrap();
         assert_eq!(a.ready(t(70)).unwrap(), Some(t(1)));
         assert_eq!(a.state, AgentState::LoggedOut);
-        assert!(!a.leaving);
+        assert!(!a.is_leaving());
+    }
+
+    #[test]
+    fn a_pause_on_a_call_waits_for_the_end_of_wrap_up() {
+        let mut a = Agent::new(AgentId(1), t(0));
+        a.ready(t(0)).unwrap();
+        a.connect(CallId(1), t(1)).unwrap();
+        assert_eq!(a.pause(t(2)).unwrap(), None);
+        assert!(!a.is_staffed(), "no new call is dialed for them");
+        assert_eq!(a.state, AgentState::OnCall { call: CallId(1) });
+        a.call_ended(CallId(1), t(60)).unwrap();
+        a.ready(t(70)).unwrap();
+        assert_eq!(a.state, AgentState::Paused);
+        assert!(a.is_staffed() == false && !a.is_leaving());
+        // A log-out asked on a call is not turned into a pause.
+        a.ready(t(80)).unwrap();
+        a.connect(CallId(2), t(81)).unwrap();
+        a.logout(t(82)).unwrap();
+        a.pause(t(83)).unwrap();
+        a.call_ended(CallId(2), t(90)).unwrap();
+        a.ready(t(91)).unwrap();
+        assert_eq!(a.state, AgentState::LoggedOut);
+    }
+
+    #[test]
+    fn totals_count_calls_and_the_time_in_each_state() {
+        let mut a = Agent::new(AgentId(1), t(0));
+        a.login(t(0)).unwrap(); // paused 0..5
+        a.ready(t(5)).unwrap(); // waiting 5..10
+        a.connect(CallId(1), t(10)).unwrap(); // talking 10..70
+        a.call_ended(CallId(1), t(70)).unwrap(); // wrap-up 70..85
+        a.ready(t(85)).unwrap(); // waiting 85..
+        let totals = a.totals_at(t(100));
+        assert_eq!(
+            totals,
+            AgentTotals {
+                calls: 1,
+                talk_ms: 60_000,
+                wrap_ms: 15_000,
+                paused_ms: 5_000,
+                waiting_ms: 20_000,
+            }
+        );
+        assert_eq!(
+            a.totals.waiting_ms, 5_000,
+            "the current state is added by totals_at"
+        );
     }
 
     #[test]

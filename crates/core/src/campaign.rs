@@ -82,6 +82,45 @@ pub struct Campaign {
     next_pace: Instant,
     pace_now: bool,
     risks: Vec<f64>,
+    restraint: Restraint,
+}
+
+/// What held the dialer back at its last pacing decision: the answer to a
+/// supervisor's "why is it not dialing harder?".
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Restraint {
+    /// The campaign is paused or stopped.
+    NotRunning,
+    /// No agent is ready or on a call (all paused or logged out).
+    NoAgents,
+    /// Every contact due now has been dialed.
+    NoContacts,
+    /// Preview: a call is placed only when an agent asks for it.
+    AgentAsks,
+    /// The lines ceiling (lines per agent × agents) is reached.
+    LineCeiling,
+    /// Progressive: one call per free agent, and none is free.
+    NoFreeAgent,
+    /// Power: the ratio of calls per staffed agent is reached.
+    PowerRatio,
+    /// Predictive: one more call now would risk an abandon above what the
+    /// target and the cap allow.
+    AbandonRisk,
+}
+
+impl Restraint {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Restraint::NotRunning => "not_running",
+            Restraint::NoAgents => "no_agents",
+            Restraint::NoContacts => "no_contacts",
+            Restraint::AgentAsks => "agent_asks",
+            Restraint::LineCeiling => "line_ceiling",
+            Restraint::NoFreeAgent => "no_free_agent",
+            Restraint::PowerRatio => "power_ratio",
+            Restraint::AbandonRisk => "abandon_risk",
+        }
+    }
 }
 
 impl Campaign {
@@ -106,6 +145,7 @@ impl Campaign {
             stats: CampaignStats::default(),
             next_pace: Instant::ZERO,
             pace_now: true,
+            restraint: Restraint::NotRunning,
             risks: Vec::new(),
         }
     }
@@ -600,10 +640,24 @@ impl Campaign {
         out.push(Command::Dial { call: id, agent });
     }
 
+    /// What held the dialer back at its last pacing decision.
+    pub fn restraint(&self) -> Restraint {
+        self.restraint
+    }
+
     fn pace(&mut self, now: Instant, out: &mut Vec<Command>) {
         self.pace_now = false;
         self.next_pace = now + self.config.pace_interval;
         if !self.may_dial() {
+            self.restraint = if !self.running {
+                Restraint::NotRunning
+            } else if self.contacts_exhausted {
+                Restraint::NoContacts
+            } else if self.staffed == 0 {
+                Restraint::NoAgents
+            } else {
+                Restraint::AgentAsks
+            };
             return;
         }
         let (mut free, mut unanswered, mut waiting, mut active) = (0, 0, 0, 0);
@@ -637,8 +691,10 @@ impl Campaign {
         let mut risks = std::mem::take(&mut self.risks);
         risks.clear();
         self.pacer.plan(&view, &mut risks);
+        let line_room = view.line_room;
         let reserves = self.pacer.reserves_agents();
-        for &risk in risks.iter().take(view.line_room) {
+        let mut placed = 0;
+        for &risk in risks.iter().take(line_room) {
             if reserves {
                 let Some(agent) = self.pop_ready_agent() else {
                     break;
@@ -647,7 +703,17 @@ impl Campaign {
             } else {
                 self.dial(now, None, risk, out);
             }
+            placed += 1;
         }
+        self.restraint = if placed >= line_room {
+            Restraint::LineCeiling
+        } else {
+            match self.config.pacing.mode {
+                PacingMode::Progressive => Restraint::NoFreeAgent,
+                PacingMode::Power => Restraint::PowerRatio,
+                _ => Restraint::AbandonRisk,
+            }
+        };
         self.risks = risks;
     }
 

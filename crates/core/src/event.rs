@@ -9,6 +9,8 @@ pub enum Event {
     AgentLogin(AgentId),
     /// The agent is ready for calls (logs in if needed; ends pause or wrap-up).
     AgentReady(AgentId),
+    /// The agent pauses. On a call, the agent takes no new call and is paused
+    /// (instead of ready) when the wrap-up ends.
     AgentPause(AgentId),
     /// The agent logs out. On a call, the agent is marked leaving: no new call, and
     /// logged out (instead of ready) when the wrap-up ends.

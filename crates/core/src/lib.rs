@@ -30,9 +30,9 @@ pub mod pacing;
 pub mod time;
 
 pub use abandon::AbandonWindow;
-pub use agent::{Agent, AgentState};
+pub use agent::{AfterCall, Agent, AgentState, AgentTotals};
 pub use call::{AbandonKind, Call, CallPhase, FailCause, Outcome};
-pub use campaign::{Campaign, CampaignStats};
+pub use campaign::{Campaign, CampaignStats, Restraint};
 pub use config::{CampaignConfig, PacingMode, PacingSettings, VicidialParams};
 pub use error::CoreError;
 pub use event::{Command, Event};

@@ -229,3 +229,47 @@ fn stop_halts_new_dials_but_not_calls_in_progress() {
     assert!(dials(&step(&mut c, 61.0, Event::AgentReady(AgentId(1)))).is_empty());
     assert_eq!(dials(&step(&mut c, 62.0, Event::Start)), vec![CallId(2)]);
 }
+
+#[test]
+fn the_dialer_says_what_holds_it_back() {
+    use sanjeevani_core::Restraint;
+    let mut c = campaign(PacingMode::Progressive);
+    step(&mut c, 0.0, Event::Tick);
+    assert_eq!(c.restraint(), Restraint::NoAgents);
+    step(&mut c, 1.0, Event::AgentReady(AgentId(1)));
+    step(&mut c, 2.0, Event::Tick);
+    assert_eq!(
+        c.restraint(),
+        Restraint::NoFreeAgent,
+        "its one agent is reserved"
+    );
+
+    let mut config = CampaignConfig::default();
+    config.pacing.mode = PacingMode::Power;
+    config.pacing.max_lines_per_agent = 2.0;
+    config.pacing.power_ratio = 2.0;
+    let mut c = Campaign::try_new(config).unwrap();
+    step(&mut c, 0.0, Event::AgentReady(AgentId(1)));
+    step(&mut c, 1.0, Event::Tick);
+    assert_eq!(c.restraint(), Restraint::LineCeiling);
+
+    let mut c = campaign(PacingMode::Preview);
+    step(&mut c, 0.0, Event::AgentReady(AgentId(1)));
+    step(&mut c, 1.0, Event::Tick);
+    assert_eq!(c.restraint(), Restraint::AgentAsks);
+}
+
+#[test]
+fn an_agent_paused_on_a_call_gets_no_new_call_after_it() {
+    let mut c = campaign(PacingMode::Progressive);
+    step(&mut c, 0.0, Event::AgentReady(AgentId(1)));
+    step(&mut c, 1.0, Event::Ringing(CallId(1)));
+    step(&mut c, 3.0, Event::Answered(CallId(1)));
+    assert!(dials(&step(&mut c, 10.0, Event::AgentPause(AgentId(1)))).is_empty());
+    step(&mut c, 60.0, Event::Hangup(CallId(1)));
+    let out = step(&mut c, 70.0, Event::AgentReady(AgentId(1)));
+    assert!(dials(&out).is_empty(), "{out:?}");
+    let agent = c.agent(AgentId(1)).unwrap();
+    assert_eq!(agent.state, AgentState::Paused);
+    assert_eq!(agent.totals.calls, 1);
+}

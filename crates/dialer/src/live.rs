@@ -44,6 +44,15 @@ pub struct AgentView {
     pub for_secs: u64,
     /// The call the agent is reserved for, talking on, or wrapping up.
     pub call: Option<CallView>,
+    /// Asked (by themselves or a supervisor) to `pause` or `log out` once
+    /// the call and its wrap-up are over.
+    pub after_call: Option<&'static str>,
+    /// Calls taken and seconds talking, wrapping up, paused and waiting.
+    pub calls: u64,
+    pub talk_secs: u64,
+    pub wrap_secs: u64,
+    pub paused_secs: u64,
+    pub waiting_secs: u64,
 }
 
 /// A call with the store's records it belongs to.
@@ -133,6 +142,9 @@ pub struct LiveView {
     /// The telephony: dialing pauses while it is down.
     pub line: LineView,
     pub pacing: PacingSettings,
+    /// What held the dialer back at its last pacing decision (`abandon_risk`,
+    /// `line_ceiling`, `no_agents` …).
+    pub restraint: &'static str,
     pub agents: Vec<AgentView>,
     pub calls: CallCounts,
     pub totals: Totals,
@@ -156,6 +168,7 @@ impl LiveView {
             running: false,
             line: LineStatus::Up.into(),
             pacing,
+            restraint: sanjeevani_core::Restraint::NotRunning.name(),
             agents: Vec::new(),
             calls: CallCounts::default(),
             totals: Totals::default(),
@@ -257,17 +270,26 @@ pub(crate) fn view(
     }
     let mut agents: Vec<AgentView> = core
         .agents()
-        .map(|a| AgentView {
-            id: a.id.0,
-            state: a.state.name(),
-            for_secs: now.as_millis().saturating_sub(a.since.as_millis()) / 1000,
-            call: match a.state {
-                AgentState::Reserved { call } | AgentState::OnCall { call } => {
-                    calls.get(&call).copied()
-                }
-                AgentState::WrapUp => last_calls.get(&a.id).copied(),
-                _ => None,
-            },
+        .map(|a| {
+            let totals = a.totals_at(now);
+            AgentView {
+                id: a.id.0,
+                state: a.state.name(),
+                for_secs: now.as_millis().saturating_sub(a.since.as_millis()) / 1000,
+                call: match a.state {
+                    AgentState::Reserved { call } | AgentState::OnCall { call } => {
+                        calls.get(&call).copied()
+                    }
+                    AgentState::WrapUp => last_calls.get(&a.id).copied(),
+                    _ => None,
+                },
+                after_call: a.after_call.map(|after| after.name()),
+                calls: totals.calls,
+                talk_secs: totals.talk_ms / 1000,
+                wrap_secs: totals.wrap_ms / 1000,
+                paused_secs: totals.paused_ms / 1000,
+                waiting_secs: totals.waiting_ms / 1000,
+            }
         })
         .collect();
     agents.sort_by_key(|a| a.id);
@@ -282,6 +304,7 @@ pub(crate) fn view(
         running: core.is_running(),
         line: line.into(),
         pacing,
+        restraint: core.restraint().name(),
         agents,
         calls: counts,
         totals: Totals {

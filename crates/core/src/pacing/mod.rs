@@ -82,7 +82,7 @@ impl BusyAgents {
         self.elapsed.clear();
         for agent in v.agents.values() {
             if let (true, false, Some(since)) =
-                (agent.state.is_busy(), agent.leaving, agent.busy_since)
+                (agent.state.is_busy(), agent.is_leaving(), agent.busy_since)
             {
                 self.elapsed.push(v.now.secs_since(since));
             }
