@@ -256,6 +256,23 @@ async fn an_escalated_caller_reaches_the_doctors_phone_and_is_handed_over_live()
             .any(|b| b["bridge_type"] == "mixing" && b["channels"].as_array().unwrap().len() == 2)
     })
     .await;
+    // Handed over live, the ticket stays open with the doctor until they
+    // record what they did for the caller.
+    let updated = next_message(&mut doctor_ws, "ticket_updated", 10).await;
+    assert_eq!(
+        (&updated["ticket"]["id"], &updated["ticket"]["transfer"]),
+        (&json!(ticket), &json!("live")),
+        "{updated}"
+    );
+    let recorded = server
+        .ok(
+            &doctor,
+            Method::POST,
+            &format!("/api/tickets/{ticket}/resolve"),
+            Some(json!({"resolution": "advice_given", "notes": "advised rest"})),
+        )
+        .await;
+    assert_eq!(recorded["resolution"], "advice_given", "{recorded}");
     next_message(&mut doctor_ws, "ticket_resolved", 10).await;
     server.stop().await;
     pbx.assert_nothing_left(Duration::from_secs(2)).await;
@@ -362,7 +379,10 @@ async fn a_supervisor_listens_on_their_phone_and_plays_the_recording_back() {
     let admin = server.login("admin").await;
     let actions = server.audit_actions(&admin).await;
     for action in ["supervise", "supervise_stop", "play_recording"] {
-        assert!(actions.iter().any(|a| a == action), "{action} audited: {actions:?}");
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} audited: {actions:?}"
+        );
     }
     server.stop().await;
     pbx.assert_nothing_left(Duration::from_secs(2)).await;
