@@ -187,8 +187,7 @@ pub fn run(which: Which) -> Result<()> {
             rounds,
             json,
         } => {
-            let r =
-                crate::runtime()?.block_on(crate::bench_login::run(clients, logins, rounds))?;
+            let r = crate::runtime()?.block_on(crate::bench_login::run(clients, logins, rounds))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
@@ -259,7 +258,13 @@ pub fn run(which: Which) -> Result<()> {
                 for r in &results {
                     println!(
                         "{:<10} {:<6} {:>10} {:>10} {:>9.1} {:>11.0} {:>9.1}",
-                        r.backend, r.format, r.rows, r.imported, r.seconds, r.rows_per_second, r.peak_mib
+                        r.backend,
+                        r.format,
+                        r.rows,
+                        r.imported,
+                        r.seconds,
+                        r.rows_per_second,
+                        r.peak_mib
                     );
                 }
                 // Side by side: each run against the first one.

@@ -82,7 +82,8 @@ pub async fn import_file(
     let format = SheetFormat::from_file_name(&file.to_string_lossy());
     let (source, total) = match format {
         Some(format) => {
-            let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes =
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
             // Progress counts rows for a spreadsheet: it is read whole first.
             (ContactFile::Sheet(bytes, format), 0)
         }
@@ -154,7 +155,9 @@ pub async fn import_file(
         let more = shown - errors_shown;
         match report {
             Some(path) => eprintln!("… {more} more rows not imported in {}", path.display()),
-            None => eprintln!("… {more} more rows not imported (use --report FILE to list them all)"),
+            None => {
+                eprintln!("… {more} more rows not imported (use --report FILE to list them all)")
+            }
         }
     }
     if let Some(mut w) = report_file {
@@ -166,7 +169,12 @@ pub async fn import_file(
     if !result.unknown_words.is_empty() {
         eprintln!("Words this list uses that the mapping does not name (add a line for each to --mapping):");
         for u in &result.unknown_words {
-            eprintln!("  {} rows from line {}: {}", u.rows, u.first_line, u.mapping_line());
+            eprintln!(
+                "  {} rows from line {}: {}",
+                u.rows,
+                u.first_line,
+                u.mapping_line()
+            );
         }
     }
     Ok(result)
@@ -263,8 +271,16 @@ async fn bench_in(
 }
 
 const SAMPLE_HEADER: [&str; 10] = [
-    "name", "phone", "category", "age", "comorbidity", "follow_up_start", "follow_up_days", "district",
-    "block", "ward",
+    "name",
+    "phone",
+    "category",
+    "age",
+    "comorbidity",
+    "follow_up_start",
+    "follow_up_days",
+    "district",
+    "block",
+    "ward",
 ];
 
 /// Row `i` of a district list: Devanagari and Latin names, every category
@@ -279,7 +295,12 @@ fn sample_row(i: u64) -> [String; 10] {
         "गुरप्रीत कौर",
         "Joseph D'Souza",
     ];
-    const CATEGORIES: [&str; 4] = ["home isolation", "care centre", "general public", "होम आइसोलेशन"];
+    const CATEGORIES: [&str; 4] = [
+        "home isolation",
+        "care centre",
+        "general public",
+        "होम आइसोलेशन",
+    ];
     let phone = if i % 100 == 99 {
         format!("98{:03}O{:04}", i % 1000, i % 10_000)
     } else {

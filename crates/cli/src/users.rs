@@ -63,6 +63,7 @@ pub async fn run(command: Users) -> Result<()> {
                 role,
                 password,
                 phone,
+                must_change_password: false,
             };
             match accounts::create(&*store, request, None).await {
                 Ok(user) => {

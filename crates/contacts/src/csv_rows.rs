@@ -57,7 +57,11 @@ pub struct ValueMapping {
 impl ValueMapping {
     fn category(&self, word: &str) -> Result<Category, String> {
         let key = crate::record::word_key(word);
-        match self.category.iter().find(|(k, _)| crate::record::word_key(k) == key) {
+        match self
+            .category
+            .iter()
+            .find(|(k, _)| crate::record::word_key(k) == key)
+        {
             Some((_, category)) => Ok(*category),
             None => word.parse(),
         }
@@ -65,10 +69,166 @@ impl ValueMapping {
 
     fn risk(&self, word: &str) -> Result<RiskFlag, String> {
         let key = crate::record::word_key(word);
-        match self.risk.iter().find(|(k, _)| crate::record::word_key(k) == key) {
+        match self
+            .risk
+            .iter()
+            .find(|(k, _)| crate::record::word_key(k) == key)
+        {
             Some((_, flag)) => Ok(*flag),
             None => word.parse(),
         }
+    }
+}
+
+/// The fields a column can hold, in the order a person fills them in.
+pub const FIELDS: [&str; 12] = [
+    "phone",
+    "name",
+    "language",
+    "category",
+    "risk",
+    "age",
+    "comorbidity",
+    "follow_up_start",
+    "follow_up_days",
+    "district",
+    "block",
+    "timezone",
+];
+
+impl ColumnMapping {
+    /// The header the mapping names for `field` (one of [`FIELDS`]).
+    pub fn header(&self, field: &str) -> Option<&str> {
+        Some(match field {
+            "phone" => &self.phone,
+            "name" => &self.name,
+            "language" => &self.language,
+            "category" => &self.category,
+            "risk" => &self.risk,
+            "age" => &self.age,
+            "comorbidity" => &self.comorbidity,
+            "follow_up_start" => &self.follow_up_start,
+            "follow_up_days" => &self.follow_up_days,
+            "district" => &self.district,
+            "block" => &self.block,
+            "timezone" => &self.timezone,
+            _ => return None,
+        })
+    }
+
+    /// Names the header that holds `field`; an error names an unknown field.
+    pub fn set_header(&mut self, field: &str, header: String) -> Result<(), CsvError> {
+        let slot = match field {
+            "phone" => &mut self.phone,
+            "name" => &mut self.name,
+            "language" => &mut self.language,
+            "category" => &mut self.category,
+            "risk" => &mut self.risk,
+            "age" => &mut self.age,
+            "comorbidity" => &mut self.comorbidity,
+            "follow_up_start" => &mut self.follow_up_start,
+            "follow_up_days" => &mut self.follow_up_days,
+            "district" => &mut self.district,
+            "block" => &mut self.block,
+            "timezone" => &mut self.timezone,
+            _ => {
+                return Err(CsvError::Mapping(format!(
+                    "no field {field:?}; the fields are {}",
+                    FIELDS.join(", ")
+                )))
+            }
+        };
+        *slot = header;
+        Ok(())
+    }
+}
+
+/// The column holding `field` whose mapping names `header`: that header, or
+/// when the mapping leaves it at the field's own name, one of its usual
+/// names ("mobile", "मोबाइल नंबर", "नाम" …).
+fn find_column(keys: &[String], field: &str, header: &str) -> Option<usize> {
+    let wanted = header_key(header);
+    keys.iter().position(|h| *h == wanted).or_else(|| {
+        if wanted != header_key(field) {
+            return None; // the mapping names its own header
+        }
+        let aliases = HEADER_ALIASES.iter().find(|(f, _)| *f == field)?.1;
+        aliases
+            .iter()
+            .find_map(|alias| keys.iter().position(|h| *h == header_key(alias)))
+    })
+}
+
+/// A file's header row and first rows, and which column each field would be
+/// read from: what a person checks before importing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilePreview {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Each of [`FIELDS`] with the index of its column, if the file has one.
+    pub columns: Vec<(&'static str, Option<usize>)>,
+    /// Why the file cannot be imported as mapped (no phone column, say).
+    pub problem: Option<String>,
+}
+
+impl FilePreview {
+    pub(crate) fn new(
+        headers: Vec<String>,
+        rows: Vec<Vec<String>>,
+        mapping: &ColumnMapping,
+    ) -> Self {
+        let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
+        let columns = FIELDS
+            .iter()
+            .map(|&field| {
+                (
+                    field,
+                    find_column(&keys, field, mapping.header(field).unwrap_or(field)),
+                )
+            })
+            .collect();
+        let problem = RowParser::new(&headers, mapping)
+            .err()
+            .map(|e| e.to_string());
+        FilePreview {
+            headers,
+            rows,
+            columns,
+            problem,
+        }
+    }
+
+    /// The header row and the first `rows` records of a CSV file.
+    pub fn of_csv<R: Read>(
+        input: R,
+        mapping: &ColumnMapping,
+        rows: usize,
+    ) -> Result<Self, CsvError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(input);
+        let headers: Vec<String> = reader
+            .byte_headers()?
+            .iter()
+            .map(|h| {
+                String::from_utf8_lossy(h)
+                    .trim_start_matches('\u{feff}')
+                    .trim()
+                    .to_string()
+            })
+            .collect();
+        let mut records = Vec::new();
+        for record in reader.byte_records().take(rows) {
+            let record = record?;
+            records.push(
+                record
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                    .collect(),
+            );
+        }
+        Ok(FilePreview::new(headers, records, mapping))
     }
 }
 
@@ -232,18 +392,7 @@ impl RowParser {
     pub fn new(headers: &[String], mapping: &ColumnMapping) -> Result<Self, CsvError> {
         let region: Region = mapping.region.parse().map_err(CsvError::Mapping)?;
         let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
-        let find = |field: &str, header: &str| {
-            let wanted = header_key(header);
-            keys.iter().position(|h| *h == wanted).or_else(|| {
-                if wanted != header_key(field) {
-                    return None; // the mapping names its own header
-                }
-                let aliases = HEADER_ALIASES.iter().find(|(f, _)| *f == field)?.1;
-                aliases
-                    .iter()
-                    .find_map(|alias| keys.iter().position(|h| *h == header_key(alias)))
-            })
-        };
+        let find = |field: &str, header: &str| find_column(&keys, field, header);
         let phone = find("phone", &mapping.phone).ok_or_else(|| CsvError::MissingColumn {
             field: "phone",
             header: mapping.phone.clone(),
@@ -364,7 +513,11 @@ impl RowParser {
                 .map(str::trim)
                 .filter(|f| !f.is_empty())
             {
-                risk.insert(self.values.risk(flag).map_err(|e| unknown("risk", flag, e))?);
+                risk.insert(
+                    self.values
+                        .risk(flag)
+                        .map_err(|e| unknown("risk", flag, e))?,
+                );
             }
         }
         if let Some(s) = text(self.columns.age, "age")? {
@@ -522,16 +675,52 @@ impl<R: Read> Read for LineTracker<R> {
 /// The usual names of each field's column, in English and Hindi, for lists
 /// whose headers are their own.
 const HEADER_ALIASES: &[(&str, &[&str])] = &[
-    ("phone", &["mobile", "mobile no", "mobile number", "phone number", "phone no", "contact number",
-        "contact no", "मोबाइल", "मोबाइल नंबर", "मोबाइल नं", "फ़ोन", "फ़ोन नंबर", "संपर्क नंबर"]),
-    ("name", &["patient name", "full name", "नाम", "मरीज़ का नाम", "रोगी का नाम"]),
+    (
+        "phone",
+        &[
+            "mobile",
+            "mobile no",
+            "mobile number",
+            "phone number",
+            "phone no",
+            "contact number",
+            "contact no",
+            "मोबाइल",
+            "मोबाइल नंबर",
+            "मोबाइल नं",
+            "फ़ोन",
+            "फ़ोन नंबर",
+            "संपर्क नंबर",
+        ],
+    ),
+    (
+        "name",
+        &[
+            "patient name",
+            "full name",
+            "नाम",
+            "मरीज़ का नाम",
+            "रोगी का नाम",
+        ],
+    ),
     ("language", &["भाषा"]),
     ("category", &["status", "type", "श्रेणी", "स्थिति", "प्रकार"]),
     ("risk", &["risk flags", "risks", "जोखिम"]),
     ("age", &["उम्र", "आयु"]),
-    ("comorbidity", &["comorbidities", "co morbidity", "सह रुग्णता", "अन्य बीमारी"]),
-    ("follow_up_start", &["start date", "isolation start", "date of isolation", "शुरुआत की तारीख़",
-        "आइसोलेशन की तारीख़"]),
+    (
+        "comorbidity",
+        &["comorbidities", "co morbidity", "सह रुग्णता", "अन्य बीमारी"],
+    ),
+    (
+        "follow_up_start",
+        &[
+            "start date",
+            "isolation start",
+            "date of isolation",
+            "शुरुआत की तारीख़",
+            "आइसोलेशन की तारीख़",
+        ],
+    ),
     ("follow_up_days", &["days", "isolation days", "दिन"]),
     ("district", &["ज़िला"]),
     ("block", &["ब्लॉक"]),
@@ -569,6 +758,44 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_preview_shows_the_first_rows_and_which_column_is_which() {
+        let csv =
+            "नाम,मोबाइल नंबर,Ward\nAsha,98100 00001,4\nRavi,98100 00002,5\nMeena,98100 00003,6\n";
+        let p = FilePreview::of_csv(csv.as_bytes(), &ColumnMapping::default(), 2).unwrap();
+        assert_eq!(p.headers, ["नाम", "मोबाइल नंबर", "Ward"]);
+        assert_eq!(
+            p.rows,
+            [["Asha", "98100 00001", "4"], ["Ravi", "98100 00002", "5"]]
+        );
+        let column = |field| p.columns.iter().find(|(f, _)| *f == field).unwrap().1;
+        assert_eq!(
+            (column("phone"), column("name"), column("risk")),
+            (Some(1), Some(0), None)
+        );
+        assert_eq!(p.problem, None);
+
+        // Named by the person: the ward column is not a phone, so the file
+        // cannot be imported as mapped, and the preview says why.
+        let mut mapping = ColumnMapping::default();
+        mapping.set_header("phone", "Ward".into()).unwrap();
+        mapping.set_header("phone", "Mobile".into()).unwrap();
+        let p = FilePreview::of_csv(csv.as_bytes(), &mapping, 5).unwrap();
+        assert_eq!(p.rows.len(), 3);
+        assert!(
+            p.problem
+                .as_deref()
+                .unwrap()
+                .contains("no \"phone\" column"),
+            "{:?}",
+            p.problem
+        );
+        assert!(
+            mapping.set_header("mobile", "x".into()).is_err(),
+            "not a field"
+        );
+    }
 
     fn rows(csv: &[u8]) -> Vec<Row> {
         let mut reader = CsvContacts::new(csv, &ColumnMapping::default()).unwrap();
@@ -701,10 +928,17 @@ mod tests {
         assert_eq!(contact.name, "राम");
         assert_eq!(contact.category, Category::HomeIsolation);
         assert_eq!(contact.risk, [RiskFlag::AgeOver60]);
-        assert_eq!(contact.district.as_deref(), Some("Pune"), "ज़िला typed without its nukta");
+        assert_eq!(
+            contact.district.as_deref(),
+            Some("Pune"),
+            "ज़िला typed without its nukta"
+        );
         assert!(contact.attributes.is_empty(), "{:?}", contact.attributes);
         // A header the mapping names is that header only.
-        let mapping = ColumnMapping { phone: "whatsapp".into(), ..Default::default() };
+        let mapping = ColumnMapping {
+            phone: "whatsapp".into(),
+            ..Default::default()
+        };
         assert!(CsvContacts::new(&b"name,mobile\n"[..], &mapping).is_err());
     }
 }

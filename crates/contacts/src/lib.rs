@@ -13,13 +13,16 @@ mod record;
 mod schedule;
 mod sheet_rows;
 
-pub use csv_rows::{ColumnMapping, CsvContacts, CsvError, Row, RowError, RowParser, ValueMapping};
-pub use sheet_rows::{SheetContacts, SheetFormat};
 /// One row's fields as read, before they are checked.
 pub use csv::ByteRecord;
+pub use csv_rows::{
+    ColumnMapping, CsvContacts, CsvError, FilePreview, Row, RowError, RowParser, ValueMapping,
+    FIELDS,
+};
 pub use phone::{mask_str, Phone, PhoneError, Region};
 pub use record::{risk_to_text, Category, FollowUp, NewContact, RiskFlag};
 pub use schedule::{
     start_of_day, AlwaysOpen, AttemptOutcome, CallingWindow, ContactFacts, ContactRules, Decision,
     Finish, Next, Progress, RetryRules,
 };
+pub use sheet_rows::{SheetContacts, SheetFormat};

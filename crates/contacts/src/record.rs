@@ -48,16 +48,38 @@ impl FromStr for Category {
     fn from_str(s: &str) -> Result<Self, String> {
         let key = word_key(s);
         let category = match key.as_str() {
-            "home isolation" | "homeisolation" | "home" | "hi" | "isolation" | "in home isolation"
-            | "home isolated" | "home quarantine" | "isolating at home" | "होम आइसोलेशन"
-            | "होम आइसोलेशन में" | "घर पर आइसोलेशन" | "गृह पृथक्करण" | "होम क्वारंटाइन" => {
-                Category::HomeIsolation
-            }
-            "care centre" | "care center" | "carecentre" | "carecenter" | "ccc"
-            | "covid care centre" | "covid care center" | "covid centre" | "covid center"
-            | "admitted" | "admitted to a covid centre" | "admitted to a covid center"
-            | "admitted to covid centre" | "admitted to covid center" | "कोविड सेंटर"
-            | "कोविड केयर सेंटर" | "कोविड सेंटर में भर्ती" | "भर्ती" => Category::CareCentre,
+            "home isolation"
+            | "homeisolation"
+            | "home"
+            | "hi"
+            | "isolation"
+            | "in home isolation"
+            | "home isolated"
+            | "home quarantine"
+            | "isolating at home"
+            | "होम आइसोलेशन"
+            | "होम आइसोलेशन में"
+            | "घर पर आइसोलेशन"
+            | "गृह पृथक्करण"
+            | "होम क्वारंटाइन" => Category::HomeIsolation,
+            "care centre"
+            | "care center"
+            | "carecentre"
+            | "carecenter"
+            | "ccc"
+            | "covid care centre"
+            | "covid care center"
+            | "covid centre"
+            | "covid center"
+            | "admitted"
+            | "admitted to a covid centre"
+            | "admitted to a covid center"
+            | "admitted to covid centre"
+            | "admitted to covid center"
+            | "कोविड सेंटर"
+            | "कोविड केयर सेंटर"
+            | "कोविड सेंटर में भर्ती"
+            | "भर्ती" => Category::CareCentre,
             "general public" | "general" | "public" | "gp" | "" | "आम जनता" | "सामान्य" => {
                 Category::GeneralPublic
             }
@@ -78,7 +100,13 @@ pub(crate) fn word_key(s: &str) -> String {
     s.to_lowercase()
         .replace('\u{093c}', "")
         .chars()
-        .map(|c| if c.is_alphanumeric() || is_devanagari_sign(c) { c } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() || is_devanagari_sign(c) {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect::<String>()
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -87,8 +115,10 @@ pub(crate) fn word_key(s: &str) -> String {
 
 /// Vowel signs and the virama, which are marks rather than letters.
 fn is_devanagari_sign(c: char) -> bool {
-    ('\u{0900}'..='\u{0903}').contains(&c) || ('\u{093a}'..='\u{094f}').contains(&c)
-        || ('\u{0951}'..='\u{0957}').contains(&c) || ('\u{0962}'..='\u{0963}').contains(&c)
+    ('\u{0900}'..='\u{0903}').contains(&c)
+        || ('\u{093a}'..='\u{094f}').contains(&c)
+        || ('\u{0951}'..='\u{0957}').contains(&c)
+        || ('\u{0962}'..='\u{0963}').contains(&c)
 }
 
 /// A reason to call someone before others.
@@ -124,13 +154,21 @@ impl FromStr for RiskFlag {
     /// The stored names and their usual words, in English and Hindi.
     fn from_str(s: &str) -> Result<Self, String> {
         let flag = match word_key(s).as_str() {
-            "age over 60" | "over 60" | "elderly" | "senior citizen" | "60 से अधिक" | "बुज़ुर्ग"
-            | "बुजुर्ग" | "वरिष्ठ नागरिक" => RiskFlag::AgeOver60,
+            "age over 60"
+            | "over 60"
+            | "elderly"
+            | "senior citizen"
+            | "60 से अधिक"
+            | "बुज़ुर्ग"
+            | "बुजुर्ग"
+            | "वरिष्ठ नागरिक" => RiskFlag::AgeOver60,
             "comorbidity" | "comorbid" | "co morbidity" | "सह रुग्णता" | "अन्य बीमारी" => {
                 RiskFlag::Comorbidity
             }
             "pregnant" | "pregnancy" | "गर्भवती" => RiskFlag::Pregnant,
-            "lives alone" | "living alone" | "alone" | "अकेले रहते हैं" | "अकेले" => RiskFlag::LivesAlone,
+            "lives alone" | "living alone" | "alone" | "अकेले रहते हैं" | "अकेले" => {
+                RiskFlag::LivesAlone
+            }
             _ => {
                 return Err(format!(
                     "unknown risk flag {s:?} (age_over_60, comorbidity, pregnant or lives_alone; \
@@ -221,7 +259,11 @@ mod tests {
             assert_eq!(word.parse(), Ok(category), "{word}");
         }
         assert_eq!("बुज़ुर्ग".parse(), Ok(RiskFlag::AgeOver60));
-        assert_eq!("बुजुर्ग".parse(), Ok(RiskFlag::AgeOver60), "typed without the nukta");
+        assert_eq!(
+            "बुजुर्ग".parse(),
+            Ok(RiskFlag::AgeOver60),
+            "typed without the nukta"
+        );
         assert_eq!("Lives-Alone".parse(), Ok(RiskFlag::LivesAlone));
         assert!("diabetic".parse::<RiskFlag>().is_err());
     }

@@ -8,7 +8,7 @@
 //! `YYYY-MM-DD`, true/false as yes/no, and an error cell as its code (`#N/A`),
 //! which the field's check then names.
 
-use crate::csv_rows::{ColumnMapping, CsvError, RowParser};
+use crate::csv_rows::{ColumnMapping, CsvError, FilePreview, RowParser};
 use calamine::{Data, Range, Reader};
 use std::io::Cursor;
 
@@ -66,29 +66,8 @@ impl SheetContacts {
         format: SheetFormat,
         mapping: &ColumnMapping,
     ) -> Result<Self, CsvError> {
-        let cursor = Cursor::new(bytes);
-        let sheet = |e: &dyn std::fmt::Display| CsvError::Sheet(e.to_string());
-        let first = match format {
-            SheetFormat::Xlsx => {
-                let mut book: calamine::Xlsx<_> =
-                    calamine::open_workbook_from_rs(cursor).map_err(|e| sheet(&e))?;
-                book.worksheet_range_at(0).map(|r| r.map_err(|e| sheet(&e)))
-            }
-            SheetFormat::Ods => {
-                let mut book: calamine::Ods<_> =
-                    calamine::open_workbook_from_rs(cursor).map_err(|e| sheet(&e))?;
-                book.worksheet_range_at(0).map(|r| r.map_err(|e| sheet(&e)))
-            }
-        };
-        let range = first.ok_or_else(|| CsvError::Sheet("the workbook has no sheet".into()))??;
+        let (range, header_at, headers) = first_sheet(bytes, format)?;
         let first_row = u64::from(range.start().map_or(0, |(row, _)| row));
-        let (height, width) = range.get_size();
-        let header_at = (0..height)
-            .find(|&r| (0..width).any(|c| !text(range.get((r, c))).is_empty()))
-            .ok_or_else(|| CsvError::Sheet("the first sheet is empty".into()))?;
-        let headers: Vec<String> = (0..width)
-            .map(|c| text(range.get((header_at, c))))
-            .collect();
         let parser = RowParser::new(&headers, mapping)?;
         Ok(SheetContacts {
             range,
@@ -96,6 +75,23 @@ impl SheetContacts {
             first_row,
             parser,
         })
+    }
+
+    /// The header row and the first `rows` rows as text, for a person to
+    /// check which column is which before importing.
+    pub fn preview(
+        bytes: Vec<u8>,
+        format: SheetFormat,
+        mapping: &ColumnMapping,
+        rows: usize,
+    ) -> Result<FilePreview, CsvError> {
+        let (range, header_at, headers) = first_sheet(bytes, format)?;
+        let (height, width) = range.get_size();
+        let rows = (header_at + 1..height)
+            .take(rows)
+            .map(|r| (0..width).map(|c| text(range.get((r, c)))).collect())
+            .collect();
+        Ok(FilePreview::new(headers, rows, mapping))
     }
 
     /// The next record with its row number, `None` after the last.
@@ -123,6 +119,37 @@ impl SheetContacts {
     }
 }
 
+/// The first sheet of the workbook in `bytes`, the index of its header row
+/// (its first non-empty one) and the headers.
+fn first_sheet(
+    bytes: Vec<u8>,
+    format: SheetFormat,
+) -> Result<(Range<Data>, usize, Vec<String>), CsvError> {
+    let cursor = Cursor::new(bytes);
+    let sheet = |e: &dyn std::fmt::Display| CsvError::Sheet(e.to_string());
+    let first = match format {
+        SheetFormat::Xlsx => {
+            let mut book: calamine::Xlsx<_> =
+                calamine::open_workbook_from_rs(cursor).map_err(|e| sheet(&e))?;
+            book.worksheet_range_at(0).map(|r| r.map_err(|e| sheet(&e)))
+        }
+        SheetFormat::Ods => {
+            let mut book: calamine::Ods<_> =
+                calamine::open_workbook_from_rs(cursor).map_err(|e| sheet(&e))?;
+            book.worksheet_range_at(0).map(|r| r.map_err(|e| sheet(&e)))
+        }
+    };
+    let range = first.ok_or_else(|| CsvError::Sheet("the workbook has no sheet".into()))??;
+    let (height, width) = range.get_size();
+    let header_at = (0..height)
+        .find(|&r| (0..width).any(|c| !text(range.get((r, c))).is_empty()))
+        .ok_or_else(|| CsvError::Sheet("the first sheet is empty".into()))?;
+    let headers: Vec<String> = (0..width)
+        .map(|c| text(range.get((header_at, c))))
+        .collect();
+    Ok((range, header_at, headers))
+}
+
 /// A cell as its text.
 fn text(cell: Option<&Data>) -> String {
     match cell {
@@ -136,7 +163,11 @@ fn text(cell: Option<&Data>) -> String {
             Some(at) if d.is_datetime() => at.date().format("%Y-%m-%d").to_string(),
             _ => d.as_f64().to_string(),
         },
-        Some(Data::DateTimeIso(s)) => s.get(..10).filter(|_| s.len() >= 10).unwrap_or(s).to_string(),
+        Some(Data::DateTimeIso(s)) => s
+            .get(..10)
+            .filter(|_| s.len() >= 10)
+            .unwrap_or(s)
+            .to_string(),
         Some(Data::DurationIso(s)) => s.clone(),
         Some(Data::Error(e)) => e.to_string(),
     }

@@ -101,6 +101,9 @@ pub struct AccountRequest {
     pub role: String,
     pub password: String,
     pub phone: Option<String>,
+    /// The password was set by someone else (a one-time password an admin
+    /// hands over): the person chooses their own at the first login.
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -155,7 +158,7 @@ pub async fn create(
         display_name,
         role,
         password_hash,
-        must_change_password: false,
+        must_change_password: request.must_change_password,
     };
     let now = now_ms();
     let id = store.create_user(&new, now).await?;

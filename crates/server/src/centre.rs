@@ -49,6 +49,11 @@ pub struct Sample {
     pub answer_rate: f64,
     pub agents_staffed: u64,
     pub calls_connected: u64,
+    /// The pacing then, so that a chart can mark where it was changed.
+    #[schema(value_type = String)]
+    pub mode: sanjeevani_core::PacingMode,
+    pub max_lines_per_agent: f64,
+    pub abandon_target: f64,
 }
 
 /// What the medical desk and the agents escalating to it are told as it
@@ -487,6 +492,9 @@ impl Centre {
                     .filter(|a| !matches!(a.state, "logged out" | "paused"))
                     .count() as u64,
                 calls_connected: v.calls.connected,
+                mode: v.pacing.mode,
+                max_lines_per_agent: v.pacing.max_lines_per_agent,
+                abandon_target: v.pacing.abandon_target,
             });
         }
     }

@@ -314,7 +314,10 @@ async fn send_agent_status(
 ) -> Result<(), WsError> {
     let status: AgentStatus = status_of(state, caller.id());
     // Seconds in state change every second; the page counts those itself.
-    let key = format!("{:?}/{}/{:?}", status.campaign, status.state, status.call);
+    let key = format!(
+        "{:?}/{}/{:?}/{:?}",
+        status.campaign, status.state, status.call, status.after_call
+    );
     if last.as_deref() == Some(key.as_str()) {
         return Ok(());
     }
@@ -434,10 +437,20 @@ pub async fn wallboard(state: &AppState) -> ApiResult<String> {
         .filter(|t| t.transfer == sanjeevani_store::TransferState::Ringing)
         .count();
     let alerts = state.store.open_alerts().await?.len();
+    // Agents by name, for the console's table (ids stay in the views).
+    let names: std::collections::BTreeMap<i64, String> = state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .filter(|u| u.role == sanjeevani_store::Role::Agent)
+        .map(|u| (u.id, u.display_name))
+        .collect();
     Ok(json!({
         "type": "wallboard",
         "at": now,
         "campaigns": views,
+        "agent_names": names,
         "tickets": {
             "open": tickets.len(),
             "urgent": tickets.iter().filter(|t| t.urgency == sanjeevani_store::Urgency::Urgent).count(),

@@ -54,10 +54,7 @@ impl UnknownWord {
             "category" => "home_isolation | care_centre | general_public",
             _ => "age_over_60 | comorbidity | pregnant | lives_alone",
         };
-        format!(
-            "[values.{}] {:?} = \"<{choices}>\"",
-            self.field, self.word
-        )
+        format!("[values.{}] {:?} = \"<{choices}>\"", self.field, self.word)
     }
 }
 
@@ -145,7 +142,16 @@ pub async fn import_csv<R: Read + Send + 'static>(
     on_skip: impl FnMut(&Skipped),
     on_progress: impl FnMut(ImportProgress),
 ) -> Result<ImportReport, ImportError> {
-    import_contacts(store, ContactFile::Csv(input), list, mapping, now, on_skip, on_progress).await
+    import_contacts(
+        store,
+        ContactFile::Csv(input),
+        list,
+        mapping,
+        now,
+        on_skip,
+        on_progress,
+    )
+    .await
 }
 
 /// Imports contacts from `file` into `list`. Every row not imported goes to
@@ -217,7 +223,9 @@ pub async fn import_contacts<R: Read + Send + 'static>(
     }
     parser.await.expect("the contact parser does not panic");
     report.unknown_words = unknown.into_values().collect();
-    report.unknown_words.sort_by(|a, b| b.rows.cmp(&a.rows).then(a.first_line.cmp(&b.first_line)));
+    report
+        .unknown_words
+        .sort_by(|a, b| b.rows.cmp(&a.rows).then(a.first_line.cmp(&b.first_line)));
     Ok(report)
 }
 
@@ -307,12 +315,15 @@ fn parse<R: Read>(
                     };
                     if do_not_call.contains(&key) {
                         batch.counts.do_not_call += 1;
-                        batch.skipped.push(skip(SkipKind::DoNotCall, "on the do-not-call list".into()));
-                    } else if let Some(first) = seen_numbers.get(&key) {
-                        batch.counts.duplicate += 1;
                         batch
                             .skipped
-                            .push(skip(SkipKind::Duplicate, format!("the same number as line {first}")));
+                            .push(skip(SkipKind::DoNotCall, "on the do-not-call list".into()));
+                    } else if let Some(first) = seen_numbers.get(&key) {
+                        batch.counts.duplicate += 1;
+                        batch.skipped.push(skip(
+                            SkipKind::Duplicate,
+                            format!("the same number as line {first}"),
+                        ));
                     } else {
                         seen_numbers.insert(key, line);
                         batch.contacts.push(*contact);

@@ -21,8 +21,8 @@ mod sql;
 mod sqlite;
 
 pub use desk::{
-    AuditEntry, CallDraft, ContactRecord, Desk, Disposition, NewDisposition, NewTicket, NewUser, Resolution,
-    Role, Ticket, TicketReason, TransferState, TriageOverride, Urgency, User,
+    AuditEntry, CallDraft, ContactRecord, Desk, Disposition, NewDisposition, NewTicket, NewUser,
+    Resolution, Role, Ticket, TicketReason, TransferState, TriageOverride, Urgency, User,
 };
 pub use import::{
     import_contacts, import_csv, ContactFile, ImportError, ImportProgress, ImportReport, SkipKind,

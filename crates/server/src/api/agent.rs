@@ -20,6 +20,9 @@ pub struct AgentStatus {
     /// logged out, paused, ready, reserved, on call or in wrap-up.
     pub state: String,
     pub for_secs: u64,
+    /// `pause` or `log out` once the call and its wrap-up are over (a
+    /// supervisor's or the agent's own request on a call).
+    pub after_call: Option<String>,
     /// The call on the agent's screen: attempt and contact ids.
     #[schema(value_type = Option<Object>)]
     pub call: Option<sanjeevani_dialer::CallView>,
@@ -59,6 +62,7 @@ pub(crate) fn status_of(state: &AppState, user: i64) -> AgentStatus {
         campaign: campaign.map(|c| c.0),
         state: view.as_ref().map_or("logged out", |v| v.state).to_string(),
         for_secs: view.as_ref().map_or(0, |v| v.for_secs),
+        after_call: view.as_ref().and_then(|v| v.after_call).map(str::to_string),
         call: view.and_then(|v| v.call),
     }
 }
@@ -195,4 +199,87 @@ pub async fn next(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
         ));
     }
     act(&state, &caller, Control::PreviewDial).await
+}
+
+/// What a supervisor does to an agent's seat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SeatAction {
+    Pause,
+    LogOut,
+}
+
+/// A supervisor pauses or logs out an agent (gone for a break with the seat
+/// ready, say). On a call, the call and its wrap-up finish first; the agent
+/// is then paused or logged out instead of becoming ready. Audited.
+async fn supervise_seat(
+    state: &AppState,
+    caller: &Caller,
+    agent: i64,
+    action: SeatAction,
+) -> ApiResult<Json<AgentStatus>> {
+    caller.require(&[Role::Supervisor], "pause or log out agents")?;
+    let campaign = state
+        .centre
+        .agent_campaign(agent)
+        .ok_or_else(|| ApiError::conflict("the agent is not logged in to a campaign"))?;
+    let before = status_of(state, agent);
+    let (control, verb) = match action {
+        SeatAction::Pause => (
+            Control::AgentPause(AgentId(agent as u64)),
+            "agent_force_pause",
+        ),
+        SeatAction::LogOut => (
+            Control::AgentLogout(AgentId(agent as u64)),
+            "agent_force_logout",
+        ),
+    };
+    if before.state == "logged out" || (action == SeatAction::Pause && before.state == "paused") {
+        return Err(ApiError::conflict(format!(
+            "the agent is already {}",
+            before.state
+        )));
+    }
+    send(state, campaign, control).await?;
+    let after = status_of(state, agent);
+    if after.state == "logged out" {
+        state.centre.set_agent_campaign(agent, None);
+    }
+    state
+        .store
+        .audit(
+            &caller.user,
+            verb,
+            &format!("user/{agent}"),
+            &format!(
+                "campaign {}: {} → {}",
+                campaign.0, before.state, after.state
+            ),
+            crate::now_ms(),
+        )
+        .await?;
+    Ok(Json(after))
+}
+
+#[utoipa::path(post, path = "/api/agents/{id}/pause", tag = "agent", params(("id" = i64, Path, description = "The agent's user id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Paused, or to be paused when the call and its wrap-up end", body = AgentStatus),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn force_pause(
+    State(state): State<AppState>,
+    caller: Caller,
+    super::Path(id): super::Path<i64>,
+) -> ApiResult<Json<AgentStatus>> {
+    supervise_seat(&state, &caller, id, SeatAction::Pause).await
+}
+
+#[utoipa::path(post, path = "/api/agents/{id}/logout", tag = "agent", params(("id" = i64, Path, description = "The agent's user id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Logged out, or to be when the call and its wrap-up end", body = AgentStatus),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn force_logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    super::Path(id): super::Path<i64>,
+) -> ApiResult<Json<AgentStatus>> {
+    supervise_seat(&state, &caller, id, SeatAction::LogOut).await
 }

@@ -8,11 +8,11 @@ use crate::centre::DeskEvent;
 use crate::desk::NotTransferable;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::questionnaire::RuleUrgency;
+use crate::questionnaire::{Label, Rule};
 use crate::{now_ms, AppState};
 use axum::extract::State;
 use sanjeevani_core::CallId;
 use sanjeevani_dialer::Control;
-use crate::questionnaire::{Label, Rule};
 use sanjeevani_store::{
     Attempt, AttemptId, CampaignId, NewDisposition, NewTicket, Role, TriageOverride, Urgency,
 };
@@ -168,7 +168,9 @@ pub async fn disposition(
         )));
     }
     if request.notes.chars().count() > MAX_NOTES {
-        return Err(ApiError::invalid(format!("notes: at most {MAX_NOTES} characters")));
+        return Err(ApiError::invalid(format!(
+            "notes: at most {MAX_NOTES} characters"
+        )));
     }
     let override_reason = request.override_reason.as_deref().map(str::trim);
     if override_reason.is_some_and(|r| r.chars().count() > MAX_OVERRIDE) {
@@ -372,10 +374,15 @@ pub async fn save_draft(
 ) -> ApiResult<Json<Triage>> {
     caller.require(&[Role::Agent], "record calls")?;
     if draft.notes.chars().count() > MAX_NOTES {
-        return Err(ApiError::invalid(format!("notes: at most {MAX_NOTES} characters")));
+        return Err(ApiError::invalid(format!(
+            "notes: at most {MAX_NOTES} characters"
+        )));
     }
     if !draft.code.is_empty() && !DISPOSITIONS.contains(&draft.code.as_str()) {
-        return Err(ApiError::invalid(format!("code: {:?} is not a result", draft.code)));
+        return Err(ApiError::invalid(format!(
+            "code: {:?} is not a result",
+            draft.code
+        )));
     }
     state
         .questionnaire

@@ -1,21 +1,22 @@
 //! Campaigns (create, start, pause, stop, pacing, live figures), contact
-//! lists and CSV upload.
+//! lists, their preview and their upload (CSV or spreadsheet).
 
-use super::{Json, Path};
+use super::{Json, Path, Query};
 use crate::auth::Caller;
 use crate::centre::Sample;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::{now_ms, AppState};
 use axum::body::Bytes;
 use axum::extract::State;
-use sanjeevani_contacts::{ColumnMapping, SheetFormat};
+use sanjeevani_contacts::{ColumnMapping, FilePreview, SheetContacts, SheetFormat};
 use sanjeevani_core::{PacingMode, PacingSettings};
 use sanjeevani_dialer::Control;
 use sanjeevani_store::{
-    Campaign, CampaignId, CampaignSettings, CampaignState, ContactCounts, ContactFile, Role, SkipKind,
+    Campaign, CampaignId, CampaignSettings, CampaignState, ContactCounts, ContactFile, Role,
+    SkipKind,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 const MANAGERS: &[Role] = &[Role::Admin, Role::Supervisor];
 
@@ -460,8 +461,130 @@ impl ListBody {
     }
 }
 
+/// Which header holds a field, when the file's own names are not found by
+/// themselves. Each parameter is a header of the file; absent: found by the
+/// field's usual English and Hindi names.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ColumnChoice {
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub language: Option<String>,
+    pub category: Option<String>,
+    pub risk: Option<String>,
+    pub age: Option<String>,
+    pub comorbidity: Option<String>,
+    pub follow_up_start: Option<String>,
+    pub follow_up_days: Option<String>,
+    pub district: Option<String>,
+    pub block: Option<String>,
+    pub timezone: Option<String>,
+}
+
+impl ColumnChoice {
+    fn mapping(self) -> ApiResult<ColumnMapping> {
+        let mut mapping = ColumnMapping::default();
+        let chosen = [
+            ("phone", self.phone),
+            ("name", self.name),
+            ("language", self.language),
+            ("category", self.category),
+            ("risk", self.risk),
+            ("age", self.age),
+            ("comorbidity", self.comorbidity),
+            ("follow_up_start", self.follow_up_start),
+            ("follow_up_days", self.follow_up_days),
+            ("district", self.district),
+            ("block", self.block),
+            ("timezone", self.timezone),
+        ];
+        for (field, header) in chosen {
+            let Some(header) = header.filter(|h| !h.trim().is_empty()) else {
+                continue;
+            };
+            if header.chars().count() > 200 {
+                return Err(ApiError::invalid(format!(
+                    "{field}: a header of at most 200 characters"
+                )));
+            }
+            mapping
+                .set_header(field, header)
+                .map_err(|e| ApiError::invalid(e.to_string()))?;
+        }
+        Ok(mapping)
+    }
+}
+
+/// How many rows a preview shows.
+const PREVIEW_ROWS: usize = 5;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListPreview {
+    pub headers: Vec<String>,
+    /// The first rows after the header, as text.
+    pub rows: Vec<Vec<String>>,
+    /// Each field with the header it would be read from (none: not in the file).
+    pub columns: Vec<PreviewColumn>,
+    /// Why the file cannot be imported as mapped (no phone column, say).
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewColumn {
+    pub field: String,
+    pub header: Option<String>,
+}
+
+impl From<FilePreview> for ListPreview {
+    fn from(p: FilePreview) -> Self {
+        let columns = p
+            .columns
+            .iter()
+            .map(|(field, column)| PreviewColumn {
+                field: field.to_string(),
+                header: column.and_then(|i| p.headers.get(i).cloned()),
+            })
+            .collect();
+        ListPreview {
+            headers: p.headers,
+            rows: p.rows,
+            columns,
+            problem: p.problem,
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/lists/preview", tag = "lists", params(ColumnChoice),
+    request_body(content = String, content_type = "text/csv",
+        description = "The file to be uploaded, as for POST /api/lists/{name}/contacts: CSV or a spreadsheet (.xlsx, .ods)"),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Nothing is imported: the header row, the first rows and which column each field is read from", body = ListPreview),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, description = "The file is over the size limit", body = ErrorBody),
+        (status = 415, description = "Not sent as CSV or a spreadsheet", body = ErrorBody),
+        (status = 422, description = "The file cannot be read as what it was sent as", body = ErrorBody)))]
+pub async fn preview(
+    State(_state): State<AppState>,
+    caller: Caller,
+    Query(choice): Query<ColumnChoice>,
+    ListBody(body): ListBody,
+) -> ApiResult<Json<ListPreview>> {
+    caller.require(MANAGERS, "upload contacts")?;
+    let (format, body) = body?;
+    let mapping = choice.mapping()?;
+    let preview = tokio::task::spawn_blocking(move || match format {
+        Some(format) => SheetContacts::preview(body.to_vec(), format, &mapping, PREVIEW_ROWS),
+        None => FilePreview::of_csv(&body[..], &mapping, PREVIEW_ROWS),
+    })
+    .await
+    .map_err(|e| ApiError::unavailable(e.to_string()))?
+    .map_err(|e| ApiError::invalid(e.to_string()))?;
+    Ok(Json(preview.into()))
+}
+
 #[utoipa::path(post, path = "/api/lists/{name}/contacts", tag = "lists",
-    params(("name" = String, Path, description = "List name; created if new")),
+    params(("name" = String, Path, description = "List name; created if new"), ColumnChoice),
     request_body(content = String, content_type = "text/csv",
         description = "CSV with a header row (phone, name, language, category, risk, age, comorbidity, follow_up_start, follow_up_days, district, block; or their usual English and Hindi names), or the same as a spreadsheet: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (.xlsx) or application/vnd.oasis.opendocument.spreadsheet (.ods)"),
     security(("bearer" = []), ("cookie" = [])),
@@ -473,10 +596,12 @@ pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
+    Query(choice): Query<ColumnChoice>,
     ListBody(body): ListBody,
 ) -> ApiResult<Json<UploadReport>> {
     caller.require(MANAGERS, "upload contacts")?;
     let (format, body) = body?;
+    let mapping = choice.mapping()?;
     let name = name.trim().to_string();
     if name.is_empty() || name.len() > 100 {
         return Err(ApiError::invalid("name: 1 to 100 characters"));
@@ -495,7 +620,7 @@ pub async fn upload(
         &*state.store,
         file,
         list,
-        &ColumnMapping::default(),
+        &mapping,
         now,
         |skipped| {
             if problems.len() < 1000 {

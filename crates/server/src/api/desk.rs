@@ -232,12 +232,21 @@ pub(crate) async fn ticket_view(state: &AppState, t: Ticket) -> ApiResult<Ticket
 }
 
 /// The notes the agent recorded for the call, or typed so far.
-async fn agent_notes(state: &AppState, contact: ContactId, attempt: AttemptId) -> ApiResult<String> {
+async fn agent_notes(
+    state: &AppState,
+    contact: ContactId,
+    attempt: AttemptId,
+) -> ApiResult<String> {
     let recorded = state.store.dispositions_of(contact).await?;
     if let Some(d) = recorded.iter().rev().find(|d| d.attempt == attempt) {
         return Ok(d.notes.clone());
     }
-    Ok(state.store.draft(attempt).await?.map(|d| d.notes).unwrap_or_default())
+    Ok(state
+        .store
+        .draft(attempt)
+        .await?
+        .map(|d| d.notes)
+        .unwrap_or_default())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

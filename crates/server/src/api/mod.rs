@@ -74,8 +74,9 @@ impl From<QueryRejection> for crate::error::ApiError {
         session::login, session::logout, session::me, session::change_password, session::questionnaire,
         campaigns::list, campaigns::create, campaigns::get_one, campaigns::start,
         campaigns::pause, campaigns::stop, campaigns::set_pacing, campaigns::live,
-        campaigns::history, campaigns::lists, campaigns::upload,
+        campaigns::history, campaigns::lists, campaigns::preview, campaigns::upload,
         agent::status, agent::login, agent::ready, agent::pause, agent::logout, agent::hangup, agent::next,
+        agent::force_pause, agent::force_logout,
         calls::list, calls::disposition, calls::save_draft, calls::draft, calls::unrecorded,
         calls::callback, calls::escalate,
         calls::complete_transfer, calls::cancel_transfer,
@@ -181,6 +182,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/campaigns/{id}/live", get(campaigns::live))
         .route("/api/campaigns/{id}/history", get(campaigns::history))
         .route("/api/lists", get(campaigns::lists))
+        .route("/api/lists/preview", post(campaigns::preview))
         .route("/api/lists/{name}/contacts", post(campaigns::upload))
         .route("/api/agent", get(agent::status))
         .route("/api/agent/login", post(agent::login))
@@ -189,11 +191,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/agent/logout", post(agent::logout))
         .route("/api/agent/hangup", post(agent::hangup))
         .route("/api/agent/next", post(agent::next))
+        .route("/api/agents/{id}/pause", post(agent::force_pause))
+        .route("/api/agents/{id}/logout", post(agent::force_logout))
         .route("/api/calls", get(calls::list))
         .route("/api/calls/{id}/disposition", post(calls::disposition))
         .route("/api/calls/{id}/callback", post(calls::callback))
         .route("/api/calls/{id}/escalate", post(calls::escalate))
-        .route("/api/calls/{id}/draft", put(calls::save_draft).get(calls::draft))
+        .route(
+            "/api/calls/{id}/draft",
+            put(calls::save_draft).get(calls::draft),
+        )
         .route("/api/agent/unrecorded", get(calls::unrecorded))
         .route(
             "/api/escalations/{id}/complete",

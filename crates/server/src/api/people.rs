@@ -5,6 +5,7 @@ use crate::accounts::{self, AccountRequest};
 use crate::api::session::UserView;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::phones::PhoneUse;
 use crate::{now_ms, AppState};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -16,13 +17,24 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 
+/// An account as the admin's page lists it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// The phone the telephony calls for their work (the account's own, else
+    /// the telephony's rule): what the PBX must have. None with simulated
+    /// telephony or for admins.
+    pub phone_in_use: Option<String>,
+}
+
 #[utoipa::path(get, path = "/api/users", tag = "users",
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = [UserView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = [AccountView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn users(
     State(state): State<AppState>,
     caller: Caller,
-) -> ApiResult<Json<Vec<UserView>>> {
+) -> ApiResult<Json<Vec<AccountView>>> {
     caller.require(&[Role::Admin], "manage users")?;
     Ok(Json(
         state
@@ -30,7 +42,16 @@ pub async fn users(
             .users()
             .await?
             .iter()
-            .map(UserView::from)
+            .map(|u| AccountView {
+                user: UserView::from(u),
+                phone_in_use: match u.role {
+                    Role::Agent => Some(PhoneUse::Agent),
+                    Role::Medical => Some(PhoneUse::Desk),
+                    Role::Supervisor => Some(PhoneUse::Supervisor),
+                    Role::Admin => None,
+                }
+                .and_then(|purpose| state.centre.phone_of(u, purpose)),
+            })
             .collect(),
     ))
 }
@@ -43,8 +64,9 @@ pub struct CreateUser {
     pub display_name: String,
     /// admin, supervisor, agent or medical.
     pub role: String,
-    /// At least 8 characters.
-    pub password: String,
+    /// 12 to 128 characters, not easily guessed. Absent: a one-time
+    /// password is made, returned once, and changed at the first login.
+    pub password: Option<String>,
     /// The phone their calls reach: an Asterisk endpoint (`PJSIP/agent7`)
     /// or a SIP URI; absent: the telephony's rule from the username.
     pub phone: Option<String>,
@@ -70,23 +92,43 @@ fn checked_phone(phone: Option<String>) -> ApiResult<Option<String>> {
 
 #[utoipa::path(post, path = "/api/users", tag = "users", request_body = CreateUser,
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 201, body = UserView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 201, body = CreatedUser), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_user(
     State(state): State<AppState>,
     caller: Caller,
     Json(request): Json<CreateUser>,
-) -> ApiResult<(StatusCode, Json<UserView>)> {
+) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
     caller.require(&[Role::Admin], "manage users")?;
+    let one_time_password = request.password.is_none().then(accounts::one_time_password);
     let request = AccountRequest {
         username: request.username,
         display_name: request.display_name,
         role: request.role,
-        password: request.password,
+        must_change_password: one_time_password.is_some(),
+        password: request
+            .password
+            .or_else(|| one_time_password.clone())
+            .unwrap_or_default(),
         phone: request.phone,
     };
     let user = accounts::create(&*state.store, request, Some(&caller.user)).await?;
-    Ok((StatusCode::CREATED, Json(UserView::from(&user))))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedUser {
+            user: UserView::from(&user),
+            one_time_password,
+        }),
+    ))
+}
+
+/// A new account, with its one-time password when the admin set none.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUser {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// Shown once, never stored or logged.
+    pub one_time_password: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/users/{id}/disable", tag = "users", params(("id" = i64, Path)),
