@@ -63,6 +63,9 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
     ("POST", "/api/agent/logout", &["agent"]),
     ("POST", "/api/agent/hangup", &["agent"]),
     ("POST", "/api/agent/next", &["agent"]),
+    ("POST", "/api/agents/{user}/pause", &["supervisor"]),
+    ("POST", "/api/agents/{user}/logout", &["supervisor"]),
+    ("POST", "/api/lists/preview", &["admin", "supervisor"]),
     ("GET", "/api/calls", &["admin", "supervisor", "agent"]),
     ("POST", "/api/calls/{attempt}/disposition", &["agent"]),
     (
@@ -257,6 +260,7 @@ async fn every_route_checks_authentication_and_role() {
         "/agent",
         "/supervisor",
         "/medical",
+        "/admin",
         "/assets/app.js",
         "/healthz",
         "/readyz",
@@ -832,13 +836,20 @@ async fn danger_signs_are_never_saved_as_well_without_a_reason() {
         let path = format!("/api/calls/{attempt}/disposition");
         let server = &server;
         let agent = agent.clone();
-        async move { server.call(Some(&agent), Method::POST, &path, Some(body)).await }
+        async move {
+            server
+                .call(Some(&agent), Method::POST, &path, Some(body))
+                .await
+        }
     };
     let (status, reply) = save(json!({"code": "well"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reply}");
     assert_eq!(reply["code"], "answers_missing");
     assert!(
-        reply["message"].as_str().unwrap().contains("feeling, fever, breathless"),
+        reply["message"]
+            .as_str()
+            .unwrap()
+            .contains("feeling, fever, breathless"),
         "{reply}"
     );
 
@@ -856,7 +867,12 @@ async fn danger_signs_are_never_saved_as_well_without_a_reason() {
     assert!(triage["missing"].as_array().unwrap().is_empty());
     // What was typed is kept for a reload, and the call is still to record.
     let draft = server
-        .ok(&agent, Method::GET, &format!("/api/calls/{attempt}/draft"), None)
+        .ok(
+            &agent,
+            Method::GET,
+            &format!("/api/calls/{attempt}/draft"),
+            None,
+        )
         .await;
     assert_eq!(
         (&draft["answers"], &draft["notes"]),
@@ -872,12 +888,11 @@ async fn danger_signs_are_never_saved_as_well_without_a_reason() {
         assert_eq!(status, StatusCode::CONFLICT, "{code}: {reply}");
         assert_eq!(reply["code"], "danger_signs");
     }
-    let (status, _) = save(json!({"code": "well", "answers": danger, "override_reason": "   "})).await;
+    let (status, _) =
+        save(json!({"code": "well", "answers": danger, "override_reason": "   "})).await;
     assert_eq!(status, StatusCode::CONFLICT, "a blank reason is no reason");
-    let (status, _) = save(
-        json!({"code": "well", "answers": danger, "override_reason": "x".repeat(501)}),
-    )
-    .await;
+    let (status, _) =
+        save(json!({"code": "well", "answers": danger, "override_reason": "x".repeat(501)})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let reason = "meter misread; repeated reading 97";
     let (status, reply) = save(json!({
@@ -890,11 +905,18 @@ async fn danger_signs_are_never_saved_as_well_without_a_reason() {
         .await;
     assert_eq!(unrecorded, json!([]), "recorded: nothing left");
     let draft = server
-        .ok(&agent, Method::GET, &format!("/api/calls/{attempt}/draft"), None)
+        .ok(
+            &agent,
+            Method::GET,
+            &format!("/api/calls/{attempt}/draft"),
+            None,
+        )
         .await;
     assert_eq!(draft["answers"], json!({}), "the draft goes with the save");
 
-    let alerts = server.ok(&supervisor, Method::GET, "/api/alerts", None).await;
+    let alerts = server
+        .ok(&supervisor, Method::GET, "/api/alerts", None)
+        .await;
     let alert = alerts
         .as_array()
         .unwrap()
@@ -906,7 +928,10 @@ async fn danger_signs_are_never_saved_as_well_without_a_reason() {
         "{alert}"
     );
     let actions = server.audit_actions(&admin).await;
-    assert!(actions.iter().any(|a| a == "triage_override"), "{actions:?}");
+    assert!(
+        actions.iter().any(|a| a == "triage_override"),
+        "{actions:?}"
+    );
     server.stop().await;
 }
 
@@ -950,7 +975,10 @@ async fn a_callback_scheduled_during_the_call_survives_its_disposition() {
             assert_eq!(record["state"], "pending", "{record}");
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the call never ended");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the call never ended"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     server.stop().await;

@@ -40,7 +40,6 @@ async fn login_from(
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn long_usernames_are_refused_before_any_work_and_the_body_is_small() {
     let server = Server::start().await;
@@ -774,7 +773,9 @@ async fn sockets_take_small_frames_and_a_few_per_user() {
     next_message(&mut big, "hello", 5).await;
     // The server may close the socket before the whole frame is written: the
     // send then fails, which is the refusal this test wants as well.
-    let _ = big.send(Message::Text("x".repeat(1024 * 1024).into())).await;
+    let _ = big
+        .send(Message::Text("x".repeat(1024 * 1024).into()))
+        .await;
     closes_within(&mut big, 5).await;
     drop(big);
     tokio::time::sleep(Duration::from_millis(200)).await;

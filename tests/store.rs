@@ -118,8 +118,15 @@ async fn a_broken_file_imports_every_good_row_and_reports_every_bad_one() {
             ],
             "{label}"
         );
-        assert!(errors[0].error.reason.contains("letters"), "{}", errors[0].error);
-        assert_eq!(errors[4].error.reason, "the same number as line 2", "{label}");
+        assert!(
+            errors[0].error.reason.contains("letters"),
+            "{}",
+            errors[0].error
+        );
+        assert_eq!(
+            errors[4].error.reason, "the same number as line 2",
+            "{label}"
+        );
         assert_eq!(
             report.unknown_words[0].mapping_line(),
             r#"[values.category] "hospital" = "<home_isolation | care_centre | general_public>""#
@@ -148,7 +155,10 @@ fn hindi_xlsx() -> Vec<u8> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     let date = Format::new().set_num_format("dd/mm/yyyy");
-    for (c, h) in ["नाम", "मोबाइल नंबर", "श्रेणी", "उम्र", "जोखिम", "शुरुआत की तारीख़"].iter().enumerate() {
+    for (c, h) in ["नाम", "मोबाइल नंबर", "श्रेणी", "उम्र", "जोखिम", "शुरुआत की तारीख़"]
+        .iter()
+        .enumerate()
+    {
         sheet.write_string(0, c as u16, *h).unwrap();
     }
     sheet.write_string(1, 0, "राम शर्मा").unwrap();
@@ -156,13 +166,20 @@ fn hindi_xlsx() -> Vec<u8> {
     sheet.write_string(1, 2, "होम आइसोलेशन").unwrap();
     sheet.write_number(1, 3, 67.0).unwrap();
     let start = ExcelDateTime::from_ymd(2026, 11, 28).unwrap();
-    sheet.write_datetime_with_format(1, 5, &start, &date).unwrap();
+    sheet
+        .write_datetime_with_format(1, 5, &start, &date)
+        .unwrap();
     sheet.write_string(2, 0, "सीता देवी").unwrap();
     sheet.write_string(2, 1, "+91 98765-43211").unwrap();
-    sheet.write_string(2, 2, "admitted to a COVID centre").unwrap();
+    sheet
+        .write_string(2, 2, "admitted to a COVID centre")
+        .unwrap();
     sheet.write_number(2, 3, 45.0).unwrap();
     sheet.write_string(2, 4, "गर्भवती").unwrap();
-    for (r, name, number, word) in [(3, "Farida", 9876543216.0, "quarantine"), (4, "Anil", 9876543214.0, "Quarantine")] {
+    for (r, name, number, word) in [
+        (3, "Farida", 9876543216.0, "quarantine"),
+        (4, "Anil", 9876543214.0, "Quarantine"),
+    ] {
         sheet.write_string(r, 0, name).unwrap();
         sheet.write_number(r, 1, number).unwrap();
         sheet.write_string(r, 2, word).unwrap();
@@ -176,7 +193,11 @@ fn hindi_xlsx() -> Vec<u8> {
 
 #[tokio::test]
 async fn spreadsheets_in_hindi_import_like_csv_and_name_the_words_to_map() {
-    let ods = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/contacts-hindi.ods")).unwrap();
+    let ods = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/contacts-hindi.ods"
+    ))
+    .unwrap();
     for store in backends("sheets").await.stores {
         let label = store.backend();
         for (name, bytes, format) in [
@@ -203,13 +224,28 @@ async fn spreadsheets_in_hindi_import_like_csv_and_name_the_words_to_map() {
                 }
             };
             let (report, skipped) = import(ColumnMapping::default(), bytes.clone()).await;
-            assert_eq!((report.imported, report.invalid), (2, 3), "{label} {name}: {report:?}");
-            let lines: Vec<(u64, &str)> =
-                skipped.iter().map(|s| (s.error.line, s.error.field.as_str())).collect();
-            assert_eq!(lines, [(4, "category"), (5, "category"), (6, "phone")], "{label} {name}");
+            assert_eq!(
+                (report.imported, report.invalid),
+                (2, 3),
+                "{label} {name}: {report:?}"
+            );
+            let lines: Vec<(u64, &str)> = skipped
+                .iter()
+                .map(|s| (s.error.line, s.error.field.as_str()))
+                .collect();
+            assert_eq!(
+                lines,
+                [(4, "category"), (5, "category"), (6, "phone")],
+                "{label} {name}"
+            );
             assert_eq!(
                 report.unknown_words,
-                [UnknownWord { field: "category".into(), word: "quarantine".into(), rows: 2, first_line: 4 }],
+                [UnknownWord {
+                    field: "category".into(),
+                    word: "quarantine".into(),
+                    rows: 2,
+                    first_line: 4
+                }],
                 "{label} {name}: one line for the word, whatever its case"
             );
             let mut contacts = Vec::new();
@@ -220,23 +256,41 @@ async fn spreadsheets_in_hindi_import_like_csv_and_name_the_words_to_map() {
                     }
                 }
             }
-            let ram = contacts.iter().find(|c| c.name == "राम शर्मा").expect("imported");
-            assert_eq!(ram.phone.as_str(), "+919876543210", "{label} {name}: a number cell is a phone");
+            let ram = contacts
+                .iter()
+                .find(|c| c.name == "राम शर्मा")
+                .expect("imported");
+            assert_eq!(
+                ram.phone.as_str(),
+                "+919876543210",
+                "{label} {name}: a number cell is a phone"
+            );
             assert_eq!(ram.category, Category::HomeIsolation);
-            assert_eq!(ram.risk, [RiskFlag::AgeOver60], "{label} {name}: the age column by its Hindi name");
+            assert_eq!(
+                ram.risk,
+                [RiskFlag::AgeOver60],
+                "{label} {name}: the age column by its Hindi name"
+            );
             assert_eq!(
                 ram.follow_up.map(|f| f.start.to_string()).as_deref(),
                 Some("2026-11-28"),
                 "{label} {name}: a date cell"
             );
             let sita = contacts.iter().find(|c| c.name == "सीता देवी").unwrap();
-            assert_eq!((sita.category, &sita.risk[..]), (Category::CareCentre, &[RiskFlag::Pregnant][..]));
+            assert_eq!(
+                (sita.category, &sita.risk[..]),
+                (Category::CareCentre, &[RiskFlag::Pregnant][..])
+            );
 
             // Taught the word in the mapping, the same file imports those rows.
             let mapping: ColumnMapping =
                 toml::from_str("[values.category]\n\"Quarantine\" = \"home_isolation\"\n").unwrap();
             let (again, _) = import(mapping, bytes).await;
-            assert_eq!((again.imported, again.duplicate, again.invalid), (2, 2, 1), "{label} {name}");
+            assert_eq!(
+                (again.imported, again.duplicate, again.invalid),
+                (2, 2, 1),
+                "{label} {name}"
+            );
             assert!(again.unknown_words.is_empty());
         }
     }
@@ -482,8 +536,7 @@ async fn the_calling_window_do_not_call_callbacks_and_alerts_are_applied() {
 async fn a_callback_asked_for_during_a_call_outlives_its_end() {
     for store in backends("callback_call").await.stores {
         let label = store.backend();
-        let (campaign, _) =
-            campaign_with(&*store, "callback_call", &[("9876500031", "")]).await;
+        let (campaign, _) = campaign_with(&*store, "callback_call", &[("9876500031", "")]).await;
         let now = ten_am();
         let leased = store.lease(campaign, "n", 1, now, MINUTE).await.unwrap();
         let person = leased[0].id;
@@ -512,7 +565,9 @@ async fn a_callback_asked_for_during_a_call_outlives_its_end() {
         assert!(early.is_empty(), "{label}: not before the callback");
         let due = store.lease(campaign, "n", 1, at, MINUTE).await.unwrap();
         assert_eq!(
-            due.iter().map(|c| (c.id, c.callback_agent)).collect::<Vec<_>>(),
+            due.iter()
+                .map(|c| (c.id, c.callback_agent))
+                .collect::<Vec<_>>(),
             [(person, Some(7))],
             "{label}"
         );
@@ -526,7 +581,10 @@ async fn a_callback_asked_for_during_a_call_outlives_its_end() {
             .await
             .unwrap();
         let tomorrow = at + 24 * 60 * MINUTE;
-        let later = store.lease(campaign, "n", 1, tomorrow, MINUTE).await.unwrap();
+        let later = store
+            .lease(campaign, "n", 1, tomorrow, MINUTE)
+            .await
+            .unwrap();
         assert!(later.is_empty(), "{label}: {later:?}");
     }
 }
@@ -537,12 +595,8 @@ async fn a_callback_asked_for_during_a_call_outlives_its_end() {
 async fn a_call_stays_to_record_with_its_draft_until_its_result_is_saved() {
     for store in backends("drafts").await.stores {
         let label = store.backend();
-        let (campaign, _) = campaign_with(
-            &*store,
-            "drafts",
-            &[("9876500041", ""), ("9876500042", "")],
-        )
-        .await;
+        let (campaign, _) =
+            campaign_with(&*store, "drafts", &[("9876500041", ""), ("9876500042", "")]).await;
         let now = ten_am();
         let leased = store.lease(campaign, "n", 2, now, MINUTE).await.unwrap();
         let mut calls = vec![];
@@ -556,26 +610,56 @@ async fn a_call_stays_to_record_with_its_draft_until_its_result_is_saved() {
         }
         // Only the first is answered and connected to agent 9.
         store
-            .mark_attempt(calls[0], AttemptMark::Connected { at: now + 5_000, agent: 9 })
+            .mark_attempt(
+                calls[0],
+                AttemptMark::Connected {
+                    at: now + 5_000,
+                    agent: 9,
+                },
+            )
             .await
             .unwrap();
         assert_eq!(
-            store.unrecorded_calls(9, now - MINUTE).await.unwrap().iter().map(|a| a.id).collect::<Vec<_>>(),
+            store
+                .unrecorded_calls(9, now - MINUTE)
+                .await
+                .unwrap()
+                .iter()
+                .map(|a| a.id)
+                .collect::<Vec<_>>(),
             [calls[0]],
             "{label}"
         );
-        assert!(store.unrecorded_calls(9, now + MINUTE).await.unwrap().is_empty());
-        assert!(store.unrecorded_calls(8, now - MINUTE).await.unwrap().is_empty());
+        assert!(store
+            .unrecorded_calls(9, now + MINUTE)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(store
+            .unrecorded_calls(8, now - MINUTE)
+            .await
+            .unwrap()
+            .is_empty());
         assert_eq!(store.draft(calls[0]).await.unwrap(), None);
         let mut draft = CallDraft {
             answers: serde_json::json!({"fever": true}),
             notes: "coughing".into(),
             code: String::new(),
         };
-        store.save_draft(calls[0], &draft, now + 10_000).await.unwrap();
+        store
+            .save_draft(calls[0], &draft, now + 10_000)
+            .await
+            .unwrap();
         draft.code = "symptoms_reported".into();
-        store.save_draft(calls[0], &draft, now + 12_000).await.unwrap();
-        assert_eq!(store.draft(calls[0]).await.unwrap(), Some(draft.clone()), "{label}");
+        store
+            .save_draft(calls[0], &draft, now + 12_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.draft(calls[0]).await.unwrap(),
+            Some(draft.clone()),
+            "{label}"
+        );
         assert!(matches!(
             store.save_draft(AttemptId(999_999), &draft, now).await,
             Err(StoreError::NotFound { .. })
@@ -595,7 +679,11 @@ async fn a_call_stays_to_record_with_its_draft_until_its_result_is_saved() {
             .await
             .unwrap();
         assert_eq!(store.draft(calls[0]).await.unwrap(), None, "{label}");
-        assert!(store.unrecorded_calls(9, now - MINUTE).await.unwrap().is_empty());
+        assert!(store
+            .unrecorded_calls(9, now - MINUTE)
+            .await
+            .unwrap()
+            .is_empty());
     }
 }
 
@@ -775,7 +863,12 @@ async fn accounts_sessions_audit_and_tickets() {
         let t = store.create_ticket(&ticket, now).await.unwrap();
         let stored = store.ticket(t).await.unwrap();
         assert_eq!(stored.transfer, TransferState::None);
-        assert_eq!(stored.rule, ticket.rule, "{}: the rule reads back", store.backend());
+        assert_eq!(
+            stored.rule,
+            ticket.rule,
+            "{}: the rule reads back",
+            store.backend()
+        );
         assert!(matches!(
             store.transfer_went_live(t, id, now).await,
             Err(StoreError::NotFound { .. })
@@ -907,13 +1000,23 @@ async fn accounts_sessions_audit_and_tickets() {
             .collect();
         assert_eq!(followed, [(fallback, 2), (stranded, 0)]);
         store
-            .resolve_ticket(live, Resolution::AdviceGiven, Some(77), "advised rest", now + 9)
+            .resolve_ticket(
+                live,
+                Resolution::AdviceGiven,
+                Some(77),
+                "advised rest",
+                now + 9,
+            )
             .await
             .unwrap();
         let closed = store.ticket(live).await.unwrap();
         assert_eq!(
             (closed.resolution, closed.resolved_at, closed.transfer),
-            (Some(Resolution::AdviceGiven), Some(now + 9), TransferState::Live)
+            (
+                Some(Resolution::AdviceGiven),
+                Some(now + 9),
+                TransferState::Live
+            )
         );
         assert!(
             store.followed_tickets("n2").await.unwrap().is_empty(),

@@ -9,8 +9,10 @@ const campaignModes = {};   // campaign id → pacing mode (preview shows "Next 
 function renderStatus(s) {
   status = s;
   const badge = document.getElementById("state");
-  badge.textContent = s.state;
+  badge.textContent = t("state_" + s.state.replace(/ /g, "_"));
+  badge.dataset.state = s.state;
   badge.className = "state " + s.state.replace(/ /g, "-");
+  document.getElementById("after-call").textContent = s.after_call ? t("after_call_" + s.after_call.replace(/ /g, "_")) : "";
   document.getElementById("for").textContent = s.campaign ? `#${s.campaign}` : "";
   const inCampaign = !!s.campaign;
   document.getElementById("join-row").hidden = inCampaign;
@@ -153,8 +155,8 @@ function answers() {
 function renderContact(c) {
   const box = document.getElementById("screen-pop");
   box.replaceChildren(
-    el("h3", { id: "contact-name", style: "margin:.2rem 0" }, c.name || "—"),
-    el("p", { class: "muted" }, c.phone, " · ", c.language || ""),
+    el("h3", { id: "contact-name", style: "margin:.2rem 0", translate: "no" }, c.name || "—"),
+    el("p", { class: "muted", translate: "no" }, c.phone, " · ", c.language || ""),
     el("table", {},
       el("tr", {}, el("th", {}, t("category")), el("td", { id: "contact-category" }, t(c.category))),
       el("tr", {}, el("th", {}, t("follow_up_day")), el("td", { id: "follow-up-day" },
@@ -162,8 +164,21 @@ function renderContact(c) {
       el("tr", {}, el("th", {}, t("risk")), el("td", { class: c.risk.length ? "urgent" : "" }, c.risk.map((r) => t(r)).join(", ") || t("none")))),
     el("h4", {}, t("history")),
     el("table", { id: "history" }, c.calls.filter((h) => h.attempt !== attempt).map((h) =>
-      el("tr", {}, el("td", {}, new Date(h.dial_at).toLocaleString()), el("td", {}, h.outcome || "…"),
-        el("td", {}, h.disposition || ""), el("td", { class: "muted" }, h.answers ? JSON.stringify(h.answers) : "")))));
+      el("tr", {}, el("td", {}, new Date(h.dial_at).toLocaleString(lang === "hi" ? "hi-IN" : "en-IN")), el("td", {}, h.outcome ? t("outcome_" + h.outcome) : "…"),
+        el("td", {}, h.disposition ? t("disp_" + h.disposition) : ""), el("td", { class: "muted" }, answerText(h.answers))))));
+}
+
+// Earlier answers as the questions and choices read, not as field names.
+function answerText(answers) {
+  if (!answers) return "";
+  const questions = (questionnaire && questionnaire.questions) || [];
+  return Object.entries(answers).map(([id, value]) => {
+    const q = questions.find((x) => x.id === id);
+    const label = q ? (q.label ? (q.label[lang] || q.label.en) : (q[lang] || q.en || id)) : id;
+    const choice = q && q.choices && q.choices.find((c) => c.id === value);
+    const shown = choice ? (choice[lang] || choice.en) : value === true ? t("yes") : value === false ? t("no") : value;
+    return `${label}: ${shown}`;
+  }).join(" · ");
 }
 
 // A new call starts with nothing recorded: no result, no urgency, no verdict.
@@ -188,7 +203,7 @@ async function act(path, body) {
   try {
     renderStatus(await api("POST", path, body));
   } catch (err) {
-    flash(err.message, true);
+    flash(said(err), true);
   }
 }
 
@@ -218,7 +233,7 @@ async function save(then, overrideReason) {
       const missing = triage ? triage.missing.map(questionLabel).join(", ") : "";
       flash(`${t("answers_missing")} ${missing}`, true);
     } else {
-      flash(err.message, true);
+      flash(said(err), true);
     }
   }
 }
@@ -243,7 +258,7 @@ async function escalate() {
     flash(`${t("escalated")} #${r.ticket} (${t(r.urgency)})`);
     if (r.transfer === "ringing") { transfer = r.ticket; renderTransfer(transferStages[r.ticket] || "ringing"); }
   } catch (err) {
-    flash(err.message, true);
+    flash(said(err), true);
   }
 }
 
@@ -261,7 +276,7 @@ function renderTransfer(stage) {
 
 async function transferAction(what) {
   if (transfer === null) return;
-  try { await api("POST", `/api/escalations/${transfer}/${what}`); } catch (err) { flash(err.message, true); }
+  try { await api("POST", `/api/escalations/${transfer}/${what}`); } catch (err) { flash(said(err), true); }
 }
 
 (async () => {
@@ -275,7 +290,7 @@ async function transferAction(what) {
     (await api("GET", "/api/campaigns")).forEach((c) => { campaignModes[c.id] = c.pacing.mode; });
     renderStatus(status);
   }, 15000);
-  document.getElementById("campaign").replaceChildren(...campaigns.map((c) => el("option", { value: c.id }, c.name)));
+  document.getElementById("campaign").replaceChildren(...campaigns.map((c) => el("option", { value: c.id, translate: "no" }, c.name)));
   renderStatus(await api("GET", "/api/agent"));
   // Reloaded during a call or its wrap-up: the call comes back on the screen, to be disposed of.
   if (status.call && attempt === null) await openCall(status.call.attempt, status.call.contact);
@@ -303,9 +318,11 @@ async function transferAction(what) {
         in_minutes: Number(document.getElementById("callback-minutes").value), mine: true });
       document.getElementById("disposition").value = "callback_requested";
       flash(t("saved"));
-    } catch (err) { flash(err.message, true); }
+    } catch (err) { flash(said(err), true); }
   };
-  document.addEventListener("languagechange", () => { const a = answers(); renderQuestions(); fillAnswers(a); renderTriage(); });
+  document.addEventListener("languagechange", () => { const a = answers(); renderQuestions(); fillAnswers(a); renderTriage(); renderStatus(status);
+    if (attempt === null) document.getElementById("screen-pop").replaceChildren(el("p", { class: "muted" }, t("waiting_for_call")));
+    refreshUnrecorded(); });
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey && e.key === "Enter") { e.preventDefault(); save("ready"); return; }
     if (["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName) || e.ctrlKey || e.altKey || e.metaKey) return;

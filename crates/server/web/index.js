@@ -1,9 +1,6 @@
 // The login page: logging in, and choosing a new password when one was set by someone else.
 applyLabels();
 document.getElementById("lang").addEventListener("click", toggleLanguage);
-// The server's reason, in the page's language where the page knows it.
-function said(err) { return LABELS.en[err.code] ? t(err.code) : err.message; }
-const HOME = { agent: "/agent", supervisor: "/supervisor", admin: "/supervisor", medical: "/medical" };
 // One request at a time per form: a double click sends one.
 async function once(button, work) {
   if (button.disabled) return;

@@ -98,11 +98,11 @@ async function callback(id, result) {
     offered.delete(id);
     renderList();
     flash(t("saved"));
-  } catch (e) { flash(e.message, true); }
+  } catch (e) { flash(said(e), true); }
 }
 
 async function doneWithCaller() {
-  try { renderDesk(await api("POST", "/api/desk/done")); flash(t("saved")); } catch (e) { flash(e.message, true); }
+  try { renderDesk(await api("POST", "/api/desk/done")); flash(t("saved")); } catch (e) { flash(said(e), true); }
 }
 
 function renderDesk(members) {
@@ -125,7 +125,7 @@ async function joinDesk() {
   if (!audio && window.AudioContext) audio = new AudioContext();
   const languages = [...document.querySelectorAll("input[name='desk-lang']:checked")].map((b) => b.value);
   localStorage.setItem("desk-languages", JSON.stringify(languages));
-  try { renderDesk(await api("POST", "/api/desk/in", { languages })); } catch (e) { flash(e.message, true); }
+  try { renderDesk(await api("POST", "/api/desk/in", { languages })); } catch (e) { flash(said(e), true); }
 }
 
 // Taking a ticket another member holds is a take-over: asked first, audited.
@@ -165,12 +165,13 @@ async function resolve(id) {
 (async () => {
   me = await startPage(["medical"]);
   if (!me) return;
+  document.addEventListener("languagechange", async () => { renderList(); renderDesk(await api("GET", "/api/desk")); });
   questionnaire = await api("GET", "/api/questionnaire");
   languageBoxes();
   renderDesk(await api("GET", "/api/desk"));
   document.getElementById("desk-join").onclick = joinDesk;
   document.getElementById("desk-leave").onclick = async () => {
-    try { renderDesk(await api("POST", "/api/desk/out")); } catch (e) { flash(e.message, true); }
+    try { renderDesk(await api("POST", "/api/desk/out")); } catch (e) { flash(said(e), true); }
   };
   setInterval(() => renderList(), 30000);
   live((m) => {
