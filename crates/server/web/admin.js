@@ -12,13 +12,6 @@ let auditEntries = [];
 
 function when(ms) { return new Date(ms).toLocaleString(lang === "hi" ? "hi-IN" : "en-IN"); }
 
-// One request at a time per button: a double click sends one.
-async function once(button, work) {
-  if (button.disabled) return;
-  button.disabled = true;
-  try { await work(); } catch (err) { flash(said(err), true); } finally { button.disabled = false; }
-}
-
 // ---- users ----
 async function refreshUsers() {
   const users = await api("GET", "/api/users");

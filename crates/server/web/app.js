@@ -329,6 +329,14 @@ function flash(message, isError) {
   }
 }
 
+// One request at a time per button: a double click sends one. An error
+// the work does not handle itself is shown until dismissed.
+async function once(button, work) {
+  if (button.disabled) return;
+  button.disabled = true;
+  try { await work(); } catch (err) { flash(said(err), true); } finally { button.disabled = false; }
+}
+
 // Each role's own page.
 const HOME = { agent: "/agent", supervisor: "/supervisor", admin: "/admin", medical: "/medical" };
 

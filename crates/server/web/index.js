@@ -1,12 +1,6 @@
 // The login page: logging in, and choosing a new password when one was set by someone else.
 applyLabels();
 document.getElementById("lang").addEventListener("click", toggleLanguage);
-// One request at a time per form: a double click sends one.
-async function once(button, work) {
-  if (button.disabled) return;
-  button.disabled = true;
-  try { await work(); } finally { button.disabled = false; }
-}
 document.getElementById("login-form").addEventListener("submit", (e) => {
   e.preventDefault();
   once(document.getElementById("login"), logIn);

@@ -115,13 +115,6 @@ async function seat(agent, action) {
   flash(s.after_call ? t("after_call_noted").replace("{name}", agentName(agent)) : `${agentName(agent)}: ${t("state_" + s.state.replace(/ /g, "_"))}`);
 }
 
-// One request at a time per button: a double click sends one.
-async function once(button, work) {
-  if (button.disabled) return;
-  button.disabled = true;
-  try { await work(); } catch (err) { flash(said(err), true); } finally { button.disabled = false; }
-}
-
 async function supervise(agent, mode, button) {
   button.disabled = true;
   try { await api("POST", "/api/supervision", { agent, mode }); refreshSessions(); }
