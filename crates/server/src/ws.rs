@@ -141,6 +141,20 @@ async fn send_json(socket: &mut WebSocket, value: &impl Serialize) -> Result<(),
 }
 
 async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) -> Result<(), WsError> {
+    // Subscribed before anything is sent, and the session checked once
+    // after: a session ended while the socket was being set up (before or
+    // after the upgrade's check) is not missed until the periodic check.
+    let mut stopping = state.centre.stopping();
+    let mut sessions_ended = state.centre.sessions_ended();
+    let mut session_check = tokio::time::interval(SESSION_CHECK);
+    session_check.tick().await;
+    let mut notices = state.centre.notices();
+    let mut desk = state.centre.desk_events();
+    let mut wallboard = state.wallboard.subscribe();
+    if !session_alive(&state, &caller).await? {
+        let _ = socket.send(Message::Close(None)).await;
+        return Ok(());
+    }
     send_json(
         &mut socket,
         &json!({
@@ -150,13 +164,6 @@ async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) -> Result
         }),
     )
     .await?;
-    let mut stopping = state.centre.stopping();
-    let mut sessions_ended = state.centre.sessions_ended();
-    let mut session_check = tokio::time::interval(SESSION_CHECK);
-    session_check.tick().await;
-    let mut notices = state.centre.notices();
-    let mut desk = state.centre.desk_events();
-    let mut wallboard = state.wallboard.subscribe();
     let role = caller.user.role;
     // Agents: their campaign's view, followed as the dialer publishes it; the
     // slow tick notices joining or leaving a campaign.
