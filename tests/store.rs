@@ -296,6 +296,52 @@ async fn spreadsheets_in_hindi_import_like_csv_and_name_the_words_to_map() {
     }
 }
 
+/// A sheet whose table starts lower and to the right (B3), with an empty
+/// row inside it and a note beside it in a column without a header: rows
+/// are numbered as the spreadsheet shows them, the empty one counted, the
+/// note ignored.
+#[tokio::test]
+async fn a_spreadsheet_table_away_from_the_corner_keeps_its_row_numbers() {
+    use rust_xlsxwriter::Workbook;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(None, dir.path()).await.unwrap();
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(2, 1, "name").unwrap();
+    sheet.write_string(2, 2, "phone").unwrap();
+    sheet.write_string(3, 1, "Meena").unwrap();
+    sheet.write_number(3, 2, 9876543220.0).unwrap();
+    sheet.write_string(3, 4, "call after 5").unwrap();
+    sheet.write_string(5, 1, "Kiran").unwrap();
+    sheet.write_string(5, 2, "98765O4321").unwrap();
+    sheet.write_string(6, 1, "Joseph").unwrap();
+    sheet.write_number(6, 2, 9876543221.0).unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let list = store.create_list("corner", ten_am()).await.unwrap();
+    let mut skipped = Vec::new();
+    let report = import_contacts(
+        &*store,
+        ContactFile::<std::io::Empty>::Sheet(bytes, SheetFormat::Xlsx),
+        list,
+        &ColumnMapping::default(),
+        ten_am(),
+        |s| skipped.push(s.clone()),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (report.imported, report.invalid, report.blank),
+        (2, 1, 1),
+        "{report:?}"
+    );
+    let lines: Vec<(u64, &str)> = skipped
+        .iter()
+        .map(|s| (s.error.line, s.error.field.as_str()))
+        .collect();
+    assert_eq!(lines, [(6, "phone")]);
+}
+
 async fn campaign_with(
     store: &dyn Store,
     name: &str,
@@ -340,6 +386,36 @@ fn attempt(contact: &LeasedContact, campaign: CampaignId, node: &str, at: Millis
         node: node.into(),
         dial_at: at,
         agent: None,
+    }
+}
+
+/// A list attached to a running campaign is dialled from the next lease on,
+/// once: attaching it again changes nothing.
+#[tokio::test]
+async fn a_list_attached_to_a_campaign_is_leased_from_then_on() {
+    for store in backends("attach_list").await.stores {
+        let (campaign, first) = campaign_with(&*store, "attach", &[("9876500011", "")]).await;
+        let (_, second) = campaign_with(&*store, "attach-more", &[("9876500012", "")]).await;
+        let leased = store
+            .lease(campaign, "node-a", 5, ten_am(), MINUTE)
+            .await
+            .unwrap();
+        assert_eq!(leased.len(), 1, "{}", store.backend());
+
+        assert!(store.attach_list(campaign, second).await.unwrap());
+        assert!(
+            !store.attach_list(campaign, second).await.unwrap(),
+            "attached once"
+        );
+        assert!(!store.attach_list(campaign, first).await.unwrap());
+        let lists = store.campaign(campaign).await.unwrap().lists;
+        assert_eq!(lists, vec![first, second], "{}", store.backend());
+        let more = store
+            .lease(campaign, "node-a", 5, ten_am(), MINUTE)
+            .await
+            .unwrap();
+        let phones: Vec<&str> = more.iter().map(|c| c.phone.as_str()).collect();
+        assert_eq!(phones, ["+919876500012"], "{}", store.backend());
     }
 }
 

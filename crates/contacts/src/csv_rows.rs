@@ -776,10 +776,9 @@ mod tests {
         );
         assert_eq!(p.problem, None);
 
-        // Named by the person: the ward column is not a phone, so the file
-        // cannot be imported as mapped, and the preview says why.
+        // The person names a header the file does not have: the file cannot
+        // be imported as mapped, and the preview says why.
         let mut mapping = ColumnMapping::default();
-        mapping.set_header("phone", "Ward".into()).unwrap();
         mapping.set_header("phone", "Mobile".into()).unwrap();
         let p = FilePreview::of_csv(csv.as_bytes(), &mapping, 5).unwrap();
         assert_eq!(p.rows.len(), 3);

@@ -239,7 +239,7 @@ impl<R: Read> Records<R> {
     fn next_record(&mut self) -> Result<Option<(u64, sanjeevani_contacts::ByteRecord)>, CsvError> {
         match self {
             Records::Csv(c) => c.next_record(),
-            Records::Sheet(s) => Ok(s.next_record()),
+            Records::Sheet(s) => s.next_record(),
         }
     }
 
@@ -250,12 +250,11 @@ impl<R: Read> Records<R> {
         }
     }
 
-    /// Bytes read so far for CSV; for a spreadsheet, which is read whole,
-    /// rows read so far.
+    /// Bytes read so far for CSV; rows read so far for a spreadsheet.
     fn position(&self) -> u64 {
         match self {
             Records::Csv(c) => c.bytes_read(),
-            Records::Sheet(s) => s.progress().0,
+            Records::Sheet(s) => s.rows_read(),
         }
     }
 }

@@ -76,6 +76,9 @@ pub trait Store: Desk {
         id: CampaignId,
         settings: &CampaignSettings,
     ) -> Result<()>;
+    /// Adds `list` to the lists `campaign` dials (its due contacts are
+    /// leased from the next lease on); `false` if the campaign had it.
+    async fn attach_list(&self, campaign: CampaignId, list: ListId) -> Result<bool>;
 
     /// Leases up to `max` due contacts of a running campaign to `node` until
     /// `now + ttl`: callbacks first, then by priority and due time. Contacts

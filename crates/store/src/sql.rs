@@ -512,6 +512,17 @@ macro_rules! sql_store {
                 found(done.rows_affected(), "campaign", id)
             }
 
+            async fn attach_list(&self, campaign: CampaignId, list: ListId) -> Result<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO campaign_lists (campaign_id, list_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                )
+                .bind(campaign.0)
+                .bind(list.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
             async fn lease(
                 &self,
                 campaign: CampaignId,
