@@ -63,9 +63,21 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
     ("POST", "/api/agent/logout", &["agent"]),
     ("POST", "/api/agent/hangup", &["agent"]),
     ("POST", "/api/agent/next", &["agent"]),
+    ("POST", "/api/agent/preview", &["agent"]),
+    ("POST", "/api/agent/skip", &["agent"]),
     ("POST", "/api/agents/{user}/pause", &["supervisor"]),
     ("POST", "/api/agents/{user}/logout", &["supervisor"]),
     ("POST", "/api/lists/preview", &["admin", "supervisor"]),
+    (
+        "PUT",
+        "/api/campaigns/{spare}/settings",
+        &["admin", "supervisor"],
+    ),
+    (
+        "POST",
+        "/api/campaigns/{spare}/lists",
+        &["admin", "supervisor"],
+    ),
     ("GET", "/api/calls", &["admin", "supervisor", "agent"]),
     ("POST", "/api/calls/{attempt}/disposition", &["agent"]),
     (
@@ -123,6 +135,10 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
     Some(match path {
         "/api/campaigns" => json!({"name": format!("matrix-{n}"), "lists": ["demo-contacts"]}),
         p if p.ends_with("/pacing") => json!({"max_lines_per_agent": 2.0}),
+        p if p.ends_with("/settings") => json!({"questionnaire": "wellness"}),
+        p if p.starts_with("/api/campaigns/") && p.ends_with("/lists") => {
+            json!({"list": "demo-contacts"})
+        }
         "/api/agent/login" => json!({"campaign": 1}),
         "/api/agent/pause" => json!({"reason": "break"}),
         p if p.ends_with("/disposition") => json!({"code": "well"}),
@@ -648,6 +664,104 @@ async fn bad_requests_get_json_errors_that_name_the_field() {
     server.stop().await;
 }
 
+/// An admin adds a new list to a running campaign and changes its settings;
+/// wrong moves are refused with the field named, and both changes audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_takes_another_list_and_new_settings() {
+    let server = Server::start().await;
+    let admin = server.login("admin").await;
+    let csv = "phone,name\n9876512345,Meena\n";
+    let status = server
+        .client
+        .post(format!("{}/api/lists/ward-7/contacts", server.base))
+        .bearer_auth(&admin)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::OK);
+    let before = server
+        .ok(&admin, Method::GET, "/api/campaigns/1", None)
+        .await;
+    let attached = server
+        .ok(
+            &admin,
+            Method::POST,
+            "/api/campaigns/1/lists",
+            Some(json!({"list": "ward-7"})),
+        )
+        .await;
+    let lists = attached["lists"].as_array().unwrap().len();
+    assert_eq!(
+        lists,
+        before["lists"].as_array().unwrap().len() + 1,
+        "{attached}"
+    );
+    for (body, code, said) in [
+        (json!({"list": "ward-7"}), StatusCode::CONFLICT, "already"),
+        (json!({"list": "ward-9"}), StatusCode::NOT_FOUND, "ward-9"),
+        (json!({}), StatusCode::UNPROCESSABLE_ENTITY, "list"),
+    ] {
+        let (status, reply) = server
+            .call(
+                Some(&admin),
+                Method::POST,
+                "/api/campaigns/1/lists",
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, code, "{reply}");
+        assert!(reply["message"].as_str().unwrap().contains(said), "{reply}");
+    }
+
+    let mut settings = before["settings"].clone();
+    assert!(
+        settings["contacts"]["retry"]["max_per_day"].is_u64(),
+        "{settings}"
+    );
+    settings["contacts"]["window"] = json!({"start": "09:00:00", "end": "20:00:00"});
+    settings["contacts"]["retry"]["max_per_day"] = json!(2);
+    server
+        .ok(
+            &admin,
+            Method::PUT,
+            "/api/campaigns/1/settings",
+            Some(settings.clone()),
+        )
+        .await;
+    let after = server
+        .ok(&admin, Method::GET, "/api/campaigns/1", None)
+        .await;
+    assert_eq!(after["settings"]["contacts"]["window"]["start"], "09:00:00");
+    assert_eq!(after["settings"]["contacts"]["retry"]["max_per_day"], 2);
+    assert_eq!(after["pacing"], before["pacing"], "pacing as it was");
+    settings["contacts"]["window"] = json!({"start": "20:00:00", "end": "09:00:00"});
+    let (status, reply) = server
+        .call(
+            Some(&admin),
+            Method::PUT,
+            "/api/campaigns/1/settings",
+            Some(settings),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reply}");
+    assert!(
+        reply["message"].as_str().unwrap().contains("window"),
+        "{reply}"
+    );
+    let actions = server.audit_actions(&admin).await;
+    for action in ["campaign_attach_list", "campaign_settings"] {
+        assert_eq!(
+            actions.iter().filter(|a| *a == action).count(),
+            1,
+            "{action}: {actions:?}"
+        );
+    }
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_are_rate_limited_and_sessions_end_at_logout() {
     let dir = tempfile::tempdir().unwrap();
@@ -769,10 +883,74 @@ async fn in_preview_mode_a_call_is_placed_when_the_agent_asks() {
         .ok(&supervisor, Method::GET, "/api/campaigns/1/live", None)
         .await;
     assert_eq!(live["totals"]["dials"], 0, "{live}");
+    // The agent sees the contact before it is dialled, as often as they ask.
+    let shown = server
+        .ok(&agent, Method::POST, "/api/agent/preview", None)
+        .await;
+    let first = shown["preview"].as_i64().expect("a contact is shown");
+    assert_eq!(shown["state"], "ready");
+    let again = server
+        .ok(&agent, Method::POST, "/api/agent/preview", None)
+        .await;
+    assert_eq!(again["preview"], first, "the same contact until skipped");
+    let contact = server
+        .ok(&agent, Method::GET, &format!("/api/contacts/{first}"), None)
+        .await;
+    assert!(contact["phone"].is_string(), "{contact}");
+    // Skipped: another one is shown; a pause gives it back, a reload sees none.
+    let skipped = server
+        .ok(&agent, Method::POST, "/api/agent/skip", None)
+        .await;
+    let second = skipped["preview"]
+        .as_i64()
+        .expect("the next contact is shown");
+    assert_ne!(second, first);
+    let admin = server.login("admin").await;
+    let audit = server.ok(&admin, Method::GET, "/api/audit", None).await;
+    assert!(
+        audit.as_array().unwrap().iter().any(|e| e["action"] == "preview_skipped"
+            && e["subject"] == format!("contact/{first}")),
+        "{audit}"
+    );
+    server
+        .ok(
+            &agent,
+            Method::POST,
+            "/api/agent/pause",
+            Some(json!({"reason": "break"})),
+        )
+        .await;
+    let paused = server.ok(&agent, Method::GET, "/api/agent", None).await;
+    assert!(paused["preview"].is_null(), "{paused}");
+    let (status, reply) = server
+        .call(Some(&agent), Method::POST, "/api/agent/preview", None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "paused: nothing shown: {reply}"
+    );
+    server
+        .ok(&agent, Method::POST, "/api/agent/ready", None)
+        .await;
+    let back = server
+        .ok(&agent, Method::POST, "/api/agent/preview", None)
+        .await;
+    assert_eq!(
+        back["preview"], second,
+        "the contact given back comes first"
+    );
+    let live = server
+        .ok(&supervisor, Method::GET, "/api/campaigns/1/live", None)
+        .await;
+    assert_eq!(live["totals"]["dials"], 0, "showing dials nothing: {live}");
+    // Dial: the contact shown is the one called.
     let status = server
         .ok(&agent, Method::POST, "/api/agent/next", None)
         .await;
     assert_eq!(status["state"], "reserved");
+    assert_eq!(status["call"]["contact"], second, "{status}");
+    assert!(status["preview"].is_null(), "{status}");
     let live = server
         .ok(&supervisor, Method::GET, "/api/campaigns/1/live", None)
         .await;

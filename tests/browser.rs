@@ -819,6 +819,92 @@ async fn a_reload_loses_nothing_and_an_unrecorded_call_waits_to_be_recorded() {
     server.stop().await;
 }
 
+/// Preview mode: the agent sees who is next before dialling, skips one (a
+/// double click skips once), reloads and finds the same contact, reads it
+/// in Hindi, and dials the one shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_preview_the_agent_sees_the_contact_before_dialling_and_may_skip_it() {
+    let server = Server::start().await;
+    let supervisor = server.login("supervisor").await;
+    server
+        .ok(
+            &supervisor,
+            Method::PUT,
+            "/api/campaigns/1/pacing",
+            Some(json!({"mode": "preview"})),
+        )
+        .await;
+    let driver = Driver::start();
+    let base = server.base.clone();
+    let agent = driver.browser().await;
+    log_in(&agent, &base, "agent1", "/agent").await;
+    click(&agent, "#join").await;
+    wait_text(&agent, "#state", 10, |t| t == "paused").await;
+    type_into(&agent, "body", "r").await;
+    wait_text(&agent, "#state", 10, |t| t == "ready").await;
+    wait_text(&agent, "#screen-pop", 5, |t| t.contains("Waiting")).await;
+    click(&agent, "#next").await;
+    wait_text(&agent, "#before-dial", 10, |t| t == "Before you dial").await;
+    let first = wait_text(&agent, "#contact-name", 5, |t| !t.is_empty()).await;
+
+    agent
+        .execute(
+            "const b = document.getElementById('skip'); b.click(); b.click();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let second = wait_text(&agent, "#contact-name", 10, |t| !t.is_empty() && t != first).await;
+    let admin = server.login("admin").await;
+    let skips = server
+        .audit_actions(&admin)
+        .await
+        .into_iter()
+        .filter(|a| a == "preview_skipped")
+        .count();
+    assert_eq!(skips, 1, "a double click skips once");
+
+    agent.refresh().await.unwrap();
+    wait_text(&agent, "#before-dial", 10, |t| t == "Before you dial").await;
+    wait_text(&agent, "#contact-name", 5, |t| t == second).await;
+    screenshot(&agent, "agent-preview").await;
+    click(&agent, "#lang").await;
+    wait_text(&agent, "#before-dial", 5, |t| t == "कॉल से पहले").await;
+    wait_text(&agent, "#contact-name", 5, |t| t == second).await;
+    let english = english_shown(&agent).await;
+    assert!(
+        english.is_empty(),
+        "the preview in Hindi shows English: {english:?}"
+    );
+    click(&agent, "#lang").await;
+    wait_text(&agent, "#before-dial", 5, |t| t == "Before you dial").await;
+
+    let token = server.login("agent1").await;
+    let shown = server.ok(&token, Method::GET, "/api/agent", None).await["preview"].clone();
+    assert!(shown.is_i64(), "the contact shown is held for the agent");
+    type_into(&agent, "body", "d").await;
+    wait_text(&agent, "#state", 10, |t| t != "ready").await;
+    let status = server.ok(&token, Method::GET, "/api/agent", None).await;
+    if !status["call"].is_null() {
+        assert_eq!(
+            status["call"]["contact"], shown,
+            "the contact shown is the one dialled: {status}"
+        );
+    }
+    let live = server
+        .ok(&supervisor, Method::GET, "/api/campaigns/1/live", None)
+        .await;
+    assert_eq!(live["totals"]["dials"], 1, "{live}");
+    assert!(
+        agent.find(Locator::Id("before-dial")).await.is_err(),
+        "once dialled, the preview notice goes"
+    );
+
+    agent.close().await.unwrap();
+    drop(driver);
+    server.stop().await;
+}
+
 /// The words of Latin letters the page shows outside content marked as data
 /// (`translate="no"`: names, numbers, file contents): in Hindi, each is a
 /// label the page failed to translate. Acronyms and the language switch
@@ -1029,6 +1115,61 @@ async fn an_admin_creates_a_user_resets_a_password_and_imports_a_spreadsheet_aft
     click(&admin, "input[name='campaign-list'][value='ward-4']").await;
     click(&admin, "#create-campaign").await;
     wait_text(&admin, "#campaigns", 10, |t| t.contains("Ward 4 follow-up")).await;
+
+    // The demo campaign takes the new list too, and new hours and retries;
+    // an emptied field is not sent.
+    click(&admin, "button[data-campaign='1']").await;
+    wait_text(&admin, "#edit-name", 10, |t| !t.is_empty()).await;
+    admin
+        .execute(
+            "document.getElementById('edit-always').checked = false; \
+             document.getElementById('edit-always').dispatchEvent(new Event('change')); \
+             document.getElementById('edit-start').value = '09:00'; \
+             document.getElementById('edit-end').value = '20:00';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    clear_and_type(&admin, "#edit-per-day", "").await;
+    click(&admin, "#save-campaign").await;
+    clear_and_type(&admin, "#edit-per-day", "2").await;
+    click(&admin, "#save-campaign").await;
+    wait_text(&admin, "#flash", 10, |t| t == "Saved").await;
+    let demo = server
+        .ok(&token, Method::GET, "/api/campaigns/1", None)
+        .await;
+    assert_eq!(
+        demo["settings"]["contacts"]["window"]["start"], "09:00:00",
+        "{demo}"
+    );
+    assert_eq!(
+        demo["settings"]["contacts"]["retry"]["max_per_day"], 2,
+        "{demo}"
+    );
+    click(&admin, "#attach").await; // no list chosen: nothing sent
+    wait_text(&admin, "#flash", 5, |t| t.contains("Choose at least one")).await;
+    admin
+        .find(Locator::Id("attach-list"))
+        .await
+        .unwrap()
+        .select_by_value("ward-4")
+        .await
+        .unwrap();
+    click(&admin, "#attach").await;
+    wait_text(&admin, "#flash", 10, |t| t == "List ward-4 added").await;
+    wait_text(&admin, "#campaigns", 10, |t| {
+        t.lines()
+            .any(|row| row.contains("ward-4") && !row.contains("Ward 4 follow-up"))
+    })
+    .await;
+    let actions = server.audit_actions(&token).await;
+    for action in ["campaign_settings", "campaign_attach_list"] {
+        assert_eq!(
+            actions.iter().filter(|a| *a == action).count(),
+            1,
+            "{action}: {actions:?}"
+        );
+    }
 
     // Filtered audit: only the resets.
     admin

@@ -20,7 +20,9 @@ pub use simulated::{SimulatedLine, SimulatedTransfers};
 
 use live::Occupancy;
 use sanjeevani_contacts::{AttemptOutcome, Phone};
-use sanjeevani_core::{AgentId, AgentState, CallId, Campaign, Command, Event, FailCause, Instant};
+use sanjeevani_core::{
+    AgentId, AgentState, CallId, Campaign, Command, Event, FailCause, Instant, PacingMode,
+};
 use sanjeevani_store::{
     AttemptEnd, AttemptId, AttemptMark, CampaignId, CampaignState, ContactId, LeasedContact,
     NewAttempt, Store, StoreError,
@@ -249,6 +251,9 @@ pub struct Dialer<T: Telephony> {
     live: HashMap<CallId, Live>,
     /// The call each agent talked on last: what they dispose of in wrap-up.
     last_calls: HashMap<AgentId, CallView>,
+    /// Preview mode: the contact each agent is looking at before dialing.
+    /// Still leased to this node, so no other node dials it meanwhile.
+    previews: HashMap<AgentId, LeasedContact>,
     waiting_for_contacts: bool,
     out: Vec<Command>,
     /// The campaign is meant to dial (it is running and not paused).
@@ -293,6 +298,7 @@ impl<T: Telephony> Dialer<T> {
             hopper: VecDeque::new(),
             live: HashMap::new(),
             last_calls: HashMap::new(),
+            previews: HashMap::new(),
             waiting_for_contacts: false,
             out: Vec::new(),
             start_running: campaign.state == CampaignState::Running,
@@ -329,6 +335,7 @@ impl<T: Telephony> Dialer<T> {
             self.execute(command).await?;
         }
         self.out = out;
+        self.put_back_previews();
         Ok(())
     }
 
@@ -421,7 +428,8 @@ impl<T: Telephony> Dialer<T> {
             self.finish(call, AttemptOutcome::Interrupted, "service stopped")
                 .await?;
         }
-        for contact in std::mem::take(&mut self.hopper) {
+        let held = self.previews.drain().map(|(_, contact)| contact);
+        for contact in std::mem::take(&mut self.hopper).into_iter().chain(held) {
             self.store.release(contact.id, &self.options.node).await?;
         }
         self.publish();
@@ -441,9 +449,11 @@ impl<T: Telephony> Dialer<T> {
         let now = self.now();
         self.occupancy.sample(&self.core, now);
         let calls = self.live.iter().map(|(c, l)| (*c, l.view(*c))).collect();
+        let previews = self.previews.iter().map(|(a, c)| (*a, c.id)).collect();
         let beside = live::Beside {
             calls: &calls,
             last_calls: &self.last_calls,
+            previews: &previews,
             line: self.line_status,
             occupancy: &self.occupancy,
             controls_handled: self.controls_handled,
@@ -512,6 +522,14 @@ impl<T: Telephony> Dialer<T> {
                     _ => Ok(()),
                 }
             }
+            Control::PreviewShow(agent) => self.hold_preview(agent).await,
+            Control::PreviewSkip(agent) => {
+                if let Some(contact) = self.previews.remove(&agent) {
+                    // Behind the others: the next agent is not shown it at once.
+                    self.hopper.push_back(contact);
+                }
+                self.hold_preview(agent).await
+            }
             Control::PreviewDial(agent) => self.feed(Event::PreviewDial(agent)).await,
             Control::SetPacing(pacing) => self.feed(Event::SetPacing(pacing)).await,
             Control::Start => {
@@ -528,12 +546,50 @@ impl<T: Telephony> Dialer<T> {
         }
     }
 
+    /// Holds the next contact for a ready agent of a preview campaign to see.
+    async fn hold_preview(&mut self, agent: AgentId) -> Result<(), DialerError> {
+        let ready = self.core.agent(agent).map(|a| a.state) == Some(AgentState::Ready);
+        if !ready || !self.is_preview() || self.previews.contains_key(&agent) {
+            return Ok(());
+        }
+        if self.hopper.is_empty() {
+            self.refill().await?;
+        }
+        if let Some(contact) = self.hopper.pop_front() {
+            self.previews.insert(agent, contact);
+        }
+        Ok(())
+    }
+
+    /// A contact held for an agent who is no longer ready (paused, logged
+    /// out, phone gone) or a campaign no longer in preview goes back to the
+    /// front of the queue: it is the next one dialed.
+    fn put_back_previews(&mut self) {
+        let preview = self.is_preview();
+        let core = &self.core;
+        let gone: Vec<AgentId> = self
+            .previews
+            .keys()
+            .filter(|a| !preview || core.agent(**a).map(|a| a.state) != Some(AgentState::Ready))
+            .copied()
+            .collect();
+        for agent in gone {
+            if let Some(contact) = self.previews.remove(&agent) {
+                self.hopper.push_front(contact);
+            }
+        }
+    }
+
+    fn is_preview(&self) -> bool {
+        self.core.config().pacing.mode == PacingMode::Preview
+    }
+
     fn ttl_ms(&self) -> i64 {
         self.options.lease_ttl.as_millis() as i64
     }
 
     async fn finished(&mut self) -> Result<bool, DialerError> {
-        if !self.live.is_empty() || !self.hopper.is_empty() {
+        if !self.live.is_empty() || !self.hopper.is_empty() || !self.previews.is_empty() {
             return Ok(false);
         }
         Ok(self
@@ -569,11 +625,13 @@ impl<T: Telephony> Dialer<T> {
             Command::Dial { call, agent } => {
                 // A contact whose lease lapsed (this node stalled) may be another
                 // node's now: skip it and take the next.
+                // The contact the agent was shown, if any, else the next one.
+                let mut shown = agent.and_then(|a| self.previews.remove(&a));
                 let (contact, attempt) = loop {
-                    if self.hopper.is_empty() {
+                    if shown.is_none() && self.hopper.is_empty() {
                         self.refill().await?;
                     }
-                    let Some(contact) = self.hopper.pop_front() else {
+                    let Some(contact) = shown.take().or_else(|| self.hopper.pop_front()) else {
                         self.waiting_for_contacts = true;
                         return Box::pin(self.feed(Event::NoContact(call))).await;
                     };

@@ -25,7 +25,14 @@ pub enum Control {
     AgentLogout(AgentId),
     /// The agent ends their connected call.
     AgentHangup(AgentId),
-    /// Preview mode: the agent asks for the next contact.
+    /// Preview mode: the next contact is held for the agent to see before
+    /// it is dialed (nothing happens if one is held already).
+    PreviewShow(AgentId),
+    /// Preview mode: the held contact goes back to the queue and the next
+    /// one is held instead.
+    PreviewSkip(AgentId),
+    /// Preview mode: the held contact (or, with none held, the next) is
+    /// dialed for the agent.
     PreviewDial(AgentId),
     SetPacing(PacingSettings),
     /// Start placing calls.
@@ -47,6 +54,8 @@ pub struct AgentView {
     /// Asked (by themselves or a supervisor) to `pause` or `log out` once
     /// the call and its wrap-up are over.
     pub after_call: Option<&'static str>,
+    /// Preview mode: the contact held for the agent to see before dialing.
+    pub preview: Option<ContactId>,
     /// Calls taken and seconds talking, wrapping up, paused and waiting.
     pub calls: u64,
     pub talk_secs: u64,
@@ -239,6 +248,8 @@ pub(crate) struct Beside<'a> {
     pub calls: &'a HashMap<CallId, CallView>,
     /// Each agent's last call (shown in wrap-up).
     pub last_calls: &'a HashMap<AgentId, CallView>,
+    /// Preview mode: the contact held for each agent.
+    pub previews: &'a HashMap<AgentId, ContactId>,
     pub line: LineStatus,
     pub occupancy: &'a Occupancy,
     pub controls_handled: u64,
@@ -255,6 +266,7 @@ pub(crate) fn view(
     let Beside {
         calls,
         last_calls,
+        previews,
         line,
         occupancy,
         controls_handled,
@@ -284,6 +296,7 @@ pub(crate) fn view(
                     _ => None,
                 },
                 after_call: a.after_call.map(|after| after.name()),
+                preview: previews.get(&a.id).copied(),
                 calls: totals.calls,
                 talk_secs: totals.talk_ms / 1000,
                 wrap_secs: totals.wrap_ms / 1000,

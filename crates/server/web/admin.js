@@ -197,10 +197,79 @@ async function refreshCampaigns() {
   const campaigns = await api("GET", "/api/campaigns");
   const names = new Map(lists.map((l) => [l.id, l.name]));
   document.getElementById("campaigns").replaceChildren(
-    el("tr", {}, ["campaign_name", "state", "mode", "lists"].map((k) => el("th", {}, t(k)))),
+    el("tr", {}, ["campaign_name", "state", "mode", "lists", ""].map((k) => el("th", {}, k && t(k)))),
     ...campaigns.map((c) => el("tr", { class: "campaign" }, el("td", { translate: "no" }, c.name), el("td", {}, t("campaign_" + c.state)),
-      el("td", {}, t("mode_" + c.pacing.mode)), el("td", { translate: "no" }, c.lists.map((id) => names.get(id) || `#${id}`).join(", ")))));
+      el("td", {}, t("mode_" + c.pacing.mode)), el("td", { translate: "no" }, c.lists.map((id) => names.get(id) || `#${id}`).join(", ")),
+      el("td", {}, el("button", { type: "button", class: "secondary", "data-campaign": c.id, onclick: (e) => once(e.currentTarget, () => editCampaign(c.id)) }, t("edit"))))));
 }
+
+// The campaign being edited: its detail as the server sent it.
+let editing = null;
+async function editCampaign(id) {
+  editing = await api("GET", `/api/campaigns/${id}`);
+  const s = editing.settings;
+  const hours = s.contacts.window;
+  const always = hours === "24x7";
+  document.getElementById("edit-name").textContent = editing.name;
+  fillEditModes(editing.pacing.mode);
+  document.getElementById("edit-always").checked = always;
+  document.getElementById("edit-start").value = always ? "08:00" : hours.start.slice(0, 5);
+  document.getElementById("edit-end").value = always ? "21:00" : hours.end.slice(0, 5);
+  document.getElementById("edit-per-day").value = s.contacts.retry.max_per_day;
+  document.getElementById("edit-total").value = s.contacts.retry.max_total;
+  document.getElementById("edit-no-answer").value = Math.round(s.contacts.retry.no_answer / 60);
+  document.getElementById("edit-alert").value = s.contacts.unreachable_alert_after;
+  document.getElementById("edit-questionnaire").textContent = s.questionnaire || "—";
+  const others = lists.filter((l) => !editing.lists.includes(l.id));
+  document.getElementById("attach-list").replaceChildren(el("option", { value: "" }, "—"),
+    ...others.map((l) => el("option", { value: l.name, translate: "no" }, l.name)));
+  showWindow();
+  document.getElementById("campaign-edit").hidden = false;
+}
+
+function fillEditModes(chosen) {
+  document.getElementById("edit-mode").replaceChildren(...MODES.map((m) => el("option", { value: m, selected: m === chosen }, t("mode_" + m))));
+}
+
+function showWindow() {
+  const always = document.getElementById("edit-always").checked;
+  for (const id of ["edit-start", "edit-end"]) document.getElementById(id).disabled = always;
+}
+document.getElementById("edit-always").addEventListener("change", showWindow);
+document.getElementById("cancel-edit").onclick = () => { editing = null; document.getElementById("campaign-edit").hidden = true; };
+document.getElementById("campaign-edit").addEventListener("submit", (e) => {
+  e.preventDefault();
+  once(document.getElementById("save-campaign"), saveCampaign);
+});
+
+async function saveCampaign() {
+  if (!editing) return;
+  const s = structuredClone(editing.settings);
+  const value = (id) => document.getElementById(id).value;
+  s.dialer.pacing.mode = value("edit-mode");
+  s.contacts.window = document.getElementById("edit-always").checked ? "24x7"
+    : { start: `${value("edit-start")}:00`, end: `${value("edit-end")}:00` };
+  s.contacts.retry.max_per_day = Number(value("edit-per-day"));
+  s.contacts.retry.max_total = Number(value("edit-total"));
+  s.contacts.retry.no_answer = Number(value("edit-no-answer")) * 60;
+  s.contacts.unreachable_alert_after = Number(value("edit-alert"));
+  await api("PUT", `/api/campaigns/${editing.id}/settings`, s);
+  flash(t("saved"));
+  await editCampaign(editing.id);
+  await refreshCampaigns();
+  refreshAudit();
+}
+
+document.getElementById("attach").onclick = (e) => once(e.currentTarget, async () => {
+  const list = document.getElementById("attach-list").value;
+  if (!editing) return;
+  if (!list) { flash(t("choose_a_list"), true); return; }
+  await api("POST", `/api/campaigns/${editing.id}/lists`, { list });
+  flash(t("list_added").replace("{name}", list));
+  await editCampaign(editing.id);
+  await refreshCampaigns();
+  refreshAudit();
+});
 
 document.getElementById("campaign-form").addEventListener("submit", (e) => {
   e.preventDefault();
@@ -268,6 +337,6 @@ async function refreshAll() {
   me = await startPage(["admin"]);
   if (!me) return;
   fillModes();
-  document.addEventListener("languagechange", () => { fillModes(); if (lastReport) renderReport(lastReport); refreshAll(); });
+  document.addEventListener("languagechange", () => { fillModes(); fillEditModes(document.getElementById("edit-mode").value); if (lastReport) renderReport(lastReport); refreshAll(); });
   await refreshAll();
 })();

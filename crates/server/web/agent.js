@@ -4,7 +4,8 @@ let questionnaire = null;
 let attempt = null;   // the call on screen (stays after hang-up until saved)
 let transfer = null;  // the escalation being transferred to the medical desk: ticket id
 const transferStages = {};  // ticket → latest stage (the socket may be ahead of the reply)
-const campaignModes = {};   // campaign id → pacing mode (preview shows "Next contact")
+const campaignModes = {};   // campaign id → pacing mode (preview shows "Show the next contact")
+let previewShown = null;    // preview mode: the contact on screen before it is dialled
 
 function renderStatus(s) {
   status = s;
@@ -20,12 +21,35 @@ function renderStatus(s) {
   document.getElementById("pause").disabled = !inCampaign || s.state === "paused";
   document.getElementById("hangup").disabled = s.state !== "on call";
   const preview = campaignModes[s.campaign] === "preview";
-  document.getElementById("next").hidden = !preview;
+  const previewing = preview && attempt === null && s.preview != null;
+  document.getElementById("next").hidden = !preview || previewing;
   document.getElementById("next").disabled = s.state !== "ready";
+  document.getElementById("preview-row").hidden = !previewing;
+  document.getElementById("dial").disabled = s.state !== "ready";
+  document.getElementById("skip").disabled = s.state !== "ready";
+  showPreview(previewing ? s.preview : null);
   document.getElementById("leave").disabled = !inCampaign;
   const hasCall = attempt !== null;
   for (const id of ["save", "save-pause", "escalate", "callback"]) document.getElementById(id).disabled = !hasCall;
   document.querySelectorAll("#unrecorded button").forEach((b) => { b.disabled = hasCall; });
+}
+
+// Preview mode: the contact held for the agent, on screen before it is dialled.
+async function showPreview(contact) {
+  if (contact === previewShown) return;
+  previewShown = contact;
+  if (contact === null) {
+    if (attempt === null) waitingForCall();
+    return;
+  }
+  const c = await api("GET", `/api/contacts/${contact}`);
+  if (previewShown !== contact || attempt !== null) return;
+  renderContact(c);
+  document.getElementById("screen-pop").prepend(el("p", { class: "urgent", id: "before-dial" }, t("before_dial")));
+}
+
+function waitingForCall() {
+  document.getElementById("screen-pop").replaceChildren(el("p", { class: "muted" }, t("waiting_for_call")));
 }
 
 function renderQuestions() {
@@ -194,7 +218,8 @@ function clearCall() {
   attempt = null;
   transfer = null;
   document.getElementById("transfer").hidden = true;
-  document.getElementById("screen-pop").replaceChildren(el("p", { class: "muted" }, t("waiting_for_call")));
+  previewShown = null;
+  waitingForCall();
   resetForm();
   renderStatus(status);
 }
@@ -300,7 +325,10 @@ async function transferAction(what) {
   document.getElementById("ready").onclick = () => act("/api/agent/ready");
   document.getElementById("pause").onclick = () => act("/api/agent/pause", { reason: "break" });
   document.getElementById("hangup").onclick = () => act("/api/agent/hangup");
-  document.getElementById("next").onclick = () => act("/api/agent/next");
+  // A double click shows, dials or skips once.
+  document.getElementById("next").onclick = (e) => once(e.currentTarget, () => act("/api/agent/preview"));
+  document.getElementById("dial").onclick = (e) => once(e.currentTarget, () => act("/api/agent/next"));
+  document.getElementById("skip").onclick = (e) => once(e.currentTarget, () => act("/api/agent/skip"));
   document.getElementById("leave").onclick = () => act("/api/agent/logout");
   document.getElementById("save").onclick = () => save("ready");
   document.getElementById("save-pause").onclick = () => save("pause");
@@ -321,7 +349,7 @@ async function transferAction(what) {
     } catch (err) { flash(said(err), true); }
   };
   document.addEventListener("languagechange", () => { const a = answers(); renderQuestions(); fillAnswers(a); renderTriage(); renderStatus(status);
-    if (attempt === null) document.getElementById("screen-pop").replaceChildren(el("p", { class: "muted" }, t("waiting_for_call")));
+    if (attempt === null) { previewShown = null; waitingForCall(); renderStatus(status); }
     refreshUnrecorded(); });
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey && e.key === "Enter") { e.preventDefault(); save("ready"); return; }
@@ -333,11 +361,13 @@ async function transferAction(what) {
     else if (key === "e") escalate();
     else if (key === "c" && !document.getElementById("transfer-complete").disabled) transferAction("complete");
     else if (key === "x" && !document.getElementById("transfer-cancel").disabled) transferAction("cancel");
-    else if (key === "n" && !document.getElementById("next").hidden && !document.getElementById("next").disabled) act("/api/agent/next");
+    else if (key === "n" && !document.getElementById("next").hidden && !document.getElementById("next").disabled) act("/api/agent/preview");
+    else if (key === "d" && !document.getElementById("preview-row").hidden && !document.getElementById("dial").disabled) act("/api/agent/next");
+    else if (key === "s" && !document.getElementById("preview-row").hidden && !document.getElementById("skip").disabled) act("/api/agent/skip");
   });
   live((m) => {
     if (m.type === "agent") renderStatus(m.status);
-    else if (m.type === "screen_pop") { attempt = m.attempt; resetForm(); renderContact(m.contact); renderStatus(status); }
+    else if (m.type === "screen_pop") { attempt = m.attempt; previewShown = null; resetForm(); renderContact(m.contact); renderStatus(status); }
     else if (m.type === "call_ended") {
       if (m.attempt === attempt) flash(t("call_ended"));
       refreshUnrecorded();

@@ -7,12 +7,12 @@ const LABELS = {
     title: "Sanjeevani", login: "Log in", logout: "Log out", username: "Username", password: "Password",
     simulated: "SIMULATION — calls are simulated, no real phone is dialled",
     agent_desk: "Agent desk", supervisor: "Supervisor console", medical: "Medical desk",
-    campaign: "Campaign", join: "Join", next_contact: "Next contact", ready: "Ready", pause: "Pause", hangup: "Hang up",
+    campaign: "Campaign", join: "Join", next_contact: "Show the next contact", dial: "Dial", skip: "Skip", before_dial: "Before you dial", ready: "Ready", pause: "Pause", hangup: "Hang up",
     state: "State", waiting_for_call: "Waiting for a call…", contact: "Contact", category: "Category",
     follow_up_day: "Follow-up day", risk: "Risk", history: "Earlier calls", questionnaire: "Questions",
     disposition: "Result", notes: "Notes", save_next: "Save and next", save_pause: "Save and pause",
     escalate: "Escalate to medical wing", reason: "What did they report?", callback: "Call back in (minutes)",
-    schedule: "Schedule", yes: "Yes", no: "No", shortcuts: "Keys: R ready · P pause · N next (preview) · H hang up · E escalate · C hand over · X cancel transfer · Ctrl+Enter save",
+    schedule: "Schedule", yes: "Yes", no: "No", shortcuts: "Keys: R ready · P pause · N next contact · D dial · S skip (preview) · H hang up · E escalate · C hand over · X cancel transfer · Ctrl+Enter save",
     agents: "Agents", calls: "Calls", ringing: "Ringing", waiting: "Waiting", connected: "Connected",
     answer_rate: "Answer rate", abandon: "Abandon rate (rolling)", cap: "cap", occupancy: "Occupancy",
     dial_level: "Dial level", handle_time: "Handle time", pacing: "Pacing", mode: "Mode",
@@ -90,7 +90,10 @@ const LABELS = {
     audit_action: "Action", audit_text: "Containing", any: "any", when: "When", subject: "What", detail: "Details",
     audit_user_create: "user created", audit_user_disable: "user disabled", audit_user_enable: "user re-enabled",
     audit_user_phone: "phone set", audit_password_reset: "password reset", audit_password_change: "password changed",
-    audit_campaign_create: "campaign created", audit_campaign_state: "campaign started or paused",
+    audit_campaign_create: "campaign created", audit_campaign_settings: "campaign settings changed", audit_campaign_attach_list: "list added to a campaign", audit_preview_skipped: "contact skipped in preview",
+    edit_campaign: "Edit campaign", edit: "Edit", always_open: "Day and night (24×7)", window_start: "Calls from", window_end: "until",
+    max_per_day: "Attempts a day at most", max_total: "Attempts in all at most", retry_no_answer: "Again after no answer (minutes)",
+    alert_after: "Alert after failed attempts a day", cancel: "Cancel", add_list: "Add a contact list", add: "Add", list_added: "List {name} added", audit_campaign_state: "campaign started or paused",
     audit_contacts_upload: "list uploaded", audit_export: "report exported", audit_pacing_change: "pacing changed",
     audit_play_recording: "recording played", audit_supervise: "listened in", audit_supervise_stop: "stopped listening",
     audit_ticket_resolve: "ticket resolved", audit_ticket_assign: "ticket taken", audit_ticket_take_over: "ticket taken over",
@@ -125,12 +128,12 @@ const LABELS = {
     title: "संजीवनी", login: "लॉग इन", logout: "लॉग आउट", username: "यूज़रनेम", password: "पासवर्ड",
     simulated: "सिमुलेशन — कॉल नकली हैं, कोई असली फ़ोन नहीं लगाया जाता",
     agent_desk: "एजेंट डेस्क", supervisor: "सुपरवाइज़र कंसोल", medical: "मेडिकल डेस्क",
-    campaign: "अभियान", join: "जुड़ें", next_contact: "अगला संपर्क", ready: "तैयार", pause: "विराम", hangup: "कॉल समाप्त",
+    campaign: "अभियान", join: "जुड़ें", next_contact: "अगला संपर्क देखें", dial: "कॉल करें", skip: "छोड़ें", before_dial: "कॉल से पहले", ready: "तैयार", pause: "विराम", hangup: "कॉल समाप्त",
     state: "स्थिति", waiting_for_call: "कॉल की प्रतीक्षा…", contact: "संपर्क", category: "श्रेणी",
     follow_up_day: "फ़ॉलो-अप दिन", risk: "जोखिम", history: "पिछली कॉल", questionnaire: "प्रश्न",
     disposition: "परिणाम", notes: "टिप्पणी", save_next: "सहेजें और अगली", save_pause: "सहेजें और विराम",
     escalate: "मेडिकल टीम को भेजें", reason: "उन्होंने क्या बताया?", callback: "दोबारा कॉल (मिनट में)",
-    schedule: "तय करें", yes: "हाँ", no: "नहीं", shortcuts: "कुंजियाँ: R तैयार · P विराम · N अगला · H समाप्त · E मेडिकल · C सौंपें · X ट्रांसफ़र रद्द · Ctrl+Enter सहेजें",
+    schedule: "तय करें", yes: "हाँ", no: "नहीं", shortcuts: "कुंजियाँ: R तैयार · P विराम · N अगला संपर्क · D कॉल · S छोड़ें · H समाप्त · E मेडिकल · C सौंपें · X ट्रांसफ़र रद्द · Ctrl+Enter सहेजें",
     agents: "एजेंट", calls: "कॉल", ringing: "घंटी बज रही", waiting: "प्रतीक्षा में", connected: "जुड़ी हुई",
     answer_rate: "उत्तर दर", abandon: "छोड़ी गई कॉल दर", cap: "सीमा", occupancy: "व्यस्तता",
     dial_level: "डायल स्तर", handle_time: "औसत बातचीत", pacing: "गति", mode: "मोड",
@@ -208,7 +211,10 @@ const LABELS = {
     mode_reference: "संदर्भ", audit: "ऑडिट लॉग", audit_who: "किसने", audit_action: "कार्य", audit_text: "जिसमें हो", any: "कोई भी",
     when: "कब", subject: "क्या", detail: "विवरण", audit_user_create: "उपयोगकर्ता बनाया", audit_user_disable: "उपयोगकर्ता निष्क्रिय",
     audit_user_enable: "उपयोगकर्ता फिर सक्रिय", audit_user_phone: "फ़ोन तय किया", audit_password_reset: "पासवर्ड रीसेट",
-    audit_password_change: "पासवर्ड बदला", audit_campaign_create: "अभियान बनाया", audit_campaign_state: "अभियान शुरू या रोका",
+    audit_password_change: "पासवर्ड बदला", audit_campaign_create: "अभियान बनाया", audit_campaign_settings: "अभियान की सेटिंग बदली", audit_campaign_attach_list: "अभियान में सूची जोड़ी", audit_preview_skipped: "पूर्वावलोकन में संपर्क छोड़ा",
+    edit_campaign: "अभियान बदलें", edit: "बदलें", always_open: "दिन-रात (24×7)", window_start: "कॉल का समय", window_end: "तक",
+    max_per_day: "एक दिन में अधिकतम प्रयास", max_total: "कुल अधिकतम प्रयास", retry_no_answer: "जवाब न मिलने पर फिर से (मिनट)",
+    alert_after: "एक दिन में इतने असफल प्रयासों पर चेतावनी", cancel: "रद्द करें", add_list: "संपर्क सूची जोड़ें", add: "जोड़ें", list_added: "सूची {name} जोड़ी गई", audit_campaign_state: "अभियान शुरू या रोका",
     audit_contacts_upload: "सूची अपलोड", audit_export: "रिपोर्ट निर्यात", audit_pacing_change: "गति बदली",
     audit_play_recording: "रिकॉर्डिंग चलाई", audit_supervise: "कॉल सुनी", audit_supervise_stop: "सुनना रोका",
     audit_ticket_resolve: "टिकट निपटाया", audit_ticket_assign: "टिकट लिया", audit_ticket_take_over: "टिकट अपने पास लिया",
@@ -310,8 +316,16 @@ function age(secs) {
   return `${(secs / 3600).toFixed(1)} ${t("unit_h")}`;
 }
 
+// Codes the server gives many different refusals under: its own words
+// say which, and in Hindi they follow the code's sense.
+const GENERAL_CODES = ["forbidden", "conflict", "not_found", "invalid_request", "unavailable"];
+
 // The server's reason, in the page's language where the page knows its code.
-function said(err) { return err && err.code && LABELS.en[err.code] ? t(err.code) : err.message; }
+function said(err) {
+  if (!err || !err.code || !LABELS.en[err.code]) return err && err.message;
+  if (!GENERAL_CODES.includes(err.code)) return t(err.code);
+  return lang === "en" ? err.message : `${t(err.code)} (${err.message})`;
+}
 
 // A notice: an error stays until dismissed (a person may be looking away),
 // anything else fades after 5 s.

@@ -26,6 +26,8 @@ pub struct AgentStatus {
     /// The call on the agent's screen: attempt and contact ids.
     #[schema(value_type = Option<Object>)]
     pub call: Option<sanjeevani_dialer::CallView>,
+    /// Preview mode: the contact shown to the agent before it is dialled.
+    pub preview: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -63,6 +65,7 @@ pub(crate) fn status_of(state: &AppState, user: i64) -> AgentStatus {
         state: view.as_ref().map_or("logged out", |v| v.state).to_string(),
         for_secs: view.as_ref().map_or(0, |v| v.for_secs),
         after_call: view.as_ref().and_then(|v| v.after_call).map(str::to_string),
+        preview: view.as_ref().and_then(|v| v.preview).map(|c| c.0),
         call: view.and_then(|v| v.call),
     }
 }
@@ -201,6 +204,49 @@ pub async fn next(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
     act(&state, &caller, Control::PreviewDial).await
 }
 
+#[utoipa::path(post, path = "/api/agent/preview", tag = "agent",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Preview mode: the next contact is held for the agent to see (`preview`) before they dial it or skip it", body = AgentStatus),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn preview(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<AgentStatus>> {
+    shown(act(&state, &caller, Control::PreviewShow).await?)
+}
+
+#[utoipa::path(post, path = "/api/agent/skip", tag = "agent",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Preview mode: the contact shown goes back to the list and the next one is shown", body = AgentStatus),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn skip(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<AgentStatus>> {
+    let skipped = status_of(&state, caller.id()).preview;
+    let status = act(&state, &caller, Control::PreviewSkip).await?;
+    if let Some(contact) = skipped {
+        state
+            .store
+            .audit(
+                &caller.user,
+                "preview_skipped",
+                &format!("contact/{contact}"),
+                "",
+                crate::now_ms(),
+            )
+            .await?;
+    }
+    shown(status)
+}
+
+/// A preview request answered without a contact to show says why.
+fn shown(status: Json<AgentStatus>) -> ApiResult<Json<AgentStatus>> {
+    if status.0.preview.is_none() {
+        return Err(ApiError::conflict(
+            "no contact to show: the agent must be ready, in a preview campaign, with contacts left to call",
+        ));
+    }
+    Ok(status)
+}
+
 /// What a supervisor does to an agent's seat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SeatAction {
@@ -233,12 +279,6 @@ async fn supervise_seat(
             "agent_force_logout",
         ),
     };
-    if before.state == "logged out" || (action == SeatAction::Pause && before.state == "paused") {
-        return Err(ApiError::conflict(format!(
-            "the agent is already {}",
-            before.state
-        )));
-    }
     send(state, campaign, control).await?;
     let after = status_of(state, agent);
     if after.state == "logged out" {

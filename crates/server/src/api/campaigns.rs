@@ -71,6 +71,17 @@ pub struct CampaignDetail {
     pub campaign: CampaignView,
     #[schema(value_type = Object)]
     pub contacts: ContactCounts,
+    /// Every setting, as `PUT /api/campaigns/{id}/settings` takes them.
+    #[schema(value_type = Object)]
+    pub settings: CampaignSettings,
+}
+
+/// A contact list to add to a campaign.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachList {
+    /// The list's name.
+    pub list: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -177,7 +188,87 @@ pub async fn get_one(
     Ok(Json(CampaignDetail {
         campaign: CampaignView::from(&campaign),
         contacts,
+        settings: campaign.settings,
     }))
+}
+
+#[utoipa::path(put, path = "/api/campaigns/{id}/settings", tag = "campaigns", params(("id" = i64, Path)),
+    request_body(content = Object, description = "Every setting (as config/campaign.example.toml has them, in JSON); a key left out takes its default"),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = CampaignView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(settings): Json<CampaignSettings>,
+) -> ApiResult<Json<CampaignView>> {
+    caller.require(MANAGERS, "change campaign settings")?;
+    let id = CampaignId(id);
+    let mut campaign = state.store.campaign(id).await?;
+    settings
+        .validate()
+        .map_err(|e| ApiError::invalid(format!("settings: {e}")))?;
+    state.store.update_campaign_settings(id, &settings).await?;
+    // Pacing changes at once; the calling window and retries apply from the
+    // next lease; the call timers when the campaign next starts on a node.
+    state
+        .centre
+        .control(id, Control::SetPacing(settings.dialer.pacing))
+        .await;
+    let detail = serde_json::to_string(&settings).unwrap_or_default();
+    state
+        .store
+        .audit(
+            &caller.user,
+            "campaign_settings",
+            &format!("campaign/{}", id.0),
+            &detail,
+            now_ms(),
+        )
+        .await?;
+    campaign.settings = settings;
+    Ok(Json(CampaignView::from(&campaign)))
+}
+
+#[utoipa::path(post, path = "/api/campaigns/{id}/lists", tag = "campaigns", params(("id" = i64, Path)),
+    request_body = AttachList,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "The campaign, now dialling the list too", body = CampaignView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn attach_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(request): Json<AttachList>,
+) -> ApiResult<Json<CampaignView>> {
+    caller.require(MANAGERS, "add lists to campaigns")?;
+    let id = state.store.campaign(CampaignId(id)).await?.id;
+    let name = request.list.trim();
+    let list = state
+        .store
+        .list_by_name(name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("list: no list is named {name:?}")))?;
+    if !state.store.attach_list(id, list).await? {
+        return Err(ApiError::conflict(format!(
+            "list: campaign {} dials {name:?} already",
+            id.0
+        )));
+    }
+    state
+        .store
+        .audit(
+            &caller.user,
+            "campaign_attach_list",
+            &format!("campaign/{}", id.0),
+            name,
+            now_ms(),
+        )
+        .await?;
+    // A dialer that ran out of contacts looks again within a second.
+    Ok(Json(CampaignView::from(&state.store.campaign(id).await?)))
 }
 
 async fn set_state(
@@ -565,7 +656,6 @@ impl From<FilePreview> for ListPreview {
         (status = 415, description = "Not sent as CSV or a spreadsheet", body = ErrorBody),
         (status = 422, description = "The file cannot be read as what it was sent as", body = ErrorBody)))]
 pub async fn preview(
-    State(_state): State<AppState>,
     caller: Caller,
     Query(choice): Query<ColumnChoice>,
     ListBody(body): ListBody,

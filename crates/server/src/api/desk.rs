@@ -122,15 +122,19 @@ pub async fn contact(
     )?;
     let id = ContactId(id);
     // Each role reads the people its work involves, nobody by counting ids:
-    // agents those they talked with, supervisors those their campaigns
-    // called, the desk those with a ticket open or of theirs.
+    // agents those they talked with or are shown before dialling (preview),
+    // supervisors those their campaigns called, the desk those with a
+    // ticket open or of theirs.
     let theirs = match caller.user.role {
-        Role::Agent => state
-            .store
-            .attempts_of(id)
-            .await?
-            .iter()
-            .any(|a| a.agent == Some(caller.id())),
+        Role::Agent => {
+            super::agent::status_of(&state, caller.id()).preview == Some(id.0)
+                || state
+                    .store
+                    .attempts_of(id)
+                    .await?
+                    .iter()
+                    .any(|a| a.agent == Some(caller.id()))
+        }
         Role::Supervisor => !state.store.attempts_of(id).await?.is_empty(),
         Role::Medical => state.store.tickets_of(id).await?.iter().any(|t| {
             t.resolved_at.is_none()

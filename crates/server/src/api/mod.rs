@@ -73,9 +73,10 @@ impl From<QueryRejection> for crate::error::ApiError {
     paths(
         session::login, session::logout, session::me, session::change_password, session::questionnaire,
         campaigns::list, campaigns::create, campaigns::get_one, campaigns::start,
-        campaigns::pause, campaigns::stop, campaigns::set_pacing, campaigns::live,
+        campaigns::pause, campaigns::stop, campaigns::set_pacing, campaigns::set_settings,
+        campaigns::attach_list, campaigns::live,
         campaigns::history, campaigns::lists, campaigns::preview, campaigns::upload,
-        agent::status, agent::login, agent::ready, agent::pause, agent::logout, agent::hangup, agent::next,
+        agent::status, agent::login, agent::ready, agent::pause, agent::logout, agent::hangup, agent::next, agent::preview, agent::skip,
         agent::force_pause, agent::force_logout,
         calls::list, calls::disposition, calls::save_draft, calls::draft, calls::unrecorded,
         calls::callback, calls::escalate,
@@ -179,6 +180,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/campaigns/{id}/pause", post(campaigns::pause))
         .route("/api/campaigns/{id}/stop", post(campaigns::stop))
         .route("/api/campaigns/{id}/pacing", put(campaigns::set_pacing))
+        .route("/api/campaigns/{id}/settings", put(campaigns::set_settings))
+        .route("/api/campaigns/{id}/lists", post(campaigns::attach_list))
         .route("/api/campaigns/{id}/live", get(campaigns::live))
         .route("/api/campaigns/{id}/history", get(campaigns::history))
         .route("/api/lists", get(campaigns::lists))
@@ -191,6 +194,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/agent/logout", post(agent::logout))
         .route("/api/agent/hangup", post(agent::hangup))
         .route("/api/agent/next", post(agent::next))
+        .route("/api/agent/preview", post(agent::preview))
+        .route("/api/agent/skip", post(agent::skip))
         .route("/api/agents/{id}/pause", post(agent::force_pause))
         .route("/api/agents/{id}/logout", post(agent::force_logout))
         .route("/api/calls", get(calls::list))
