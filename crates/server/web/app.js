@@ -90,7 +90,7 @@ const LABELS = {
     audit_action: "Action", audit_text: "Containing", any: "any", when: "When", subject: "What", detail: "Details",
     audit_user_create: "user created", audit_user_disable: "user disabled", audit_user_enable: "user re-enabled",
     audit_user_phone: "phone set", audit_password_reset: "password reset", audit_password_change: "password changed",
-    audit_campaign_create: "campaign created", audit_campaign_settings: "campaign settings changed", audit_campaign_attach_list: "list added to a campaign", audit_preview_skipped: "contact skipped in preview",
+    today: "today", audit_campaign_create: "campaign created", audit_campaign_settings: "campaign settings changed", audit_campaign_attach_list: "list added to a campaign", audit_preview_skipped: "contact skipped in preview",
     edit_campaign: "Edit campaign", edit: "Edit", always_open: "Day and night (24×7)", window_start: "Calls from", window_end: "until",
     max_per_day: "Attempts a day at most", max_total: "Attempts in all at most", retry_no_answer: "Again after no answer (minutes)",
     alert_after: "Alert after failed attempts a day", cancel: "Cancel", add_list: "Add a contact list", add: "Add", list_added: "List {name} added", audit_campaign_state: "campaign started or paused",
@@ -122,7 +122,7 @@ const LABELS = {
     conflict: "Not possible right now.", not_found: "Not found.", invalid_request: "Check the form: something is missing or wrong.",
     unavailable: "The service is busy; try again in a moment.",
     disp_well: "well", disp_symptoms_reported: "symptoms reported", disp_escalated: "escalated", disp_callback_requested: "call back", disp_wrong_number: "wrong number", disp_refused: "refused", disp_discharged: "discharged", disp_do_not_call: "do not call",
-   outcome_completed: "talked", outcome_abandoned: "abandoned", outcome_busy: "busy", outcome_no_answer: "no answer", outcome_congestion: "network busy", outcome_invalid: "invalid number", outcome_rejected: "rejected", outcome_machine: "answering machine", outcome_interrupted: "interrupted",
+   outcome_completed: "talked", outcome_abandoned: "abandoned", outcome_busy: "busy", outcome_no_answer: "no answer", outcome_congestion: "network busy", outcome_invalid: "invalid number", outcome_rejected: "rejected", outcome_machine: "answering machine", outcome_interrupted: "interrupted", outcome_withdrawn: "withdrawn (agents left)",
   },
   hi: {
     title: "संजीवनी", login: "लॉग इन", logout: "लॉग आउट", username: "यूज़रनेम", password: "पासवर्ड",
@@ -211,7 +211,7 @@ const LABELS = {
     mode_reference: "संदर्भ", audit: "ऑडिट लॉग", audit_who: "किसने", audit_action: "कार्य", audit_text: "जिसमें हो", any: "कोई भी",
     when: "कब", subject: "क्या", detail: "विवरण", audit_user_create: "उपयोगकर्ता बनाया", audit_user_disable: "उपयोगकर्ता निष्क्रिय",
     audit_user_enable: "उपयोगकर्ता फिर सक्रिय", audit_user_phone: "फ़ोन तय किया", audit_password_reset: "पासवर्ड रीसेट",
-    audit_password_change: "पासवर्ड बदला", audit_campaign_create: "अभियान बनाया", audit_campaign_settings: "अभियान की सेटिंग बदली", audit_campaign_attach_list: "अभियान में सूची जोड़ी", audit_preview_skipped: "पूर्वावलोकन में संपर्क छोड़ा",
+    audit_password_change: "पासवर्ड बदला", today: "आज", audit_campaign_create: "अभियान बनाया", audit_campaign_settings: "अभियान की सेटिंग बदली", audit_campaign_attach_list: "अभियान में सूची जोड़ी", audit_preview_skipped: "पूर्वावलोकन में संपर्क छोड़ा",
     edit_campaign: "अभियान बदलें", edit: "बदलें", always_open: "दिन-रात (24×7)", window_start: "कॉल का समय", window_end: "तक",
     max_per_day: "एक दिन में अधिकतम प्रयास", max_total: "कुल अधिकतम प्रयास", retry_no_answer: "जवाब न मिलने पर फिर से (मिनट)",
     alert_after: "एक दिन में इतने असफल प्रयासों पर चेतावनी", cancel: "रद्द करें", add_list: "संपर्क सूची जोड़ें", add: "जोड़ें", list_added: "सूची {name} जोड़ी गई", audit_campaign_state: "अभियान शुरू या रोका",
@@ -242,7 +242,7 @@ const LABELS = {
     conflict: "अभी यह संभव नहीं है।", not_found: "नहीं मिला।", invalid_request: "फ़ॉर्म जाँचें: कुछ छूटा है या गलत है।",
     unavailable: "सेवा व्यस्त है; थोड़ी देर में फिर कोशिश करें।",
     disp_well: "ठीक", disp_symptoms_reported: "लक्षण बताए", disp_escalated: "मेडिकल को भेजा", disp_callback_requested: "दोबारा कॉल", disp_wrong_number: "गलत नंबर", disp_refused: "मना किया", disp_discharged: "डिस्चार्ज", disp_do_not_call: "कॉल न करें",
-   outcome_completed: "बात हुई", outcome_abandoned: "छोड़ी गई", outcome_busy: "व्यस्त", outcome_no_answer: "उत्तर नहीं", outcome_congestion: "नेटवर्क व्यस्त", outcome_invalid: "अमान्य नंबर", outcome_rejected: "अस्वीकार", outcome_machine: "आंसरिंग मशीन", outcome_interrupted: "बाधित",
+   outcome_completed: "बात हुई", outcome_abandoned: "छोड़ी गई", outcome_busy: "व्यस्त", outcome_no_answer: "उत्तर नहीं", outcome_congestion: "नेटवर्क व्यस्त", outcome_invalid: "अमान्य नंबर", outcome_rejected: "अस्वीकार", outcome_machine: "आंसरिंग मशीन", outcome_interrupted: "बाधित", outcome_withdrawn: "वापस लिया (एजेंट चले गए)",
   },
 };
 

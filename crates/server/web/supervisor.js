@@ -211,7 +211,8 @@ async function drawChart(id) {
 // The daily report: shown here, downloaded as CSV, or printed.
 function setUpReport() {
   const day = document.getElementById("report-day");
-  day.value = new Date().toLocaleDateString("en-CA");
+  // Empty: each campaign's today in its own time zone (not this browser's).
+  day.value = "";
   const load = (e) => once(e.target, showReport);
   document.getElementById("report-show").addEventListener("click", load);
   day.addEventListener("change", () => { document.getElementById("report-csv").href = csvHref(); });
@@ -224,11 +225,16 @@ function setUpReport() {
   });
 }
 
-function csvHref() { return `/api/reports/daily?format=csv&day=${encodeURIComponent(document.getElementById("report-day").value)}`; }
+function dayQuery() {
+  const day = document.getElementById("report-day").value;
+  return day ? `&day=${encodeURIComponent(day)}` : "";
+}
+
+function csvHref() { return `/api/reports/daily?format=csv${dayQuery()}`; }
 
 async function showReport() {
-  const day = document.getElementById("report-day").value;
-  const rows = await api("GET", `/api/reports/daily?day=${encodeURIComponent(day)}`);
+  const rows = await api("GET", `/api/reports/daily?format=json${dayQuery()}`);
+  const day = document.getElementById("report-day").value || (rows[0] && rows[0].day) || t("today");
   const cols = ["dials", "answered", "connected", "completed", "abandoned", "busy", "no_answer", "failed_other"];
   document.getElementById("report-table").replaceChildren(
     el("tr", {}, el("th", {}, t("campaign")), el("th", {}, t("agent")), cols.map((c) => el("th", {}, t("report_" + c))), el("th", {}, t("talk")), el("th", {}, t("abandon_rate_report"))),

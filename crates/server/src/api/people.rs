@@ -305,7 +305,8 @@ pub async fn audit(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
-    /// YYYY-MM-DD in each campaign's time zone; default today.
+    /// YYYY-MM-DD in each campaign's time zone; default: each campaign's
+    /// today, in its own time zone.
     pub day: Option<String>,
     /// json (default) or csv.
     pub format: Option<String>,
@@ -385,17 +386,18 @@ pub async fn daily_report(
             )))
         }
     };
-    let day = match &query.day {
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| ApiError::invalid(format!("day: {d:?} is not a date like 2026-11-28")))?,
-        None => chrono::Utc::now()
-            .with_timezone(&chrono_tz::Asia::Kolkata)
-            .date_naive(),
-    };
+    let asked =
+        match &query.day {
+            Some(d) => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                ApiError::invalid(format!("day: {d:?} is not a date like 2026-11-28"))
+            })?),
+            None => None,
+        };
     let users = display_names(&state).await?;
     let mut rows = Vec::new();
     for campaign in state.store.campaigns().await? {
         let tz = campaign.settings.contacts.timezone;
+        let day = asked.unwrap_or_else(|| chrono::Utc::now().with_timezone(&tz).date_naive());
         let start = tz
             .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"))
             .earliest();
@@ -443,6 +445,11 @@ pub async fn daily_report(
     if !csv {
         return Ok(Json(rows).into_response());
     }
+    // The day asked, or the one the campaigns' today was.
+    let shown = asked
+        .map(|d| d.to_string())
+        .or_else(|| rows.first().map(|r| r.day.clone()))
+        .unwrap_or_else(|| "today".into());
     let mut out = csv::Writer::from_writer(Vec::new());
     for row in &rows {
         let row = ReportRow {
@@ -462,7 +469,7 @@ pub async fn daily_report(
             &caller.user,
             "export",
             "reports/daily",
-            &format!("day {day}, {} rows", rows.len()),
+            &format!("day {shown}, {} rows", rows.len()),
             now_ms(),
         )
         .await?;
@@ -473,7 +480,7 @@ pub async fn daily_report(
     );
     headers.insert(
         header::CONTENT_DISPOSITION,
-        format!("attachment; filename=\"sanjeevani-{day}.csv\"")
+        format!("attachment; filename=\"sanjeevani-{shown}.csv\"")
             .parse()
             .expect("ASCII"),
     );
