@@ -413,9 +413,18 @@ async fn a_supervisor_listens_in_and_plays_a_recorded_call() {
     support::next_message(&mut agent_ws, "call_ended", 10).await;
     supervisor.refresh().await.unwrap();
     wait_text(&supervisor, "#recordings", 10, |t| t.contains("Play")).await;
-    click(&supervisor, "#recordings button").await;
-    let player = supervisor.find(Locator::Id("player")).await.unwrap();
-    let src = player.attr("src").await.unwrap().unwrap_or_default();
+    // The list is redrawn as it refreshes: a click that landed on a button
+    // just replaced is made again.
+    let mut src = String::new();
+    for _ in 0..10 {
+        click(&supervisor, "#recordings button").await;
+        let player = supervisor.find(Locator::Id("player")).await.unwrap();
+        src = player.attr("src").await.unwrap().unwrap_or_default();
+        if !src.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     assert!(src.contains("/api/recordings/"), "{src}");
     screenshot(&supervisor, "supervisor-recordings").await;
 
