@@ -422,13 +422,14 @@ impl Calls {
             return;
         };
         if self.phones.get(&agent) != Some(&PhoneState::OnLine) {
+            // The contact stays answered: the dialer gives it to another
+            // agent or plays it the information message.
             tracing::warn!(
                 call = call.0,
                 agent = agent.0,
-                "agent's phone not on the line: call ended"
+                "agent's phone not on the line: the call was not joined"
             );
-            self.hang_up(call);
-            self.events.push_back(LineEvent::Hangup(call));
+            self.events.push_back(LineEvent::ConnectFailed(call));
             return;
         }
         self.contacts.insert(
@@ -553,10 +554,15 @@ impl Calls {
                         self.record(call);
                     }
                 }
-                Some(ContactState::Joining { .. }) => {
-                    tracing::warn!(call = call.0, status, "addChannel refused: call ended");
-                    self.hang_up(call);
-                    self.events.push_back(LineEvent::Hangup(call));
+                Some(ContactState::Joining { answered_at, .. }) => {
+                    tracing::warn!(
+                        call = call.0,
+                        status,
+                        "addChannel refused: the call was not joined"
+                    );
+                    self.contacts
+                        .insert(call, ContactState::Answered { at: answered_at });
+                    self.events.push_back(LineEvent::ConnectFailed(call));
                 }
                 _ => {}
             },

@@ -27,10 +27,13 @@ pub enum AttemptOutcome {
     Machine,
     /// The dialer stopped (crash or PBX loss) before the attempt ended.
     Interrupted,
+    /// The dialer cancelled the call early, before its no-answer timeout,
+    /// because agents left: the person was not given the time to answer.
+    Withdrawn,
 }
 
 impl AttemptOutcome {
-    pub const ALL: [AttemptOutcome; 9] = [
+    pub const ALL: [AttemptOutcome; 10] = [
         AttemptOutcome::Completed,
         AttemptOutcome::Abandoned,
         AttemptOutcome::Busy,
@@ -40,6 +43,7 @@ impl AttemptOutcome {
         AttemptOutcome::Rejected,
         AttemptOutcome::Machine,
         AttemptOutcome::Interrupted,
+        AttemptOutcome::Withdrawn,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +57,7 @@ impl AttemptOutcome {
             AttemptOutcome::Rejected => "rejected",
             AttemptOutcome::Machine => "machine",
             AttemptOutcome::Interrupted => "interrupted",
+            AttemptOutcome::Withdrawn => "withdrawn",
         }
     }
 
@@ -73,7 +78,8 @@ impl From<sanjeevani_core::Outcome> for AttemptOutcome {
             Outcome::Failed(FailCause::Invalid) => AttemptOutcome::Invalid,
             Outcome::Failed(FailCause::Rejected) => AttemptOutcome::Rejected,
             Outcome::Failed(FailCause::Machine) => AttemptOutcome::Machine,
-            Outcome::NoContact => AttemptOutcome::Interrupted,
+            Outcome::Withdrawn => AttemptOutcome::Withdrawn,
+            Outcome::Interrupted | Outcome::NoContact => AttemptOutcome::Interrupted,
         }
     }
 }
@@ -180,6 +186,9 @@ pub struct RetryRules {
     pub abandoned: Duration,
     #[serde(with = "seconds")]
     pub interrupted: Duration,
+    /// A call withdrawn before its no-answer timeout (agents left).
+    #[serde(with = "seconds")]
+    pub withdrawn: Duration,
     pub max_per_day: u32,
     pub max_total: u32,
 }
@@ -194,6 +203,7 @@ impl Default for RetryRules {
             machine: Duration::from_secs(2 * 3600),
             abandoned: Duration::from_secs(600),
             interrupted: Duration::from_secs(60),
+            withdrawn: Duration::from_secs(300),
             max_per_day: 4,
             max_total: 20,
         }
@@ -210,6 +220,7 @@ impl RetryRules {
             AttemptOutcome::Machine => self.machine,
             AttemptOutcome::Abandoned => self.abandoned,
             AttemptOutcome::Interrupted => self.interrupted,
+            AttemptOutcome::Withdrawn => self.withdrawn,
             AttemptOutcome::Completed | AttemptOutcome::Invalid => Duration::ZERO,
         }
     }
@@ -373,8 +384,12 @@ impl ContactRules {
                 AttemptOutcome::Completed => Next::Finished(Finish::Done),
                 AttemptOutcome::Invalid => Next::Finished(Finish::Invalid),
                 failure => {
-                    // An interrupted attempt is the dialer's failure, not the person's.
-                    if failure != AttemptOutcome::Interrupted {
+                    // An interrupted or withdrawn attempt is the dialer's failure,
+                    // not the person's.
+                    if !matches!(
+                        failure,
+                        AttemptOutcome::Interrupted | AttemptOutcome::Withdrawn
+                    ) {
                         progress.failures_today += 1;
                     }
                     if progress.attempts_total >= self.retry.max_total {

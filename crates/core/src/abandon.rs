@@ -58,6 +58,21 @@ impl AbandonWindow {
         self.abandoned += u64::from(abandoned);
     }
 
+    /// Takes back a record made at `at` (a connect the telephony could not
+    /// carry out: the call's fate is decided again). Nothing if it has left
+    /// the window.
+    pub fn retract(&mut self, at: Instant, abandoned: bool) {
+        let bucket = at.as_millis() / self.bucket_ms;
+        if let Some(entry) = self.buckets.iter_mut().find(|b| b.0 == bucket) {
+            if entry.1 > 0 && (!abandoned || entry.2 > 0) {
+                entry.1 -= 1;
+                entry.2 -= u32::from(abandoned);
+                self.answered -= 1;
+                self.abandoned -= u64::from(abandoned);
+            }
+        }
+    }
+
     /// (live answers, abandoned) within the window ending at `now`.
     pub fn counts(&mut self, now: Instant) -> (u64, u64) {
         self.expire(now);

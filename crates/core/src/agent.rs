@@ -275,6 +275,26 @@ impl Agent {
         Ok(())
     }
 
+    /// The call could not be joined to the agent's phone: the agent never
+    /// talked, and is paused (logged out, if they asked to leave) until they
+    /// say they are ready, so that no other call is sent to a phone that
+    /// cannot take it.
+    pub fn join_failed(&mut self, call: CallId, now: Instant) -> Result<(), CoreError> {
+        match self.state {
+            AgentState::OnCall { call: current } if current == call => {
+                self.totals.calls = self.totals.calls.saturating_sub(1);
+                self.busy_since = None;
+                let next = match self.after_call {
+                    Some(AfterCall::LogOut) => AgentState::LoggedOut,
+                    _ => AgentState::Paused,
+                };
+                self.enter(next, now);
+                Ok(())
+            }
+            _ => Err(self.refuse("fail to join a call it is not on")),
+        }
+    }
+
     /// The contact hung up on a connected call: start wrap-up.
     pub fn call_ended(&mut self, call: CallId, now: Instant) -> Result<(), CoreError> {
         match self.state {

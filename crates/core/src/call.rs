@@ -6,7 +6,15 @@
 //!     └──failed / cancel───┴──► Failed(cause)    ├──grace expired──► Abandoned(Dropped)
 //!                                                └──hangup─────────► Abandoned(CallerHungUp)
 //! ```
-//! Live phases are [`CallPhase`]s; a call that leaves them gets exactly one [`Outcome`].
+//! A connect the telephony could not carry out (the agent's phone could not
+//! take the call) puts the call back to `Answered`, to wait for another agent
+//! within what is left of the grace. A call the core cancels early because
+//! agents left is `Withdrawn`; one the service cuts when it stops is
+//! `Interrupted`.
+//!
+//! Live phases are [`CallPhase`]s; a call that leaves them gets exactly one
+//! [`Outcome`], which the core announces ([`crate::Command::Ended`]) and the
+//! driver records as it is.
 
 use crate::{AgentId, CallId, CoreError, Instant};
 use serde::{Deserialize, Serialize};
@@ -66,10 +74,50 @@ pub enum AbandonKind {
 pub enum Outcome {
     /// Connected to an agent, then ended.
     Completed,
+    /// Answered, and not connected to an agent within the grace.
     Abandoned(AbandonKind),
+    /// Did not reach a person; `NoAnswer` also when the core cancelled it at
+    /// the no-answer timeout.
     Failed(FailCause),
+    /// Cancelled by the core before its no-answer timeout (agents left and
+    /// the lines had to be shed): whether the person would have answered is
+    /// unknown.
+    Withdrawn,
+    /// Cut by the service stopping (its drain deadline passed).
+    Interrupted,
     /// The driver had no contact to dial; not an attempt.
     NoContact,
+}
+
+impl Outcome {
+    /// Why the call ended, in a few words, for the attempt's record.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Outcome::Completed => "conversation ended",
+            Outcome::Abandoned(AbandonKind::Dropped) => {
+                "no agent within the connect grace: information message played"
+            }
+            Outcome::Abandoned(AbandonKind::CallerHungUp) => "hung up waiting for an agent",
+            Outcome::Failed(FailCause::NoAnswer) => "no answer before the timeout",
+            Outcome::Failed(cause) => cause.name(),
+            Outcome::Withdrawn => "withdrawn before the timeout: agents left",
+            Outcome::Interrupted => "service stopped",
+            Outcome::NoContact => "no contact to dial",
+        }
+    }
+}
+
+/// Why the core stops a call that is ringing (or, when the service stops,
+/// one in progress).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelReason {
+    /// It rang for the whole no-answer timeout.
+    NoAnswer,
+    /// Agents left: more calls ring than the lines ceiling allows.
+    Withdrawn,
+    /// The service stops and its drain deadline passed.
+    Interrupted,
 }
 
 /// Where a live call is.
@@ -109,6 +157,8 @@ pub struct Call {
     pub answered_at: Option<Instant>,
     /// The agent held for this call (preview and progressive modes).
     pub reserved_for: Option<AgentId>,
+    /// When the core last connected it to an agent.
+    pub connected_at: Option<Instant>,
     /// The pacing policy's estimate, when it dialed, of the chance this call would be
     /// answered and then abandoned. Zero for calls backed by a free agent.
     pub abandon_risk: f64,
@@ -123,6 +173,7 @@ impl Call {
             ringing_at: None,
             answered_at: None,
             reserved_for,
+            connected_at: None,
             abandon_risk,
         }
     }
@@ -170,11 +221,24 @@ impl Call {
         }
     }
 
-    pub fn connect(&mut self, agent: AgentId) -> Result<(), CoreError> {
+    pub fn connect(&mut self, agent: AgentId, now: Instant) -> Result<(), CoreError> {
         if self.phase != CallPhase::Answered {
             return Err(self.refuse("connected"));
         }
         self.phase = CallPhase::Connected { agent };
+        self.connected_at = Some(now);
         Ok(())
+    }
+
+    /// The connect could not be carried out: waiting for an agent again.
+    /// Returns the agent it was meant for and when it was connected.
+    pub fn join_failed(&mut self) -> Result<(AgentId, Instant), CoreError> {
+        match (self.phase, self.connected_at.take()) {
+            (CallPhase::Connected { agent }, Some(at)) => {
+                self.phase = CallPhase::Answered;
+                Ok((agent, at))
+            }
+            _ => Err(self.refuse("fail to join")),
+        }
     }
 }

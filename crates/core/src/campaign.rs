@@ -16,8 +16,8 @@ use crate::abandon::AbandonWindow;
 use crate::estimate::{DialResult, Estimates};
 use crate::pacing::{self, Pacer, PacingView};
 use crate::{
-    AbandonKind, Agent, AgentId, AgentState, Call, CallId, CallPhase, CampaignConfig, Command,
-    CoreError, Event, FailCause, Instant, Outcome, PacingMode, PacingSettings,
+    AbandonKind, Agent, AgentId, AgentState, Call, CallId, CallPhase, CampaignConfig, CancelReason,
+    Command, CoreError, Event, FailCause, Instant, Outcome, PacingMode, PacingSettings,
 };
 use serde::Serialize;
 use std::cmp::Reverse;
@@ -41,6 +41,13 @@ pub struct CampaignStats {
     pub invalid: u64,
     pub rejected: u64,
     pub machine: u64,
+    /// Cancelled early because agents left.
+    pub withdrawn: u64,
+    /// Cut by the service stopping.
+    pub interrupted: u64,
+    /// Connects the telephony could not carry out (counted again if the
+    /// call then reached another agent).
+    pub joins_failed: u64,
 }
 
 impl CampaignStats {
@@ -376,6 +383,35 @@ impl Campaign {
                     }
                 }
             }
+            Event::ConnectFailed(id) => {
+                self.live_call(id)?;
+                let call = self.calls.get_mut(&id).ok_or(CoreError::UnknownCall(id))?;
+                let (agent, connected_at) = call.join_failed()?;
+                self.stats.connected -= 1;
+                self.stats.joins_failed += 1;
+                // It was counted as reached in time at the connect; its fate is open again.
+                self.window.retract(connected_at, false);
+                if let Some(a) = self.agents.get_mut(&agent) {
+                    a.join_failed(id, now)?;
+                }
+                self.agent_changed();
+                // The oldest answer waiting, most likely: first in line.
+                match self.pop_ready_agent() {
+                    Some(other) => self.connect(id, other, now, out),
+                    None => self.waiting.push_front(id),
+                }
+            }
+            Event::Interrupt(id) => {
+                let call = self.live_call(id)?;
+                if let CallPhase::Connected { agent } = call.phase {
+                    self.agent_mut(agent)?.call_ended(id, now)?;
+                }
+                out.push(Command::Cancel {
+                    call: id,
+                    reason: CancelReason::Interrupted,
+                });
+                self.finish(id, Outcome::Interrupted, now, out);
+            }
             Event::NoContact(id) => {
                 let call = self.live_call(id)?;
                 if call.phase != CallPhase::Dialing {
@@ -492,7 +528,7 @@ impl Campaign {
             return;
         };
         // Both were checked by the callers; a refusal here would leave the call waiting.
-        if agent.connect(call_id, now).is_err() || call.connect(agent_id).is_err() {
+        if agent.connect(call_id, now).is_err() || call.connect(agent_id, now).is_err() {
             return;
         }
         self.stats.connected += 1;
@@ -519,6 +555,7 @@ impl Campaign {
             }
         }
         // Otherwise the freed line waits for the next periodic pacing decision.
+        out.push(Command::Ended { call: id, outcome });
         match outcome {
             Outcome::Completed => self.stats.completed += 1,
             Outcome::Abandoned(kind) => {
@@ -530,6 +567,8 @@ impl Campaign {
                 self.pacer.on_live_outcome(now, true);
             }
             Outcome::Failed(cause) => self.stats.count_failure(cause),
+            Outcome::Withdrawn => self.stats.withdrawn += 1,
+            Outcome::Interrupted => self.stats.interrupted += 1,
             Outcome::NoContact => {
                 self.stats.no_contact += 1;
                 self.stats.dials -= 1;
@@ -570,7 +609,7 @@ impl Campaign {
             }
             self.ring_deadlines.pop();
             if self.ring_deadline(id) == Some(deadline) {
-                self.cancel(id, DialResult::NoAnswer, now, out);
+                self.cancel(id, CancelReason::NoAnswer, now, out);
             }
         }
         self.shed_excess(due, now, out);
@@ -608,18 +647,24 @@ impl Campaign {
             .collect();
         sheddable.sort_unstable();
         for (_, id) in sheddable.into_iter().take(excess) {
-            self.cancel(id, DialResult::Withdrawn, now, out);
+            self.cancel(id, CancelReason::Withdrawn, now, out);
         }
     }
 
-    /// Cancel a ringing call: at the no-answer timeout (`NoAnswer`), or early
-    /// (`Withdrawn`: its fate is unknown).
-    fn cancel(&mut self, id: CallId, result: DialResult, now: Instant, out: &mut Vec<Command>) {
-        out.push(Command::Cancel { call: id });
+    /// Cancel a ringing call: at the no-answer timeout, or early (withdrawn:
+    /// its fate is unknown).
+    fn cancel(&mut self, id: CallId, reason: CancelReason, now: Instant, out: &mut Vec<Command>) {
+        out.push(Command::Cancel { call: id, reason });
+        let (result, outcome) = match reason {
+            CancelReason::NoAnswer => (DialResult::NoAnswer, Outcome::Failed(FailCause::NoAnswer)),
+            CancelReason::Withdrawn | CancelReason::Interrupted => {
+                (DialResult::Withdrawn, Outcome::Withdrawn)
+            }
+        };
         if let Some(call) = self.calls.get(&id) {
             self.estimates.dial_resolved(call.dialed_at, result);
         }
-        self.finish(id, Outcome::Failed(FailCause::NoAnswer), now, out);
+        self.finish(id, outcome, now, out);
     }
 
     fn dial(&mut self, now: Instant, agent: Option<AgentId>, risk: f64, out: &mut Vec<Command>) {

@@ -1,6 +1,6 @@
 //! What goes into the core ([`Event`]) and what comes out ([`Command`]).
 
-use crate::{AgentId, CallId, FailCause, PacingSettings};
+use crate::{AgentId, CallId, CancelReason, FailCause, Outcome, PacingSettings};
 
 /// Something that happened, reported by the driver with the time it happened.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +25,13 @@ pub enum Event {
     Failed(CallId, FailCause),
     /// The call ended: after a connect the talk ended; before it the person hung up.
     Hangup(CallId),
+    /// The telephony could not join the answered call to the agent it was
+    /// connected to (the agent's phone could not take it). The call waits
+    /// for another agent within what is left of the grace; the agent is
+    /// paused.
+    ConnectFailed(CallId),
+    /// The service stops: the call is cut now.
+    Interrupt(CallId),
     /// The driver had no contact for this dial; dialing waits for [`Event::ContactsAvailable`].
     NoContact(CallId),
     /// New contacts can be dialed again after a [`Event::NoContact`].
@@ -51,6 +58,11 @@ pub enum Command {
     Connect { call: CallId, agent: AgentId },
     /// No agent in time: play the information message and hang up. Counted as abandoned.
     Drop { call: CallId },
-    /// Stop ringing (no-answer timeout or shedding); the call is over for the core.
-    Cancel { call: CallId },
+    /// Stop the call (the no-answer timeout, shedding, or the service
+    /// stopping); the call is over for the core.
+    Cancel { call: CallId, reason: CancelReason },
+    /// The call is over, and this is how: what the driver records. Follows
+    /// the `Drop` or `Cancel` that ended it, if any; every dialed call gets
+    /// exactly one.
+    Ended { call: CallId, outcome: Outcome },
 }

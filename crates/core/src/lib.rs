@@ -31,7 +31,7 @@ pub mod time;
 
 pub use abandon::AbandonWindow;
 pub use agent::{AfterCall, Agent, AgentState, AgentTotals};
-pub use call::{AbandonKind, Call, CallPhase, FailCause, Outcome};
+pub use call::{AbandonKind, Call, CallPhase, CancelReason, FailCause, Outcome};
 pub use campaign::{Campaign, CampaignStats, Restraint};
 pub use config::{CampaignConfig, PacingMode, PacingSettings, VicidialParams};
 pub use error::CoreError;

@@ -2,8 +2,8 @@
 //! timeout, the lines ceiling, the no-agent stop, the modes and switching between them.
 
 use sanjeevani_core::{
-    AgentId, AgentState, CallId, Campaign, CampaignConfig, Command, Event, FailCause, Instant,
-    PacingMode,
+    AbandonKind, AgentId, AgentState, CallId, Campaign, CampaignConfig, CancelReason, Command,
+    Event, FailCause, Instant, Outcome, PacingMode,
 };
 
 fn at(secs: f64) -> Instant {
@@ -86,6 +86,10 @@ fn an_answered_call_with_no_agent_is_dropped_at_the_end_of_the_grace() {
     assert!(!out.iter().any(|o| matches!(o, Command::Drop { .. })));
     let out = step(&mut c, 8.0, Event::Tick);
     assert!(out.contains(&Command::Drop { call: placed[2] }));
+    assert!(out.contains(&Command::Ended {
+        call: placed[2],
+        outcome: Outcome::Abandoned(AbandonKind::Dropped)
+    }));
     assert_eq!(c.stats().dropped, 1);
     assert_eq!(c.window_counts(at(8.0)), (3, 1));
 }
@@ -112,9 +116,17 @@ fn unanswered_calls_are_cancelled_at_the_timeout_counted_from_ringing() {
     let mut c = campaign(PacingMode::Progressive);
     step(&mut c, 0.0, Event::AgentReady(AgentId(1)));
     step(&mut c, 2.0, Event::Ringing(CallId(1)));
-    assert!(!step(&mut c, 26.9, Event::Tick).contains(&Command::Cancel { call: CallId(1) }));
+    let cancel = Command::Cancel {
+        call: CallId(1),
+        reason: CancelReason::NoAnswer,
+    };
+    assert!(!step(&mut c, 26.9, Event::Tick).contains(&cancel));
     let out = step(&mut c, 27.0, Event::Tick);
-    assert!(out.contains(&Command::Cancel { call: CallId(1) }));
+    assert!(out.contains(&cancel));
+    assert!(out.contains(&Command::Ended {
+        call: CallId(1),
+        outcome: Outcome::Failed(FailCause::NoAnswer)
+    }));
     assert_eq!(c.stats().no_answer, 1);
     // The event for the cancelled call is refused, not a panic.
     let mut out = Vec::new();
@@ -137,10 +149,21 @@ fn dialing_stops_when_no_agent_is_staffed_and_ringing_calls_are_shed() {
     assert!(dials(&step(&mut c, 6.0, Event::Tick)).is_empty());
     // Cancelled once it has rung the legal minimum (15 s), not before.
     assert!(step(&mut c, 15.0, Event::Tick).is_empty());
+    // Withdrawn, not "no answer": the person was not given the time to answer.
     assert_eq!(
         step(&mut c, 15.5, Event::Tick),
-        vec![Command::Cancel { call: CallId(1) }]
+        vec![
+            Command::Cancel {
+                call: CallId(1),
+                reason: CancelReason::Withdrawn
+            },
+            Command::Ended {
+                call: CallId(1),
+                outcome: Outcome::Withdrawn
+            }
+        ]
     );
+    assert_eq!((c.stats().withdrawn, c.stats().no_answer), (1, 0));
     assert_eq!(c.next_wake(), None);
 }
 
@@ -272,4 +295,58 @@ fn an_agent_paused_on_a_call_gets_no_new_call_after_it() {
     let agent = c.agent(AgentId(1)).unwrap();
     assert_eq!(agent.state, AgentState::Paused);
     assert_eq!(agent.totals.calls, 1);
+}
+
+/// The answered person is connected, but the agent's phone cannot take the
+/// call: another ready agent takes it within the grace; with none, the person
+/// hears the information message at the end of the grace and the call counts
+/// as abandoned, once. The agent whose phone failed is paused.
+#[test]
+fn a_connect_the_phone_cannot_take_goes_to_another_agent_or_is_dropped_in_the_grace() {
+    for another_agent_ready in [true, false] {
+        let mut c = campaign(PacingMode::Preview);
+        step(&mut c, 0.0, Event::AgentReady(AgentId(1)));
+        if another_agent_ready {
+            step(&mut c, 0.0, Event::AgentReady(AgentId(2)));
+        }
+        assert_eq!(
+            dials(&step(&mut c, 1.0, Event::PreviewDial(AgentId(1)))),
+            [CallId(1)]
+        );
+        let connect = |agent| Command::Connect {
+            call: CallId(1),
+            agent: AgentId(agent),
+        };
+        assert_eq!(step(&mut c, 5.0, Event::Answered(CallId(1))), [connect(1)]);
+        let out = step(&mut c, 6.0, Event::ConnectFailed(CallId(1)));
+        assert_eq!(c.agent(AgentId(1)).unwrap().state, AgentState::Paused);
+        if another_agent_ready {
+            assert_eq!(out, [connect(2)]);
+            assert_eq!(c.stats().connected, 1);
+            assert_eq!(c.window_counts(at(6.0)), (1, 0), "counted once");
+            continue;
+        }
+        assert!(out.is_empty(), "{out:?}");
+        assert!(
+            step(&mut c, 6.9, Event::Tick).is_empty(),
+            "still in the grace"
+        );
+        let out = step(&mut c, 7.0, Event::Tick);
+        assert_eq!(
+            out,
+            [
+                Command::Drop { call: CallId(1) },
+                Command::Ended {
+                    call: CallId(1),
+                    outcome: Outcome::Abandoned(AbandonKind::Dropped)
+                }
+            ]
+        );
+        assert_eq!((c.stats().connected, c.stats().dropped), (0, 1));
+        assert_eq!(
+            c.window_counts(at(7.0)),
+            (1, 1),
+            "answered once, abandoned once"
+        );
+    }
 }

@@ -1,15 +1,20 @@
 //! Property tests of the campaign's invariants under arbitrary (often impossible)
-//! event sequences: whatever the driver says, the core never panics and
+//! event sequences, failed joins and interrupted calls included: whatever the
+//! driver says, the core never panics and
 //! - an agent is never on two calls at once,
-//! - a call is connected at most once,
-//! - every dialed call ends exactly once: never twice, and once the driver hangs up
-//!   the connected calls and time runs on, none is left,
+//! - a call is connected to one agent at a time, again only after a failed join,
+//! - every dialed call ends exactly once, announced by one `Ended` with its
+//!   outcome: never twice, and once the driver hangs up the connected calls and
+//!   time runs on, none is left,
+//! - a call ends `Abandoned` only if it was answered and not connected within
+//!   the grace (`Dropped`) or hung up while waiting (`CallerHungUp`),
 //! - the abandon accounting equals the history of commands and accepted events,
 //! - the core never asks to be woken in the past.
 
 use proptest::prelude::*;
 use sanjeevani_core::{
-    AgentId, CallId, Campaign, CampaignConfig, Command, Event, FailCause, Instant, PacingMode,
+    AbandonKind, AgentId, CallId, Campaign, CampaignConfig, Command, Event, FailCause, Instant,
+    Outcome, PacingMode,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,6 +30,8 @@ enum Step {
     Answered(usize),
     Failed(usize, usize),
     Hangup(usize),
+    ConnectFailed(usize),
+    Interrupt(usize),
     Stop,
     Start,
     Mode(usize),
@@ -43,7 +50,9 @@ fn step() -> impl Strategy<Value = Step> {
         3 => call.clone().prop_map(Step::Ringing),
         4 => call.clone().prop_map(Step::Answered),
         2 => (call.clone(), 0usize..5).prop_map(|(c, k)| Step::Failed(c, k)),
-        4 => call.prop_map(Step::Hangup),
+        4 => call.clone().prop_map(Step::Hangup),
+        2 => call.clone().prop_map(Step::ConnectFailed),
+        1 => call.prop_map(Step::Interrupt),
         1 => Just(Step::Stop),
         1 => Just(Step::Start),
         1 => (0usize..6).prop_map(Step::Mode),
@@ -57,17 +66,75 @@ const MODES: [PacingMode; 6] = PacingMode::ALL;
 struct History {
     dialed: Vec<CallId>,
     ended: BTreeSet<CallId>,
-    connected: BTreeSet<CallId>,
-    answered_waiting: BTreeSet<CallId>,
+    /// Calls connected now, with their agent.
+    connected: BTreeMap<CallId, AgentId>,
+    /// Connects the telephony carried out (not failed since).
+    reached: u64,
+    answered_at: BTreeMap<CallId, Instant>,
     agent_on: BTreeMap<AgentId, CallId>,
     dropped: u64,
     caller_hung_up: u64,
 }
 
 impl History {
-    fn end(&mut self, call: CallId) -> Result<(), TestCaseError> {
-        prop_assert!(self.ended.insert(call), "{call} ended twice");
-        self.answered_waiting.remove(&call);
+    /// Applies a command, checking it against what happened before.
+    fn command(&mut self, command: Command, at: Instant, grace: u64) -> Result<(), TestCaseError> {
+        match command {
+            Command::Dial { call, .. } => {
+                prop_assert!(!self.dialed.contains(&call), "{call} dialed twice");
+                self.dialed.push(call);
+            }
+            Command::Connect { call, agent } => {
+                prop_assert!(!self.ended.contains(&call), "connect after end");
+                prop_assert!(
+                    self.answered_at.contains_key(&call),
+                    "{call} connected unanswered"
+                );
+                prop_assert!(
+                    self.connected.insert(call, agent).is_none(),
+                    "{call} connected twice"
+                );
+                prop_assert!(
+                    self.agent_on.insert(agent, call).is_none(),
+                    "{agent} given a second call"
+                );
+                self.reached += 1;
+            }
+            Command::Drop { call } | Command::Cancel { call, .. } => {
+                prop_assert!(!self.ended.contains(&call), "{call} stopped after its end");
+            }
+            Command::Ended { call, outcome } => {
+                prop_assert!(self.ended.insert(call), "{call} ended twice");
+                let was_connected = self.connected.remove(&call);
+                if let Some(agent) = was_connected {
+                    self.agent_on.remove(&agent);
+                }
+                match outcome {
+                    Outcome::Completed => prop_assert!(was_connected.is_some()),
+                    Outcome::Abandoned(kind) => {
+                        prop_assert!(was_connected.is_none(), "{call} abandoned while connected");
+                        let answered = self.answered_at.get(&call).copied();
+                        prop_assert!(answered.is_some(), "{call} abandoned unanswered");
+                        if kind == AbandonKind::Dropped {
+                            let waited = at.as_millis() - answered.unwrap().as_millis();
+                            prop_assert!(
+                                waited >= grace,
+                                "{call} dropped {waited} ms after answer"
+                            );
+                            self.dropped += 1;
+                        } else {
+                            self.caller_hung_up += 1;
+                        }
+                    }
+                    // Cut by the service: connected or not, as it was.
+                    Outcome::Interrupted => {}
+                    _ => prop_assert!(
+                        was_connected.is_none() && !self.answered_at.contains_key(&call),
+                        "{call} answered but ended {outcome:?}"
+                    ),
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -75,6 +142,7 @@ impl History {
 fn run(mode: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCaseError> {
     let mut config = CampaignConfig::default();
     config.pacing.mode = MODES[mode];
+    let grace = config.connect_grace.as_millis() as u64;
     let mut campaign = Campaign::new(config);
     let mut h = History::default();
     let mut now = 0u64;
@@ -97,6 +165,8 @@ fn run(mode: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCaseError> {
             Step::Answered(i) => Event::Answered(pick(i, &h)),
             Step::Failed(i, k) => Event::Failed(pick(i, &h), FailCause::ALL[k]),
             Step::Hangup(i) => Event::Hangup(pick(i, &h)),
+            Step::ConnectFailed(i) => Event::ConnectFailed(pick(i, &h)),
+            Step::Interrupt(i) => Event::Interrupt(pick(i, &h)),
             Step::Stop => Event::Stop,
             Step::Start => Event::Start,
             Step::Mode(m) => {
@@ -107,55 +177,26 @@ fn run(mode: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCaseError> {
             Step::Tick => Event::Tick,
         };
         let at = Instant::from_millis(now);
-        let was_waiting = match &event {
-            Event::Hangup(c) => h.answered_waiting.contains(c),
-            _ => false,
-        };
         out.clear();
         let result = campaign.handle(at, event.clone(), &mut out);
-        for command in &out {
-            match *command {
-                Command::Dial { call, .. } => {
-                    prop_assert!(!h.dialed.contains(&call), "{call} dialed twice");
-                    h.dialed.push(call);
-                }
-                Command::Connect { call, agent } => {
-                    prop_assert!(h.connected.insert(call), "{call} connected twice");
-                    prop_assert!(!h.ended.contains(&call), "connect after end");
-                    prop_assert!(
-                        h.agent_on.insert(agent, call).is_none(),
-                        "{agent} given a second call"
-                    );
-                    h.answered_waiting.remove(&call);
-                }
-                Command::Drop { call } => {
-                    h.dropped += 1;
-                    h.end(call)?;
-                }
-                Command::Cancel { call } => h.end(call)?,
-            }
-        }
         if result.is_ok() {
             match event {
-                Event::Answered(c)
-                    if campaign.call(c).is_some_and(|c| c.answered_at.is_some())
-                        && !h.connected.contains(&c) =>
-                {
-                    h.answered_waiting.insert(c);
+                Event::Answered(c) => {
+                    h.answered_at.insert(c, at);
                 }
-                Event::Failed(c, _) => h.end(c)?,
-                Event::Hangup(c) => {
-                    if was_waiting {
-                        h.caller_hung_up += 1;
-                    }
-                    if let Some((&agent, _)) = h.agent_on.iter().find(|(_, &call)| call == c) {
-                        h.agent_on.remove(&agent);
-                    }
-                    h.end(c)?;
+                Event::ConnectFailed(c) => {
+                    let agent = h.connected.remove(&c);
+                    prop_assert!(agent.is_some(), "a failed join of {c}, not connected");
+                    h.agent_on.remove(&agent.unwrap());
+                    h.reached -= 1;
                 }
                 _ => {}
             }
-        } else {
+        }
+        for command in out.clone() {
+            h.command(command, at, grace)?;
+        }
+        if result.is_err() {
             // A refused event changes nothing it names.
             if let Event::Failed(c, _) | Event::Hangup(c) = event {
                 prop_assert!(campaign.call(c).is_none() || !h.ended.contains(&c));
@@ -170,7 +211,7 @@ fn run(mode: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCaseError> {
         prop_assert_eq!(stats.caller_hung_up, h.caller_hung_up);
         let (answered, abandoned) = campaign.window_counts(at);
         prop_assert_eq!(abandoned, h.dropped + h.caller_hung_up);
-        prop_assert_eq!(answered, h.connected.len() as u64 + abandoned);
+        prop_assert_eq!(answered, h.reached + abandoned);
         for call in campaign.calls() {
             prop_assert!(
                 !h.ended.contains(&call.id),
@@ -183,19 +224,16 @@ fn run(mode: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCaseError> {
     let mut t = Instant::from_millis(now);
     out.clear();
     let _ = campaign.handle(t, Event::Stop, &mut out);
-    let connected: Vec<CallId> = h.agent_on.values().copied().collect();
+    let connected: Vec<CallId> = h.connected.keys().copied().collect();
     for call in connected {
         prop_assert!(campaign.handle(t, Event::Hangup(call), &mut out).is_ok());
-        h.end(call)?;
     }
     for _ in 0..10 {
         t = t + std::time::Duration::from_secs(60);
         campaign.handle(t, Event::Tick, &mut out).unwrap();
     }
-    for command in &out {
-        if let Command::Drop { call } | Command::Cancel { call } = *command {
-            h.end(call)?;
-        }
+    for command in out.clone() {
+        h.command(command, t, grace)?;
     }
     for call in &h.dialed {
         prop_assert!(h.ended.contains(call), "{call} never ended");

@@ -3,8 +3,10 @@
 //! It feeds the sans-io core with time and events, carries out the core's
 //! commands through a [`Telephony`] adapter, and keeps the store in step:
 //! contacts come from leases, every dial is recorded before it is placed, and
-//! every outcome is written before the core is told it is final. A node that
-//! starts closes the attempts it left open (crash) as `interrupted`.
+//! every call's end is written as the core announces it
+//! ([`Command::Ended`]), with the outcome the core decided: the runtime never
+//! infers one. A node that starts closes the attempts it left open (crash) as
+//! `interrupted`.
 //!
 //! A service attaches [`DialerLinks`]: agents' and supervisors' [`Control`]s
 //! come in, a [`LiveView`] and [`Notice`]s go out.
@@ -40,6 +42,10 @@ pub enum LineEvent {
     Failed(CallId, FailCause),
     /// The call ended (after a connect: the conversation is over).
     Hangup(CallId),
+    /// The answered call could not be joined to the agent it was connected
+    /// to (their phone could not take it). The call stays answered: the core
+    /// connects it to another agent or drops it with the information message.
+    ConnectFailed(CallId),
     /// An agent finished wrap-up and is ready again.
     AgentReady(AgentId),
     /// The agent's phone answered the call that keeps it on the line: calls
@@ -421,12 +427,16 @@ impl<T: Telephony> Dialer<T> {
             }
         }
         self.feed(Event::Stop).await?;
-        // Calls still up at the deadline are cut and recorded as interrupted.
+        // Calls still up at the deadline are cut, and the core ends them as interrupted.
         let cut: Vec<CallId> = self.live.keys().copied().collect();
         for call in cut {
-            self.line.cancel(call);
-            self.finish(call, AttemptOutcome::Interrupted, "service stopped")
-                .await?;
+            self.feed(Event::Interrupt(call)).await?;
+            if self.live.contains_key(&call) {
+                // Not the core's (it ended it already and its end was lost): cut anyway.
+                self.line.cancel(call);
+                self.finish(call, AttemptOutcome::Interrupted, "service stopped")
+                    .await?;
+            }
         }
         let held = self.previews.drain().map(|(_, contact)| contact);
         for contact in std::mem::take(&mut self.hopper).into_iter().chain(held) {
@@ -692,23 +702,11 @@ impl<T: Telephony> Dialer<T> {
                 .await?;
                 self.line.connect(call, agent);
             }
-            Command::Drop { call } => {
-                self.line.drop_call(call);
-                self.finish(
-                    call,
-                    AttemptOutcome::Abandoned,
-                    "no agent within the connect grace",
-                )
-                .await?;
-            }
-            Command::Cancel { call } => {
-                self.line.cancel(call);
-                self.finish(
-                    call,
-                    AttemptOutcome::NoAnswer,
-                    "no answer before the timeout",
-                )
-                .await?;
+            Command::Drop { call } => self.line.drop_call(call),
+            Command::Cancel { call, .. } => self.line.cancel(call),
+            Command::Ended { call, outcome } => {
+                self.finish(call, AttemptOutcome::from(outcome), outcome.reason())
+                    .await?;
             }
         }
         Ok(())
@@ -785,20 +783,16 @@ impl<T: Telephony> Dialer<T> {
                 .await?;
                 self.feed(Event::Answered(call)).await
             }
-            LineEvent::Failed(call, cause) => {
-                let outcome = AttemptOutcome::from(sanjeevani_core::Outcome::Failed(cause));
-                self.finish(call, outcome, cause.name()).await?;
-                self.feed(Event::Failed(call, cause)).await
-            }
-            LineEvent::Hangup(call) => {
-                let connected = self.live.get(&call).is_some_and(|l| l.agent.is_some());
-                let (outcome, cause) = if connected {
-                    (AttemptOutcome::Completed, "conversation ended")
-                } else {
-                    (AttemptOutcome::Abandoned, "hung up waiting for an agent")
-                };
-                self.finish(call, outcome, cause).await?;
-                self.feed(Event::Hangup(call)).await
+            LineEvent::Failed(call, cause) => self.feed(Event::Failed(call, cause)).await,
+            LineEvent::Hangup(call) => self.feed(Event::Hangup(call)).await,
+            LineEvent::ConnectFailed(call) => {
+                if let Some(live) = self.live.get_mut(&call) {
+                    // Not talked: no talk time, nothing for the agent to record.
+                    live.agent = None;
+                    live.connected_at = None;
+                    self.mark(call, AttemptMark::NotJoined).await?;
+                }
+                self.feed(Event::ConnectFailed(call)).await
             }
             LineEvent::AgentReady(agent) => self.feed(Event::AgentReady(agent)).await,
             LineEvent::Recording(call) => {

@@ -70,6 +70,7 @@ pub enum InputEvent {
     Answered(CallId),
     Failed(CallId, FailCause),
     Hangup(CallId),
+    ConnectFailed(CallId),
     Tick,
     End,
 }
@@ -116,6 +117,7 @@ pub fn parse_line(line: &str) -> Result<Input, ProtocolError> {
             InputEvent::Failed(call()?, cause)
         }
         "hangup" => InputEvent::Hangup(call()?),
+        "connect_failed" => InputEvent::ConnectFailed(call()?),
         "tick" => InputEvent::Tick,
         "end" => InputEvent::End,
         other => return Err(ProtocolError::UnknownEvent(other.to_string())),
@@ -172,6 +174,7 @@ impl Engine {
             InputEvent::Answered(c) => Event::Answered(c),
             InputEvent::Failed(c, cause) => Event::Failed(c, cause),
             InputEvent::Hangup(c) => Event::Hangup(c),
+            InputEvent::ConnectFailed(c) => Event::ConnectFailed(c),
             InputEvent::Tick | InputEvent::End => Event::Tick,
         };
         let mut out = std::mem::take(&mut self.out);
@@ -215,8 +218,11 @@ impl Engine {
             Command::Drop { call } => {
                 serde_json::json!({ "cmd": "drop", "call": call.to_string() })
             }
-            Command::Cancel { call } => {
-                serde_json::json!({ "cmd": "cancel", "call": call.to_string() })
+            Command::Cancel { call, reason } => {
+                serde_json::json!({ "cmd": "cancel", "call": call.to_string(), "reason": reason })
+            }
+            Command::Ended { call, outcome } => {
+                serde_json::json!({ "cmd": "ended", "call": call.to_string(), "outcome": outcome })
             }
         };
         value.to_string()

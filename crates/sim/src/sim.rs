@@ -699,9 +699,11 @@ impl Run<'_> {
                 self.calls.remove(&call);
                 self.rec.dropped(call, self.now);
             }
-            Command::Cancel { call } => {
+            Command::Cancel { call, .. } => {
                 self.calls.remove(&call);
             }
+            // The simulation's own figures follow the calls as they go.
+            Command::Ended { .. } => {}
         }
     }
 }

@@ -62,10 +62,12 @@ enum ContactState {
         at: Instant,
     },
     /// The agent's phone is being re-INVITEd with the offer.
-    /// `answered_at` is `None` when rejoining after a consult (not measured).
+    /// `answered` is `None` when rejoining after a consult (not measured);
+    /// on the first join it keeps the answer's time and the contact's offer,
+    /// so that another agent can take the call if this phone refuses it.
     Joining {
         agent: AgentId,
-        answered_at: Option<Instant>,
+        answered: Option<(Instant, Vec<u8>)>,
     },
     Connected {
         agent: AgentId,
@@ -303,7 +305,7 @@ impl Line {
         let joined = match phone {
             Some(phone) if phone.state == PhoneState::Idle => self
                 .endpoint
-                .reinvite(now, phone.leg, Some(offer))
+                .reinvite(now, phone.leg, Some(offer.clone()))
                 .map(|()| phone.state = PhoneState::Joining(call))
                 .is_ok(),
             _ => false,
@@ -313,17 +315,18 @@ impl Line {
             if let ContactState::Answered { at, .. } = contact.state {
                 contact.state = ContactState::Joining {
                     agent,
-                    answered_at: Some(at),
+                    answered: Some((at, offer)),
                 };
             }
         } else {
+            // The contact stays answered: the dialer gives it to another
+            // agent or plays it the information message.
             tracing::warn!(
                 call = call.0,
                 agent = agent.0,
-                "agent's phone not ready: call ended"
+                "agent's phone not ready: the call was not joined"
             );
-            self.end_contact(now, call);
-            self.events.push_back(LineEvent::Hangup(call));
+            self.events.push_back(LineEvent::ConnectFailed(call));
         }
         self.process(now);
     }
@@ -449,9 +452,9 @@ impl Line {
     pub fn consult(&mut self, now: Instant, call: CallId, uri: &str) {
         let agent = match self.contacts.get(&call).map(|c| &c.state) {
             Some(ContactState::Connected { agent }) => *agent,
-            Some(ContactState::Joining {
-                answered_at: None, ..
-            }) if !self.consults.contains_key(&call) => {
+            Some(ContactState::Joining { answered: None, .. })
+                if !self.consults.contains_key(&call) =>
+            {
                 self.pending_consults.insert(call, uri.to_string());
                 return;
             }
@@ -526,7 +529,7 @@ impl Line {
             if let ContactState::Held { agent } = contact.state {
                 contact.state = ContactState::Joining {
                     agent,
-                    answered_at: None,
+                    answered: None,
                 };
                 let leg = contact.leg;
                 if let Some(phone) = self.phones.get_mut(&agent) {
@@ -710,20 +713,49 @@ impl Line {
                     // The dialog is gone (the endpoint hung it up).
                     self.owners.retain(|_, o| *o != Owner::Agent(agent));
                     self.phones.remove(&agent);
-                    if let PhoneState::Joining(call) | PhoneState::Busy(call) = state {
-                        self.end_contact(now, call);
-                        self.events.push_back(LineEvent::Hangup(call));
+                    match state {
+                        PhoneState::Joining(call) if self.unjoin(call) => {}
+                        PhoneState::Joining(call) | PhoneState::Busy(call) => {
+                            self.end_contact(now, call);
+                            self.events.push_back(LineEvent::Hangup(call));
+                        }
+                        _ => {}
                     }
                     self.events.push_back(LineEvent::AgentGone(agent));
                     return;
                 }
                 phone.state = PhoneState::Idle;
                 if let PhoneState::Joining(call) = state {
-                    self.end_contact(now, call);
-                    self.events.push_back(LineEvent::Hangup(call));
+                    if !self.unjoin(call) {
+                        self.end_contact(now, call);
+                        self.events.push_back(LineEvent::Hangup(call));
+                    }
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A first join the agent's phone refused: the contact is answered again,
+    /// with its offer, and the dialer told so that another agent can take
+    /// it. `false` for a rejoin after a consult (nothing to go back to).
+    fn unjoin(&mut self, call: CallId) -> bool {
+        let Some(contact) = self.contacts.get_mut(&call) else {
+            return false;
+        };
+        match std::mem::replace(&mut contact.state, ContactState::Dialing { rang: true }) {
+            ContactState::Joining {
+                answered: Some((at, offer)),
+                ..
+            } => {
+                contact.state = ContactState::Answered { offer, at };
+                self.events.push_back(LineEvent::ConnectFailed(call));
+                true
+            }
+            other => {
+                contact.state = other;
+                false
+            }
         }
     }
 
@@ -734,9 +766,10 @@ impl Line {
             self.park(now, agent);
             return;
         };
-        let ContactState::Joining { answered_at, .. } = contact.state else {
+        let ContactState::Joining { answered, .. } = &contact.state else {
             return;
         };
+        let answered_at = answered.as_ref().map(|(at, _)| *at);
         let leg = contact.leg;
         contact.state = ContactState::Connected { agent };
         // After a consult the contact's offer came in a re-INVITE's 2xx, at

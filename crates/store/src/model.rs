@@ -135,9 +135,19 @@ pub struct NewAttempt {
 /// Progress of an open attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptMark {
-    Ringing { at: Millis },
-    Answered { at: Millis },
-    Connected { at: Millis, agent: i64 },
+    Ringing {
+        at: Millis,
+    },
+    Answered {
+        at: Millis,
+    },
+    Connected {
+        at: Millis,
+        agent: i64,
+    },
+    /// The connect could not be carried out: not connected after all (the
+    /// call waits for another agent, or is dropped).
+    NotJoined,
 }
 
 /// How an attempt ended.

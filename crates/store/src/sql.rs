@@ -662,6 +662,10 @@ macro_rules! sql_store {
                     .bind(attempt.0)
                     .bind(at)
                     .bind(agent),
+                    AttemptMark::NotJoined => sqlx::query(
+                        "UPDATE call_attempts SET connect_ms = NULL WHERE id = $1 AND outcome IS NULL",
+                    )
+                    .bind(attempt.0),
                 };
                 let done = query.execute(&self.pool).await?;
                 if done.rows_affected() == 0 {

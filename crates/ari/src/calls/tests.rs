@@ -241,15 +241,31 @@ fn refused_requests_end_what_they_were_for() {
         line_events(&mut calls),
         [LineEvent::Failed(CallId(2), FailCause::Congestion)]
     );
-    // A contact answered while the agent's phone is gone is ended, not connected to nobody.
+    // A contact answered while the agent's phone is gone is not joined to
+    // nobody, nor hung up on: the dialer is told, and the contact stays
+    // answered for another agent or for the information message.
     requests(&mut calls);
     calls.dial(CallId(3), "919999900015", None);
     stasis_start(&mut calls, t0, "n1-c3.", &["contact", "3"]);
     line_events(&mut calls);
     calls.connect(CallId(3), AgentId(8));
-    assert_eq!(line_events(&mut calls), [LineEvent::Hangup(CallId(3))]);
+    assert_eq!(
+        line_events(&mut calls),
+        [LineEvent::ConnectFailed(CallId(3))]
+    );
+    assert!(
+        !requests(&mut calls)
+            .iter()
+            .any(|(_, r)| r.starts_with("DELETE")),
+        "not hung up"
+    );
+    calls.drop_call(CallId(3));
     let sent = requests(&mut calls);
-    assert_eq!(sent.last().unwrap().1, "DELETE /channels/n1-c3. ");
+    assert!(
+        sent.iter()
+            .any(|(_, r)| r.contains("/channels/n1-c3./play")),
+        "the information message is played: {sent:?}"
+    );
 }
 
 #[test]
