@@ -33,7 +33,7 @@
 use crate::events::Event;
 use crate::rest::{self, Request};
 use sanjeevani_core::{AgentId, CallId, FailCause};
-use sanjeevani_dialer::{LineEvent, TransferEvent};
+use sanjeevani_telephony::{LineEvent, TransferEvent};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 pub mod supervise;

@@ -17,7 +17,9 @@ use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use sanjeevani_contacts::Phone;
 use sanjeevani_core::{AgentId, CallId};
-use sanjeevani_dialer::{LineEvent, LineProblem, LineStatus, Telephony, TransferEvent, Transfers};
+use sanjeevani_telephony::{
+    LineEvent, LineProblem, LineStatus, Telephony, TransferEvent, Transfers,
+};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -188,7 +190,7 @@ impl Telephony for AriLine {
     fn recording_name(&self, call: CallId) -> Option<String> {
         Some(crate::calls::recording_name(&self.calls, call))
     }
-    fn close(&mut self) -> sanjeevani_dialer::Closing {
+    fn close(&mut self) -> sanjeevani_telephony::Closing {
         self.ops = None;
         let task = self.task.take();
         Box::pin(async move {

@@ -9,7 +9,7 @@ use sanjeevani_ari::calls::supervise::SpyMode;
 use sanjeevani_ari::calls::{AriConfig, Calls, Tag};
 use sanjeevani_ari::events;
 use sanjeevani_core::{AgentId, CallId};
-use sanjeevani_dialer::LineEvent;
+use sanjeevani_telephony::LineEvent;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;

@@ -13,8 +13,8 @@ use crate::transport;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use sanjeevani_contacts::Phone;
 use sanjeevani_core::{AgentId, CallId, FailCause};
-use sanjeevani_dialer::{LineEvent, LineStatus, Telephony};
-use sanjeevani_dialer::{TransferEvent, Transfers};
+use sanjeevani_telephony::{LineEvent, LineStatus, Telephony};
+use sanjeevani_telephony::{TransferEvent, Transfers};
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
@@ -217,7 +217,7 @@ impl Telephony for SipLine {
     }
 
     /// Hangs up every leg and ends when the adapter has stopped.
-    fn close(&mut self) -> sanjeevani_dialer::Closing {
+    fn close(&mut self) -> sanjeevani_telephony::Closing {
         // Dropping the only sender of operations stops the driver.
         self.ops = mpsc::unbounded_channel().0;
         let task = self.task.take();

@@ -5,7 +5,7 @@
 //! - [`endpoint`]: client transactions and dialogs, sans-io (time passed in);
 //! - [`line`]: contacts, agents' phones and third-party call control, sans-io;
 //! - [`transport`] and [`driver`]: UDP/TCP sockets and timers on tokio, and
-//!   [`SipLine`], the dialer's [`Telephony`](sanjeevani_dialer::Telephony).
+//!   [`SipLine`], the dialer's [`Telephony`](sanjeevani_telephony::Telephony).
 
 pub mod digest;
 pub mod driver;
@@ -19,4 +19,4 @@ pub use digest::Credentials;
 pub use driver::{SipConfig, SipLine, SipStats, SipTransfers};
 pub use endpoint::Transport;
 pub use line::LineConfig;
-pub use sanjeevani_dialer::TransferEvent;
+pub use sanjeevani_telephony::TransferEvent;

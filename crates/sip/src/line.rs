@@ -15,7 +15,7 @@
 use crate::endpoint::{Endpoint, Invite, LegEvent, LegId};
 use crate::sdp;
 use sanjeevani_core::{AgentId, CallId, FailCause};
-use sanjeevani_dialer::{LineEvent, LineProblem, LineStatus, TransferEvent};
+use sanjeevani_telephony::{LineEvent, LineProblem, LineStatus, TransferEvent};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -21,7 +21,7 @@
 use super::{Calls, ContactState, Tag};
 use crate::rest;
 use sanjeevani_core::{AgentId, CallId};
-use sanjeevani_dialer::{LineEvent, TransferEvent};
+use sanjeevani_telephony::{LineEvent, TransferEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Consult {
