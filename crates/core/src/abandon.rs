@@ -82,11 +82,7 @@ impl AbandonWindow {
     /// Abandoned share of live answers in the window (0 when there were none).
     pub fn rate(&mut self, now: Instant) -> f64 {
         let (answered, abandoned) = self.counts(now);
-        if answered == 0 {
-            0.0
-        } else {
-            abandoned as f64 / answered as f64
-        }
+        crate::figures::abandon_rate(abandoned, answered)
     }
 }
 

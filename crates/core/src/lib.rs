@@ -25,6 +25,7 @@ pub mod desk;
 pub mod error;
 pub mod estimate;
 pub mod event;
+pub mod figures;
 pub mod ids;
 pub mod pacing;
 pub mod time;

@@ -5,7 +5,9 @@
 
 use crate::{LineProblem, LineStatus};
 use sanjeevani_contacts::AttemptOutcome;
-use sanjeevani_core::{AgentId, AgentState, CallId, CallPhase, Campaign, Instant, PacingSettings};
+use sanjeevani_core::{
+    figures, AgentId, AgentState, CallId, CallPhase, Campaign, Instant, PacingSettings,
+};
 use sanjeevani_store::{AttemptId, CampaignId, ContactId, Millis};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -329,27 +331,22 @@ pub(crate) fn view(
             busy: s.busy,
             no_answer: s.no_answer,
             failed_other: s.congestion + s.invalid + s.rejected,
-            answer_rate: ratio(s.answered, reached),
-            mean_handle_secs: ratio(occupancy.talk_ms_total, occupancy.talks_ended) / 1000.0,
+            answer_rate: figures::answer_rate(s.answered, reached),
+            mean_handle_secs: figures::share(
+                occupancy.talk_ms_total as f64,
+                occupancy.talks_ended as f64,
+            ) / 1000.0,
         },
         abandon: AbandonView {
             answered: window_answered,
             abandoned: window_abandoned,
-            rate: ratio(window_abandoned, window_answered),
+            rate: figures::abandon_rate(window_abandoned, window_answered),
             cap: pacing.abandon_cap,
             target: pacing.abandon_target,
         },
-        dial_level: ratio(in_progress as u64, staffed as u64),
-        occupancy: ratio(occupancy.busy_ms, occupancy.staffed_ms),
+        dial_level: figures::dial_level(in_progress as u64, staffed as u64),
+        occupancy: figures::occupancy(occupancy.busy_ms, occupancy.staffed_ms),
         at: wall,
         controls_handled,
-    }
-}
-
-fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        a as f64 / b as f64
     }
 }

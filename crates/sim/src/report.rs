@@ -2,7 +2,7 @@
 //! view (not the core's: the core's own counters are checked against it in tests).
 
 use crate::scenario::Scenario;
-use sanjeevani_core::{AgentId, CallId, PacingMode};
+use sanjeevani_core::{figures, AgentId, CallId, PacingMode};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -90,13 +90,12 @@ pub fn desk_report(desk: &sanjeevani_core::desk::Desk, members: u32) -> DeskRepo
             to_doctor.push(t.secs_since(at));
         }
     }
-    let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
     DeskReport {
         members,
         escalations,
         live,
         tickets,
-        live_share: r4(ratio(live, escalations)),
+        live_share: r4(figures::share(live as f64, escalations as f64)),
         to_doctor_p50: r4(percentile(&mut to_doctor, 0.5)),
         to_doctor_p95: r4(percentile(&mut to_doctor, 0.95)),
         ticket_age_p50: r4(percentile(&mut ages, 0.5)),
@@ -213,11 +212,7 @@ impl Recorder {
 
     fn worst_window(&self) -> f64 {
         let whole = |o: &[(u64, bool)]| {
-            if o.is_empty() {
-                0.0
-            } else {
-                o.iter().filter(|x| x.1).count() as f64 / o.len() as f64
-            }
+            figures::abandon_rate(o.iter().filter(|x| x.1).count() as u64, o.len() as u64)
         };
         let Some(&(first, _)) = self.outcomes.first() else {
             return 0.0;
@@ -238,7 +233,7 @@ impl Recorder {
                 start += 1;
             }
             if t >= first + self.window_ms {
-                worst = worst.max(abandoned as f64 / window.len() as f64);
+                worst = worst.max(figures::abandon_rate(abandoned as u64, window.len() as u64));
             }
         }
         worst
@@ -270,7 +265,6 @@ impl Recorder {
         } else {
             self.waits.iter().sum::<f64>() / self.waits.len() as f64
         };
-        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
         Report {
             scenario: scenario.name.clone(),
             policy: mode.name().to_string(),
@@ -281,15 +275,15 @@ impl Recorder {
             live_answers: live,
             connects,
             abandoned,
-            occupancy: r4(ratio(busy as f64, logged_in as f64)),
-            abandon_rate: r4(ratio(abandoned as f64, live as f64)),
+            occupancy: r4(figures::occupancy(busy, logged_in)),
+            abandon_rate: r4(figures::abandon_rate(abandoned, live)),
             max_window_abandon_rate: r4(self.worst_window()),
             window_minutes: self.window_ms as f64 / 60_000.0,
-            connects_per_agent_hour: r4(ratio(connects as f64, agent_hours)),
+            connects_per_agent_hour: r4(figures::connects_per_agent_hour(connects, logged_in)),
             agent_wait_mean: r4(wait_mean),
             agent_wait_p95: r4(percentile(&mut self.waits, 0.95)),
             answer_to_agent_p95: r4(percentile(&mut self.answer_delays, 0.95)),
-            dials_per_connect: r4(ratio(self.dials as f64, connects as f64)),
+            dials_per_connect: r4(figures::share(self.dials as f64, connects as f64)),
             events,
             desk: None,
         }

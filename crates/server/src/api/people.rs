@@ -349,11 +349,7 @@ impl ReportRow {
             Some(_) => self.failed_other += 1,
             None => {}
         }
-        self.abandon_rate = if self.answered == 0 {
-            0.0
-        } else {
-            self.abandoned as f64 / self.answered as f64
-        };
+        self.abandon_rate = sanjeevani_core::figures::abandon_rate(self.abandoned, self.answered);
     }
 }
 
