@@ -162,6 +162,11 @@ impl Campaign {
         Ok(Campaign::new(config))
     }
 
+    /// Agents the core paces for: logged in, not paused, not leaving.
+    pub fn staffed(&self) -> usize {
+        self.staffed
+    }
+
     pub fn config(&self) -> &CampaignConfig {
         &self.config
     }

@@ -160,6 +160,8 @@ pub struct LiveView {
     pub calls: CallCounts,
     pub totals: Totals,
     pub abandon: AbandonView,
+    /// Agents logged in and not paused, as the core counts them.
+    pub staffed: u64,
     /// Calls in progress per staffed agent.
     pub dial_level: f64,
     /// Share of staffed time agents spent on calls or wrap-up.
@@ -184,6 +186,7 @@ impl LiveView {
             calls: CallCounts::default(),
             totals: Totals::default(),
             abandon: AbandonView::default(),
+            staffed: 0,
             dial_level: 0.0,
             occupancy: 0.0,
             at,
@@ -308,10 +311,12 @@ pub(crate) fn view(
         })
         .collect();
     agents.sort_by_key(|a| a.id);
-    let staffed = core.agents().filter(|a| a.state.is_staffed()).count();
+    let staffed = core.staffed();
     let in_progress = core.calls().count();
     let s = core.stats().clone();
-    let reached = s.answered + s.busy + s.no_answer + s.congestion + s.invalid + s.rejected;
+    // Dials whose result is known: a machine is one, a withdrawn call is not.
+    let reached =
+        s.answered + s.busy + s.no_answer + s.congestion + s.invalid + s.rejected + s.machine;
     let (window_answered, window_abandoned) = core.window_counts(now);
     let pacing = core.config().pacing;
     LiveView {
@@ -330,7 +335,7 @@ pub(crate) fn view(
             abandoned: s.abandoned(),
             busy: s.busy,
             no_answer: s.no_answer,
-            failed_other: s.congestion + s.invalid + s.rejected,
+            failed_other: s.congestion + s.invalid + s.rejected + s.machine,
             answer_rate: figures::answer_rate(s.answered, reached),
             mean_handle_secs: figures::share(
                 occupancy.talk_ms_total as f64,
@@ -344,6 +349,7 @@ pub(crate) fn view(
             cap: pacing.abandon_cap,
             target: pacing.abandon_target,
         },
+        staffed: staffed as u64,
         dial_level: figures::dial_level(in_progress as u64, staffed as u64),
         occupancy: figures::occupancy(occupancy.busy_ms, occupancy.staffed_ms),
         at: wall,

@@ -486,11 +486,7 @@ impl Centre {
                 abandon_rate: v.abandon.rate,
                 dial_level: v.dial_level,
                 answer_rate: v.totals.answer_rate,
-                agents_staffed: v
-                    .agents
-                    .iter()
-                    .filter(|a| !matches!(a.state, "logged out" | "paused"))
-                    .count() as u64,
+                agents_staffed: v.staffed,
                 calls_connected: v.calls.connected,
                 mode: v.pacing.mode,
                 max_lines_per_agent: v.pacing.max_lines_per_agent,
