@@ -980,6 +980,49 @@ async fn in_preview_mode_a_call_is_placed_when_the_agent_asks() {
     server.stop().await;
 }
 
+/// The agent's controls answer with the core's own decision: on a call,
+/// "ready" is refused in the core's words, a pause is taken for after the
+/// call, and a second "ready" (a double click) is harmless.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn controls_answer_with_the_cores_decision() {
+    let server = Server::start().await;
+    let (agent, _, _) = agent_on_a_call(&server, "agent1").await;
+    let status = server.ok(&agent, Method::GET, "/api/agent", None).await;
+    assert_eq!(status["state"], "on call", "{status}");
+    let (code, reply) = server
+        .call(Some(&agent), Method::POST, "/api/agent/ready", None)
+        .await;
+    assert_eq!(code, StatusCode::CONFLICT, "{reply}");
+    assert!(
+        reply["message"]
+            .as_str()
+            .unwrap()
+            .contains("on call and cannot become ready"),
+        "{reply}"
+    );
+    let paused = server
+        .ok(
+            &agent,
+            Method::POST,
+            "/api/agent/pause",
+            Some(json!({"reason": "break"})),
+        )
+        .await;
+    // Unless the caller hung up in between, the call goes on and the pause waits.
+    if paused["state"] == "on call" {
+        assert_eq!(paused["after_call"], "pause", "{paused}");
+    }
+    let (code, reply) = server
+        .call(Some(&agent), Method::POST, "/api/agent/skip", None)
+        .await;
+    assert_eq!(code, StatusCode::CONFLICT, "{reply}");
+    assert!(
+        reply["message"].as_str().unwrap().contains("preview mode"),
+        "not a preview campaign: {reply}"
+    );
+    server.stop().await;
+}
+
 /// An agent on a simulated call; returns the agent's token and the attempt.
 async fn agent_on_a_call(server: &Server, username: &str) -> (String, i64, Value) {
     let agent = server.login(username).await;

@@ -18,7 +18,8 @@ use anyhow::{bail, Context, Result};
 use sanjeevani_contacts::{Category, NewContact, Phone, Region};
 use sanjeevani_core::{AgentId, CallId};
 use sanjeevani_dialer::{
-    Control, Dialer, DialerLinks, DialerOptions, LineEvent, LiveView, Notice, Telephony,
+    Control, ControlRequest, Dialer, DialerLinks, DialerOptions, LineEvent, LiveView, Notice,
+    Telephony,
 };
 use sanjeevani_sip::{LineConfig, SipConfig, SipLine, Transport};
 use sanjeevani_store::{CampaignSettings, CampaignState};
@@ -391,7 +392,11 @@ impl BenchCampaign {
                     agent: Some(agent), ..
                 } = notice
                 {
-                    let _ = controls_tx.send(Control::AgentReady(AgentId(agent))).await;
+                    let ready = ControlRequest {
+                        control: Control::AgentReady(AgentId(agent)),
+                        answer: None,
+                    };
+                    let _ = controls_tx.send(ready).await;
                 }
             }
         });

@@ -193,6 +193,8 @@ impl Agent {
                 self.enter(next, now);
                 Ok(self.busy_since.take())
             }
+            // Said twice (a double click): nothing changes.
+            AgentState::Ready => Ok(None),
             _ => Err(self.refuse("become ready")),
         }
     }

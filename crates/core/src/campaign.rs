@@ -300,6 +300,9 @@ impl Campaign {
             }
             Event::AgentReady(id) => {
                 let agent = self.agents.entry(id).or_insert_with(|| Agent::new(id, now));
+                if agent.state == AgentState::Ready {
+                    return Ok(());
+                }
                 let busy_since = agent.ready(now)?;
                 let is_ready = agent.state == AgentState::Ready;
                 if let Some(since) = busy_since {

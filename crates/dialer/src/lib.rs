@@ -16,7 +16,8 @@ mod live;
 mod simulated;
 
 pub use live::{
-    AbandonView, AgentView, CallCounts, CallView, Control, LineView, LiveView, Notice, Totals,
+    AbandonView, AgentView, CallCounts, CallView, Control, ControlRequest, LineView, LiveView,
+    Notice, Totals,
 };
 pub use sanjeevani_telephony::{
     Closing, LineEvent, LineProblem, LineStatus, Telephony, TransferEvent, Transfers,
@@ -25,7 +26,9 @@ pub use simulated::{SimulatedLine, SimulatedTransfers};
 
 use live::Occupancy;
 use sanjeevani_contacts::AttemptOutcome;
-use sanjeevani_core::{AgentId, AgentState, CallId, Campaign, Command, Event, Instant, PacingMode};
+use sanjeevani_core::{
+    AgentId, AgentState, CallId, Campaign, Command, CoreError, Event, Instant, PacingMode,
+};
 use sanjeevani_store::{
     AttemptEnd, AttemptId, AttemptMark, CampaignId, CampaignState, ContactId, LeasedContact,
     NewAttempt, Store, StoreError,
@@ -62,7 +65,7 @@ pub struct DialerOptions {
 
 /// The channels a service uses to steer and watch a running campaign.
 pub struct DialerLinks {
-    pub controls: mpsc::Receiver<Control>,
+    pub controls: mpsc::Receiver<ControlRequest>,
     pub view: watch::Sender<LiveView>,
     pub notices: broadcast::Sender<Notice>,
 }
@@ -171,19 +174,26 @@ impl<T: Telephony> Dialer<T> {
 
     /// Feeds one event to the core and carries out what it commands.
     async fn feed(&mut self, event: Event) -> Result<(), DialerError> {
-        let mut out = std::mem::take(&mut self.out);
-        let now = self.now();
-        self.occupancy.sample(&self.core, now);
-        if let Err(e) = self.core.handle(now, event, &mut out) {
+        if let Err(e) = self.answer(event).await? {
             // A late event for a call the core has closed (a cancel raced an answer): harmless.
             tracing::debug!(error = %e, "core refused an event");
         }
+        Ok(())
+    }
+
+    /// Feeds one event to the core, carries out what it commands, and
+    /// returns the core's answer to the event.
+    async fn answer(&mut self, event: Event) -> Result<Result<(), CoreError>, DialerError> {
+        let mut out = std::mem::take(&mut self.out);
+        let now = self.now();
+        self.occupancy.sample(&self.core, now);
+        let answer = self.core.handle(now, event, &mut out);
         for command in out.drain(..) {
             self.execute(command).await?;
         }
         self.out = out;
         self.put_back_previews();
-        Ok(())
+        Ok(answer)
     }
 
     pub async fn run(
@@ -233,14 +243,20 @@ impl<T: Telephony> Dialer<T> {
                     self.on_line(event).await?;
                     self.flush_notices();
                 }
-                Some(control) = next_control(&mut self.links) => {
+                Some(request) = next_control(&mut self.links) => {
                     // While stopping, agents may still hang up and wrap up; nothing restarts dialing.
-                    if draining.is_none() || !matches!(control, Control::Start) {
-                        self.on_control(control).await?;
-                    }
+                    let answer = if draining.is_none() || !matches!(request.control, Control::Start) {
+                        self.on_control(request.control).await?
+                    } else {
+                        Err(CoreError::NotDialing)
+                    };
                     self.controls_handled += 1;
                     self.publish();
                     self.flush_notices();
+                    // After the view that shows its effect: the asker finds it there.
+                    if let Some(reply) = request.answer {
+                        let _ = reply.send(answer);
+                    }
                 }
                 _ = sleep => {
                     self.feed(Event::Tick).await?;
@@ -340,39 +356,43 @@ impl<T: Telephony> Dialer<T> {
         }
     }
 
-    async fn on_control(&mut self, control: Control) -> Result<(), DialerError> {
+    /// Carries out a control; the inner result is the core's answer (a
+    /// typed refusal, e.g. an agent on a call cannot be made ready).
+    async fn on_control(&mut self, control: Control) -> Result<Result<(), CoreError>, DialerError> {
         tracing::debug!(?control, "control");
         match control {
             Control::AgentLogin { agent, phone } => {
                 if !self.line.login(agent, phone.as_deref()) {
                     self.phones_pending.insert(agent, false);
                 }
-                self.feed(Event::AgentLogin(agent)).await
+                self.answer(Event::AgentLogin(agent)).await
             }
             Control::AgentReady(agent) => match self.phones_pending.get_mut(&agent) {
                 // Ready once the phone is on the line.
                 Some(ready) => {
                     *ready = true;
-                    Ok(())
+                    Ok(Ok(()))
                 }
-                None => self.feed(Event::AgentReady(agent)).await,
+                None => self.answer(Event::AgentReady(agent)).await,
             },
-            Control::AgentPause(agent) => self.feed(Event::AgentPause(agent)).await,
+            Control::AgentPause(agent) => self.answer(Event::AgentPause(agent)).await,
             Control::AgentLogout(agent) => {
                 self.phones_pending.remove(&agent);
                 self.line.logout(agent);
-                self.feed(Event::AgentLogout(agent)).await
+                self.answer(Event::AgentLogout(agent)).await
             }
-            Control::AgentHangup(agent) => {
-                match self.core.agent(agent).map(|a| a.state) {
-                    Some(AgentState::OnCall { call }) => {
-                        // Our side ends the call: it is over now, whatever the line says later.
-                        self.line.hangup(call);
-                        self.on_line(LineEvent::Hangup(call)).await
-                    }
-                    _ => Ok(()),
+            Control::AgentHangup(agent) => match self.core.agent(agent).map(|a| a.state) {
+                Some(AgentState::OnCall { call }) => {
+                    // Our side ends the call: it is over now, whatever the line says later.
+                    self.line.hangup(call);
+                    self.answer(Event::Hangup(call)).await
                 }
-            }
+                state => Ok(Err(CoreError::AgentTransition {
+                    agent,
+                    state: state.map_or("logged out", |s| s.name()),
+                    action: "hang up",
+                })),
+            },
             Control::PreviewShow(agent) => self.hold_preview(agent).await,
             Control::PreviewSkip(agent) => {
                 if let Some(contact) = self.previews.remove(&agent) {
@@ -381,35 +401,48 @@ impl<T: Telephony> Dialer<T> {
                 }
                 self.hold_preview(agent).await
             }
-            Control::PreviewDial(agent) => self.feed(Event::PreviewDial(agent)).await,
-            Control::SetPacing(pacing) => self.feed(Event::SetPacing(pacing)).await,
+            Control::PreviewDial(agent) => self.answer(Event::PreviewDial(agent)).await,
+            Control::SetPacing(pacing) => self.answer(Event::SetPacing(pacing)).await,
             Control::Start => {
                 self.start_running = true;
                 if self.line_status == LineStatus::Up {
-                    self.feed(Event::Start).await?;
+                    return self.answer(Event::Start).await;
                 }
-                Ok(())
+                Ok(Ok(()))
             }
             Control::Pause => {
                 self.start_running = false;
-                self.feed(Event::Stop).await
+                self.answer(Event::Stop).await
             }
         }
     }
 
     /// Holds the next contact for a ready agent of a preview campaign to see.
-    async fn hold_preview(&mut self, agent: AgentId) -> Result<(), DialerError> {
-        let ready = self.core.agent(agent).map(|a| a.state) == Some(AgentState::Ready);
-        if !ready || !self.is_preview() || self.previews.contains_key(&agent) {
-            return Ok(());
+    async fn hold_preview(&mut self, agent: AgentId) -> Result<Result<(), CoreError>, DialerError> {
+        if !self.is_preview() {
+            return Ok(Err(CoreError::NotPreviewMode("showing the next contact")));
+        }
+        let state = self.core.agent(agent).map(|a| a.state);
+        if state != Some(AgentState::Ready) {
+            return Ok(Err(CoreError::AgentTransition {
+                agent,
+                state: state.map_or("logged out", |s| s.name()),
+                action: "be shown a contact",
+            }));
+        }
+        if self.previews.contains_key(&agent) {
+            return Ok(Ok(()));
         }
         if self.hopper.is_empty() {
             self.refill().await?;
         }
-        if let Some(contact) = self.hopper.pop_front() {
-            self.previews.insert(agent, contact);
+        match self.hopper.pop_front() {
+            Some(contact) => {
+                self.previews.insert(agent, contact);
+                Ok(Ok(()))
+            }
+            None => Ok(Err(CoreError::NotDialing)),
         }
-        Ok(())
     }
 
     /// A contact held for an agent who is no longer ready (paused, logged
@@ -701,7 +734,7 @@ impl<T: Telephony> Dialer<T> {
 }
 
 /// The next control, or never when no service is attached.
-async fn next_control(links: &mut Option<DialerLinks>) -> Option<Control> {
+async fn next_control(links: &mut Option<DialerLinks>) -> Option<ControlRequest> {
     match links {
         Some(links) => links.controls.recv().await,
         None => std::future::pending().await,

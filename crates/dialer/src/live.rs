@@ -43,6 +43,16 @@ pub enum Control {
     Pause,
 }
 
+/// A control with the way back for the core's answer: `Ok`, or a typed
+/// refusal (an agent on a call cannot be made ready, a campaign not in
+/// preview shows no contact). The answer comes once the view that shows the
+/// control's effect is published.
+#[derive(Debug)]
+pub struct ControlRequest {
+    pub control: Control,
+    pub answer: Option<tokio::sync::oneshot::Sender<Result<(), sanjeevani_core::CoreError>>>,
+}
+
 /// One agent as the wallboard and the agent's own desk show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgentView {

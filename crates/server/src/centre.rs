@@ -12,7 +12,8 @@ use sanjeevani_ari::calls::AriConfig;
 use sanjeevani_ari::driver::{AriLine, AriSettings};
 use sanjeevani_core::AgentId;
 use sanjeevani_dialer::{
-    Control, Dialer, DialerLinks, DialerOptions, LiveView, Notice, SimulatedLine, Telephony,
+    Control, ControlRequest, Dialer, DialerLinks, DialerOptions, LiveView, Notice, SimulatedLine,
+    Telephony,
 };
 use sanjeevani_sim::Scenario;
 use sanjeevani_sip::{Credentials, LineConfig, SipConfig, SipLine, Transport};
@@ -20,10 +21,9 @@ use sanjeevani_store::{Campaign, CampaignId, CampaignState, Store, Ticket};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 /// Agent ids from here up are simulated agents; people use their user id.
@@ -83,10 +83,19 @@ pub enum DeskEvent {
     CallbackOffered { ticket: i64, member: i64 },
 }
 
+/// Why a control was not carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("the campaign is not running on this node")]
+    NotRunning,
+    #[error("{0}")]
+    Refused(sanjeevani_core::CoreError),
+    #[error("the campaign's dialer did not answer in time")]
+    NoAnswer,
+}
+
 struct Running {
-    controls: mpsc::Sender<Control>,
-    /// Controls sent so far; compared with the view's `controls_handled`.
-    sent: Arc<AtomicU64>,
+    controls: mpsc::Sender<ControlRequest>,
     view: watch::Receiver<LiveView>,
     task: JoinHandle<()>,
 }
@@ -356,7 +365,6 @@ impl Centre {
             campaign.id,
             Running {
                 controls: controls_tx,
-                sent: Arc::default(),
                 view,
                 task,
             },
@@ -364,28 +372,36 @@ impl Centre {
         Ok(())
     }
 
-    /// Sends `control` to the campaign's dialer and waits (up to two seconds)
-    /// until its view shows the control handled; false when the campaign is
-    /// not running here.
-    pub async fn control(&self, campaign: CampaignId, control: Control) -> bool {
+    /// Sends `control` to the campaign's dialer and waits (up to five
+    /// seconds) for the core's answer, which comes once the dialer has
+    /// published the view that shows the control's effect.
+    pub async fn control(
+        &self,
+        campaign: CampaignId,
+        control: Control,
+    ) -> Result<(), ControlError> {
         let found = self
             .running
             .lock()
             .get(&campaign)
-            .map(|r| (r.controls.clone(), r.sent.clone(), r.view.clone()));
-        let Some((tx, sent, mut view)) = found else {
-            return false;
+            .map(|r| r.controls.clone());
+        let Some(tx) = found else {
+            return Err(ControlError::NotRunning);
         };
-        // Numbered under the channel's order: the n-th control sent is the n-th handled.
-        let permit = match tx.reserve().await {
-            Ok(permit) => permit,
-            Err(_) => return false,
+        let (answer, answered) = oneshot::channel();
+        let request = ControlRequest {
+            control,
+            answer: Some(answer),
         };
-        let seq = sent.fetch_add(1, Ordering::SeqCst) + 1;
-        permit.send(control);
-        let handled = view.wait_for(|v| v.controls_handled >= seq);
-        let _ = tokio::time::timeout(Duration::from_secs(2), handled).await;
-        true
+        if tx.send(request).await.is_err() {
+            return Err(ControlError::NotRunning);
+        }
+        match tokio::time::timeout(Duration::from_secs(5), answered).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(refused))) => Err(ControlError::Refused(refused)),
+            Ok(Err(_)) => Err(ControlError::NotRunning),
+            Err(_) => Err(ControlError::NoAnswer),
+        }
     }
 
     pub fn view(&self, campaign: CampaignId) -> Option<LiveView> {
@@ -434,7 +450,8 @@ impl Centre {
             sanjeevani_store::Role::Agent => {
                 if let Some(campaign) = self.agent_campaign(user.id) {
                     let agent = AgentId(user.id as u64);
-                    self.control(campaign, Control::AgentLogout(agent)).await;
+                    // Refused only if already logged out: nothing to undo.
+                    let _ = self.control(campaign, Control::AgentLogout(agent)).await;
                     self.set_agent_campaign(user.id, None);
                 }
             }

@@ -3,6 +3,7 @@
 
 use super::Json;
 use crate::auth::Caller;
+use crate::centre::ControlError;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::phones::PhoneUse;
 use crate::AppState;
@@ -86,12 +87,9 @@ async fn act(
         .centre
         .agent_campaign(caller.id())
         .ok_or_else(|| ApiError::conflict("log in to a campaign first (POST /api/agent/login)"))?;
-    let on_call = status_of(state, caller.id()).state == "on call";
-    let control = make(agent_id(caller));
-    if on_call && matches!(control, Control::AgentReady(_) | Control::AgentPause(_)) {
-        return Err(ApiError::conflict("hang up first: the agent is on a call"));
-    }
-    send(state, campaign, control).await?;
+    // The core says what may be done in the agent's state (a pause on a call
+    // waits for its end; ready on a call is refused).
+    send(state, campaign, make(agent_id(caller))).await?;
     Ok(Json(status_of(state, caller.id())))
 }
 
@@ -101,13 +99,16 @@ pub(crate) async fn send(
     campaign: CampaignId,
     control: Control,
 ) -> ApiResult<()> {
-    if !state.centre.control(campaign, control).await {
-        return Err(ApiError::unavailable(format!(
+    match state.centre.control(campaign, control).await {
+        Ok(()) => Ok(()),
+        // The core's own refusal, in its words ("agent 3 is on call and cannot be ready").
+        Err(ControlError::Refused(refused)) => Err(ApiError::conflict(refused.to_string())),
+        Err(ControlError::NotRunning) => Err(ApiError::unavailable(format!(
             "campaign {} is not running on this node",
             campaign.0
-        )));
+        ))),
+        Err(e @ ControlError::NoAnswer) => Err(ApiError::unavailable(e.to_string())),
     }
-    Ok(())
 }
 
 #[utoipa::path(get, path = "/api/agent", tag = "agent",
@@ -195,12 +196,6 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<
     responses((status = 200, description = "Preview mode: the next contact is dialled for the agent", body = AgentStatus),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn next(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<AgentStatus>> {
-    let status = status_of(&state, caller.id());
-    if status.state != "ready" && caller.user.role == Role::Agent {
-        return Err(ApiError::conflict(
-            "be ready first: the next contact is dialled for a ready agent",
-        ));
-    }
     act(&state, &caller, Control::PreviewDial).await
 }
 
@@ -212,7 +207,7 @@ pub async fn preview(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<AgentStatus>> {
-    shown(act(&state, &caller, Control::PreviewShow).await?)
+    act(&state, &caller, Control::PreviewShow).await
 }
 
 #[utoipa::path(post, path = "/api/agent/skip", tag = "agent",
@@ -233,16 +228,6 @@ pub async fn skip(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
                 crate::now_ms(),
             )
             .await?;
-    }
-    shown(status)
-}
-
-/// A preview request answered without a contact to show says why.
-fn shown(status: Json<AgentStatus>) -> ApiResult<Json<AgentStatus>> {
-    if status.0.preview.is_none() {
-        return Err(ApiError::conflict(
-            "no contact to show: the agent must be ready, in a preview campaign, with contacts left to call",
-        ));
     }
     Ok(status)
 }

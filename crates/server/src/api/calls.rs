@@ -260,7 +260,8 @@ pub async fn disposition(
             .call
             .is_some_and(|c| c.attempt == attempt.id)
         {
-            state
+            // Refused only if the caller hung up meanwhile: the call is over either way.
+            let _ = state
                 .centre
                 .control(campaign, Control::AgentHangup(me))
                 .await;
@@ -270,7 +271,10 @@ pub async fn disposition(
         } else {
             Control::AgentReady(me)
         };
-        state.centre.control(campaign, next).await;
+        if let Err(e) = state.centre.control(campaign, next).await {
+            // The result is saved; the agent's state is theirs to set again.
+            tracing::info!(error = %e, "after saving, the agent's next state was not set");
+        }
     }
     Ok(Json(Saved {
         attempt: attempt.id.0,

@@ -3,7 +3,7 @@
 
 use super::{Json, Path, Query};
 use crate::auth::Caller;
-use crate::centre::Sample;
+use crate::centre::{ControlError, Sample};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::{now_ms, AppState};
 use axum::body::Bytes;
@@ -212,7 +212,8 @@ pub async fn set_settings(
     state.store.update_campaign_settings(id, &settings).await?;
     // Pacing changes at once; the calling window and retries apply from the
     // next lease; the call timers when the campaign next starts on a node.
-    state
+    // Validated above; a campaign not running here starts with what is stored.
+    let _ = state
         .centre
         .control(id, Control::SetPacing(settings.dialer.pacing))
         .await;
@@ -286,7 +287,8 @@ async fn set_state(
         CampaignState::Running => Control::Start,
         CampaignState::Paused | CampaignState::Stopped => Control::Pause,
     };
-    if !state.centre.control(id, control).await && to == CampaignState::Running {
+    let answer = state.centre.control(id, control).await;
+    if matches!(answer, Err(ControlError::NotRunning)) && to == CampaignState::Running {
         state
             .centre
             .spawn(&campaign)
@@ -391,7 +393,8 @@ pub async fn set_pacing(
         .store
         .update_campaign_settings(id, &campaign.settings)
         .await?;
-    state.centre.control(id, Control::SetPacing(pacing)).await;
+    // Validated above; a campaign not running here starts with what is stored.
+    let _ = state.centre.control(id, Control::SetPacing(pacing)).await;
     let after = PacingView::from(&pacing);
     let detail = serde_json::json!({ "before": before, "after": after }).to_string();
     state
