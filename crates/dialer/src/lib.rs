@@ -116,7 +116,6 @@ pub struct Dialer<T: Telephony> {
     links: Option<DialerLinks>,
     /// Notices held until the view that shows their effect is published.
     pending_notices: Vec<Notice>,
-    controls_handled: u64,
     occupancy: Occupancy,
 }
 
@@ -157,7 +156,6 @@ impl<T: Telephony> Dialer<T> {
             phones_pending: HashMap::new(),
             links: None,
             pending_notices: Vec::new(),
-            controls_handled: 0,
             occupancy: Occupancy::default(),
         })
     }
@@ -250,7 +248,6 @@ impl<T: Telephony> Dialer<T> {
                     } else {
                         Err(CoreError::NotDialing)
                     };
-                    self.controls_handled += 1;
                     self.publish();
                     self.flush_notices();
                     // After the view that shows its effect: the asker finds it there.
@@ -323,7 +320,6 @@ impl<T: Telephony> Dialer<T> {
             previews: &previews,
             line: self.line_status,
             occupancy: &self.occupancy,
-            controls_handled: self.controls_handled,
         };
         let view = live::view(
             self.campaign_id,

@@ -178,9 +178,6 @@ pub struct LiveView {
     pub occupancy: f64,
     /// Wall-clock time of the view.
     pub at: Millis,
-    /// How many controls the dialer has handled: a sender that counts its
-    /// controls knows when this view shows the effect of its own.
-    pub controls_handled: u64,
 }
 
 impl LiveView {
@@ -200,7 +197,6 @@ impl LiveView {
             dial_level: 0.0,
             occupancy: 0.0,
             at,
-            controls_handled: 0,
         }
     }
 }
@@ -267,7 +263,6 @@ pub(crate) struct Beside<'a> {
     pub previews: &'a HashMap<AgentId, ContactId>,
     pub line: LineStatus,
     pub occupancy: &'a Occupancy,
-    pub controls_handled: u64,
 }
 
 /// Builds the view of `core` at `now`.
@@ -284,7 +279,6 @@ pub(crate) fn view(
         previews,
         line,
         occupancy,
-        controls_handled,
     } = beside;
     let mut counts = CallCounts::default();
     for call in core.calls() {
@@ -363,6 +357,5 @@ pub(crate) fn view(
         dial_level: figures::dial_level(in_progress as u64, staffed as u64),
         occupancy: figures::occupancy(occupancy.busy_ms, occupancy.staffed_ms),
         at: wall,
-        controls_handled,
     }
 }
