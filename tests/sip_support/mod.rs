@@ -8,7 +8,9 @@
 
 use sanjeevani_contacts::{Category, NewContact, Phone, Region};
 use sanjeevani_core::AgentId;
-use sanjeevani_dialer::{Control, Dialer, DialerLinks, DialerOptions, LiveView, Notice, Telephony};
+use sanjeevani_dialer::{
+    Control, ControlRequest, Dialer, DialerLinks, DialerOptions, LiveView, Notice, Telephony,
+};
 use sanjeevani_sip::{LineConfig, SipConfig, SipLine, Transport};
 use sanjeevani_store::{Attempt, CampaignId, CampaignSettings, CampaignState, Store};
 use std::collections::BTreeMap;
@@ -406,14 +408,17 @@ impl Test {
                             let controls = controls_tx.clone();
                             tokio::spawn(async move {
                                 tokio::time::sleep(after).await;
-                                let _ = controls.send(Control::AgentHangup(AgentId(agent))).await;
+                                let hangup = told(Control::AgentHangup(AgentId(agent)));
+                                let _ = controls.send(hangup).await;
                             });
                         }
                     }
                     Notice::Ended {
                         agent: Some(agent), ..
                     } => {
-                        let _ = controls_tx.send(Control::AgentReady(AgentId(agent))).await;
+                        let _ = controls_tx
+                            .send(told(Control::AgentReady(AgentId(agent))))
+                            .await;
                     }
                     Notice::Ended { .. } => {}
                 }
@@ -442,5 +447,13 @@ impl Test {
             attempts.sort_by_key(|a| a.dial_at);
         }
         by_contact.into_values().collect()
+    }
+}
+
+/// A scripted agent's control, sent without waiting for its answer.
+fn told(control: Control) -> ControlRequest {
+    ControlRequest {
+        control,
+        answer: None,
     }
 }
