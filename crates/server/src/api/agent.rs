@@ -233,7 +233,7 @@ pub async fn skip(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
 }
 
 /// What a supervisor does to an agent's seat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 enum SeatAction {
     Pause,
     LogOut,

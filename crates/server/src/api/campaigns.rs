@@ -210,9 +210,10 @@ pub async fn set_settings(
         .validate()
         .map_err(|e| ApiError::invalid(format!("settings: {e}")))?;
     state.store.update_campaign_settings(id, &settings).await?;
-    // Pacing changes at once; the calling window and retries apply from the
-    // next lease; the call timers when the campaign next starts on a node.
-    // Validated above; a campaign not running here starts with what is stored.
+    // Pacing changes at once (validated above: the core takes it; a campaign
+    // not running here starts with what is stored); the calling window and
+    // retries apply from the next lease; the call timers when the campaign
+    // next starts on a node.
     let _ = state
         .centre
         .control(id, Control::SetPacing(settings.dialer.pacing))
