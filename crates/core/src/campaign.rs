@@ -15,6 +15,7 @@
 use crate::abandon::AbandonWindow;
 use crate::estimate::{DialResult, Estimates};
 use crate::pacing::{self, Pacer, PacingView};
+use crate::trunk::TokenBucket;
 use crate::{
     AbandonKind, Agent, AgentId, AgentState, Call, CallId, CallPhase, CampaignConfig, CancelReason,
     Command, CoreError, Event, FailCause, Instant, Outcome, PacingMode, PacingSettings,
@@ -90,6 +91,10 @@ pub struct Campaign {
     pace_now: bool,
     risks: Vec<f64>,
     restraint: Restraint,
+    /// Tokens for new calls, if the trunk limits calls per second.
+    trunk_rate: Option<TokenBucket>,
+    /// When the trunk next allows a call the pacer wanted and could not place.
+    trunk_wake: Option<Instant>,
 }
 
 /// What held the dialer back at its last pacing decision: the answer to a
@@ -106,6 +111,10 @@ pub enum Restraint {
     AgentAsks,
     /// The lines ceiling (lines per agent × agents) is reached.
     LineCeiling,
+    /// The trunk carries as many calls as it may at once.
+    TrunkCalls,
+    /// The trunk's calls per second: more calls wait for the next second.
+    TrunkRate,
     /// Progressive: one call per free agent, and none is free.
     NoFreeAgent,
     /// Power: the ratio of calls per staffed agent is reached.
@@ -123,6 +132,8 @@ impl Restraint {
             Restraint::NoContacts => "no_contacts",
             Restraint::AgentAsks => "agent_asks",
             Restraint::LineCeiling => "line_ceiling",
+            Restraint::TrunkCalls => "trunk_calls",
+            Restraint::TrunkRate => "trunk_rate",
             Restraint::NoFreeAgent => "no_free_agent",
             Restraint::PowerRatio => "power_ratio",
             Restraint::AbandonRisk => "abandon_risk",
@@ -137,6 +148,8 @@ impl Campaign {
         Campaign {
             pacer: pacing::for_settings(&config),
             estimates: Estimates::new(&config.priors, config.no_answer_timeout),
+            trunk_rate: TokenBucket::new(&config.trunk, Instant::ZERO),
+            trunk_wake: None,
             window: AbandonWindow::new(config.abandon_window),
             config,
             agents: BTreeMap::new(),
@@ -224,7 +237,8 @@ impl Campaign {
         self.expire(now, false, out);
         let result = self.apply(now, event, out);
         self.expire(now, true, out);
-        if self.pace_now || now >= self.next_pace {
+        let trunk_allows = self.trunk_wake.is_some_and(|t| now >= t);
+        if self.pace_now || now >= self.next_pace || trunk_allows {
             self.pace(now, out);
         }
         result
@@ -256,6 +270,9 @@ impl Campaign {
                     .next_wake()
                     .map_or(next_pace, |t| t.max(next_pace)),
             );
+            if let Some(t) = self.trunk_wake {
+                consider(t.max(self.last_event));
+            }
         }
         wake
     }
@@ -337,6 +354,11 @@ impl Campaign {
                 }
                 if !self.running || self.contacts_exhausted {
                     return Err(CoreError::NotDialing);
+                }
+                let calls_room = self.config.trunk.room(self.calls.len());
+                let rate_room = self.trunk_rate.as_mut().map(|b| b.available(now));
+                if calls_room == Some(0) || rate_room == Some(0) {
+                    return Err(CoreError::TrunkBusy);
                 }
                 self.dial(now, Some(id), 0.0, out);
             }
@@ -685,6 +707,9 @@ impl Campaign {
                 }
             }
         }
+        if let Some(bucket) = &mut self.trunk_rate {
+            bucket.take();
+        }
         self.calls.insert(id, Call::new(id, now, agent, risk));
         self.estimates.dial_placed(now);
         self.ring_deadlines
@@ -701,6 +726,7 @@ impl Campaign {
     fn pace(&mut self, now: Instant, out: &mut Vec<Command>) {
         self.pace_now = false;
         self.next_pace = now + self.config.pace_interval;
+        self.trunk_wake = None;
         if !self.may_dial() {
             self.restraint = if !self.running {
                 Restraint::NotRunning
@@ -725,7 +751,9 @@ impl Campaign {
                 CallPhase::Connected { .. } => {}
             }
         }
-        let lines = self.lines();
+        let ceiling_room = self.lines().saturating_sub(active);
+        let trunk_room = self.config.trunk.room(active);
+        let line_room = trunk_room.map_or(ceiling_room, |t| t.min(ceiling_room));
         let (window_answered, window_abandoned) = self.window.counts(now);
         let view = PacingView {
             now,
@@ -739,15 +767,18 @@ impl Campaign {
             waiting,
             window_answered,
             window_abandoned,
-            line_room: lines.saturating_sub(active),
+            line_room,
         };
         let mut risks = std::mem::take(&mut self.risks);
         risks.clear();
         self.pacer.plan(&view, &mut risks);
-        let line_room = view.line_room;
+        let rate_room = self
+            .trunk_rate
+            .as_mut()
+            .map_or(usize::MAX, |b| b.available(now));
         let reserves = self.pacer.reserves_agents();
         let mut placed = 0;
-        for &risk in risks.iter().take(line_room) {
+        for &risk in risks.iter().take(line_room.min(rate_room)) {
             if reserves {
                 let Some(agent) = self.pop_ready_agent() else {
                     break;
@@ -758,8 +789,16 @@ impl Campaign {
             }
             placed += 1;
         }
-        self.restraint = if placed >= line_room {
-            Restraint::LineCeiling
+        let wanted = risks.len().min(line_room);
+        self.restraint = if placed < wanted && placed >= rate_room {
+            self.trunk_wake = self.trunk_rate.as_ref().map(TokenBucket::next_token);
+            Restraint::TrunkRate
+        } else if placed >= line_room {
+            if trunk_room.is_some_and(|t| t < ceiling_room) {
+                Restraint::TrunkCalls
+            } else {
+                Restraint::LineCeiling
+            }
         } else {
             match self.config.pacing.mode {
                 PacingMode::Progressive => Restraint::NoFreeAgent,

@@ -2,7 +2,7 @@
 //! call for. Deserialisable from TOML/JSON (durations in seconds); unknown keys are
 //! refused so a typo never silently falls back to a default.
 
-use crate::CoreError;
+use crate::{CoreError, TrunkLimits};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -230,6 +230,8 @@ pub struct CampaignConfig {
     pub pace_interval: Duration,
     pub predictive: PredictiveParams,
     pub priors: Priors,
+    /// The line's own limits, which pacing keeps to (none by default).
+    pub trunk: TrunkLimits,
 }
 
 impl Default for CampaignConfig {
@@ -243,6 +245,7 @@ impl Default for CampaignConfig {
             pace_interval: Duration::from_millis(500),
             predictive: PredictiveParams::default(),
             priors: Priors::default(),
+            trunk: TrunkLimits::default(),
         }
     }
 }
@@ -250,6 +253,7 @@ impl Default for CampaignConfig {
 impl CampaignConfig {
     pub fn validate(&self) -> Result<(), CoreError> {
         self.pacing.validate()?;
+        self.trunk.validate()?;
         let bad = |msg: &str| Err(CoreError::InvalidSettings(msg.to_string()));
         if self.connect_grace.is_zero() || self.connect_grace > Duration::from_secs(60) {
             return bad("connect_grace must be above 0 and at most 60 s");

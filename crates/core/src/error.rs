@@ -30,6 +30,10 @@ pub enum CoreError {
     NotPreviewMode(&'static str),
     #[error("the campaign is not dialing (stopped, or out of contacts)")]
     NotDialing,
+    #[error(
+        "the trunk is at its limit (calls per second or calls at once); try again in a moment"
+    )]
+    TrunkBusy,
     #[error("invalid pacing settings: {0}")]
     InvalidSettings(String),
 }

@@ -29,6 +29,7 @@ pub mod figures;
 pub mod ids;
 pub mod pacing;
 pub mod time;
+pub mod trunk;
 
 pub use abandon::AbandonWindow;
 pub use agent::{AfterCall, Agent, AgentState, AgentTotals};
@@ -39,3 +40,4 @@ pub use error::CoreError;
 pub use event::{Command, Event};
 pub use ids::{AgentId, CallId};
 pub use time::Instant;
+pub use trunk::TrunkLimits;

@@ -3,7 +3,7 @@
 
 use sanjeevani_core::{
     AbandonKind, AgentId, AgentState, CallId, Campaign, CampaignConfig, CancelReason, Command,
-    Event, FailCause, Instant, Outcome, PacingMode,
+    CoreError, Event, FailCause, Instant, Outcome, PacingMode, Restraint, TrunkLimits,
 };
 
 fn at(secs: f64) -> Instant {
@@ -182,6 +182,65 @@ fn calls_never_exceed_the_lines_ceiling() {
         step(&mut c, f64::from(t), Event::Tick);
         assert!(c.calls().count() <= 6);
     }
+}
+
+#[test]
+fn the_trunks_limits_hold_pacing_back_and_say_so() {
+    let mut config = CampaignConfig::default();
+    config.pacing.mode = PacingMode::Power;
+    config.pacing.power_ratio = 3.0;
+    config.trunk = TrunkLimits {
+        calls_per_second: 4.0,
+        max_calls: 0,
+    };
+    let mut c = Campaign::try_new(config).unwrap();
+    // Ten agents want thirty calls; the trunk starts four a second.
+    let mut placed = 0;
+    for a in 1..=10 {
+        placed += dials(&step(&mut c, 0.0, Event::AgentReady(AgentId(a)))).len();
+    }
+    assert_eq!(placed, 1, "one token at the start");
+    assert_eq!(c.restraint(), Restraint::TrunkRate);
+    // The core wakes itself for the next token, not at the next pacing round.
+    assert_eq!(c.next_wake(), Some(at(0.25)));
+    let mut t = 0.0;
+    while let Some(wake) = c.next_wake().filter(|w| *w <= at(5.0)) {
+        t = wake.as_secs_f64();
+        placed += dials(&step(&mut c, t, Event::Tick)).len();
+    }
+    assert!(t >= 4.75, "woke until {t}");
+    assert_eq!(placed, 21, "four a second after the first");
+    // Every dial's no-answer timer runs from when it was placed.
+    let last = c.calls().last().unwrap();
+    assert_eq!(last.dialed_at, at(5.0));
+
+    // Calls at once: the trunk's ceiling is below the agents' lines.
+    let mut config = CampaignConfig::default();
+    config.pacing.mode = PacingMode::Power;
+    config.pacing.power_ratio = 3.0;
+    config.trunk.max_calls = 4;
+    let mut c = Campaign::try_new(config).unwrap();
+    for a in 1..=3 {
+        step(&mut c, 0.0, Event::AgentReady(AgentId(a)));
+    }
+    assert_eq!(c.calls().count(), 4);
+    assert_eq!(c.restraint(), Restraint::TrunkCalls);
+    step(&mut c, 1.0, Event::Failed(CallId(1), FailCause::Busy));
+    step(&mut c, 2.0, Event::Tick);
+    assert_eq!(c.calls().count(), 4, "the freed line is used, no more");
+
+    // A preview dial waits for the trunk too, with a refusal that says so.
+    let mut config = CampaignConfig::default();
+    config.pacing.mode = PacingMode::Preview;
+    config.trunk.max_calls = 1;
+    let mut c = Campaign::try_new(config).unwrap();
+    step(&mut c, 0.0, Event::AgentReady(AgentId(1)));
+    step(&mut c, 0.0, Event::AgentReady(AgentId(2)));
+    step(&mut c, 0.1, Event::PreviewDial(AgentId(1)));
+    let mut out = Vec::new();
+    let refused = c.handle(at(0.2), Event::PreviewDial(AgentId(2)), &mut out);
+    assert_eq!(refused, Err(CoreError::TrunkBusy));
+    assert!(out.is_empty());
 }
 
 #[test]

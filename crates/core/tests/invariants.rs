@@ -14,7 +14,7 @@
 use proptest::prelude::*;
 use sanjeevani_core::{
     AbandonKind, AgentId, CallId, Campaign, CampaignConfig, Command, Event, FailCause, Instant,
-    Outcome, PacingMode,
+    Outcome, PacingMode, TrunkLimits,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -74,6 +74,8 @@ struct History {
     agent_on: BTreeMap<AgentId, CallId>,
     dropped: u64,
     caller_hung_up: u64,
+    /// When each call was dialed, in order.
+    dial_times: Vec<Instant>,
 }
 
 impl History {
@@ -83,6 +85,7 @@ impl History {
             Command::Dial { call, .. } => {
                 prop_assert!(!self.dialed.contains(&call), "{call} dialed twice");
                 self.dialed.push(call);
+                self.dial_times.push(at);
             }
             Command::Connect { call, agent } => {
                 prop_assert!(!self.ended.contains(&call), "connect after end");
@@ -139,9 +142,27 @@ impl History {
     }
 }
 
-fn run(mode: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCaseError> {
+/// No limit, calls per second, calls at once.
+const TRUNKS: [TrunkLimits; 3] = [
+    TrunkLimits {
+        calls_per_second: 0.0,
+        max_calls: 0,
+    },
+    TrunkLimits {
+        calls_per_second: 3.0,
+        max_calls: 0,
+    },
+    TrunkLimits {
+        calls_per_second: 0.0,
+        max_calls: 4,
+    },
+];
+
+fn run(mode: usize, trunk: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCaseError> {
     let mut config = CampaignConfig::default();
     config.pacing.mode = MODES[mode];
+    config.trunk = TRUNKS[trunk];
+    let limits = config.trunk;
     let grace = config.connect_grace.as_millis() as u64;
     let mut campaign = Campaign::new(config);
     let mut h = History::default();
@@ -203,6 +224,21 @@ fn run(mode: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCaseError> {
             }
         }
         prop_assert_eq!(campaign.check_invariants(), Ok(()));
+        if limits.max_calls > 0 {
+            prop_assert!(campaign.calls().count() <= limits.max_calls as usize);
+        }
+        if limits.calls_per_second > 0.0 {
+            // Over any second, at most the rate plus the one call the bucket holds.
+            let times = &h.dial_times;
+            let most = limits.calls_per_second as usize + 1;
+            for (i, t) in times.iter().enumerate() {
+                let within = times[i..]
+                    .iter()
+                    .take_while(|u| u.as_millis() < t.as_millis() + 1000)
+                    .count();
+                prop_assert!(within <= most, "{within} dials in the second from {t}");
+            }
+        }
         if let Some(wake) = campaign.next_wake() {
             prop_assert!(wake >= at, "wake {wake} before now {at}");
         }
@@ -248,8 +284,9 @@ proptest! {
     #[test]
     fn invariants_hold_under_any_event_sequence(
         mode in 0usize..6,
+        trunk in 0usize..3,
         steps in proptest::collection::vec((0u16..400, step()), 1..120),
     ) {
-        run(mode, steps)?;
+        run(mode, trunk, steps)?;
     }
 }
