@@ -7,15 +7,15 @@
 #![allow(dead_code)]
 
 use sanjeevani_contacts::{Category, NewContact, Phone, Region};
-use sanjeevani_core::AgentId;
+use sanjeevani_core::{AgentId, TrunkLimits};
 use sanjeevani_dialer::{
-    Control, ControlRequest, Dialer, DialerLinks, DialerOptions, LiveView, Notice, Telephony,
+    ClockMode, Control, ControlRequest, Dialer, DialerLinks, DialerOptions, LiveView, Notice,
+    Telephony,
 };
 use sanjeevani_sip::{LineConfig, SipConfig, SipLine, Transport};
 use sanjeevani_store::{Attempt, CampaignId, CampaignSettings, CampaignState, Store};
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -338,8 +338,6 @@ impl Test {
                 announcement_uri: None,
             },
             credentials: None,
-            calls_per_second: NonZeroU32::new(50).unwrap(),
-            max_calls: 50,
             keepalive: None,
             t1: Duration::from_millis(500),
             seed: None,
@@ -391,6 +389,11 @@ impl Test {
             agents: agents.iter().map(|a| AgentId(*a)).collect(),
             exit_when_done: true,
             drain_deadline: Duration::from_secs(5),
+            trunk: TrunkLimits {
+                calls_per_second: 50.0,
+                max_calls: 50,
+            },
+            clock: ClockMode::Real,
         };
         let dialer = Dialer::new(self.store.clone(), self.campaign, line, events, options)
             .await

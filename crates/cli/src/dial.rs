@@ -1,8 +1,8 @@
 //! `sanjeevani dial`: run one campaign on this node with simulated telephony.
 
 use anyhow::{bail, Context, Result};
-use sanjeevani_core::AgentId;
-use sanjeevani_dialer::{Dialer, DialerOptions, SimulatedLine};
+use sanjeevani_core::{AgentId, TrunkLimits};
+use sanjeevani_dialer::{ClockMode, Dialer, DialerOptions, SimulatedLine};
 use sanjeevani_sim::Scenario;
 use sanjeevani_store::{CampaignSettings, CampaignState, Store};
 use std::path::{Path, PathBuf};
@@ -64,6 +64,8 @@ pub async fn run(args: DialArgs) -> Result<()> {
         agents: (1..=u64::from(agents)).map(AgentId).collect(),
         exit_when_done: args.exit_when_done,
         drain_deadline: Duration::from_secs(30),
+        trunk: TrunkLimits::default(),
+        clock: ClockMode::Real,
     };
     tracing::info!(campaign = %args.campaign, node = %args.node, agents, "dialing with simulated telephony");
     let dialer = Dialer::new(store, campaign, line, events, options).await?;

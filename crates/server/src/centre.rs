@@ -12,15 +12,14 @@ use sanjeevani_ari::calls::AriConfig;
 use sanjeevani_ari::driver::{AriLine, AriSettings};
 use sanjeevani_core::AgentId;
 use sanjeevani_dialer::{
-    Control, ControlRequest, Dialer, DialerLinks, DialerOptions, LiveView, Notice, SimulatedLine,
-    Telephony,
+    ClockMode, Control, ControlRequest, Dialer, DialerLinks, DialerOptions, LiveView, Notice,
+    SimulatedLine, Telephony,
 };
 use sanjeevani_sim::Scenario;
 use sanjeevani_sip::{Credentials, LineConfig, SipConfig, SipLine, Transport};
 use sanjeevani_store::{Campaign, CampaignId, CampaignState, Store, Ticket};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -151,8 +150,6 @@ fn sip_config(telephony: &crate::config::TelephonyConfig) -> SipConfig {
                 .then(|| telephony.announcement_uri.clone()),
         },
         credentials,
-        calls_per_second: NonZeroU32::new(telephony.calls_per_second).unwrap_or(NonZeroU32::MIN),
-        max_calls: telephony.max_calls.max(1),
         keepalive: (telephony.keepalive_secs > 0)
             .then(|| Duration::from_secs(telephony.keepalive_secs)),
         t1: Duration::from_millis(500),
@@ -340,6 +337,8 @@ impl Centre {
                 .collect(),
             exit_when_done: false,
             drain_deadline: Duration::from_secs(self.config.shutdown.drain_secs),
+            trunk: self.config.telephony.trunk_limits(),
+            clock: ClockMode::Real,
         };
         let (controls_tx, controls) = mpsc::channel(256);
         let (view_tx, view) = watch::channel(empty_view(campaign));

@@ -118,9 +118,10 @@ pub struct TelephonyConfig {
     /// SIP: digest credentials for the trunk (empty username: none).
     pub sip_username: String,
     pub sip_password: String,
-    /// SIP: most new calls per second and most calls at once, per campaign.
+    /// The trunk's most new calls per second and most calls at once, per
+    /// campaign: pacing keeps to them (0: no limit).
     pub calls_per_second: u32,
-    pub max_calls: usize,
+    pub max_calls: u32,
     /// SIP: seconds between OPTIONS keepalives to the trunk (0: none).
     pub keepalive_secs: u64,
     /// ARI: Asterisk's HTTP server (ARI is under `/ari`).
@@ -153,6 +154,16 @@ pub struct TelephonyConfig {
     pub ari_moh_class: String,
     /// ARI: record every connected call.
     pub ari_record_calls: bool,
+}
+
+impl TelephonyConfig {
+    /// The trunk's limits as the core's pacing keeps to them.
+    pub fn trunk_limits(&self) -> sanjeevani_core::TrunkLimits {
+        sanjeevani_core::TrunkLimits {
+            calls_per_second: f64::from(self.calls_per_second),
+            max_calls: self.max_calls,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -334,8 +345,15 @@ impl Config {
                 }
             }
         }
-        Config::deserialize(toml::Value::Table(table))
-            .map_err(|e| invalid("configuration (file and SANJEEVANI_* variables)", e))
+        let origin = "configuration (file and SANJEEVANI_* variables)";
+        let config =
+            Config::deserialize(toml::Value::Table(table)).map_err(|e| invalid(origin, e))?;
+        config
+            .telephony
+            .trunk_limits()
+            .validate()
+            .map_err(|e| invalid(origin, e))?;
+        Ok(config)
     }
 
     /// The configuration as a TOML document (for `config/sanjeevani.example.toml`).

@@ -1,24 +1,23 @@
 //! The tokio side: one task owns the [`Line`], the sockets and the timers;
 //! [`SipLine`] is the dialer's handle on it ([`Telephony`]).
 //!
-//! Dials wait in a queue while the trunk's limits say no: calls per second (a
-//! `governor` rate limiter) and calls at once. If the trunk is down, queued
-//! dials fail as congestion at once, so their contacts go back to the list
-//! under the retry rules rather than waiting unseen.
+//! A dial is placed the moment it is asked for: the trunk's calls per second
+//! and calls at once are pacing settings the core keeps to
+//! ([`sanjeevani_core::TrunkLimits`]), so nothing waits here unseen while
+//! the core's no-answer timer runs. If the trunk is down, a dial fails as
+//! congestion at once, so its contact goes back to the list under the retry
+//! rules.
 
 use crate::digest::Credentials;
 use crate::endpoint::{Endpoint, EndpointConfig, Transport};
 use crate::line::{Line, LineConfig};
 use crate::transport;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use sanjeevani_contacts::Phone;
 use sanjeevani_core::{AgentId, CallId, FailCause};
 use sanjeevani_telephony::{LineEvent, LineStatus, Telephony};
 use sanjeevani_telephony::{TransferEvent, Transfers};
-use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -31,10 +30,6 @@ pub struct SipConfig {
     pub transport: Transport,
     pub line: LineConfig,
     pub credentials: Option<Credentials>,
-    /// Most new calls to contacts per second.
-    pub calls_per_second: NonZeroU32,
-    /// Most calls to contacts at once.
-    pub max_calls: usize,
     /// How often to probe the trunk with OPTIONS (`None`: never).
     pub keepalive: Option<Duration>,
     /// RFC 3261 T1.
@@ -133,13 +128,6 @@ impl SipLine {
             events,
             transfers: transfers_tx,
             stats: stats.clone(),
-            // Bursts of at most 10 ms worth of calls: a trunk's calls-per-second
-            // limit is usually strict, and timers are not finer than a millisecond.
-            limiter: RateLimiter::direct(Quota::per_second(config.calls_per_second).allow_burst(
-                NonZeroU32::new(config.calls_per_second.get() / 100).unwrap_or(NonZeroU32::MIN),
-            )),
-            next_dial: None,
-            queue: VecDeque::new(),
             config,
             trunk_up: true,
             started: Instant::now(),
@@ -237,13 +225,9 @@ struct Driver {
     events: mpsc::UnboundedSender<LineEvent>,
     transfers: mpsc::UnboundedSender<TransferEvent>,
     stats: Arc<SipStats>,
-    limiter: DefaultDirectRateLimiter,
-    queue: VecDeque<(CallId, String)>,
     config: SipConfig,
     trunk_up: bool,
     started: Instant,
-    /// When the rate limiter lets the next queued dial go.
-    next_dial: Option<Instant>,
 }
 
 impl Driver {
@@ -254,13 +238,7 @@ impl Driver {
             interval
         });
         loop {
-            let now = Instant::now();
-            let timeout = self.line.endpoint().poll_timeout();
-            // Queued dials are retried when the rate limiter allows.
-            let retry = (!self.queue.is_empty()
-                && self.line.active_calls() < self.config.max_calls)
-                .then(|| now + Duration::from_millis(2));
-            let wake = [timeout, retry].into_iter().flatten().min();
+            let wake = self.line.endpoint().poll_timeout();
             let sleep = tokio::time::sleep_until(wake.map_or_else(
                 || tokio::time::Instant::now() + Duration::from_secs(3600),
                 tokio::time::Instant::from_std,
@@ -277,7 +255,6 @@ impl Driver {
                 _ = sleep => self.line.handle_timeout(Instant::now()),
                 _ = tick(&mut keepalive) => self.line.probe(Instant::now()),
             }
-            self.dial_queued();
             self.flush().await;
         }
         // The dialer is gone: hang up everything and send it.
@@ -291,7 +268,7 @@ impl Driver {
         match op {
             Op::Dial(call, number) => {
                 if self.trunk_up {
-                    self.queue.push_back((call, number));
+                    self.line.dial(now, call, &number);
                 } else {
                     let _ = self
                         .events
@@ -300,32 +277,12 @@ impl Driver {
             }
             Op::Connect(call, agent) => self.line.connect(now, call, agent),
             Op::Drop(call) => self.line.drop_call(now, call),
-            Op::HangUp(call) => {
-                if let Some(i) = self.queue.iter().position(|(c, _)| *c == call) {
-                    self.queue.remove(i);
-                } else {
-                    self.line.hang_up(now, call);
-                }
-            }
+            Op::HangUp(call) => self.line.hang_up(now, call),
             Op::Login(agent, phone) => self.line.login(now, agent, phone.as_deref()),
             Op::Logout(agent) => self.line.logout(now, agent),
             Op::Consult(call, uri) => self.line.consult(now, call, &uri),
             Op::CompleteTransfer(call) => self.line.complete_transfer(now, call),
             Op::CancelTransfer(call) => self.line.cancel_transfer(now, call),
-        }
-    }
-
-    fn dial_queued(&mut self) {
-        self.next_dial = None;
-        while !self.queue.is_empty() && self.line.active_calls() < self.config.max_calls {
-            if let Err(not_until) = self.limiter.check() {
-                let wait =
-                    not_until.wait_time_from(governor::clock::Clock::now(self.limiter.clock()));
-                self.next_dial = Some(Instant::now() + wait);
-                break;
-            }
-            let (call, number) = self.queue.pop_front().expect("not empty");
-            self.line.dial(Instant::now(), call, &number);
         }
     }
 
@@ -335,16 +292,7 @@ impl Driver {
         }
         while let Some(event) = self.line.poll_event() {
             if let LineEvent::Line(status) = event {
-                let up = status == LineStatus::Up;
-                self.trunk_up = up;
-                if !up {
-                    // Not placed and will not be soon: back to the list.
-                    for (call, _) in std::mem::take(&mut self.queue) {
-                        let _ = self
-                            .events
-                            .send(LineEvent::Failed(call, FailCause::Congestion));
-                    }
-                }
+                self.trunk_up = status == LineStatus::Up;
             }
             let _ = self.events.send(event);
         }

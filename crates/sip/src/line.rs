@@ -193,11 +193,6 @@ impl Line {
         std::mem::take(&mut self.latencies)
     }
 
-    /// Contacts being dialed or on a call.
-    pub fn active_calls(&self) -> usize {
-        self.contacts.len()
-    }
-
     /// Calls a contact.
     pub fn dial(&mut self, now: Instant, call: CallId, number: &str) {
         let uri = self.config.contact_uri.replace("{number}", number);
