@@ -27,7 +27,8 @@ pub use simulated::{SimulatedLine, SimulatedTransfers};
 use live::Occupancy;
 use sanjeevani_contacts::AttemptOutcome;
 use sanjeevani_core::{
-    AgentId, AgentState, CallId, Campaign, Command, CoreError, Event, Instant, PacingMode,
+    AgentId, AgentState, CallId, Campaign, CampaignConfig, Command, CoreError, Event, Instant,
+    PacingMode, TrunkLimits,
 };
 use sanjeevani_store::{
     AttemptEnd, AttemptId, AttemptMark, CampaignId, CampaignState, ContactId, LeasedContact,
@@ -61,6 +62,38 @@ pub struct DialerOptions {
     pub exit_when_done: bool,
     /// On shutdown, how long calls in progress may go on before they are cut.
     pub drain_deadline: Duration,
+    /// The line's calls per second and calls at once, which pacing keeps to.
+    pub trunk: TrunkLimits,
+    pub clock: ClockMode,
+}
+
+/// Which clock the runtime lives by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClockMode {
+    /// The service: tokio's clock runs, and the store's times are the wall clock's.
+    #[default]
+    Real,
+    /// Tests and benchmarks on a paused tokio clock: the clock is kept still
+    /// while the store works (its driver waits on threads tokio does not
+    /// see, during which a paused clock would jump to the next timer), and
+    /// the store's times follow the tokio clock from the wall clock at start.
+    Paused,
+}
+
+/// Awaits `work` (store I/O); on a paused clock, keeps the clock still until
+/// it is done: a blocking task running stops tokio's auto-advance.
+pub async fn hold_clock<F: std::future::Future>(clock: ClockMode, work: F) -> F::Output {
+    if clock == ClockMode::Real {
+        return work.await;
+    }
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let holder = tokio::task::spawn_blocking(move || {
+        let _ = wait.recv();
+    });
+    let out = work.await;
+    drop(done);
+    let _ = holder.await;
+    out
 }
 
 /// The channels a service uses to steer and watch a running campaign.
@@ -117,6 +150,8 @@ pub struct Dialer<T: Telephony> {
     /// Notices held until the view that shows their effect is published.
     pending_notices: Vec<Notice>,
     occupancy: Occupancy,
+    /// The wall clock when the runtime started, in milliseconds.
+    wall_start_ms: i64,
 }
 
 fn wall_clock_ms() -> i64 {
@@ -131,15 +166,19 @@ impl<T: Telephony> Dialer<T> {
         events: mpsc::UnboundedReceiver<LineEvent>,
         options: DialerOptions,
     ) -> Result<Self, DialerError> {
-        let campaign = store.campaign(campaign_id).await?;
-        let closed = store.recover_node(&options.node, wall_clock_ms()).await?;
+        let campaign = hold_clock(options.clock, store.campaign(campaign_id)).await?;
+        let recovered = store.recover_node(&options.node, wall_clock_ms());
+        let closed = hold_clock(options.clock, recovered).await?;
         if closed > 0 {
             tracing::warn!(node = %options.node, closed, "closed attempts left open by an earlier run as interrupted");
         }
         Ok(Dialer {
             store,
             campaign_id,
-            core: Campaign::new(campaign.settings.dialer),
+            core: Campaign::new(CampaignConfig {
+                trunk: options.trunk,
+                ..campaign.settings.dialer
+            }),
             line,
             events,
             options,
@@ -157,6 +196,7 @@ impl<T: Telephony> Dialer<T> {
             links: None,
             pending_notices: Vec::new(),
             occupancy: Occupancy::default(),
+            wall_start_ms: wall_clock_ms(),
         })
     }
 
@@ -168,6 +208,14 @@ impl<T: Telephony> Dialer<T> {
 
     fn now(&self) -> Instant {
         Instant::from_millis(self.started.elapsed().as_millis() as u64)
+    }
+
+    /// Milliseconds since the Unix epoch, for the store.
+    fn wall_ms(&self) -> i64 {
+        match self.options.clock {
+            ClockMode::Real => wall_clock_ms(),
+            ClockMode::Paused => self.wall_start_ms + self.started.elapsed().as_millis() as i64,
+        }
     }
 
     /// Feeds one event to the core and carries out what it commands.
@@ -260,7 +308,7 @@ impl<T: Telephony> Dialer<T> {
                     self.flush_notices();
                 }
                 _ = renew.tick() => {
-                    self.store.renew_leases(&self.options.node, wall_clock_ms(), self.ttl_ms()).await?;
+                    hold_clock(self.options.clock, self.store.renew_leases(&self.options.node, self.wall_ms(), self.ttl_ms())).await?;
                 }
                 _ = housekeeping.tick() => {
                     self.publish();
@@ -294,7 +342,11 @@ impl<T: Telephony> Dialer<T> {
         }
         let held = self.previews.drain().map(|(_, contact)| contact);
         for contact in std::mem::take(&mut self.hopper).into_iter().chain(held) {
-            self.store.release(contact.id, &self.options.node).await?;
+            hold_clock(
+                self.options.clock,
+                self.store.release(contact.id, &self.options.node),
+            )
+            .await?;
         }
         self.publish();
         self.flush_notices();
@@ -311,6 +363,7 @@ impl<T: Telephony> Dialer<T> {
     fn publish(&mut self) {
         let Some(links) = &self.links else { return };
         let now = self.now();
+        let wall = self.wall_ms();
         self.occupancy.sample(&self.core, now);
         let calls = self.live.iter().map(|(c, l)| (*c, l.view(*c))).collect();
         let previews = self.previews.iter().map(|(a, c)| (*a, c.id)).collect();
@@ -321,13 +374,7 @@ impl<T: Telephony> Dialer<T> {
             line: self.line_status,
             occupancy: &self.occupancy,
         };
-        let view = live::view(
-            self.campaign_id,
-            &mut self.core,
-            beside,
-            now,
-            wall_clock_ms(),
-        );
+        let view = live::view(self.campaign_id, &mut self.core, beside, now, wall);
         links.view.send_replace(view);
     }
 
@@ -472,12 +519,8 @@ impl<T: Telephony> Dialer<T> {
         if !self.live.is_empty() || !self.hopper.is_empty() || !self.previews.is_empty() {
             return Ok(false);
         }
-        Ok(self
-            .store
-            .contact_counts(self.campaign_id, wall_clock_ms())
-            .await?
-            .pending
-            == 0)
+        let counts = self.store.contact_counts(self.campaign_id, self.wall_ms());
+        Ok(hold_clock(self.options.clock, counts).await?.pending == 0)
     }
 
     async fn refill(&mut self) -> Result<usize, DialerError> {
@@ -485,16 +528,14 @@ impl<T: Telephony> Dialer<T> {
         if want == 0 {
             return Ok(0);
         }
-        let leased = self
-            .store
-            .lease(
-                self.campaign_id,
-                &self.options.node,
-                want,
-                wall_clock_ms(),
-                self.ttl_ms(),
-            )
-            .await?;
+        let leasing = self.store.lease(
+            self.campaign_id,
+            &self.options.node,
+            want,
+            self.wall_ms(),
+            self.ttl_ms(),
+        );
+        let leased = hold_clock(self.options.clock, leasing).await?;
         let n = leased.len();
         self.hopper.extend(leased);
         Ok(n)
@@ -519,12 +560,12 @@ impl<T: Telephony> Dialer<T> {
                         contact: contact.id,
                         campaign: self.campaign_id,
                         node: self.options.node.clone(),
-                        dial_at: wall_clock_ms(),
+                        dial_at: self.wall_ms(),
                         agent: agent.map(|a| a.0 as i64),
                     };
                     // Recorded before it is placed: a crash after this line leaves an open
                     // attempt, closed as interrupted when the node starts again.
-                    match self.store.begin_attempt(&attempt).await {
+                    match hold_clock(self.options.clock, self.store.begin_attempt(&attempt)).await {
                         Ok(attempt) => break (contact, attempt),
                         Err(StoreError::NotLeased(id)) => {
                             tracing::warn!(contact = id.0, "lease lapsed; skipped")
@@ -561,7 +602,7 @@ impl<T: Telephony> Dialer<T> {
                     };
                     self.notify(notice);
                 }
-                let at = wall_clock_ms();
+                let at = self.wall_ms();
                 self.mark(
                     call,
                     AttemptMark::Connected {
@@ -584,7 +625,11 @@ impl<T: Telephony> Dialer<T> {
 
     async fn mark(&mut self, call: CallId, mark: AttemptMark) -> Result<(), DialerError> {
         if let Some(live) = self.live.get(&call) {
-            self.store.mark_attempt(live.attempt, mark).await?;
+            hold_clock(
+                self.options.clock,
+                self.store.mark_attempt(live.attempt, mark),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -612,10 +657,15 @@ impl<T: Telephony> Dialer<T> {
             });
             let end = AttemptEnd {
                 outcome,
-                at: wall_clock_ms(),
+                at: self.wall_ms(),
                 cause: Some(cause.to_string()),
             };
-            match self.store.finish_attempt(live.attempt, &end).await {
+            match hold_clock(
+                self.options.clock,
+                self.store.finish_attempt(live.attempt, &end),
+            )
+            .await
+            {
                 Ok(_) => {}
                 // Our lease lapsed while the call was up and another node closed the
                 // attempt as interrupted; its record stands.
@@ -634,23 +684,13 @@ impl<T: Telephony> Dialer<T> {
     async fn on_line(&mut self, event: LineEvent) -> Result<(), DialerError> {
         match event {
             LineEvent::Ringing(call) => {
-                self.mark(
-                    call,
-                    AttemptMark::Ringing {
-                        at: wall_clock_ms(),
-                    },
-                )
-                .await?;
+                self.mark(call, AttemptMark::Ringing { at: self.wall_ms() })
+                    .await?;
                 self.feed(Event::Ringing(call)).await
             }
             LineEvent::Answered(call) => {
-                self.mark(
-                    call,
-                    AttemptMark::Answered {
-                        at: wall_clock_ms(),
-                    },
-                )
-                .await?;
+                self.mark(call, AttemptMark::Answered { at: self.wall_ms() })
+                    .await?;
                 self.feed(Event::Answered(call)).await
             }
             LineEvent::Failed(call, cause) => self.feed(Event::Failed(call, cause)).await,
@@ -669,7 +709,11 @@ impl<T: Telephony> Dialer<T> {
                 if let (Some(live), Some(name)) =
                     (self.live.get(&call), self.line.recording_name(call))
                 {
-                    self.store.set_recording(live.attempt, &name).await?;
+                    hold_clock(
+                        self.options.clock,
+                        self.store.set_recording(live.attempt, &name),
+                    )
+                    .await?;
                 }
                 Ok(())
             }
