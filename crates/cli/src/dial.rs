@@ -51,12 +51,7 @@ pub async fn run(args: DialArgs) -> Result<()> {
         .agents
         .unwrap_or_else(|| scenario.agents.iter().map(|g| g.count).sum());
     let (events_tx, events) = tokio::sync::mpsc::unbounded_channel();
-    let line = SimulatedLine::new(
-        scenario.callee.clone(),
-        scenario.handling.clone(),
-        args.seed,
-        events_tx,
-    );
+    let line = SimulatedLine::new(&scenario, args.seed, events_tx);
     let options = DialerOptions {
         node: args.node.clone(),
         lease_ttl: Duration::from_secs(30),

@@ -2,6 +2,10 @@
 //! the [`Telephony`] trait, in real time. Used by the demo and the tests; the
 //! service labels it as simulation.
 //!
+//! The k-th dial meets the same person as the k-th dial of `simulate` with
+//! the same scenario and seed ([`Fate`]), and their talk and the agent's
+//! wrap-up are that person's, so the demo paces like the simulation says.
+//!
 //! Agents are simulated too unless [`SimulatedLine::with_people_below`] says
 //! they are people at a desk: a person's call lasts until they hang up
 //! (or [`PERSON_CALL_LIMIT`]), and their wrap-up until they say they are ready.
@@ -12,11 +16,9 @@
 
 use crate::{LineEvent, Telephony, TransferEvent, Transfers};
 use parking_lot::Mutex;
-use rand::{Rng, SeedableRng};
-use rand_pcg::Pcg64;
 use sanjeevani_contacts::Phone;
 use sanjeevani_core::{AgentId, CallId, FailCause};
-use sanjeevani_sim::{Callee, Handling};
+use sanjeevani_sim::{Fate, Reply, Scenario};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,32 +33,27 @@ pub const MEMBER_ANSWERS_AFTER: Duration = Duration::from_secs(3);
 
 /// Called parties and agents acting out a scenario's workload.
 pub struct SimulatedLine {
-    callee: Callee,
-    handling: Handling,
+    scenario: Scenario,
+    seed: u64,
+    /// Dials so far: the next dial meets person number `dials`.
+    dials: u64,
     /// Agent ids below this are people, not simulated.
     people_below: Option<u64>,
-    rng: Pcg64,
     events: UnboundedSender<LineEvent>,
-    /// The pending next step of each call, aborted on cancel.
-    calls: HashMap<CallId, JoinHandle<()>>,
+    calls: HashMap<CallId, SimCall>,
     started: tokio::time::Instant,
     transfers: SimulatedTransfers,
     transfer_events: Option<UnboundedReceiver<TransferEvent>>,
 }
 
 impl SimulatedLine {
-    pub fn new(
-        callee: Callee,
-        handling: Handling,
-        seed: u64,
-        events: UnboundedSender<LineEvent>,
-    ) -> Self {
+    pub fn new(scenario: &Scenario, seed: u64, events: UnboundedSender<LineEvent>) -> Self {
         let (transfer_tx, transfer_events) = mpsc::unbounded_channel();
         SimulatedLine {
-            callee,
-            handling,
+            scenario: scenario.clone(),
+            seed,
+            dials: 0,
             people_below: None,
-            rng: Pcg64::seed_from_u64(seed),
             transfers: SimulatedTransfers {
                 line: events.clone(),
                 events: transfer_tx,
@@ -94,6 +91,9 @@ impl SimulatedLine {
 
     /// Sends `steps` one after another, each after its delay.
     fn play(&mut self, call: CallId, steps: Vec<(Duration, LineEvent)>) {
+        let Some(sim) = self.calls.get_mut(&call) else {
+            return;
+        };
         let events = self.events.clone();
         let task = tokio::spawn(async move {
             for (delay, event) in steps {
@@ -103,40 +103,76 @@ impl SimulatedLine {
                 }
             }
         });
-        if let Some(previous) = self.calls.insert(call, task) {
+        if let Some(previous) = sim.next_steps.replace(task) {
             previous.abort();
         }
     }
 }
 
+/// A call on the simulated line: the person it reached, and what they do next.
+struct SimCall {
+    fate: Fate,
+    /// Aborted when the call ends.
+    next_steps: Option<JoinHandle<()>>,
+    /// Its steps end the call (a busy line; a hang-up after the talk).
+    ends_itself: bool,
+}
+
+impl SimCall {
+    /// Played out to its end: nothing more will be asked of it.
+    fn is_over(&self) -> bool {
+        self.ends_itself
+            && self
+                .next_steps
+                .as_ref()
+                .is_some_and(JoinHandle::is_finished)
+    }
+}
+
 impl Telephony for SimulatedLine {
     fn dial(&mut self, call: CallId, _phone: &Phone, _language: Option<&str>) {
+        let fate = Fate::draw(&self.scenario, self.seed, self.dials);
+        self.dials += 1;
         let minute = self.started.elapsed().as_secs_f64() / 60.0;
-        let setup = Self::seconds(self.callee.setup_time.sample(&mut self.rng));
-        let draw: f64 = self.rng.random();
-        let steps = if draw < self.callee.busy_share {
-            let busy = Self::seconds(self.callee.busy_time.sample(&mut self.rng));
-            vec![(setup + busy, LineEvent::Failed(call, FailCause::Busy))]
-        } else if self.rng.random::<f64>() < self.callee.answer_probability_at(minute) {
-            let ring = Self::seconds(self.callee.ring_time.sample(&mut self.rng));
-            vec![
-                (setup, LineEvent::Ringing(call)),
-                (ring, LineEvent::Answered(call)),
-            ]
-        } else {
+        let timeout = self.scenario.campaign.no_answer_timeout.as_secs_f64();
+        let setup = Self::seconds(fate.setup);
+        let mut steps = vec![(setup, LineEvent::Ringing(call))];
+        let reply = fate.reply(&self.scenario.callee, minute, timeout);
+        match reply {
+            Reply::Answers { after } => {
+                steps.push((Self::seconds(after), LineEvent::Answered(call)))
+            }
+            Reply::Busy { after } => steps.push((
+                Self::seconds(after),
+                LineEvent::Failed(call, FailCause::Busy),
+            )),
             // Rings until the core's no-answer timeout cancels it.
-            vec![(setup, LineEvent::Ringing(call))]
-        };
+            Reply::RingsOut => {}
+        }
+        self.calls.retain(|_, c| !c.is_over());
+        self.calls.insert(
+            call,
+            SimCall {
+                fate,
+                next_steps: None,
+                ends_itself: matches!(reply, Reply::Busy { .. }),
+            },
+        );
         self.play(call, steps);
     }
 
     fn connect(&mut self, call: CallId, agent: AgentId) {
-        if self.is_person(agent) {
+        let person = self.is_person(agent);
+        let Some(sim) = self.calls.get_mut(&call) else {
+            return;
+        };
+        sim.ends_itself = true;
+        if person {
             self.play(call, vec![(PERSON_CALL_LIMIT, LineEvent::Hangup(call))]);
             return;
         }
-        let talk = Self::seconds(self.handling.talk_time.sample(&mut self.rng));
-        let wrap_up = Self::seconds(self.handling.wrap_up.sample(&mut self.rng));
+        let talk = Self::seconds(sim.fate.talk);
+        let wrap_up = Self::seconds(sim.fate.wrap);
         self.play(
             call,
             vec![
@@ -147,7 +183,7 @@ impl Telephony for SimulatedLine {
     }
 
     fn drop_call(&mut self, call: CallId) {
-        if let Some(task) = self.calls.remove(&call) {
+        if let Some(task) = self.calls.remove(&call).and_then(|c| c.next_steps) {
             task.abort();
         }
     }
@@ -207,8 +243,91 @@ impl Transfers for SimulatedTransfers {
 
 impl Drop for SimulatedLine {
     fn drop(&mut self) {
-        for task in self.calls.values() {
+        for task in self.calls.values().filter_map(|c| c.next_steps.as_ref()) {
             task.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sanjeevani_contacts::Region;
+    use tokio::time::Instant;
+
+    const SCENARIO: &str = r#"
+name = "one callee model"
+hours = 1
+[[agents]]
+count = 1
+[callee]
+answer_probability = 0.5
+ring_time = { dist = "lognormal", mean = 12, cv = 0.8 }
+busy_share = 0.1
+busy_time = { dist = "lognormal", mean = 5, cv = 0.3 }
+setup_time = { dist = "lognormal", mean = 1, cv = 0.5 }
+[handling]
+talk_time = { dist = "lognormal", mean = 40, cv = 0.35 }
+"#;
+
+    /// The k-th dial meets the simulator's k-th person: rings after the
+    /// same set-up, answers (before the no-answer timeout) or is busy at
+    /// the same moment, or rings out.
+    #[tokio::test(start_paused = true)]
+    async fn the_line_meets_the_people_the_simulator_draws() {
+        let scenario = Scenario::parse(SCENARIO, "test").unwrap();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut line = SimulatedLine::new(&scenario, 5, tx);
+        let phone = Phone::parse("9876500101", Region::default()).unwrap();
+        let start = Instant::now();
+        const DIALS: u64 = 60;
+        for k in 0..DIALS {
+            line.dial(CallId(k + 1), &phone, None);
+        }
+        let mut heard: HashMap<CallId, Vec<(u64, LineEvent)>> = HashMap::new();
+        while let Ok(Some(event)) = tokio::time::timeout(Duration::from_secs(60), rx.recv()).await {
+            let call = match event {
+                LineEvent::Ringing(c) | LineEvent::Answered(c) | LineEvent::Failed(c, _) => c,
+                other => panic!("unexpected {other:?}"),
+            };
+            let ms = start.elapsed().as_millis() as u64;
+            heard.entry(call).or_default().push((ms, event));
+        }
+        let ms = |secs: f64| Duration::from_secs_f64(secs.max(0.0)).as_millis() as u64;
+        let mut seen = [0; 3];
+        for k in 0..DIALS {
+            let call = CallId(k + 1);
+            let fate = Fate::draw(&scenario, 5, k);
+            let ring = ms(fate.setup);
+            let mut expected = vec![(ring, LineEvent::Ringing(call))];
+            match fate.reply(&scenario.callee, 0.0, 25.0) {
+                Reply::Answers { after } => {
+                    seen[0] += 1;
+                    expected.push((ring + ms(after), LineEvent::Answered(call)));
+                }
+                Reply::Busy { after } => {
+                    seen[1] += 1;
+                    expected.push((ring + ms(after), LineEvent::Failed(call, FailCause::Busy)));
+                }
+                Reply::RingsOut => seen[2] += 1,
+            }
+            let got = heard.remove(&call).unwrap_or_default();
+            assert_eq!(
+                got.len(),
+                expected.len(),
+                "dial {k}: {got:?} vs {expected:?}"
+            );
+            for ((at, event), (want_at, want)) in got.iter().zip(&expected) {
+                assert_eq!(event, want, "dial {k}");
+                assert!(
+                    at.abs_diff(*want_at) <= 2,
+                    "dial {k}: {event:?} at {at} ms, drawn {want_at} ms"
+                );
+            }
+        }
+        assert!(
+            seen.iter().all(|&n| n > 0),
+            "every kind of person: {seen:?}"
+        );
     }
 }

@@ -290,8 +290,7 @@ impl Centre {
         let (events_tx, events) = mpsc::unbounded_channel();
         let line: Box<dyn Telephony> = if self.is_simulated() {
             let mut line = SimulatedLine::new(
-                self.scenario.callee.clone(),
-                self.scenario.handling.clone(),
+                &self.scenario,
                 self.config.telephony.seed ^ campaign.id.0 as u64,
                 events_tx,
             )

@@ -8,11 +8,13 @@
 
 pub mod bench;
 pub mod dist;
+pub mod fate;
 pub mod optimum;
 pub mod report;
 pub mod scenario;
 pub mod sim;
 
+pub use fate::{Fate, Reply};
 pub use report::Report;
 pub use scenario::{Callee, Handling, Scenario, ScenarioError};
 pub use sim::{simulate, SimError};

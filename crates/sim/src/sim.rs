@@ -2,9 +2,10 @@
 //! core in the middle. Everything the core is told comes from this loop; everything
 //! it commands is carried out here.
 
+use crate::fate::{self, Fate, Reply};
 use crate::report::{Recorder, Report};
 use crate::scenario::Scenario;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 use sanjeevani_core::desk::{
     Desk, DeskCommand, DeskEvent, EscalationId, EscalationOutcome, MemberId, Resolution, TicketId,
@@ -28,57 +29,6 @@ pub enum SimError {
     },
     #[error("the run passed {MAX_EVENTS} events; the scenario is too large")]
     TooManyEvents,
-}
-
-/// The fate of one contact, drawn from its own random stream (common random numbers).
-#[derive(Clone, Debug, Default)]
-struct Contact {
-    u: f64,
-    setup: f64,
-    ring: f64,
-    busy_time: f64,
-    talk: f64,
-    wrap: f64,
-    /// Drawn only when the scenario has a desk (after the draws above, so
-    /// the rest of the contact is the same with or without one).
-    escalation: Option<ContactEscalation>,
-}
-
-#[derive(Clone, Debug)]
-struct ContactEscalation {
-    /// Seconds into the talk; None: this call is not escalated.
-    after: Option<f64>,
-    urgent: bool,
-    patience: f64,
-}
-
-fn contact_stream(seed: u64, k: u64) -> Pcg64Mcg {
-    // SplitMix64 of (seed, k) so neighbouring contacts get unrelated streams.
-    let mut z = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ k.wrapping_add(0xD1B5_4A32_D192_ED03);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    Pcg64Mcg::seed_from_u64(z ^ (z >> 31))
-}
-
-fn draw_contact(s: &Scenario, seed: u64, k: u64) -> Contact {
-    let mut rng = contact_stream(seed, k);
-    Contact {
-        u: rng.random(),
-        setup: s.callee.setup_time.sample(&mut rng),
-        ring: s.callee.ring_time.sample(&mut rng),
-        busy_time: s.callee.busy_time.sample(&mut rng),
-        talk: s.handling.talk_time.sample(&mut rng),
-        wrap: s.handling.wrap_up.sample(&mut rng),
-        escalation: s.desk.as_ref().map(|d| {
-            let escalated = rng.random::<f64>() < d.escalation_rate;
-            let after = d.escalate_after.sample(&mut rng);
-            ContactEscalation {
-                after: escalated.then_some(after),
-                urgent: rng.random::<f64>() < d.urgent_share,
-                patience: d.hold_patience.sample(&mut rng),
-            }
-        }),
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -139,7 +89,7 @@ struct SimAgent {
 }
 
 struct SimCall {
-    contact: Contact,
+    contact: Fate,
     agent: Option<AgentId>,
 }
 
@@ -200,7 +150,7 @@ pub fn simulate(scenario: &Scenario, seed: u64) -> Result<Report, SimError> {
         ),
         desk: scenario.desk.as_ref().map(|d| DeskRun {
             desk: Desk::new(d.config.clone()),
-            rng: contact_stream(seed ^ 0xDE5C, u64::MAX),
+            rng: fate::stream(seed ^ 0xDE5C, u64::MAX),
             ringing: BTreeMap::new(),
             consulting: BTreeMap::new(),
             open: BTreeMap::new(),
@@ -641,7 +591,7 @@ impl Run<'_> {
                     self.calls.insert(
                         call,
                         SimCall {
-                            contact: Contact::default(),
+                            contact: Fate::default(),
                             agent: None,
                         },
                     );
@@ -650,23 +600,26 @@ impl Run<'_> {
                 }
                 let k = self.contacts_used;
                 self.contacts_used += 1;
-                let c = draw_contact(self.scenario, self.seed, k);
-                let p = self
-                    .scenario
-                    .answer_probability_at(self.now as f64 / 60_000.0);
+                let c = Fate::draw(self.scenario, self.seed, k);
                 let ring_start = self.now + ms(c.setup);
-                let timeout = self.scenario.campaign.no_answer_timeout.as_secs_f64();
                 self.schedule(ring_start, SimEvent::Core(Event::Ringing(call)));
-                if c.u < p {
-                    let ring = c.ring.min(timeout - 0.5).max(0.0);
-                    self.schedule(ring_start + ms(ring), SimEvent::Core(Event::Answered(call)));
-                } else if c.u < p + self.scenario.callee.busy_share {
-                    self.schedule(
-                        ring_start + ms(c.busy_time),
+                let reply = c.reply(
+                    &self.scenario.callee,
+                    self.now as f64 / 60_000.0,
+                    self.scenario.campaign.no_answer_timeout.as_secs_f64(),
+                );
+                match reply {
+                    Reply::Answers { after } => self.schedule(
+                        ring_start + ms(after),
+                        SimEvent::Core(Event::Answered(call)),
+                    ),
+                    Reply::Busy { after } => self.schedule(
+                        ring_start + ms(after),
                         SimEvent::Core(Event::Failed(call, FailCause::Busy)),
-                    );
+                    ),
+                    // The core cancels at its no-answer timeout.
+                    Reply::RingsOut => {}
                 }
-                // Otherwise nobody answers: the core cancels at its no-answer timeout.
                 self.rec.dialed();
                 self.calls.insert(
                     call,
