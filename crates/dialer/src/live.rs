@@ -104,6 +104,8 @@ pub struct Totals {
     pub abandoned: u64,
     pub busy: u64,
     pub no_answer: u64,
+    /// Every other end (congestion, invalid, rejected, machine, withdrawn,
+    /// interrupted), as the daily report counts them.
     pub failed_other: u64,
     /// Answered calls over dials that reached a result.
     pub answer_rate: f64,
@@ -339,7 +341,12 @@ pub(crate) fn view(
             abandoned: s.abandoned(),
             busy: s.busy,
             no_answer: s.no_answer,
-            failed_other: s.congestion + s.invalid + s.rejected + s.machine,
+            failed_other: s.congestion
+                + s.invalid
+                + s.rejected
+                + s.machine
+                + s.withdrawn
+                + s.interrupted,
             answer_rate: figures::answer_rate(s.answered, reached),
             mean_handle_secs: figures::share(
                 occupancy.talk_ms_total as f64,

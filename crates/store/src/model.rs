@@ -179,6 +179,46 @@ pub struct Attempt {
     pub recording: Option<String>,
 }
 
+/// A day's attempts counted as the daily report shows them: each attempt
+/// once, by the outcome the core decided and stored.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DayCounts {
+    pub dials: u64,
+    /// Live answers: the person answered (connected or abandoned after).
+    pub answered: u64,
+    pub connected: u64,
+    pub completed: u64,
+    pub abandoned: u64,
+    pub busy: u64,
+    pub no_answer: u64,
+    pub failed_other: u64,
+    pub talk_secs: u64,
+}
+
+impl DayCounts {
+    pub fn add(&mut self, a: &Attempt) {
+        self.dials += 1;
+        self.answered += u64::from(a.answer_at.is_some());
+        self.connected += u64::from(a.connect_at.is_some());
+        if let (Some(c), Some(e)) = (a.connect_at, a.end_at) {
+            self.talk_secs += ((e - c).max(0) / 1000) as u64;
+        }
+        match a.outcome {
+            Some(AttemptOutcome::Completed) => self.completed += 1,
+            Some(AttemptOutcome::Abandoned) => self.abandoned += 1,
+            Some(AttemptOutcome::Busy) => self.busy += 1,
+            Some(AttemptOutcome::NoAnswer) => self.no_answer += 1,
+            Some(_) => self.failed_other += 1,
+            None => {}
+        }
+    }
+
+    /// Abandoned over answered, by the one definition.
+    pub fn abandon_rate(&self) -> f64 {
+        sanjeevani_core::figures::abandon_rate(self.abandoned, self.answered)
+    }
+}
+
 /// An alert for supervisors and the field team.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Alert {

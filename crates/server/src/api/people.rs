@@ -11,8 +11,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, TimeZone};
-use sanjeevani_contacts::AttemptOutcome;
-use sanjeevani_store::{Attempt, Role};
+use sanjeevani_store::{DayCounts, Role};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -334,22 +333,21 @@ pub struct ReportRow {
 }
 
 impl ReportRow {
-    fn add(&mut self, a: &Attempt) {
-        self.dials += 1;
-        self.answered += u64::from(a.answer_at.is_some());
-        self.connected += u64::from(a.connect_at.is_some());
-        if let (Some(c), Some(e)) = (a.connect_at, a.end_at) {
-            self.talk_secs += ((e - c).max(0) / 1000) as u64;
+    /// The row with `counts`, the store's one count of a day's attempts.
+    fn with_counts(self, counts: &DayCounts) -> ReportRow {
+        ReportRow {
+            dials: counts.dials,
+            answered: counts.answered,
+            connected: counts.connected,
+            completed: counts.completed,
+            abandoned: counts.abandoned,
+            busy: counts.busy,
+            no_answer: counts.no_answer,
+            failed_other: counts.failed_other,
+            talk_secs: counts.talk_secs,
+            abandon_rate: counts.abandon_rate(),
+            ..self
         }
-        match a.outcome {
-            Some(AttemptOutcome::Completed) => self.completed += 1,
-            Some(AttemptOutcome::Abandoned) => self.abandoned += 1,
-            Some(AttemptOutcome::Busy) => self.busy += 1,
-            Some(AttemptOutcome::NoAnswer) => self.no_answer += 1,
-            Some(_) => self.failed_other += 1,
-            None => {}
-        }
-        self.abandon_rate = sanjeevani_core::figures::abandon_rate(self.abandoned, self.answered);
     }
 }
 
@@ -417,26 +415,26 @@ pub async fn daily_report(
             campaign_name: campaign.name.clone(),
             ..Default::default()
         };
-        let mut total = base.clone();
-        let mut by_agent: BTreeMap<i64, ReportRow> = BTreeMap::new();
+        let mut total = DayCounts::default();
+        let mut by_agent: BTreeMap<i64, DayCounts> = BTreeMap::new();
         for a in attempts.iter().filter(|a| a.campaign == campaign.id) {
             total.add(a);
             if let Some(agent) = a.agent {
-                by_agent
-                    .entry(agent)
-                    .or_insert_with(|| ReportRow {
-                        agent: Some(agent),
-                        agent_name: users
-                            .get(&agent)
-                            .cloned()
-                            .unwrap_or_else(|| format!("simulated agent {agent}")),
-                        ..base.clone()
-                    })
-                    .add(a);
+                by_agent.entry(agent).or_default().add(a);
             }
         }
-        rows.push(total);
-        rows.extend(by_agent.into_values());
+        rows.push(base.clone().with_counts(&total));
+        rows.extend(by_agent.into_iter().map(|(agent, counts)| {
+            ReportRow {
+                agent: Some(agent),
+                agent_name: users
+                    .get(&agent)
+                    .cloned()
+                    .unwrap_or_else(|| format!("simulated agent {agent}")),
+                ..base.clone()
+            }
+            .with_counts(&counts)
+        }));
     }
     if !csv {
         return Ok(Json(rows).into_response());
