@@ -42,6 +42,17 @@ pub enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// The dialer runtime (SQLite store, simulated line, its loop) on a
+    /// paused clock over a scenario, beside `simulate` on the same seeds.
+    Runtime {
+        /// One team all day, no desk.
+        #[arg(long, default_value = "config/scenarios/demo-floor.toml")]
+        scenario: std::path::PathBuf,
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+        seeds: Vec<u64>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Core throughput: a simulated 24 h day of 100 agents, per policy.
     Core {
         #[arg(long)]
@@ -320,6 +331,38 @@ pub fn run(which: Which) -> Result<()> {
                         r.abandon_rate,
                         r.optimum,
                         r.gap
+                    );
+                }
+            }
+        }
+        Which::Runtime {
+            scenario,
+            seeds,
+            json,
+        } => {
+            let rows = crate::bench_runtime::run(&scenario, &seeds)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                let pct = |x: f64| format!("{:.2}", x * 100.0);
+                println!(
+                    "{}: simulate beside the dialer runtime on paused time",
+                    scenario.display()
+                );
+                println!(
+                    "{:>5} {:>16} {:>16} {:>14} {:>16} {:>8}",
+                    "seed", "dials sim/run", "connects", "occupancy %", "abandon %", "wall s"
+                );
+                for r in &rows {
+                    let (s, d) = (&r.simulated, &r.runtime);
+                    println!(
+                        "{:>5} {:>16} {:>16} {:>14} {:>16} {:>8.1}",
+                        r.seed,
+                        format!("{} / {}", s.dials, d.dials),
+                        format!("{} / {}", s.connects, d.connects),
+                        format!("{} / {}", pct(s.occupancy), pct(d.occupancy)),
+                        format!("{} / {}", pct(s.abandon_rate), pct(d.abandon_rate)),
+                        r.runtime_wall_secs
                     );
                 }
             }

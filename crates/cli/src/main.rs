@@ -3,6 +3,7 @@
 mod bench;
 mod bench_ari;
 mod bench_login;
+mod bench_runtime;
 mod bench_sip;
 mod bench_ws;
 mod dial;
