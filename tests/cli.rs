@@ -376,3 +376,61 @@ fn a_small_login_flood_is_answered_and_measured() {
     assert!(report["alone_p99_ms"].as_f64().unwrap() > 0.0, "{report}");
     assert!(report["peak_rss_mib"].as_f64().unwrap() >= report["idle_rss_mib"].as_f64().unwrap());
 }
+
+/// The served runtime on a paused clock paces like the simulator on the same
+/// callers: an hour of the demo's floor, each figure within noise of
+/// `simulate`'s, and a scenario it cannot model refused by name.
+#[test]
+fn the_runtime_paces_as_the_simulator_says() {
+    let scratch = Scratch::new("bench-runtime");
+    let hour = scratch.edited_scenario("demo-floor.toml", "hours = 4", "hours = 1");
+    let out = bin()
+        .args([
+            "bench",
+            "runtime",
+            "--seeds",
+            "7,8,9",
+            "--json",
+            "--scenario",
+        ])
+        .arg(&hour)
+        .output()
+        .expect("run sanjeevani");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    // Mean over the seeds of runtime minus simulator.
+    let gap = |k: &str| {
+        rows.iter()
+            .map(|r| r["runtime"][k].as_f64().unwrap() - r["simulated"][k].as_f64().unwrap())
+            .sum::<f64>()
+            / rows.len() as f64
+    };
+    let mean = |k: &str| {
+        rows.iter()
+            .map(|r| r["simulated"][k].as_f64().unwrap())
+            .sum::<f64>()
+            / rows.len() as f64
+    };
+    assert!(mean("dials") > 500.0, "{rows:?}");
+    assert!(gap("occupancy").abs() < 0.025, "{rows:?}");
+    assert!(gap("abandon_rate").abs() < 0.006, "{rows:?}");
+    assert!(
+        (gap("connects") / mean("connects")).abs() < 0.04,
+        "{rows:?}"
+    );
+
+    let out = bin()
+        .args(["bench", "runtime", "--scenario"])
+        .arg(scenario("district-day.toml"))
+        .output()
+        .expect("run sanjeevani");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("one team of agents"), "{err}");
+}
