@@ -40,12 +40,49 @@ async fn login_from(
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// Announces a login body of `username_len` bytes of username, sends only its
+/// first 8 KiB and reads the answer: the refusal must come without the rest.
+/// (Sending the whole body races the server, which closes the connection once
+/// it has refused it: the client may see a broken pipe instead of the answer.)
+async fn login_with_body_cut_short(server: &Server, username_len: usize) -> StatusCode {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = server.base.trim_start_matches("http://");
+    let body = format!(
+        r#"{{"username":"{}","password":"x"}}"#,
+        "u".repeat(username_len)
+    );
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /api/login HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body.as_bytes()[..8192]).await.unwrap();
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .expect("the server answers before the body is all sent")
+            .unwrap();
+        assert!(n > 0, "closed without an answer");
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    let status_line = String::from_utf8_lossy(&answer);
+    let code: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {status_line:?}"));
+    StatusCode::from_u16(code).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn long_usernames_are_refused_before_any_work_and_the_body_is_small() {
     let server = Server::start().await;
-    let (status, reply) = login_from(&server.client, &server, &"u".repeat(100_000), "x").await;
     // Before: the 100 kB username was hashed against, kept as a limiter key and logged.
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{reply}");
+    let status = login_with_body_cut_short(&server, 100_000).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     let (status, reply) = login_from(&server.client, &server, &"u".repeat(65), "x").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reply}");
     assert!(

@@ -111,8 +111,7 @@ async fn sleep_ms(ms: u64) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
 }
 
-/// The caller hangs up: a joined call ends its agent's talk, who wraps up
-/// for a second.
+/// The caller hangs up; says which agent they were joined to, if any.
 fn hang_up(shared: &Arc<Shared>, call: CallId) -> Option<AgentId> {
     let agent = {
         let mut log = shared.log.lock().unwrap();
