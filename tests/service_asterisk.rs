@@ -78,16 +78,20 @@ async fn an_agent_takes_a_call_on_their_phone_and_a_stop_leaves_nothing_in_aster
         1,
         "the kit's agent1 is the login agent1"
     );
-    // The contact and the agent's phone share a bridge in Asterisk.
-    let bridges = pbx.get("/bridges").await;
-    assert!(
-        bridges
+    // The contact and the agent's phone come to share a bridge in Asterisk
+    // (the screen pop is sent when the core connects them, before
+    // Asterisk has answered the join).
+    pbx.eventually("the contact and the agent's phone bridged", || async {
+        pbx.get("/bridges")
+            .await
             .as_array()
-            .unwrap()
-            .iter()
-            .any(|b| b["channels"].as_array().unwrap().len() == 2),
-        "{bridges}"
-    );
+            .is_some_and(|bridges| {
+                bridges
+                    .iter()
+                    .any(|b| b["channels"].as_array().is_some_and(|c| c.len() == 2))
+            })
+    })
+    .await;
     server
         .ok(&agent, Method::POST, "/api/agent/hangup", None)
         .await;
@@ -221,15 +225,13 @@ async fn an_escalated_caller_reaches_the_doctors_phone_and_is_handed_over_live()
     next_message(&mut doctor_ws, "consult", 10).await;
     assert_eq!(rung(&pbx, "doctor"), 1, "the kit's doctor phone rang");
     // The caller waits in a holding bridge with the music.
-    let holding = pbx.get("/bridges").await;
-    assert!(
-        holding
+    pbx.eventually("the caller in a holding bridge", || async {
+        pbx.get("/bridges")
+            .await
             .as_array()
-            .unwrap()
-            .iter()
-            .any(|b| b["bridge_type"] == "holding"),
-        "{holding}"
-    );
+            .is_some_and(|bridges| bridges.iter().any(|b| b["bridge_type"] == "holding"))
+    })
+    .await;
 
     let (status, body) = server
         .call(
