@@ -13,7 +13,7 @@
 //! or logs out instead of becoming ready. Each agent keeps its own totals of
 //! calls and of time talking, wrapping up, paused and ready.
 
-use crate::{AgentId, CallId, CoreError, Instant};
+use crate::{AgentId, AgentRole, CallId, CoreError, Instant};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum AgentState {
@@ -99,6 +99,8 @@ pub struct Agent {
     /// instead of becoming ready when the call and its wrap-up are over.
     pub after_call: Option<AfterCall>,
     pub totals: AgentTotals,
+    /// Which calls the agent takes: inbound, outbound or both.
+    pub role: AgentRole,
 }
 
 impl Agent {
@@ -110,6 +112,7 @@ impl Agent {
             busy_since: None,
             after_call: None,
             totals: AgentTotals::default(),
+            role: AgentRole::default(),
         }
     }
 

@@ -11,18 +11,28 @@
 //!   leave, the longest-ringing calls beyond that ceiling are cancelled once they have
 //!   rung the legal minimum (with no agent left, all of them), and with no agent
 //!   staffed nothing new is dialed.
+//!
+//! Inbound callers ([`Event::InboundArrived`]) wait in a queue by
+//! [`CallerClass`], then arrival; an agent who may take inbound calls takes
+//! the head of that queue before any outbound call. Outbound pacing counts
+//! the waiting callers and the arrivals forecast as demand on the agents,
+//! and keeps free enough blended agents to meet the inbound service level
+//! ([`crate::inbound::reserve_for`]). Outbound-only agents never take
+//! inbound calls, inbound-only agents never outbound ones.
 
 use crate::abandon::AbandonWindow;
 use crate::estimate::{DialResult, Estimates};
 use crate::pacing::{self, Pacer, PacingView};
+use crate::inbound::{self, ArrivalForecast};
 use crate::trunk::TokenBucket;
 use crate::{
-    AbandonKind, Agent, AgentId, AgentState, Call, CallId, CallPhase, CampaignConfig, CancelReason,
-    Command, CoreError, Event, FailCause, Instant, Outcome, PacingMode, PacingSettings,
+    AbandonKind, Agent, AgentId, AgentRole, AgentState, Call, CallId, CallPhase, CallerClass,
+    CampaignConfig, CancelReason, Command, CoreError, Event, FailCause, InboundOutcome,
+    InboundStats, Instant, Outcome, PacingMode, PacingSettings,
 };
 use serde::Serialize;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 
 /// Running totals since the campaign was created.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -83,6 +93,8 @@ pub struct Campaign {
     running: bool,
     contacts_exhausted: bool,
     staffed: usize,
+    /// Staffed agents who may take outbound calls: the ones pacing is for.
+    staffed_outbound: usize,
     pacer: Box<dyn Pacer>,
     estimates: Estimates,
     window: AbandonWindow,
@@ -95,6 +107,24 @@ pub struct Campaign {
     trunk_rate: Option<TokenBucket>,
     /// When the trunk next allows a call the pacer wanted and could not place.
     trunk_wake: Option<Instant>,
+    /// Inbound calls in progress, waiting or connected.
+    inbound: BTreeMap<CallId, InboundCall>,
+    /// Inbound callers waiting, in the order they are answered.
+    inbound_queue: BTreeSet<(CallerClass, Instant, CallId)>,
+    forecast: ArrivalForecast,
+    inbound_stats: InboundStats,
+    /// Blended agents held free for inbound callers at the last pacing decision.
+    held_for_inbound: usize,
+}
+
+/// An inbound call the core is handling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboundCall {
+    pub id: CallId,
+    pub class: CallerClass,
+    pub arrived_at: Instant,
+    /// The agent it is connected to, and since when.
+    pub agent: Option<(AgentId, Instant)>,
 }
 
 /// What held the dialer back at its last pacing decision: the answer to a
@@ -115,6 +145,9 @@ pub enum Restraint {
     TrunkCalls,
     /// The trunk's calls per second: more calls wait for the next second.
     TrunkRate,
+    /// Every agent who may dial out is kept for inbound callers (waiting,
+    /// or expected soon to meet the service level).
+    InboundFirst,
     /// Progressive: one call per free agent, and none is free.
     NoFreeAgent,
     /// Power: the ratio of calls per staffed agent is reached.
@@ -134,6 +167,7 @@ impl Restraint {
             Restraint::LineCeiling => "line_ceiling",
             Restraint::TrunkCalls => "trunk_calls",
             Restraint::TrunkRate => "trunk_rate",
+            Restraint::InboundFirst => "inbound_first",
             Restraint::NoFreeAgent => "no_free_agent",
             Restraint::PowerRatio => "power_ratio",
             Restraint::AbandonRisk => "abandon_risk",
@@ -162,11 +196,17 @@ impl Campaign {
             running: true,
             contacts_exhausted: false,
             staffed: 0,
+            staffed_outbound: 0,
             stats: CampaignStats::default(),
             next_pace: Instant::ZERO,
             pace_now: true,
             restraint: Restraint::NotRunning,
             risks: Vec::new(),
+            inbound: BTreeMap::new(),
+            inbound_queue: BTreeSet::new(),
+            forecast: ArrivalForecast::new(config.inbound.day_start_secs),
+            inbound_stats: InboundStats::default(),
+            held_for_inbound: 0,
         }
     }
 
@@ -203,6 +243,36 @@ impl Campaign {
     /// Calls in progress, in dial order.
     pub fn calls(&self) -> impl Iterator<Item = &Call> {
         self.calls.values()
+    }
+
+    /// Inbound calls in progress, waiting or connected.
+    pub fn inbound_calls(&self) -> impl Iterator<Item = &InboundCall> {
+        self.inbound.values()
+    }
+
+    pub fn inbound_call(&self, id: CallId) -> Option<&InboundCall> {
+        self.inbound.get(&id)
+    }
+
+    /// Inbound callers waiting, in the order they will be answered.
+    pub fn inbound_queue(&self) -> impl Iterator<Item = &InboundCall> {
+        self.inbound_queue
+            .iter()
+            .filter_map(|(_, _, id)| self.inbound.get(id))
+    }
+
+    pub fn inbound_stats(&self) -> &InboundStats {
+        &self.inbound_stats
+    }
+
+    /// Inbound callers expected per second now (the forecast pacing uses).
+    pub fn inbound_rate(&mut self, now: Instant) -> f64 {
+        self.forecast.rate(now)
+    }
+
+    /// Blended agents held free for inbound callers at the last pacing decision.
+    pub fn held_for_inbound(&self) -> usize {
+        self.held_for_inbound
     }
 
     pub fn estimates(&self) -> &Estimates {
@@ -257,6 +327,9 @@ impl Campaign {
         if let Some(Reverse((deadline, _))) = self.ring_deadlines.peek() {
             consider(*deadline);
         }
+        if let Some(arrived) = self.inbound_queue.iter().map(|(_, at, _)| *at).min() {
+            consider(arrived + self.config.inbound.max_wait);
+        }
         if self.calls.len() > self.lines() {
             for call in self.calls.values().filter(|c| c.phase.is_unanswered()) {
                 consider(call.ring_start() + self.config.min_ring);
@@ -279,13 +352,13 @@ impl Campaign {
 
     /// The lines ceiling: calls in progress allowed for the agents staffed now.
     fn lines(&self) -> usize {
-        (self.config.pacing.max_lines_per_agent * self.staffed as f64).floor() as usize
+        (self.config.pacing.max_lines_per_agent * self.staffed_outbound as f64).floor() as usize
     }
 
     fn may_dial(&self) -> bool {
         self.running
             && !self.contacts_exhausted
-            && self.staffed > 0
+            && self.staffed_outbound > 0
             && self.config.pacing.mode != PacingMode::Preview
     }
 
@@ -308,6 +381,45 @@ impl Campaign {
         out: &mut Vec<Command>,
     ) -> Result<(), CoreError> {
         match event {
+            Event::Hangup(id) | Event::ConnectFailed(id) | Event::Interrupt(id)
+                if self.inbound.contains_key(&id) =>
+            {
+                return self.apply_inbound(now, event, id, out);
+            }
+            Event::InboundArrived(class) => {
+                let id = CallId(self.next_call);
+                self.next_call += 1;
+                self.forecast.arrival(now);
+                self.inbound_stats.offered += 1;
+                self.inbound.insert(
+                    id,
+                    InboundCall {
+                        id,
+                        class,
+                        arrived_at: now,
+                        agent: None,
+                    },
+                );
+                out.push(Command::Queued { call: id, class });
+                match self.pop_ready_agent(AgentRole::takes_inbound) {
+                    Some(agent) => self.connect_inbound(id, agent, now, out),
+                    None => {
+                        self.inbound_queue.insert((class, now, id));
+                    }
+                }
+                self.pace_now = true;
+            }
+            Event::SetRole(id, role) => {
+                let agent = self.agents.entry(id).or_insert_with(|| Agent::new(id, now));
+                agent.role = role;
+                let ready = agent.state == AgentState::Ready;
+                if ready && role.takes_inbound() {
+                    if let Some(call) = self.next_inbound() {
+                        self.connect_inbound(call, id, now, out);
+                    }
+                }
+                self.agent_changed();
+            }
             Event::AgentLogin(id) => {
                 self.agents
                     .entry(id)
@@ -426,7 +538,7 @@ impl Campaign {
                 }
                 self.agent_changed();
                 // The oldest answer waiting, most likely: first in line.
-                match self.pop_ready_agent() {
+                match self.pop_ready_agent(AgentRole::takes_outbound) {
                     Some(other) => self.connect(id, other, now, out),
                     None => self.waiting.push_front(id),
                 }
@@ -487,6 +599,11 @@ impl Campaign {
 
     fn agent_changed(&mut self) {
         self.staffed = self.agents.values().filter(|a| a.is_staffed()).count();
+        self.staffed_outbound = self
+            .agents
+            .values()
+            .filter(|a| a.is_staffed() && a.role.takes_outbound())
+            .count();
         self.pace_now = true;
     }
 
@@ -500,6 +617,17 @@ impl Campaign {
     /// The agent just became ready: take the longest-waiting call, or join the queue.
     fn agent_free(&mut self, agent: AgentId, now: Instant, out: &mut Vec<Command>) {
         self.pace_now = true;
+        let role = self.agents.get(&agent).map(|a| a.role).unwrap_or_default();
+        if role.takes_inbound() {
+            if let Some(call) = self.next_inbound() {
+                self.connect_inbound(call, agent, now, out);
+                return;
+            }
+        }
+        if role == AgentRole::InboundOnly {
+            self.ready_queue.push_back((agent, now));
+            return;
+        }
         while let Some(call) = self.waiting.pop_front() {
             if self
                 .calls
@@ -513,18 +641,147 @@ impl Campaign {
         self.ready_queue.push_back((agent, now));
     }
 
-    /// The agent that has been ready longest, if any.
-    fn pop_ready_agent(&mut self) -> Option<AgentId> {
-        while let Some((id, since)) = self.ready_queue.pop_front() {
-            if self
-                .agents
-                .get(&id)
-                .is_some_and(|a| a.state == AgentState::Ready && a.since == since)
-            {
-                return Some(id);
+    /// The agent ready longest whose role takes the call, if any (stale
+    /// entries are dropped on the way).
+    fn pop_ready_agent(&mut self, takes: fn(AgentRole) -> bool) -> Option<AgentId> {
+        let agents = &self.agents;
+        let live = |(id, since): &(AgentId, Instant)| {
+            agents
+                .get(id)
+                .is_some_and(|a| a.state == AgentState::Ready && a.since == *since)
+        };
+        let mut at = 0;
+        while at < self.ready_queue.len() {
+            let entry = self.ready_queue[at];
+            if !live(&entry) {
+                self.ready_queue.remove(at);
+            } else if agents.get(&entry.0).is_some_and(|a| takes(a.role)) {
+                return self.ready_queue.remove(at).map(|(id, _)| id);
+            } else {
+                at += 1;
             }
         }
         None
+    }
+
+    /// The inbound caller to answer next, taken out of the queue.
+    fn next_inbound(&mut self) -> Option<CallId> {
+        self.inbound_queue.pop_first().map(|(_, _, id)| id)
+    }
+
+    fn connect_inbound(
+        &mut self,
+        call_id: CallId,
+        agent_id: AgentId,
+        now: Instant,
+        out: &mut Vec<Command>,
+    ) {
+        let (Some(call), Some(agent)) =
+            (self.inbound.get_mut(&call_id), self.agents.get_mut(&agent_id))
+        else {
+            return;
+        };
+        if call.agent.is_some() || agent.connect(call_id, now).is_err() {
+            return;
+        }
+        call.agent = Some((agent_id, now));
+        self.inbound_stats.record_answer(
+            now.as_millis().saturating_sub(call.arrived_at.as_millis()),
+            self.config.inbound.answer_within,
+        );
+        out.push(Command::Connect {
+            call: call_id,
+            agent: agent_id,
+        });
+    }
+
+    /// An event about an inbound call.
+    fn apply_inbound(
+        &mut self,
+        now: Instant,
+        event: Event,
+        id: CallId,
+        out: &mut Vec<Command>,
+    ) -> Result<(), CoreError> {
+        let Some(call) = self.inbound.get(&id).cloned() else {
+            return Err(CoreError::UnknownCall(id));
+        };
+        match (event, call.agent) {
+            (Event::Hangup(_), Some((agent, _))) => {
+                self.agent_mut(agent)?.call_ended(id, now)?;
+                self.end_inbound(id, InboundOutcome::Answered, now, out);
+            }
+            (Event::Hangup(_), None) => {
+                self.inbound_stats.abandoned_wait_ms +=
+                    now.as_millis().saturating_sub(call.arrived_at.as_millis());
+                self.end_inbound(id, InboundOutcome::HungUpWaiting, now, out);
+            }
+            (Event::ConnectFailed(_), Some((agent, _))) => {
+                if let Some(a) = self.agents.get_mut(&agent) {
+                    a.join_failed(id, now)?;
+                }
+                self.inbound_stats.take_back_answer(
+                    now.as_millis().saturating_sub(call.arrived_at.as_millis()),
+                    self.config.inbound.answer_within,
+                );
+                if let Some(c) = self.inbound.get_mut(&id) {
+                    c.agent = None;
+                }
+                self.agent_changed();
+                // Back in line where it was.
+                self.inbound_queue.insert((call.class, call.arrived_at, id));
+                if let Some(other) = self.pop_ready_agent(AgentRole::takes_inbound) {
+                    if let Some(next) = self.next_inbound() {
+                        self.connect_inbound(next, other, now, out);
+                    }
+                }
+            }
+            (Event::ConnectFailed(_), None) => {
+                return Err(CoreError::CallTransition {
+                    call: id,
+                    phase: "waiting",
+                    action: "fail to join",
+                });
+            }
+            (Event::Interrupt(_), agent) => {
+                if let Some((agent, _)) = agent {
+                    self.agent_mut(agent)?.call_ended(id, now)?;
+                }
+                out.push(Command::Cancel {
+                    call: id,
+                    reason: CancelReason::Interrupted,
+                });
+                self.end_inbound(id, InboundOutcome::Interrupted, now, out);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// End an inbound call; a caller never answered gets a callback.
+    fn end_inbound(
+        &mut self,
+        id: CallId,
+        outcome: InboundOutcome,
+        _now: Instant,
+        out: &mut Vec<Command>,
+    ) {
+        let Some(call) = self.inbound.remove(&id) else {
+            return;
+        };
+        self.inbound_queue.remove(&(call.class, call.arrived_at, id));
+        if call.agent.is_none() {
+            self.inbound_stats.callbacks += 1;
+            out.push(Command::Callback { call: id });
+        }
+        match outcome {
+            InboundOutcome::Answered => {}
+            InboundOutcome::HungUpWaiting => self.inbound_stats.abandoned += 1,
+            InboundOutcome::WaitLimit => self.inbound_stats.timed_out += 1,
+            InboundOutcome::Interrupted => self.inbound_stats.interrupted += 1,
+        }
+        out.push(Command::InboundEnded { call: id, outcome });
+        self.pace_now = true;
     }
 
     fn route_answered(
@@ -539,7 +796,7 @@ impl Campaign {
                 .get(a)
                 .is_some_and(|a| a.state == AgentState::Reserved { call })
         });
-        match reserved_agent.or_else(|| self.pop_ready_agent()) {
+        match reserved_agent.or_else(|| self.pop_ready_agent(AgentRole::takes_outbound)) {
             Some(agent) => self.connect(call, agent, now, out),
             None => self.waiting.push_back(call),
         }
@@ -642,7 +899,18 @@ impl Campaign {
                 self.cancel(id, CancelReason::NoAnswer, now, out);
             }
         }
-        self.shed_excess(due, now, out);
+        let max_wait = self.config.inbound.max_wait;
+        let released: Vec<CallId> = self
+            .inbound_queue
+            .iter()
+            .filter(|(_, arrived, _)| due(*arrived + max_wait))
+            .map(|(_, _, id)| *id)
+            .collect();
+        for id in released {
+            out.push(Command::Release { call: id });
+            self.end_inbound(id, InboundOutcome::WaitLimit, now, out);
+        }
+        self.shed_excess(&due, now, out);
         // Forget deadlines of calls that ended or got a later one, so next_wake is exact.
         while let Some(&Reverse((deadline, id))) = self.ring_deadlines.peek() {
             if self.ring_deadline(id) == Some(deadline) {
@@ -663,7 +931,7 @@ impl Campaign {
     /// When agents leave, calls in progress can exceed the lines ceiling of those who
     /// stay: cancel the longest-ringing unanswered calls, once they have rung the legal
     /// minimum, until the ceiling holds. With no agent left every call is shed.
-    fn shed_excess(&mut self, due: impl Fn(Instant) -> bool, now: Instant, out: &mut Vec<Command>) {
+    fn shed_excess(&mut self, due: &impl Fn(Instant) -> bool, now: Instant, out: &mut Vec<Command>) {
         let excess = self.calls.len().saturating_sub(self.lines());
         if excess == 0 {
             return;
@@ -732,17 +1000,50 @@ impl Campaign {
                 Restraint::NotRunning
             } else if self.contacts_exhausted {
                 Restraint::NoContacts
-            } else if self.staffed == 0 {
+            } else if self.staffed_outbound == 0 {
                 Restraint::NoAgents
             } else {
                 Restraint::AgentAsks
             };
             return;
         }
-        let (mut free, mut unanswered, mut waiting, mut active) = (0, 0, 0, 0);
+        let (mut unanswered, mut waiting, mut active) = (0, 0, 0);
+        let (mut free_outbound, mut free_inbound, mut free_blended) = (0, 0, 0);
+        let mut staffed_inbound = 0usize;
         for agent in self.agents.values() {
-            free += usize::from(agent.state == AgentState::Ready);
+            if agent.state == AgentState::Ready {
+                match agent.role {
+                    AgentRole::OutboundOnly => free_outbound += 1,
+                    AgentRole::InboundOnly => free_inbound += 1,
+                    AgentRole::Blended => free_blended += 1,
+                }
+            }
+            if agent.is_staffed() && agent.role.takes_inbound() {
+                staffed_inbound += 1;
+            }
         }
+        // Blended agents kept free for callers expected soon, beyond the
+        // inbound-only agents free now.
+        let inbound_rate = self.forecast.rate(now);
+        let reserve = if inbound_rate > 0.0 {
+            let inbound = &self.config.inbound;
+            // Outbound keeps the others busy: each of them frees up once a
+            // handle time.
+            let refill = staffed_inbound as f64 / self.estimates.mean_busy_secs().max(1.0);
+            inbound::reserve_for(
+                inbound_rate,
+                refill,
+                inbound.answer_within.as_secs_f64(),
+                inbound.service_level,
+                staffed_inbound,
+            )
+        } else {
+            0
+        };
+        let held = reserve.saturating_sub(free_inbound).min(free_blended);
+        self.held_for_inbound = held;
+        let free = free_outbound + free_blended - held;
+        waiting += self.inbound_queue.len();
         for call in self.calls.values() {
             active += 1;
             match call.phase {
@@ -761,13 +1062,14 @@ impl Campaign {
             agents: &self.agents,
             calls: &self.calls,
             estimates: &self.estimates,
-            staffed: self.staffed,
+            staffed: self.staffed_outbound.saturating_sub(held),
             free,
             unanswered,
             waiting,
             window_answered,
             window_abandoned,
             line_room,
+            inbound_rate,
         };
         let mut risks = std::mem::take(&mut self.risks);
         risks.clear();
@@ -780,7 +1082,7 @@ impl Campaign {
         let mut placed = 0;
         for &risk in risks.iter().take(line_room.min(rate_room)) {
             if reserves {
-                let Some(agent) = self.pop_ready_agent() else {
+                let Some(agent) = self.pop_ready_agent(AgentRole::takes_outbound) else {
                     break;
                 };
                 self.dial(now, Some(agent), risk, out);
@@ -799,6 +1101,8 @@ impl Campaign {
             } else {
                 Restraint::LineCeiling
             }
+        } else if placed == 0 && (held > 0 || !self.inbound_queue.is_empty()) {
+            Restraint::InboundFirst
         } else {
             match self.config.pacing.mode {
                 PacingMode::Progressive => Restraint::NoFreeAgent,
@@ -813,6 +1117,11 @@ impl Campaign {
     pub fn check_invariants(&self) -> Result<(), String> {
         for agent in self.agents.values() {
             match agent.state {
+                AgentState::OnCall { call }
+                    if self
+                        .inbound
+                        .get(&call)
+                        .is_some_and(|c| c.agent.map(|(a, _)| a) == Some(agent.id)) => {}
                 AgentState::OnCall { call } => match self.calls.get(&call).map(|c| c.phase) {
                     Some(CallPhase::Connected { agent: a }) if a == agent.id => {}
                     other => {
@@ -841,6 +1150,35 @@ impl Campaign {
                     return Err(format!("{} connected to {agent} who is not on it", call.id));
                 }
             }
+        }
+        for call in self.inbound.values() {
+            let queued = self
+                .inbound_queue
+                .contains(&(call.class, call.arrived_at, call.id));
+            match call.agent {
+                Some((agent, _)) => {
+                    if queued {
+                        return Err(format!("{} connected and still queued", call.id));
+                    }
+                    if self.agents.get(&agent).map(|a| a.state)
+                        != Some(AgentState::OnCall { call: call.id })
+                    {
+                        return Err(format!("{} connected to {agent} who is not on it", call.id));
+                    }
+                }
+                None if !queued => return Err(format!("{} waiting but not queued", call.id)),
+                None => {}
+            }
+        }
+        if self.inbound_queue.len() > self.inbound.values().filter(|c| c.agent.is_none()).count() {
+            return Err("the inbound queue holds calls that ended".into());
+        }
+        let waiting_agent = self
+            .agents
+            .values()
+            .any(|a| a.state == AgentState::Ready && a.role.takes_inbound());
+        if waiting_agent && !self.inbound_queue.is_empty() {
+            return Err("a caller waits while an agent who takes inbound calls is ready".into());
         }
         let staffed = self.agents.values().filter(|a| a.is_staffed()).count();
         if staffed != self.staffed {

@@ -2,7 +2,7 @@
 //! call for. Deserialisable from TOML/JSON (durations in seconds); unknown keys are
 //! refused so a typo never silently falls back to a default.
 
-use crate::{CoreError, TrunkLimits};
+use crate::{CoreError, InboundSettings, TrunkLimits};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -232,6 +232,8 @@ pub struct CampaignConfig {
     pub priors: Priors,
     /// The line's own limits, which pacing keeps to (none by default).
     pub trunk: TrunkLimits,
+    /// The inbound queue's service level and limits.
+    pub inbound: InboundSettings,
 }
 
 impl Default for CampaignConfig {
@@ -246,6 +248,7 @@ impl Default for CampaignConfig {
             predictive: PredictiveParams::default(),
             priors: Priors::default(),
             trunk: TrunkLimits::default(),
+            inbound: InboundSettings::default(),
         }
     }
 }
@@ -254,6 +257,7 @@ impl CampaignConfig {
     pub fn validate(&self) -> Result<(), CoreError> {
         self.pacing.validate()?;
         self.trunk.validate()?;
+        self.inbound.validate().map_err(CoreError::InvalidSettings)?;
         let bad = |msg: &str| Err(CoreError::InvalidSettings(msg.to_string()));
         if self.connect_grace.is_zero() || self.connect_grace > Duration::from_secs(60) {
             return bad("connect_grace must be above 0 and at most 60 s");

@@ -344,6 +344,11 @@ impl Estimates {
         self.busy_time.observe(secs);
     }
 
+    /// Mean busy period (connect to ready again) seen so far, prior included (s).
+    pub fn mean_busy_secs(&self) -> f64 {
+        self.busy_time.mean()
+    }
+
     /// Dial outcomes observed so far.
     pub fn dials_observed(&self) -> u64 {
         self.dials_seen

@@ -1,6 +1,9 @@
 //! What goes into the core ([`Event`]) and what comes out ([`Command`]).
 
-use crate::{AgentId, CallId, CancelReason, FailCause, Outcome, PacingSettings};
+use crate::{
+    AgentId, AgentRole, CallId, CallerClass, CancelReason, FailCause, InboundOutcome, Outcome,
+    PacingSettings,
+};
 
 /// Something that happened, reported by the driver with the time it happened.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,6 +45,14 @@ pub enum Event {
     Stop,
     /// Change the pacing at run time.
     SetPacing(PacingSettings),
+    /// Someone calls the centre; the driver knows who and says which class
+    /// they wait in. The core names the call ([`Command::Queued`]) and either
+    /// connects it at once or keeps it waiting. Afterwards [`Event::Hangup`],
+    /// [`Event::ConnectFailed`] and [`Event::Interrupt`] apply to it as to
+    /// an outbound call.
+    InboundArrived(CallerClass),
+    /// A supervisor moves the agent between inbound, outbound and blended.
+    SetRole(AgentId, AgentRole),
     /// Time advanced.
     Tick,
 }
@@ -65,4 +76,20 @@ pub enum Command {
     /// the `Drop` or `Cancel` that ended it, if any; every dialed call gets
     /// exactly one.
     Ended { call: CallId, outcome: Outcome },
+    /// A caller arrived and is now `call`: answer them with the queue's
+    /// message and music until a [`Command::Connect`] for it (which may
+    /// follow at once).
+    Queued { call: CallId, class: CallerClass },
+    /// The caller waited as long as they may: tell them we will call back,
+    /// then hang up. A [`Command::Callback`] and the call's end follow.
+    Release { call: CallId },
+    /// Schedule a callback to this caller now: they left the queue
+    /// unanswered.
+    Callback { call: CallId },
+    /// The inbound call is over, and this is how; every arrival gets exactly
+    /// one. Never part of the outbound abandon accounting.
+    InboundEnded {
+        call: CallId,
+        outcome: InboundOutcome,
+    },
 }

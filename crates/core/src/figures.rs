@@ -41,6 +41,12 @@ pub fn connects_per_agent_hour(connects: u64, staffed_ms: u64) -> f64 {
     share(connects as f64, staffed_ms as f64 / 3_600_000.0)
 }
 
+/// Inbound callers answered within the target time over those who were
+/// answered or left the queue unanswered.
+pub fn service_level(answered_in_time: u64, answered_or_lost: u64) -> f64 {
+    share(answered_in_time as f64, answered_or_lost as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

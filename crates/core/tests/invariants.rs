@@ -9,12 +9,21 @@
 //! - a call ends `Abandoned` only if it was answered and not connected within
 //!   the grace (`Dropped`) or hung up while waiting (`CallerHungUp`),
 //! - the abandon accounting equals the history of commands and accepted events,
-//! - the core never asks to be woken in the past.
+//! - the core never asks to be woken in the past;
+//!
+//! and of inbound callers, blended with the outbound calls:
+//! - an inbound call is connected to one agent at a time, and ends exactly
+//!   once (one `InboundEnded`), none left at the end,
+//! - every caller who leaves the queue unanswered (hung up, released at the
+//!   wait limit, cut by a stop) gets exactly one callback, and no caller who
+//!   reached an agent gets one,
+//! - a caller waits only while no agent who takes inbound calls is ready,
+//! - inbound calls never enter the outbound abandon accounting.
 
 use proptest::prelude::*;
 use sanjeevani_core::{
-    AbandonKind, AgentId, CallId, Campaign, CampaignConfig, Command, Event, FailCause, Instant,
-    Outcome, PacingMode, TrunkLimits,
+    AbandonKind, AgentId, AgentRole, CallId, CallerClass, Campaign, CampaignConfig, Command, Event,
+    FailCause, InboundOutcome, Instant, Outcome, PacingMode, TrunkLimits,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,6 +41,8 @@ enum Step {
     Hangup(usize),
     ConnectFailed(usize),
     Interrupt(usize),
+    Arrive(usize),
+    Role(u64, usize),
     Stop,
     Start,
     Mode(usize),
@@ -53,6 +64,8 @@ fn step() -> impl Strategy<Value = Step> {
         4 => call.clone().prop_map(Step::Hangup),
         2 => call.clone().prop_map(Step::ConnectFailed),
         1 => call.prop_map(Step::Interrupt),
+        3 => (0usize..4).prop_map(Step::Arrive),
+        1 => (1u64..5, 0usize..3).prop_map(|(a, r)| Step::Role(a, r)),
         1 => Just(Step::Stop),
         1 => Just(Step::Start),
         1 => (0usize..6).prop_map(Step::Mode),
@@ -76,6 +89,14 @@ struct History {
     caller_hung_up: u64,
     /// When each call was dialed, in order.
     dial_times: Vec<Instant>,
+    /// Inbound calls, in arrival order; all calls (dialed or arrived) in
+    /// the order the core named them.
+    arrived: BTreeSet<CallId>,
+    all: Vec<CallId>,
+    inbound_ended: BTreeSet<CallId>,
+    callbacks: BTreeSet<CallId>,
+    /// Inbound calls that reached an agent at some time.
+    inbound_reached: BTreeSet<CallId>,
 }
 
 impl History {
@@ -83,9 +104,59 @@ impl History {
     fn command(&mut self, command: Command, at: Instant, grace: u64) -> Result<(), TestCaseError> {
         match command {
             Command::Dial { call, .. } => {
-                prop_assert!(!self.dialed.contains(&call), "{call} dialed twice");
+                prop_assert!(!self.all.contains(&call), "{call} named twice");
                 self.dialed.push(call);
+                self.all.push(call);
                 self.dial_times.push(at);
+            }
+            Command::Connect { call, agent } if self.arrived.contains(&call) => {
+                prop_assert!(!self.inbound_ended.contains(&call), "connect after end");
+                prop_assert!(
+                    self.connected.insert(call, agent).is_none(),
+                    "{call} connected twice"
+                );
+                prop_assert!(
+                    self.agent_on.insert(agent, call).is_none(),
+                    "{agent} given a second call"
+                );
+                self.inbound_reached.insert(call);
+            }
+            Command::Queued { call, .. } => {
+                prop_assert!(!self.all.contains(&call), "{call} named twice");
+                self.arrived.insert(call);
+                self.all.push(call);
+            }
+            Command::Release { call } => {
+                prop_assert!(self.arrived.contains(&call), "{call} released, not inbound");
+                prop_assert!(!self.connected.contains_key(&call), "{call} released on a call");
+            }
+            Command::Callback { call } => {
+                prop_assert!(self.callbacks.insert(call), "{call} called back twice");
+                prop_assert!(
+                    !self.inbound_reached.contains(&call),
+                    "{call} called back though answered"
+                );
+            }
+            Command::InboundEnded { call, outcome } => {
+                prop_assert!(self.inbound_ended.insert(call), "{call} ended twice");
+                let was_connected = self.connected.remove(&call);
+                if let Some(agent) = was_connected {
+                    self.agent_on.remove(&agent);
+                }
+                let unanswered = !self.inbound_reached.contains(&call);
+                match outcome {
+                    InboundOutcome::Answered => prop_assert!(was_connected.is_some()),
+                    InboundOutcome::HungUpWaiting | InboundOutcome::WaitLimit => {
+                        prop_assert!(was_connected.is_none() && unanswered)
+                    }
+                    InboundOutcome::Interrupted => {}
+                }
+                if was_connected.is_none() {
+                    prop_assert!(
+                        self.callbacks.contains(&call),
+                        "{call} left unanswered without a callback"
+                    );
+                }
             }
             Command::Connect { call, agent } => {
                 prop_assert!(!self.ended.contains(&call), "connect after end");
@@ -171,8 +242,8 @@ fn run(mode: usize, trunk: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCas
     for (advance, step) in steps {
         now += u64::from(advance) * 10;
         let pick = |i: usize, h: &History| {
-            h.dialed
-                .get(i % h.dialed.len().max(1))
+            h.all
+                .get(i % h.all.len().max(1))
                 .copied()
                 .unwrap_or(CallId(999))
         };
@@ -188,6 +259,8 @@ fn run(mode: usize, trunk: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCas
             Step::Hangup(i) => Event::Hangup(pick(i, &h)),
             Step::ConnectFailed(i) => Event::ConnectFailed(pick(i, &h)),
             Step::Interrupt(i) => Event::Interrupt(pick(i, &h)),
+            Step::Arrive(c) => Event::InboundArrived(CallerClass::ALL[c]),
+            Step::Role(a, r) => Event::SetRole(AgentId(a), AgentRole::ALL[r]),
             Step::Stop => Event::Stop,
             Step::Start => Event::Start,
             Step::Mode(m) => {
@@ -209,7 +282,11 @@ fn run(mode: usize, trunk: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCas
                     let agent = h.connected.remove(&c);
                     prop_assert!(agent.is_some(), "a failed join of {c}, not connected");
                     h.agent_on.remove(&agent.unwrap());
-                    h.reached -= 1;
+                    if h.arrived.contains(&c) {
+                        h.inbound_reached.remove(&c);
+                    } else {
+                        h.reached -= 1;
+                    }
                 }
                 _ => {}
             }
@@ -256,15 +333,22 @@ fn run(mode: usize, trunk: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCas
             );
         }
     }
-    // Drain: stop dialing, hang up every connected call, let every timer run out.
+    // Drain: stop dialing, hang up every connected call (callers waiting
+    // may reach an agent on the way), let every timer run out.
     let mut t = Instant::from_millis(now);
     out.clear();
     let _ = campaign.handle(t, Event::Stop, &mut out);
-    let connected: Vec<CallId> = h.connected.keys().copied().collect();
-    for call in connected {
-        prop_assert!(campaign.handle(t, Event::Hangup(call), &mut out).is_ok());
-    }
     for _ in 0..10 {
+        for command in std::mem::take(&mut out) {
+            h.command(command, t, grace)?;
+        }
+        let connected: Vec<CallId> = h.connected.keys().copied().collect();
+        for call in connected {
+            prop_assert!(campaign.handle(t, Event::Hangup(call), &mut out).is_ok());
+        }
+        for command in std::mem::take(&mut out) {
+            h.command(command, t, grace)?;
+        }
         t = t + std::time::Duration::from_secs(60);
         campaign.handle(t, Event::Tick, &mut out).unwrap();
     }
@@ -274,7 +358,15 @@ fn run(mode: usize, trunk: usize, steps: Vec<(u16, Step)>) -> Result<(), TestCas
     for call in &h.dialed {
         prop_assert!(h.ended.contains(call), "{call} never ended");
     }
+    for call in &h.arrived {
+        prop_assert!(h.inbound_ended.contains(call), "{call} never ended");
+    }
     prop_assert_eq!(campaign.calls().count(), 0);
+    prop_assert_eq!(campaign.inbound_calls().count(), 0);
+    let inbound = campaign.inbound_stats();
+    prop_assert_eq!(inbound.offered, h.arrived.len() as u64);
+    prop_assert_eq!(inbound.callbacks, h.callbacks.len() as u64);
+    prop_assert_eq!(inbound.answered, h.inbound_reached.len() as u64);
     Ok(())
 }
 

@@ -33,13 +33,16 @@ pub struct PacingView<'a> {
     pub free: usize,
     /// Dialing or ringing.
     pub unanswered: usize,
-    /// Answered and waiting for an agent.
+    /// Answered and waiting for an agent, inbound callers waiting included.
     pub waiting: usize,
     /// Live answers and abandoned calls within the abandon window.
     pub window_answered: u64,
     pub window_abandoned: u64,
     /// Most new calls the lines ceiling allows now.
     pub line_room: usize,
+    /// Inbound callers expected per second: each will take the next free
+    /// agent before any outbound call.
+    pub inbound_rate: f64,
 }
 
 /// A pacing policy.
@@ -81,8 +84,12 @@ impl BusyAgents {
     fn refresh(&mut self, v: &PacingView<'_>) -> (&[f64], &Survival) {
         self.elapsed.clear();
         for agent in v.agents.values() {
-            if let (true, false, Some(since)) =
-                (agent.state.is_busy(), agent.is_leaving(), agent.busy_since)
+            if let (true, false, true, Some(since)) = (
+                agent.state.is_busy(),
+                agent.is_leaving(),
+                agent.role.takes_outbound(),
+                agent.busy_since,
+            )
             {
                 self.elapsed.push(v.now.secs_since(since));
             }

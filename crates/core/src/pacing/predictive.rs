@@ -133,6 +133,10 @@ impl Pacer for Predictive {
                 })
                 .sum();
             d.add_poisson(self.dial_rate * p * integral);
+            // Inbound callers arriving meanwhile take the agents first.
+            if v.inbound_rate > 0.0 {
+                d.add_poisson(v.inbound_rate * (h + grace));
+            }
         }
 
         let (running, survival) = self.busy.refresh(v);
