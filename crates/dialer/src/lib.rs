@@ -619,6 +619,12 @@ impl<T: Telephony> Dialer<T> {
                 self.finish(call, AttemptOutcome::from(outcome), outcome.reason())
                     .await?;
             }
+            // Only answers to an inbound arrival, which this runtime does
+            // not feed: no telephony here reports incoming calls yet.
+            Command::Queued { .. }
+            | Command::Release { .. }
+            | Command::Callback { .. }
+            | Command::InboundEnded { .. } => {}
         }
         Ok(())
     }

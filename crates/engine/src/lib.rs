@@ -6,7 +6,8 @@
 //! [`parse_line`] never touches I/O; [`run`] reads and writes whatever it is given.
 
 use sanjeevani_core::{
-    AgentId, CallId, Campaign, CampaignConfig, Command, Event, FailCause, Instant,
+    AgentId, AgentRole, CallId, CallerClass, Campaign, CampaignConfig, Command, Event, FailCause,
+    Instant,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -23,7 +24,7 @@ pub enum ProtocolError {
     Json(String),
     #[error("\"t\" must be a finite number of seconds >= 0, got {0}")]
     BadTime(f64),
-    #[error("unknown event {0:?} (expected agent_ready, agent_login, agent_pause, agent_logout, preview, ringing, answered, failed, hangup, tick or end)")]
+    #[error("unknown event {0:?} (expected agent_ready, agent_login, agent_pause, agent_logout, agent_role, preview, ringing, answered, failed, hangup, connect_failed, inbound, tick or end)")]
     UnknownEvent(String),
     #[error("event {event:?} needs {field:?}")]
     Missing { event: String, field: &'static str },
@@ -31,6 +32,10 @@ pub enum ProtocolError {
         "unknown cause {0:?} (expected busy, no_answer, congestion, invalid, rejected or machine)"
     )]
     UnknownCause(String),
+    #[error("unknown class {0:?} (expected urgent_ticket, high_risk, returning_missed or other)")]
+    UnknownClass(String),
+    #[error("unknown role {0:?} (expected blended, inbound_only or outbound_only)")]
+    UnknownRole(String),
     #[error("call id {0:?} was not issued by this engine (call ids look like \"C7\")")]
     BadCallId(String),
     #[error("line longer than {MAX_LINE} bytes")]
@@ -50,6 +55,10 @@ struct RawLine {
     call: Option<String>,
     #[serde(default)]
     cause: Option<String>,
+    #[serde(default)]
+    class: Option<String>,
+    #[serde(default)]
+    role: Option<String>,
 }
 
 /// One parsed input line. Agents are still named as the driver names them.
@@ -71,6 +80,8 @@ pub enum InputEvent {
     Failed(CallId, FailCause),
     Hangup(CallId),
     ConnectFailed(CallId),
+    Inbound(CallerClass),
+    AgentRole(String, AgentRole),
     Tick,
     End,
 }
@@ -118,6 +129,19 @@ pub fn parse_line(line: &str) -> Result<Input, ProtocolError> {
         }
         "hangup" => InputEvent::Hangup(call()?),
         "connect_failed" => InputEvent::ConnectFailed(call()?),
+        "inbound" => {
+            let class = raw.class.as_deref().unwrap_or("other");
+            InputEvent::Inbound(
+                CallerClass::parse(class)
+                    .ok_or_else(|| ProtocolError::UnknownClass(class.to_string()))?,
+            )
+        }
+        "agent_role" => {
+            let role = raw.role.as_deref().ok_or_else(|| missing("role"))?;
+            let role =
+                AgentRole::parse(role).ok_or_else(|| ProtocolError::UnknownRole(role.to_string()))?;
+            InputEvent::AgentRole(agent()?, role)
+        }
         "tick" => InputEvent::Tick,
         "end" => InputEvent::End,
         other => return Err(ProtocolError::UnknownEvent(other.to_string())),
@@ -175,6 +199,8 @@ impl Engine {
             InputEvent::Failed(c, cause) => Event::Failed(c, cause),
             InputEvent::Hangup(c) => Event::Hangup(c),
             InputEvent::ConnectFailed(c) => Event::ConnectFailed(c),
+            InputEvent::Inbound(class) => Event::InboundArrived(class),
+            InputEvent::AgentRole(a, role) => Event::SetRole(self.agent(a), role),
             InputEvent::Tick | InputEvent::End => Event::Tick,
         };
         let mut out = std::mem::take(&mut self.out);
@@ -223,6 +249,18 @@ impl Engine {
             }
             Command::Ended { call, outcome } => {
                 serde_json::json!({ "cmd": "ended", "call": call.to_string(), "outcome": outcome })
+            }
+            Command::Queued { call, class } => {
+                serde_json::json!({ "cmd": "queued", "call": call.to_string(), "class": class })
+            }
+            Command::Release { call } => {
+                serde_json::json!({ "cmd": "release", "call": call.to_string() })
+            }
+            Command::Callback { call } => {
+                serde_json::json!({ "cmd": "callback", "call": call.to_string() })
+            }
+            Command::InboundEnded { call, outcome } => {
+                serde_json::json!({ "cmd": "inbound_ended", "call": call.to_string(), "outcome": outcome })
             }
         };
         value.to_string()
@@ -389,6 +427,29 @@ not json
     }
 
     #[test]
+    fn an_inbound_caller_waits_by_class_and_a_caller_who_hangs_up_is_called_back() {
+        let input = r#"{"t":0,"event":"agent_role","agent":"A1","role":"inbound_only"}
+{"t":0,"event":"agent_login","agent":"A1"}
+{"t":1,"event":"inbound"}
+{"t":2,"event":"inbound","class":"urgent_ticket"}
+{"t":3,"event":"agent_ready","agent":"A1"}
+{"t":4,"event":"hangup","call":"C1"}
+{"t":5,"event":"inbound","class":"weather"}
+"#;
+        let (lines, err) = drive(progressive(), input);
+        assert!(err.starts_with("line 7: unknown class \"weather\""), "{err}");
+        let queued: Vec<_> = lines.iter().filter(|l| l["cmd"] == "queued").collect();
+        assert_eq!(queued.len(), 2);
+        assert_eq!((&queued[1]["call"], &queued[1]["class"]), (&"C2".into(), &"urgent_ticket".into()));
+        let connect = lines.iter().find(|l| l["cmd"] == "connect").unwrap();
+        assert_eq!((&connect["call"], &connect["agent"]), (&"C2".into(), &"A1".into()), "urgent first");
+        assert!(lines.iter().any(|l| l["cmd"] == "callback" && l["call"] == "C1"));
+        let ended = lines.iter().find(|l| l["cmd"] == "inbound_ended").unwrap();
+        assert_eq!(ended["outcome"], "hung_up_waiting");
+        assert!(!lines.iter().any(|l| l["cmd"] == "dial"), "an inbound-only agent is not dialed for");
+    }
+
+    #[test]
     fn parse_errors_name_the_problem() {
         assert_eq!(
             parse_line(r#"{"t":1,"event":"ringing"}"#),
@@ -424,6 +485,7 @@ not json
             Just("hangup"),
             Just("tick"),
             Just("preview"),
+            Just("inbound"),
         ];
         let causes = prop_oneof![Just("busy"), Just("no_answer"), Just("weather")];
         // Mostly forward in time (a few lines go back, to be refused).
@@ -439,7 +501,7 @@ not json
         }
 
         /// Whatever a driver sends, every line gets exactly one sync and the core's
-        /// commands refer only to calls it dialed.
+        /// commands refer only to calls it dialed or queued.
         #[test]
         fn every_line_gets_one_sync(lines in proptest::collection::vec(event_line(), 1..80), mode in 0usize..6) {
             let mut config = CampaignConfig::default();
@@ -464,7 +526,7 @@ not json
             for line in &out {
                 let call = line["call"].as_str().map(str::to_string);
                 match line["cmd"].as_str() {
-                    Some("dial") => { proptest::prop_assert!(dialed.insert(call.clone())); }
+                    Some("dial" | "queued") => { proptest::prop_assert!(dialed.insert(call.clone())); }
                     Some("sync") => {}
                     _ => proptest::prop_assert!(dialed.contains(&call), "{line} for a call never dialed"),
                 }
