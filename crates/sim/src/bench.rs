@@ -88,6 +88,7 @@ pub fn cell_scenario(agents: u32, answer_rate: f64, hours: f64) -> Scenario {
             count: agents,
             login_minute: 0.0,
             logout_minute: None,
+            role: Default::default(),
         }],
         logoffs: vec![],
         callee: Callee {
@@ -115,6 +116,7 @@ pub fn cell_scenario(agents: u32, answer_rate: f64, hours: f64) -> Scenario {
         },
         campaign,
         desk: None,
+        inbound: None,
     }
 }
 

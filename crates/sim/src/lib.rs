@@ -1,4 +1,5 @@
-//! A discrete-event simulator of an outbound call centre, driving the Sanjeevani
+//! A discrete-event simulator of a call centre (outbound, with callers
+//! coming in where a scenario says so), driving the Sanjeevani
 //! dialer core through its public API exactly as a PBX adapter would.
 //!
 //! Runs are seeded and reproducible: the same scenario and seed give a byte-identical
@@ -6,7 +7,9 @@
 //! same fate (answers or not, ring time, talk time …) whatever the pacing policy, so
 //! policies are compared on the same calls in the same order.
 
+pub mod arrivals;
 pub mod bench;
+pub mod blend;
 pub mod dist;
 pub mod fate;
 pub mod optimum;

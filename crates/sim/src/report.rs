@@ -2,7 +2,7 @@
 //! view (not the core's: the core's own counters are checked against it in tests).
 
 use crate::scenario::Scenario;
-use sanjeevani_core::{figures, AgentId, CallId, PacingMode};
+use sanjeevani_core::{figures, AgentId, CallId, InboundSettings, InboundStats, PacingMode};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -38,6 +38,54 @@ pub struct Report {
     pub events: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub desk: Option<DeskReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inbound: Option<InboundReport>,
+}
+
+/// The inbound queue's figures, apart from the outbound ones (which never
+/// count inbound calls).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InboundReport {
+    pub offered: u64,
+    pub answered: u64,
+    /// Hung up waiting.
+    pub abandoned: u64,
+    /// Released at the wait limit.
+    pub timed_out: u64,
+    pub callbacks: u64,
+    /// Answered within the target over answered and lost.
+    pub service_level: f64,
+    pub service_level_target: f64,
+    pub answer_within_secs: f64,
+    pub wait_mean: f64,
+    pub wait_p95: f64,
+    /// How long callers who hung up had waited, on average (s).
+    pub abandoned_after_mean: f64,
+    /// Agents' time on inbound calls over their time logged in.
+    pub inbound_occupancy: f64,
+    /// Agents' time on outbound calls over their time logged in.
+    pub outbound_occupancy: f64,
+}
+
+impl InboundReport {
+    /// The core's figures and the recorder's split of the agents' time.
+    fn new(stats: &InboundStats, settings: &InboundSettings, busy: (u64, u64), logged_in: u64) -> Self {
+        InboundReport {
+            offered: stats.offered,
+            answered: stats.answered,
+            abandoned: stats.abandoned,
+            timed_out: stats.timed_out,
+            callbacks: stats.callbacks,
+            service_level: r4(stats.service_level()),
+            service_level_target: settings.service_level,
+            answer_within_secs: settings.answer_within.as_secs_f64(),
+            wait_mean: r4(stats.mean_wait_secs()),
+            wait_p95: stats.wait_quantile_secs(0.95) as f64,
+            abandoned_after_mean: r4(stats.mean_abandoned_wait_secs()),
+            inbound_occupancy: r4(figures::occupancy(busy.1, logged_in)),
+            outbound_occupancy: r4(figures::occupancy(busy.0 - busy.1, logged_in)),
+        }
+    }
 }
 
 /// The medical desk's figures: how escalations ended and how soon a
@@ -110,8 +158,11 @@ struct AgentBook {
     login: Option<u64>,
     ready: Option<u64>,
     busy: Option<u64>,
+    /// The current busy period is an inbound call's.
+    busy_inbound: bool,
     logged_in_ms: u64,
     busy_ms: u64,
+    inbound_busy_ms: u64,
 }
 
 /// Collects the raw observations of a run.
@@ -181,7 +232,11 @@ impl Recorder {
         let horizon = self.horizon;
         let book = self.agents.entry(id).or_default();
         if let Some(t) = book.busy.take() {
-            book.busy_ms += clip(t, now, horizon);
+            let spent = clip(t, now, horizon);
+            book.busy_ms += spent;
+            if std::mem::take(&mut book.busy_inbound) {
+                book.inbound_busy_ms += spent;
+            }
         }
     }
 
@@ -203,6 +258,14 @@ impl Recorder {
         }
         book.busy = Some(now);
         self.outcomes.push((now, false));
+    }
+
+    /// An inbound caller reached the agent: busy, apart from outbound.
+    pub fn inbound_connected(&mut self, agent: AgentId, now: u64) {
+        let book = self.agents.entry(agent).or_default();
+        book.ready = None;
+        book.busy = Some(now);
+        book.busy_inbound = true;
     }
 
     pub fn dropped(&mut self, call: CallId, now: u64) {
@@ -246,6 +309,7 @@ impl Recorder {
         horizon: u64,
         mode: PacingMode,
         events: u64,
+        inbound: Option<(&InboundStats, &InboundSettings)>,
     ) -> Report {
         self.horizon = self.horizon.min(horizon);
         let horizon = self.horizon;
@@ -286,6 +350,10 @@ impl Recorder {
             dials_per_connect: r4(figures::share(self.dials as f64, connects as f64)),
             events,
             desk: None,
+            inbound: inbound.map(|(stats, settings)| {
+                let inbound_busy = self.agents.values().map(|b| b.inbound_busy_ms).sum();
+                InboundReport::new(stats, settings, (busy, inbound_busy), logged_in)
+            }),
         }
     }
 }

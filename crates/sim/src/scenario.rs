@@ -47,11 +47,20 @@
 //! callback_talk = { dist = "lognormal", mean = 300, cv = 0.5 }
 //! preview = { dist = "constant", value = 20 }
 //! [desk.config]              # the core's DeskConfig (ring_timeout, wait_limit, ...)
+//!
+//! [inbound]                  # people calling the centre; omit for none
+//! per_hour = [40, 60, 120]   # see `arrivals::InboundScenario`
+//! patience = { dist = "exponential", mean = 120 }
+//! talk_time = { dist = "lognormal", mean = 120, cv = 0.6 }
 //! ```
+//!
+//! Agent groups may say `role = "inbound_only"` or `"outbound_only"`
+//! (default `"blended"`).
 
+use crate::arrivals::InboundScenario;
 use crate::dist::Dist;
 use sanjeevani_core::desk::DeskConfig;
-use sanjeevani_core::CampaignConfig;
+use sanjeevani_core::{AgentRole, CampaignConfig};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use thiserror::Error;
@@ -91,6 +100,9 @@ pub struct Scenario {
     pub campaign: CampaignConfig,
     #[serde(default)]
     pub desk: Option<DeskScenario>,
+    /// People calling the centre; omit for none.
+    #[serde(default)]
+    pub inbound: Option<InboundScenario>,
 }
 
 /// The medical desk: its members, how often agents escalate, and how long
@@ -178,6 +190,10 @@ pub struct AgentGroup {
     pub login_minute: f64,
     #[serde(default)]
     pub logout_minute: Option<f64>,
+    /// Which calls they take: `blended` (the default), `inbound_only` or
+    /// `outbound_only`.
+    #[serde(default)]
+    pub role: AgentRole,
 }
 
 /// `count` agents still logged in leave between `minute` and `within_seconds` later,
@@ -331,6 +347,9 @@ impl Scenario {
         }
         if let Some(desk) = &self.desk {
             desk.validate()?;
+        }
+        if let Some(inbound) = &self.inbound {
+            inbound.validate()?;
         }
         self.campaign
             .validate()

@@ -2,6 +2,7 @@
 //! core in the middle. Everything the core is told comes from this loop; everything
 //! it commands is carried out here.
 
+use crate::arrivals::{Arrivals, Caller};
 use crate::fate::{self, Fate, Reply};
 use crate::report::{Recorder, Report};
 use crate::scenario::Scenario;
@@ -11,7 +12,10 @@ use sanjeevani_core::desk::{
     Desk, DeskCommand, DeskEvent, EscalationId, EscalationOutcome, MemberId, Resolution, TicketId,
     Urgency,
 };
-use sanjeevani_core::{AgentId, CallId, Campaign, Command, CoreError, Event, FailCause, Instant};
+use sanjeevani_core::{
+    AgentId, AgentRole, CallId, CallerClass, Campaign, Command, CoreError, Event, FailCause,
+    Instant,
+};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
 use thiserror::Error;
@@ -53,6 +57,12 @@ enum SimEvent {
     ContactGone(EscalationId),
     CallbackPlaced(TicketId),
     DeskWake,
+    /// The k-th caller of the run calls the centre.
+    Arrival(u64),
+    /// The caller's patience in the queue runs out.
+    CallerGivesUp(CallId),
+    /// The inbound caller and the agent are done talking.
+    CallerDone(CallId),
 }
 
 struct Scheduled {
@@ -93,6 +103,12 @@ struct SimCall {
     agent: Option<AgentId>,
 }
 
+/// An inbound caller in the run, from arrival to the end of their call.
+struct SimCaller {
+    caller: Caller,
+    agent: Option<AgentId>,
+}
+
 struct Run<'a> {
     scenario: &'a Scenario,
     seed: u64,
@@ -109,6 +125,11 @@ struct Run<'a> {
     out: Vec<Command>,
     rec: Recorder,
     desk: Option<DeskRun>,
+    /// The inbound side: arrival times still to come, the caller arriving
+    /// now (named by the core's `Queued`), callers in progress.
+    arrivals: Option<Arrivals<'a>>,
+    arriving: Option<Caller>,
+    callers: BTreeMap<CallId, SimCaller>,
 }
 
 /// The medical desk's side of a run.
@@ -157,6 +178,9 @@ pub fn simulate(scenario: &Scenario, seed: u64) -> Result<Report, SimError> {
             wake_at: None,
             out: Vec::new(),
         }),
+        arrivals: scenario.inbound.as_ref().map(|i| i.arrivals(seed)),
+        arriving: None,
+        callers: BTreeMap::new(),
     };
     if let Some(d) = &scenario.desk {
         for m in 1..=d.members as u64 {
@@ -167,6 +191,7 @@ pub fn simulate(scenario: &Scenario, seed: u64) -> Result<Report, SimError> {
         }
     }
     run.schedule_workforce();
+    run.schedule_arrival(0);
     run.schedule(ms(scenario.hours * 3600.0), SimEvent::StopDialing);
     while let Some(Scheduled { at, event, .. }) = run.queue.pop() {
         run.now = at;
@@ -186,6 +211,10 @@ pub fn simulate(scenario: &Scenario, seed: u64) -> Result<Report, SimError> {
         run.now,
         run.campaign.config().pacing.mode,
         run.events,
+        scenario
+            .inbound
+            .as_ref()
+            .map(|_| (run.campaign.inbound_stats(), &run.campaign.config().inbound)),
     );
     if let (Some(desk), Some(config)) = (desk, &scenario.desk) {
         report.desk = Some(crate::report::desk_report(&desk, config.members));
@@ -203,6 +232,14 @@ impl Run<'_> {
         });
     }
 
+    /// The next caller's arrival, while dialing goes on.
+    fn schedule_arrival(&mut self, k: u64) {
+        let until = ms(self.scenario.hours * 3600.0);
+        if let Some(at) = self.arrivals.as_mut().and_then(|a| a.next_before(until)) {
+            self.schedule(at, SimEvent::Arrival(k));
+        }
+    }
+
     fn schedule_workforce(&mut self) {
         let mut next_id = 1;
         let groups = self.scenario.agents.clone();
@@ -211,6 +248,9 @@ impl Run<'_> {
                 let id = AgentId(next_id);
                 next_id += 1;
                 self.agents.insert(id, SimAgent::default());
+                if group.role != AgentRole::default() {
+                    self.feed_now(Event::SetRole(id, group.role));
+                }
                 self.schedule(ms(group.login_minute * 60.0), SimEvent::Login(id));
                 if let Some(out) = group.logout_minute {
                     self.schedule(ms(out * 60.0), SimEvent::LogoutRequest(id));
@@ -231,7 +271,16 @@ impl Run<'_> {
         (self.stopped || exhausted)
             && self.calls.is_empty()
             && self.campaign.calls().next().is_none()
+            && self.callers.is_empty()
             && self.desk.as_ref().is_none_or(|d| d.desk.open() == (0, 0))
+    }
+
+    /// Feeds an event at the start, before the loop runs (a setting).
+    fn feed_now(&mut self, event: Event) {
+        let mut out = Vec::new();
+        // Only settings are fed this way; they cannot be refused for a
+        // known agent.
+        let _ = self.campaign.handle(Instant::ZERO, event, &mut out);
     }
 
     fn feed(&mut self, event: Event) -> Result<(), SimError> {
@@ -386,6 +435,35 @@ impl Run<'_> {
                     }
                 }
                 self.feed_desk(DeskEvent::Tick);
+            }
+            SimEvent::Arrival(k) => {
+                self.schedule_arrival(k + 1);
+                if let Some(inbound) = &self.scenario.inbound {
+                    self.arriving = Some(Caller::draw(inbound, self.seed, k));
+                    self.feed(Event::InboundArrived(
+                        self.arriving.as_ref().map_or(CallerClass::Other, |c| c.class),
+                    ))?;
+                    self.arriving = None;
+                }
+            }
+            SimEvent::CallerGivesUp(call) => {
+                if self.callers.get(&call).is_some_and(|c| c.agent.is_none()) {
+                    self.callers.remove(&call);
+                    self.feed(Event::Hangup(call))?;
+                }
+            }
+            SimEvent::CallerDone(call) => {
+                if let Some(SimCaller {
+                    caller,
+                    agent: Some(agent),
+                }) = self.callers.remove(&call)
+                {
+                    if let Some(a) = self.agents.get_mut(&agent) {
+                        a.talking = false;
+                    }
+                    self.feed(Event::Hangup(call))?;
+                    self.schedule(self.now + ms(caller.wrap), SimEvent::WrapEnded(agent));
+                }
             }
             SimEvent::WrapEnded(id) => {
                 let leaving = self.agents.get(&id).is_some_and(|a| a.leaving);
@@ -629,6 +707,33 @@ impl Run<'_> {
                     },
                 );
             }
+            Command::Queued { call, .. } => {
+                if let Some(caller) = self.arriving.take() {
+                    self.schedule(
+                        self.now + ms(caller.patience),
+                        SimEvent::CallerGivesUp(call),
+                    );
+                    self.callers.insert(call, SimCaller { caller, agent: None });
+                }
+            }
+            Command::Connect { call, agent } if self.callers.contains_key(&call) => {
+                let Some(c) = self.callers.get_mut(&call) else {
+                    return;
+                };
+                c.agent = Some(agent);
+                let talk = c.caller.talk;
+                if let Some(a) = self.agents.get_mut(&agent) {
+                    a.busy = true;
+                    a.talking = true;
+                }
+                self.rec.inbound_connected(agent, self.now);
+                self.schedule(self.now + ms(talk), SimEvent::CallerDone(call));
+            }
+            Command::Release { call } => {
+                self.callers.remove(&call);
+            }
+            // The core's own inbound figures are the report's.
+            Command::Callback { .. } | Command::InboundEnded { .. } => {}
             Command::Connect { call, agent } => {
                 let (talk, escalate_after) = match self.calls.get_mut(&call) {
                     Some(c) => {
