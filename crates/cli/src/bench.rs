@@ -28,6 +28,21 @@ pub enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// One blended team beside separate inbound and outbound teams (every
+    /// split), on the same callers and contacts.
+    Blend {
+        /// Scenarios with an `[inbound]` section.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "config/scenarios/evening-surge.toml,config/scenarios/night-shift.toml"
+        )]
+        scenario: Vec<std::path::PathBuf>,
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+        seeds: Vec<u64>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Contact import: rows per second and peak memory into SQLite and
     /// PostgreSQL, from CSV and/or an .xlsx spreadsheet of the same rows.
     Import {
@@ -335,6 +350,25 @@ pub fn run(which: Which) -> Result<()> {
                 }
             }
         }
+        Which::Blend {
+            scenario,
+            seeds,
+            json,
+        } => {
+            let mut results = Vec::new();
+            for path in &scenario {
+                let loaded = sanjeevani_sim::Scenario::load(path)?;
+                if loaded.inbound.is_none() {
+                    anyhow::bail!("{}: no [inbound] section to blend", path.display());
+                }
+                results.push(sanjeevani_sim::blend::run_blend(&loaded, &seeds)?);
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&results)?);
+            } else {
+                print_blend(&results);
+            }
+        }
         Which::Runtime {
             scenario,
             seeds,
@@ -437,5 +471,51 @@ fn print_table(rows: &[BenchRow]) {
             r.bound,
             r.parameter
         );
+    }
+}
+
+fn print_blend(results: &[sanjeevani_sim::blend::BlendResult]) {
+    println!(
+        "{:<14} {:<12} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7}",
+        "scenario",
+        "team",
+        "total occ",
+        "out occ",
+        "connects",
+        "out abn",
+        "in SL",
+        "worst SL",
+        "in abn"
+    );
+    for result in results {
+        let rows = result
+            .best_split
+            .iter()
+            .map(|r| (r, " (best split)"))
+            .chain(std::iter::once((&result.blended, "")));
+        for (r, note) in rows {
+            println!(
+                "{:<14} {:<12} {:>9.4} {:>9.4} {:>9.1} {:>8.4} {:>8.4} {:>8.4} {:>7.1}{note}",
+                r.scenario,
+                r.team,
+                r.total_occupancy,
+                r.outbound_occupancy,
+                r.outbound_connects,
+                r.outbound_abandon_rate,
+                r.inbound_service_level,
+                r.worst_service_level,
+                r.inbound_abandoned,
+            );
+        }
+        match result.occupancy_gain_points {
+            Some(gain) => println!(
+                "{}: {} agents, seeds {:?}: blended total occupancy {gain:+.1} points over the best split",
+                result.scenario, result.agents, result.seeds
+            ),
+            None => println!(
+                "{}: no split of {} agents meets the service level in every seed",
+                result.scenario, result.agents
+            ),
+        }
     }
 }
