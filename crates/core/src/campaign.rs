@@ -709,12 +709,12 @@ impl Campaign {
         match (event, call.agent) {
             (Event::Hangup(_), Some((agent, _))) => {
                 self.agent_mut(agent)?.call_ended(id, now)?;
-                self.end_inbound(id, InboundOutcome::Answered, now, out);
+                self.end_inbound(id, InboundOutcome::Answered, out);
             }
             (Event::Hangup(_), None) => {
                 self.inbound_stats.abandoned_wait_ms +=
                     now.as_millis().saturating_sub(call.arrived_at.as_millis());
-                self.end_inbound(id, InboundOutcome::HungUpWaiting, now, out);
+                self.end_inbound(id, InboundOutcome::HungUpWaiting, out);
             }
             (Event::ConnectFailed(_), Some((agent, _))) => {
                 if let Some(a) = self.agents.get_mut(&agent) {
@@ -751,7 +751,7 @@ impl Campaign {
                     call: id,
                     reason: CancelReason::Interrupted,
                 });
-                self.end_inbound(id, InboundOutcome::Interrupted, now, out);
+                self.end_inbound(id, InboundOutcome::Interrupted, out);
             }
             _ => {}
         }
@@ -759,13 +759,7 @@ impl Campaign {
     }
 
     /// End an inbound call; a caller never answered gets a callback.
-    fn end_inbound(
-        &mut self,
-        id: CallId,
-        outcome: InboundOutcome,
-        _now: Instant,
-        out: &mut Vec<Command>,
-    ) {
+    fn end_inbound(&mut self, id: CallId, outcome: InboundOutcome, out: &mut Vec<Command>) {
         let Some(call) = self.inbound.remove(&id) else {
             return;
         };
@@ -908,7 +902,7 @@ impl Campaign {
             .collect();
         for id in released {
             out.push(Command::Release { call: id });
-            self.end_inbound(id, InboundOutcome::WaitLimit, now, out);
+            self.end_inbound(id, InboundOutcome::WaitLimit, out);
         }
         self.shed_excess(&due, now, out);
         // Forget deadlines of calls that ended or got a later one, so next_wake is exact.

@@ -13,7 +13,7 @@ use sanjeevani_core::desk::{
     Urgency,
 };
 use sanjeevani_core::{
-    AgentId, AgentRole, CallId, CallerClass, Campaign, Command, CoreError, Event, FailCause,
+    AgentId, AgentRole, CallId, Campaign, Command, CoreError, Event, FailCause,
     Instant,
 };
 use std::cmp::Ordering;
@@ -278,8 +278,8 @@ impl Run<'_> {
     /// Feeds an event at the start, before the loop runs (a setting).
     fn feed_now(&mut self, event: Event) {
         let mut out = Vec::new();
-        // Only settings are fed this way; they cannot be refused for a
-        // known agent.
+        // Only agent roles are fed this way, and the core takes a role for
+        // any agent, known yet or not.
         let _ = self.campaign.handle(Instant::ZERO, event, &mut out);
     }
 
@@ -439,10 +439,11 @@ impl Run<'_> {
             SimEvent::Arrival(k) => {
                 self.schedule_arrival(k + 1);
                 if let Some(inbound) = &self.scenario.inbound {
-                    self.arriving = Some(Caller::draw(inbound, self.seed, k));
-                    self.feed(Event::InboundArrived(
-                        self.arriving.as_ref().map_or(CallerClass::Other, |c| c.class),
-                    ))?;
+                    let caller = Caller::draw(inbound, self.seed, k);
+                    let class = caller.class;
+                    // Taken by the core's `Queued` for this arrival.
+                    self.arriving = Some(caller);
+                    self.feed(Event::InboundArrived(class))?;
                     self.arriving = None;
                 }
             }
